@@ -1,0 +1,1 @@
+"""imagraph: an open linked-data publisher."""

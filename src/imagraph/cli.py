@@ -1,0 +1,292 @@
+"""The ``imagraph`` command. Each command calls the core; errors are translated here only.
+
+Exit codes: 0 success (``validate``/``check``: conforms), 1 does not conform, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+import click
+
+from . import formats, loading
+from .core import Core, short
+from .errors import ImagraphError, UnsupportedFormatError
+from .settings import Settings
+from .validation import ValidationResult, report_json, report_text
+
+RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+
+
+class CliError(click.ClickException):
+    """An error shown as ``Error: …`` with exit code 2 (bad input), never a traceback."""
+
+    exit_code = 2
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.find_object(Settings) or Settings.from_env()
+
+
+def _core(ctx: click.Context) -> Core:
+    try:
+        return Core.open(_settings(ctx))
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--base-iri", help="Base IRI the data is minted under (default: the persistent base)."
+)
+@click.option(
+    "--store",
+    help="'memory' (default) or the folder of an on-disk store.",
+)
+@click.version_option(package_name="imagraph")
+@click.pass_context
+def cli(ctx: click.Context, base_iri: str | None, store: str | None) -> None:
+    """imagraph publishes the IMA nöB knowledge graph: check, validate, query and dump it."""
+    try:
+        ctx.obj = Settings.from_env(base_iri=base_iri, store=store)
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+
+
+@cli.command()
+@click.option("--lang", type=click.Choice(["de", "en"]), default="en", show_default=True)
+@click.pass_context
+def check(ctx: click.Context, lang: str) -> None:
+    """Load the bundled graph, validate the data against the shapes and print figures."""
+    core = _core(ctx)
+    loaded = core.load_bundled()
+    start = time.perf_counter()
+    try:
+        result = core.validate()
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+    seconds = time.perf_counter() - start
+    click.echo(f"Loaded {sum(loaded.graphs.values())} quads in {loaded.seconds * 1000:.0f} ms:")
+    for name, n in loaded.graphs.items():
+        click.echo(f"  {n:6d}  {core.settings.graph_iri(name)}")
+    click.echo("\nInstances per class (data graphs):")
+    for cls, n in core.counts_by_class():
+        click.echo(f"  {n:6d}  {short(cls)}")
+    conf = core.confidence_counts()
+    click.echo("\nConfidence (imo:confidence):")
+    for kind in ("resources", "statements"):
+        levels = ", ".join(
+            f"{lvl} {conf[kind].get(lvl, 0)}" for lvl in ("confirmed", "reported", "inferred")
+        )
+        click.echo(f"  {kind:10s}  {levels}")
+    click.echo(f"\nValidated against the shapes in {seconds:.2f} s.")
+    click.echo(report_text(result, lang).rstrip())
+    ctx.exit(0 if result.conforms else 1)
+
+
+def _read_graph(paths: tuple[Path, ...], fmt: str | None) -> tuple[object, int]:
+    fixed = formats.by_name(fmt) if fmt else None
+    quads = []
+    for path in paths:
+        quads += loading.parse_file(path, fixed)
+    return loading.to_rdflib(quads), len(quads)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--shapes",
+    "shapes_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Shapes to use instead of the bundled ones (repeatable).",
+)
+@click.option("--input-format", help="Format of the files (default: from the file name).")
+@click.option(
+    "--format",
+    "out_format",
+    type=click.Choice(["text", "json", "turtle", "json-ld"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["de", "en"]),
+    default="en",
+    show_default=True,
+    help="Language of the messages.",
+)
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    files: tuple[Path, ...],
+    shapes_files: tuple[Path, ...],
+    input_format: str | None,
+    out_format: str,
+    lang: str,
+) -> None:
+    """Validate RDF FILES against the shapes. Exit 0 conforms, 1 does not, 2 bad input."""
+    try:
+        data, _n = _read_graph(files, input_format)
+        shapes = _read_graph(shapes_files, None)[0] if shapes_files else None
+        core = Core.open(_settings(ctx))
+        result: ValidationResult = core.validate_graph(data, shapes)  # type: ignore[arg-type]
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+    if out_format == "text":
+        click.echo(report_text(result, lang), nl=False)
+    elif out_format == "json":
+        click.echo(report_json(result, lang))
+    else:
+        fmt = "turtle" if out_format == "turtle" else "json-ld"
+        click.echo(result.report.serialize(format=fmt), nl=False)
+    ctx.exit(0 if result.conforms else 1)
+
+
+@cli.command()
+@click.argument("sparql", required=False)
+@click.option(
+    "--file", "query_file", type=click.Path(path_type=Path), help="Read the query from a file."
+)
+@click.option(
+    "--format",
+    "out_format",
+    default="table",
+    show_default=True,
+    help="SELECT/ASK: table, csv, tsv, json, xml. CONSTRUCT/DESCRIBE: an RDF format "
+    "(turtle, ntriples, json-ld, rdf-xml).",
+)
+@click.pass_context
+def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_format: str) -> None:
+    """Run a SPARQL query (the argument, a --file, or '-' for standard input)."""
+    if query_file is not None:
+        try:
+            sparql = query_file.read_text(encoding="utf-8")
+        except OSError as err:
+            raise CliError(f"{query_file}: {err.strerror}") from err
+    elif sparql == "-":
+        sparql = sys.stdin.read()
+    if not sparql:
+        raise CliError("give a query as an argument, with --file, or '-' to read standard input")
+    core = _core(ctx)
+    try:
+        outcome = core.store.query(sparql)
+        if outcome.kind == "graph":
+            fmt = formats.by_name("turtle" if out_format == "table" else out_format)
+            sys.stdout.buffer.write(outcome.serialize(fmt))
+            return
+        if out_format == "table":
+            _print_table(outcome)
+            return
+        if out_format not in RESULT_FORMATS:
+            raise UnsupportedFormatError(
+                f"unknown results format {out_format!r}; use one of {', '.join(RESULT_FORMATS)}"
+            )
+        sys.stdout.buffer.write(outcome.serialize(out_format))
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+
+
+def _print_table(outcome: object) -> None:
+    from .store import QueryOutcome
+
+    assert isinstance(outcome, QueryOutcome)
+    if outcome.kind == "ask":
+        click.echo("true" if outcome.boolean else "false")
+        return
+    rows = [
+        [
+            short(t.value)
+            if hasattr(t, "value") and not hasattr(t, "language")
+            else _literal_text(t)
+            for t in (row.get(v) for v in outcome.variables)
+        ]
+        for row in outcome.rows()
+    ]
+    header = outcome.variables
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    click.echo("  ".join("-" * w for w in widths))
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    click.echo(f"({len(rows)} rows)")
+
+
+def _literal_text(term: object) -> str:
+    if term is None:
+        return ""
+    value = getattr(term, "value", str(term))
+    lang = getattr(term, "language", None)
+    return f"{value}@{lang}" if lang else str(value)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "out_format",
+    default="trig",
+    show_default=True,
+    help="turtle, ntriples, json-ld, rdf-xml (the union of all graphs) or trig, nquads "
+    "(each named graph).",
+)
+@click.option(
+    "--graph", help="Only this named graph (its IRI, or a short name such as data/meetings)."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="File to write (default: standard output).",
+)
+@click.pass_context
+def dump(ctx: click.Context, out_format: str, graph: str | None, output: Path | None) -> None:
+    """Write the whole dataset, or one graph, in a chosen format."""
+    core = _core(ctx)
+    try:
+        fmt = formats.by_name(out_format)
+        iri = None
+        if graph is not None:
+            iri = graph if "://" in graph else core.settings.graph_iri(graph)
+            if iri not in core.store.graphs():
+                raise CliError(f"no graph {iri}; graphs: {', '.join(core.store.graphs())}")
+        if output is None:
+            _dump(core, sys.stdout.buffer, fmt, iri)
+        else:
+            with output.open("wb") as out:
+                _dump(core, out, fmt, iri)
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+
+
+def _dump(core: Core, out: IO[bytes], fmt: formats.Format, graph: str | None) -> None:
+    core.store.dump(out, fmt, graph)
+    out.flush()
+
+
+@cli.command()
+@click.option(
+    "--scale",
+    type=click.IntRange(min=1000),
+    default=100_000,
+    show_default=True,
+    help="About how many triples to generate.",
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="N-Triples file to write (.nt, or .nt.gz to compress).",
+)
+def generate(scale: int, seed: int, output: Path) -> None:
+    """Generate deterministic synthetic data in the imagraph model, conforming to the shapes."""
+    from .generate import write_ntriples
+
+    start = time.perf_counter()
+    n = write_ntriples(output, scale=scale, seed=seed)
+    click.echo(f"wrote {n} triples to {output} in {time.perf_counter() - start:.1f} s")

@@ -1,0 +1,146 @@
+"""The core: the bundled graph (ontology, shapes, data) in a store, and what is done with it.
+
+Each file is loaded into its own named graph: ``{base}graph/ontology``, ``{base}graph/shapes``
+and ``{base}graph/data/{file stem}``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph
+
+from . import loading
+from .errors import NotFoundError
+from .namespaces import IMO, PREFIXES
+from .settings import Settings
+from .store import OxigraphStore, Store
+from .validation import ValidationResult, validate
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What :meth:`Core.load_bundled` loaded: quads per named graph, and how long it took."""
+
+    graphs: dict[str, int]
+    seconds: float
+
+
+def _turtle_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise NotFoundError(f"{folder}: no such folder")
+    return sorted(p for p in folder.iterdir() if p.suffix in (".ttl", ".nt", ".trig", ".nq"))
+
+
+class Core:
+    """The graph of one imagraph instance, with its settings and store."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self._shapes: Graph | None = None
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, load: bool = True) -> Core:
+        """A core on the configured store, with the bundled files loaded (unless ``load=False``)."""
+        settings = settings or Settings.from_env()
+        path = None if settings.store == "memory" else Path(settings.store)
+        core = cls(settings, OxigraphStore(path))
+        if load:
+            core.load_bundled()
+        return core
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def bundled_files(self) -> dict[str, list[Path]]:
+        """The files of each named graph (by short name: ``ontology``, ``shapes``, ``data/x``)."""
+        s = self.settings
+        files: dict[str, list[Path]] = {
+            "ontology": _turtle_files(s.ontology_path),
+            "shapes": _turtle_files(s.shapes_path),
+        }
+        for path in _turtle_files(s.data_path):
+            files[f"data/{path.stem}"] = [path]
+        return files
+
+    def load_bundled(self) -> LoadReport:
+        """(Re)load every bundled file into its named graph, re-minted under the base IRI."""
+        start = time.perf_counter()
+        remap = loading.rebaser(self.settings.base_iri)
+        counts = {}
+        for name, paths in self.bundled_files().items():
+            graph = ox.NamedNode(self.settings.graph_iri(name))
+            quads = (
+                ox.Quad(q.subject, q.predicate, q.object, graph)
+                for path in paths
+                for q in loading.parse_file(path)
+            )
+            counts[name] = self.store.replace_graph(graph.value, remap(quads))
+        return LoadReport(counts, time.perf_counter() - start)
+
+    # -- graphs ----------------------------------------------------------------------------------
+
+    def data_graph_iris(self) -> list[str]:
+        prefix = self.settings.graph_iri("data/")
+        return [g for g in self.store.graphs() if g.startswith(prefix)]
+
+    def graph(self, names: list[str]) -> Graph:
+        """An rdflib graph with the triples of the named graphs (short names or IRIs)."""
+        iris = [n if "://" in n else self.settings.graph_iri(n) for n in names]
+        return loading.to_rdflib(self.store.triples(iris))
+
+    def shapes_graph(self) -> Graph:
+        if self._shapes is None:
+            self._shapes = self.graph(["shapes"])
+        return self._shapes
+
+    def validate(self) -> ValidationResult:
+        """Validate the data, with the ontology that defines roles and levels, against the shapes."""
+        data = self.graph([*self.data_graph_iris(), "ontology"])
+        return validate(data, self.shapes_graph())
+
+    def validate_graph(self, data: Graph, shapes: Graph | None = None) -> ValidationResult:
+        """Validate other data (e.g. a submission) together with our ontology."""
+        for t in self.graph(["ontology"]):
+            data.add(t)
+        return validate(data, shapes if shapes is not None else self.shapes_graph())
+
+    # -- figures -----------------------------------------------------------------------------
+
+    def counts_by_class(self) -> list[tuple[str, int]]:
+        """Instances per class in the data graphs, most first."""
+        outcome = self.store.query(
+            "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } "
+            "GROUP BY ?class ORDER BY DESC(?n) ?class",
+            default_graphs=self.data_graph_iris(),
+        )
+        return [(r["class"].value, int(r["n"].value)) for r in outcome.rows()]
+
+    def confidence_counts(self) -> dict[str, dict[str, int]]:
+        """How many resources and how many single statements carry each confidence level."""
+        outcome = self.store.query(
+            "SELECT ?kind ?level (COUNT(*) AS ?n) WHERE { ?s imo:confidence ?level "
+            "BIND(IF(EXISTS { ?s a rdf:Statement }, 'statements', 'resources') AS ?kind) } "
+            "GROUP BY ?kind ?level",
+            default_graphs=self.data_graph_iris(),
+        )
+        counts: dict[str, dict[str, int]] = {"resources": {}, "statements": {}}
+        for r in outcome.rows():
+            level = r["level"].value.removeprefix(str(IMO))
+            counts[r["kind"].value][level] = int(r["n"].value)
+        return counts
+
+    def iter_data_triples(self) -> Iterator[ox.Triple]:
+        return self.store.triples(self.data_graph_iris())
+
+
+def short(iri: str) -> str:
+    """An IRI as a prefixed name where one of our prefixes fits."""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return iri

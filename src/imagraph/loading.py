@@ -1,0 +1,122 @@
+"""Reading RDF safely, in one place.
+
+Every input (bundled files, files on the command line, later HTTP bodies) is parsed by pyoxigraph:
+it never fetches a remote JSON-LD ``@context`` and never resolves XML external entities. Its errors
+become one :class:`RdfSyntaxError` that names the source, line and column.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from . import formats
+from .errors import NotFoundError, RdfSyntaxError
+from .formats import Format
+from .namespaces import CANONICAL_BASE
+
+#: Paths under the canonical base that belong to the shared vocabulary and never move.
+_VOCABULARY_PATHS = ("ontology", "shapes")
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph
+
+
+def _syntax_error(err: SyntaxError, source: str) -> RdfSyntaxError:
+    message = str(err.msg if hasattr(err, "msg") else err)
+    # pyoxigraph puts the position into the message ("Parser error between line 3 column 11 …")
+    # and into lineno/offset; keep the parser's own words after the position prefix.
+    if message.startswith("Parser error") and ": " in message:
+        message = message.split(": ", 1)[1]
+    return RdfSyntaxError(message, source=source, line=err.lineno, column=err.offset)
+
+
+def read_bytes(path: Path) -> bytes:
+    """A file's bytes, gunzipped when it ends in ``.gz``."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise NotFoundError(f"{path}: is a folder, not a file") from None
+    if path.suffix == ".gz":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError) as err:
+            raise RdfSyntaxError(f"not a valid gzip file ({err})", source=str(path)) from None
+    return raw
+
+
+def parse(
+    data: bytes,
+    fmt: Format,
+    *,
+    source: str = "input",
+    base_iri: str | None = None,
+) -> list[ox.Quad]:
+    """Parse ``data`` completely, or raise :class:`RdfSyntaxError` saying where it failed."""
+    try:
+        return [
+            q if isinstance(q, ox.Quad) else ox.Quad(q.subject, q.predicate, q.object)
+            for q in ox.parse(data, format=fmt.oxigraph, base_iri=base_iri)
+        ]
+    except SyntaxError as err:
+        raise _syntax_error(err, source) from None
+    except ValueError as err:  # e.g. an invalid base IRI or an encoding problem
+        raise RdfSyntaxError(str(err), source=source) from None
+
+
+def parse_file(path: Path, fmt: Format | None = None) -> list[ox.Quad]:
+    """Parse a file, its format guessed from its name unless given."""
+    fmt = fmt or formats.guess(path)
+    return parse(read_bytes(path), fmt, source=str(path), base_iri=path.resolve().as_uri())
+
+
+def rebaser(base_iri: str) -> Callable[[Iterable[ox.Quad]], Iterator[ox.Quad]]:
+    """A function that re-mints IRIs under the canonical base onto ``base_iri``.
+
+    The shared vocabulary (``…/ontology``, ``…/shapes``) keeps its IRIs. With the canonical base
+    itself, quads pass through untouched.
+    """
+    if base_iri == CANONICAL_BASE:
+        return iter
+    keep = tuple(CANONICAL_BASE + p for p in _VOCABULARY_PATHS)
+
+    def term(t: Term) -> Term:
+        if isinstance(t, ox.NamedNode):
+            v = t.value
+            if v.startswith(CANONICAL_BASE) and not v.startswith(keep):
+                return ox.NamedNode(base_iri + v[len(CANONICAL_BASE) :])
+        return t
+
+    def remap(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
+        for q in quads:
+            yield ox.Quad(term(q.subject), term(q.predicate), term(q.object), term(q.graph_name))
+
+    return remap  # type: ignore[return-value]
+
+
+def to_rdflib_term(t: Term) -> Node:
+    """A pyoxigraph term as the rdflib term with the same meaning."""
+    if isinstance(t, ox.NamedNode):
+        return URIRef(t.value)
+    if isinstance(t, ox.BlankNode):
+        return BNode(t.value)
+    if isinstance(t, ox.Literal):
+        if t.language:
+            return Literal(t.value, lang=t.language)
+        return Literal(t.value, datatype=URIRef(t.datatype.value))
+    raise TypeError(f"cannot convert {t!r} to an rdflib term")
+
+
+def to_rdflib(quads: Iterable[ox.Quad | ox.Triple], graph: Graph | None = None) -> Graph:
+    """Add the triples of ``quads`` (graph names dropped) to an rdflib graph, for pySHACL."""
+    graph = graph if graph is not None else Graph()
+    add = graph.add
+    for q in quads:
+        add((to_rdflib_term(q.subject), to_rdflib_term(q.predicate), to_rdflib_term(q.object)))  # type: ignore[arg-type]
+    return graph

@@ -1,0 +1,77 @@
+"""Settings: one frozen object, defaults first, then ``IMAGRAPH_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from .errors import BadInputError
+from .namespaces import CANONICAL_BASE
+
+
+def _find_root() -> Path:
+    """The project folder holding ``ontology/``, ``shapes/`` and ``data/``.
+
+    Looked for above this package (a source checkout or an editable install), then in the
+    current directory.
+    """
+    here = Path(__file__).resolve()
+    for candidate in (*here.parents, Path.cwd()):
+        if (candidate / "ontology").is_dir() and (candidate / "shapes").is_dir():
+            return candidate
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything imagraph can be configured with. Paths may be relative to the working folder."""
+
+    #: The persistent base IRI the data is minted under. The bundled files use the canonical base
+    #: ``https://w3id.org/imanoeb/``; a different base re-mints their IRIs on load.
+    base_iri: str = CANONICAL_BASE
+    root: Path = field(default_factory=_find_root)
+    data_dir: Path | None = None
+    ontology_dir: Path | None = None
+    shapes_dir: Path | None = None
+    #: ``memory`` (the default) or the folder of an on-disk store.
+    store: str = "memory"
+    #: Language for messages: ``de`` or ``en``.
+    lang: str = "en"
+
+    def __post_init__(self) -> None:
+        if not self.base_iri.startswith(("http://", "https://")) or not self.base_iri.endswith(
+            ("/", "#")
+        ):
+            raise BadInputError(
+                f"base IRI {self.base_iri!r} must be an http(s) IRI ending in '/' or '#'"
+            )
+        if self.lang not in ("de", "en"):
+            raise BadInputError(f"language {self.lang!r} is not supported; use 'de' or 'en'")
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir or self.root / "data"
+
+    @property
+    def ontology_path(self) -> Path:
+        return self.ontology_dir or self.root / "ontology"
+
+    @property
+    def shapes_path(self) -> Path:
+        return self.shapes_dir or self.root / "shapes"
+
+    def graph_iri(self, name: str) -> str:
+        """The IRI of one of the named graphs the bundled files are loaded into."""
+        return f"{self.base_iri}graph/{name}"
+
+    @classmethod
+    def from_env(cls, prefix: str = "IMAGRAPH_", **overrides: object) -> Settings:
+        """Defaults, overridden by ``IMAGRAPH_BASE_IRI`` and friends, then by ``overrides``."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(prefix + f.name.upper())
+            if raw is not None:
+                values[f.name] = Path(raw) if f.name.endswith(("dir", "root")) else raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)  # type: ignore[arg-type]

@@ -1,0 +1,262 @@
+"""The store interface and its embedded implementation (pyoxigraph, in memory or on disk).
+
+Callers see only :class:`Store`; an on-disk or a remote SPARQL 1.1 store fits behind the same
+methods. Terms crossing the interface are pyoxigraph terms (``NamedNode``, ``Literal`` …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Protocol
+
+import pyoxigraph as ox
+
+from .errors import QuerySyntaxError
+from .formats import Format
+from .namespaces import PREFIXES
+
+#: Properties whose values name a resource; their values are added for linked resources.
+LABEL_PROPERTIES = tuple(
+    ox.NamedNode(PREFIXES[p] + local)
+    for p, local in (
+        ("skos", "prefLabel"),
+        ("schema", "name"),
+        ("foaf", "name"),
+        ("dct", "title"),
+        ("rdfs", "label"),
+    )
+)
+_RDF_SUBJECT = ox.NamedNode(PREFIXES["rdf"] + "subject")
+
+Bindings = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
+
+#: At most this many incoming links are part of a resource's description.
+MAX_INCOMING = 200
+
+RESULTS_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+class QueryOutcome:
+    """What a SPARQL query returned: solutions (SELECT), a boolean (ASK) or triples.
+
+    It wraps pyoxigraph's result objects, which a remote store can produce as well with
+    ``pyoxigraph.parse_query_results``. Solutions and triples can be read once.
+    """
+
+    def __init__(self, result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> None:
+        self._result = result
+        if isinstance(result, ox.QueryBoolean):
+            self.kind = "ask"
+            self.variables: list[str] = []
+        elif isinstance(result, ox.QuerySolutions):
+            self.kind = "select"
+            self.variables = [v.value for v in result.variables]
+        else:
+            self.kind = "graph"
+            self.variables = []
+
+    @property
+    def boolean(self) -> bool:
+        if not isinstance(self._result, ox.QueryBoolean):
+            raise TypeError(f"a {self.kind} result has no boolean")
+        return bool(self._result)
+
+    def rows(self) -> Iterator[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        """The solutions of a SELECT query, each as a dict of its bound variables."""
+        if not isinstance(self._result, ox.QuerySolutions):
+            raise TypeError(f"a {self.kind} result has no solutions")
+        for solution in self._result:
+            yield {v: solution[v] for v in self.variables if solution[v] is not None}
+
+    def triples(self) -> Iterator[ox.Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE query."""
+        if not isinstance(self._result, ox.QueryTriples):
+            raise TypeError(f"a {self.kind} result has no triples")
+        yield from self._result
+
+    def serialize(self, fmt: str | Format) -> bytes:
+        """Serialise: a results format (``json``, ``xml``, ``csv``, ``tsv``) for SELECT and ASK,
+        an RDF :class:`Format` for CONSTRUCT and DESCRIBE."""
+        if isinstance(self._result, ox.QueryTriples):
+            if not isinstance(fmt, Format):
+                raise TypeError("triples are serialised in an RDF format")
+            return ox.serialize(self._result, format=fmt.oxigraph, prefixes=PREFIXES) or b""
+        if isinstance(fmt, Format):
+            raise TypeError(f"a {self.kind} result is serialised in a results format")
+        return self._result.serialize(format=RESULTS_FORMATS[fmt]) or b""
+
+
+class Store(Protocol):
+    """What imagraph needs from a store."""
+
+    def load(self, quads: Iterable[ox.Quad]) -> int:
+        """Add quads; returns how many were given."""
+
+    def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> int:
+        """Replace the content of one named graph."""
+
+    def query(
+        self,
+        sparql: str,
+        substitutions: Bindings | None = None,
+        *,
+        default_graphs: list[str] | None = None,
+    ) -> QueryOutcome:
+        """Run a SPARQL query over the union of all graphs (or of ``default_graphs``), with
+        variables bound to terms (they must be projected)."""
+
+    def describe(self, iri: str) -> list[ox.Triple]:
+        """A resource's description (see :meth:`OxigraphStore.describe`)."""
+
+    def triples(self, graphs: Iterable[str] | None = None) -> Iterator[ox.Triple]:
+        """The triples of the given named graphs (all graphs when ``None``)."""
+
+    def dump(self, out: IO[bytes], fmt: Format, graph: str | None = None) -> None:
+        """Write the dataset (or one graph) in ``fmt``."""
+
+    def count(self, graph: str | None = None) -> int:
+        """Number of quads in the store, or in one graph."""
+
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs."""
+
+
+class OxigraphStore:
+    """The embedded store: in memory by default, on disk (RocksDB) when given a folder."""
+
+    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+        if path is None:
+            self._store = ox.Store()
+        elif read_only:
+            self._store = ox.Store.read_only(str(path))
+        else:
+            self._store = ox.Store(str(path))
+        self.path = path
+
+    def load(self, quads: Iterable[ox.Quad]) -> int:
+        batch = list(quads)
+        self._store.extend(batch)
+        return len(batch)
+
+    def bulk_load(self, quads: Iterable[ox.Quad]) -> None:
+        """Load a large amount of data fast (not transactional)."""
+        self._store.bulk_extend(quads)
+
+    def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> int:
+        node = ox.NamedNode(graph)
+        if self._store.contains_named_graph(node):
+            self._store.remove_graph(node)
+        return self.load(quads)
+
+    def query(
+        self,
+        sparql: str,
+        substitutions: Bindings | None = None,
+        *,
+        default_graphs: list[str] | None = None,
+    ) -> QueryOutcome:
+        bound = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
+        dataset: dict[str, object] = (
+            {"default_graph": [ox.NamedNode(g) for g in default_graphs]}
+            if default_graphs is not None
+            else {"use_default_graph_as_union": True}
+        )
+        try:
+            result = self._store.query(
+                sparql,
+                prefixes=PREFIXES,
+                substitutions=bound,
+                **dataset,  # type: ignore[arg-type]
+            )
+        except SyntaxError as err:
+            raise QuerySyntaxError(f"SPARQL syntax error: {err}") from None
+        return QueryOutcome(result)
+
+    def describe(self, iri: str) -> list[ox.Triple]:
+        """The description of one resource, in every graph, without duplicates.
+
+        It is: the resource's own triples (and those of blank nodes it points to, recursively);
+        the statements about it that carry their own confidence (``rdf:Statement`` nodes whose
+        ``rdf:subject`` it is) with their triples; the labels of every resource it links to; and
+        up to :data:`MAX_INCOMING` incoming links with the labels of their subjects.
+        """
+        node = ox.NamedNode(iri)
+        out: dict[ox.Triple, None] = {}
+        store = self._store
+
+        def add_closure(subject: ox.NamedNode | ox.BlankNode) -> list[ox.NamedNode]:
+            linked = []
+            stack = [subject]
+            seen = {subject}
+            while stack:
+                s = stack.pop()
+                for q in store.quads_for_pattern(s, None, None, None):
+                    out[ox.Triple(q.subject, q.predicate, q.object)] = None
+                    o = q.object
+                    if isinstance(o, ox.BlankNode) and o not in seen:
+                        seen.add(o)
+                        stack.append(o)
+                    elif isinstance(o, ox.NamedNode):
+                        linked.append(o)
+            return linked
+
+        linked = add_closure(node)
+        for q in store.quads_for_pattern(None, _RDF_SUBJECT, node, None):
+            linked += add_closure(q.subject)
+        incoming = 0
+        for q in store.quads_for_pattern(None, None, node, None):
+            if q.predicate == _RDF_SUBJECT or isinstance(q.subject, ox.BlankNode):
+                continue
+            triple = ox.Triple(q.subject, q.predicate, q.object)
+            if triple not in out:
+                out[triple] = None
+                linked.append(q.subject)  # type: ignore[arg-type]
+                incoming += 1
+                if incoming >= MAX_INCOMING:
+                    break
+        for other in dict.fromkeys(linked):
+            if other == node:
+                continue
+            for prop in LABEL_PROPERTIES:
+                for q in store.quads_for_pattern(other, prop, None, None):
+                    out[ox.Triple(q.subject, q.predicate, q.object)] = None
+        return list(out)
+
+    def triples(self, graphs: Iterable[str] | None = None) -> Iterator[ox.Triple]:
+        if graphs is None:
+            for q in self._store:
+                yield ox.Triple(q.subject, q.predicate, q.object)
+            return
+        for g in graphs:
+            for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(g)):
+                yield ox.Triple(q.subject, q.predicate, q.object)
+
+    def dump(self, out: IO[bytes], fmt: Format, graph: str | None = None) -> None:
+        if fmt.is_dataset and graph is None:
+            self._store.dump(out, format=fmt.oxigraph, prefixes=PREFIXES)
+            return
+        if graph is not None:
+            self._store.dump(
+                out, format=fmt.oxigraph, from_graph=ox.NamedNode(graph), prefixes=PREFIXES
+            )
+            return
+        # A triple format for the whole dataset: the union of all graphs, without duplicates.
+        ox.serialize(dict.fromkeys(self.triples()), out, format=fmt.oxigraph, prefixes=PREFIXES)
+
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            return len(self._store)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def flush(self) -> None:
+        if self.path is not None:
+            self._store.flush()

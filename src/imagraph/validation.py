@@ -1,0 +1,204 @@
+"""SHACL validation: the one wrapper around pySHACL, and its reports for people and programs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyshacl
+from pyshacl.errors import ReportableRuntimeError, ShapeLoadError
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.term import Node
+
+from .errors import ShapesError
+from .namespaces import PREFIXES, SH
+from .store import LABEL_PROPERTIES
+
+_LABELS = tuple(URIRef(p.value) for p in LABEL_PROPERTIES)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One result of a validation report."""
+
+    focus: Node
+    path: str | None
+    value: Node | None
+    severity: str
+    shape: Node | None
+    messages: dict[str, str] = field(default_factory=dict)
+
+    def message(self, lang: str) -> str:
+        """The message in ``lang``, else in English, else any."""
+        for key in (lang, "en", ""):
+            if key in self.messages:
+                return self.messages[key]
+        return next(iter(self.messages.values()), "")
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The verdict, the standard report graph (``sh:ValidationReport``) and its results."""
+
+    conforms: bool
+    report: Graph
+    results: tuple[Violation, ...]
+    data: Graph
+
+    def label(self, node: Node, lang: str) -> str | None:
+        """A human-readable label of a node of the validated data, in ``lang`` if possible."""
+        fallback = None
+        for prop in _LABELS:
+            for value in self.data.objects(node, prop):  # type: ignore[arg-type]
+                if isinstance(value, Literal):
+                    if value.language == lang:
+                        return str(value)
+                    fallback = fallback or str(value)
+        return fallback
+
+    def by_focus(self) -> dict[Node, list[Violation]]:
+        """Results grouped by focus node, in a stable order."""
+        groups: dict[Node, list[Violation]] = {}
+        for v in sorted(self.results, key=lambda v: (str(v.focus), v.path or "", str(v.shape))):
+            groups.setdefault(v.focus, []).append(v)
+        return groups
+
+
+def compact(node: Node | None) -> str:
+    """An IRI as a prefixed name where one of our prefixes fits."""
+    if node is None:
+        return ""
+    text = str(node)
+    for prefix, ns in PREFIXES.items():
+        if isinstance(node, URIRef) and text.startswith(ns) and len(text) > len(ns):
+            return f"{prefix}:{text[len(ns) :]}"
+    return node.n3() if isinstance(node, URIRef | Literal) else text
+
+
+def _path_text(report: Graph, path: Node | None) -> str | None:
+    """A SHACL property path as SPARQL-like text (``^schema:subEvent``, ``skos:broader+``)."""
+    if path is None:
+        return None
+    if isinstance(path, URIRef):
+        return compact(path)
+    inverse = report.value(path, SH.inversePath)
+    if inverse is not None:
+        return "^" + (_path_text(report, inverse) or "")
+    for prop, suffix in (
+        (SH.oneOrMorePath, "+"),
+        (SH.zeroOrMorePath, "*"),
+        (SH.zeroOrOnePath, "?"),
+    ):
+        inner = report.value(path, prop)
+        if inner is not None:
+            return f"({_path_text(report, inner)}){suffix}"
+    alternatives = report.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "|".join(_path_text(report, p) or "" for p in Collection(report, alternatives))
+    if isinstance(path, BNode) and report.value(path, URIRef(PREFIXES["rdf"] + "first")):
+        return "/".join(_path_text(report, p) or "" for p in Collection(report, path))
+    return str(path)
+
+
+def validate(data: Graph, shapes: Graph) -> ValidationResult:
+    """Validate ``data`` (which should include the ontology) against ``shapes``.
+
+    pySHACL runs with SHACL Advanced Features on (our shapes use SPARQL-based targets). The data
+    graph is validated in place: callers pass a graph built for the purpose.
+    """
+    try:
+        conforms, report, _text = pyshacl.validate(
+            data, shacl_graph=shapes, advanced=True, inplace=True, allow_warnings=True
+        )
+    except (ShapeLoadError, ReportableRuntimeError) as err:
+        raise ShapesError(f"the shapes cannot be used: {err.message}") from None
+    results = []
+    for r in report.objects(None, SH.result):
+        messages = {}
+        for m in report.objects(r, SH.resultMessage):
+            if isinstance(m, Literal):
+                messages[m.language or ""] = str(m)
+        severity = report.value(r, SH.resultSeverity)
+        results.append(
+            Violation(
+                focus=report.value(r, SH.focusNode),  # type: ignore[arg-type]
+                path=_path_text(report, report.value(r, SH.resultPath)),
+                value=report.value(r, SH.value),
+                severity=compact(severity).removeprefix("sh:") if severity else "Violation",
+                shape=report.value(r, SH.sourceShape),
+                messages=messages,
+            )
+        )
+    return ValidationResult(bool(conforms), report, tuple(results), data)
+
+
+_TEXT = {
+    "conforms": {"de": "Konform: keine Verstöße.", "en": "Conforms: no violations."},
+    "fails": {
+        "de": "Nicht konform: {n} Verstöße bei {f} Ressourcen.",
+        "en": "Does not conform: {n} violations on {f} resources.",
+    },
+    "value": {"de": "Wert", "en": "value"},
+    "shape": {"de": "Shape", "en": "shape"},
+}
+
+
+def report_text(result: ValidationResult, lang: str = "en") -> str:
+    """A report for people: grouped by focus node, with path, value and message in ``lang``."""
+    if result.conforms:
+        return _TEXT["conforms"][lang]
+    groups = result.by_focus()
+    lines = [_TEXT["fails"][lang].format(n=len(result.results), f=len(groups)), ""]
+    for focus, violations in groups.items():
+        label = result.label(focus, lang)
+        lines.append(f"{focus}" + (f"  ({label})" if label else ""))
+        for v in violations:
+            head = f"  [{v.severity}] {v.path or '(node)'}"
+            if v.value is not None:
+                head += f"  {_TEXT['value'][lang]}: {compact(v.value)}"
+            lines.append(head)
+            lines.append(f"    {v.message(lang)}")
+            if v.shape is not None and isinstance(v.shape, URIRef):
+                lines.append(f"    {_TEXT['shape'][lang]}: {v.shape}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def report_summary(result: ValidationResult, lang: str = "en") -> dict[str, object]:
+    """A compact JSON-ready summary: the verdict and the results grouped by focus node."""
+    return {
+        "conforms": result.conforms,
+        "violations": len(result.results),
+        "focusNodes": [
+            {
+                "focusNode": str(focus),
+                "label": result.label(focus, lang),
+                "results": [
+                    {
+                        "path": v.path,
+                        "value": None if v.value is None else str(v.value),
+                        "severity": v.severity,
+                        "message": v.message(lang),
+                        "shape": None if isinstance(v.shape, BNode) else str(v.shape),
+                    }
+                    for v in violations
+                ],
+            }
+            for focus, violations in result.by_focus().items()
+        ],
+    }
+
+
+def report_json(result: ValidationResult, lang: str = "en") -> str:
+    return json.dumps(report_summary(result, lang), ensure_ascii=False, indent=2)
+
+
+def merge(graphs: Iterable[Graph]) -> Graph:
+    """One graph holding the triples of all ``graphs``."""
+    out = Graph()
+    for g in graphs:
+        for t in g:
+            out.add(t)
+    return out
