@@ -99,7 +99,7 @@ class Core:
         return self._shapes
 
     def validate(self) -> ValidationResult:
-        """Validate the data, with the ontology that defines roles and levels, against the shapes."""
+        """Validate the data (plus the ontology, for its roles and levels) against the shapes."""
         data = self.graph([*self.data_graph_iris(), "ontology"])
         return validate(data, self.shapes_graph())
 
