@@ -148,7 +148,7 @@ _TEXT = {
 def report_text(result: ValidationResult, lang: str = "en") -> str:
     """A report for people: grouped by focus node, with path, value and message in ``lang``."""
     if result.conforms:
-        return _TEXT["conforms"][lang]
+        return _TEXT["conforms"][lang] + "\n"
     groups = result.by_focus()
     lines = [_TEXT["fails"][lang].format(n=len(result.results), f=len(groups)), ""]
     for focus, violations in groups.items():
