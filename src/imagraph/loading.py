@@ -23,6 +23,8 @@ from .namespaces import CANONICAL_BASE
 #: Paths under the canonical base that belong to the shared vocabulary and never move.
 _VOCABULARY_PATHS = ("ontology", "shapes")
 
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph
 
 
@@ -109,6 +111,8 @@ def to_rdflib_term(t: Term) -> Node:
     if isinstance(t, ox.Literal):
         if t.language:
             return Literal(t.value, lang=t.language)
+        if t.datatype.value == _XSD_STRING:  # a simple literal (RDF 1.1): rdflib keeps it plain
+            return Literal(t.value)
         return Literal(t.value, datatype=URIRef(t.datatype.value))
     raise TypeError(f"cannot convert {t!r} to an rdflib term")
 
