@@ -20,15 +20,12 @@ class Format:
     oxigraph: ox.RdfFormat
     aliases: tuple[str, ...] = ()
     other_media_types: tuple[str, ...] = ()
+    #: Written with its named graphs (TriG, N-Quads); the others carry the union of all graphs.
+    is_dataset: bool = False
 
     @property
     def extension(self) -> str:
         return self.extensions[0]
-
-    @property
-    def is_dataset(self) -> bool:
-        """True for formats that carry named graphs (TriG, N-Quads)."""
-        return self.oxigraph.supports_datasets
 
 
 TURTLE = Format(
@@ -43,8 +40,15 @@ JSONLD = Format(
 RDFXML = Format(
     "rdf-xml", "application/rdf+xml", ("rdf", "owl", "xml"), ox.RdfFormat.RDF_XML, ("xml", "rdfxml")
 )
-TRIG = Format("trig", "application/trig", ("trig",), ox.RdfFormat.TRIG)
-NQUADS = Format("nquads", "application/n-quads", ("nq",), ox.RdfFormat.N_QUADS, ("nq", "n-quads"))
+TRIG = Format("trig", "application/trig", ("trig",), ox.RdfFormat.TRIG, is_dataset=True)
+NQUADS = Format(
+    "nquads",
+    "application/n-quads",
+    ("nq",),
+    ox.RdfFormat.N_QUADS,
+    ("nq", "n-quads"),
+    is_dataset=True,
+)
 
 FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from xml.parsers import expat
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -53,6 +54,24 @@ def read_bytes(path: Path) -> bytes:
     return raw
 
 
+def _check_xml_well_formed(data: bytes, source: str) -> None:
+    """Reject XML that is not well-formed (pyoxigraph accepts a truncated document as empty).
+
+    Expat never resolves external entities or parameter entities here.
+    """
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as err:
+        raise RdfSyntaxError(
+            f"XML is not well-formed: {expat.ErrorString(err.code)}",
+            source=source,
+            line=err.lineno,
+            column=err.offset + 1,
+        ) from None
+
+
 def parse(
     data: bytes,
     fmt: Format,
@@ -61,6 +80,8 @@ def parse(
     base_iri: str | None = None,
 ) -> list[ox.Quad]:
     """Parse ``data`` completely, or raise :class:`RdfSyntaxError` saying where it failed."""
+    if fmt.oxigraph == ox.RdfFormat.RDF_XML:
+        _check_xml_well_formed(data, source)
     try:
         return [
             q if isinstance(q, ox.Quad) else ox.Quad(q.subject, q.predicate, q.object)
