@@ -362,8 +362,8 @@ class Generator:
                 )
                 yield self._t(item, "about", topics[k % 3])
                 yield from self._provenance(item)
-            for k in range(5):
-                agent = rng.choice(self.people) if k < 2 else rng.choice(self.bodies)
+            agents = rng.sample(self.people, 2) + rng.sample(self.bodies, 3)
+            for k, agent in enumerate(agents):
                 part = _iri(f"meeting/{i}/participation/{k}")
                 yield ox.Triple(part, RDF_TYPE, _imo("Participation"))
                 yield ox.Triple(part, RDF_TYPE, T["Association"])

@@ -1,0 +1,128 @@
+"""The embedded store behind the Store interface: loading, queries, descriptions, on-disk use."""
+
+from __future__ import annotations
+
+import io
+
+import pyoxigraph as ox
+import pytest
+
+from imagraph import formats
+from imagraph.core import Core
+from imagraph.errors import QuerySyntaxError
+from imagraph.settings import Settings
+from imagraph.store import MAX_INCOMING, OxigraphStore
+
+BASE = "https://w3id.org/imanoeb/"
+SCHEMA = "https://schema.org/"
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def test_each_file_in_its_own_named_graph(core):
+    graphs = core.store.graphs()
+    assert BASE + "graph/ontology" in graphs
+    assert BASE + "graph/shapes" in graphs
+    assert {g.removeprefix(BASE + "graph/data/") for g in core.data_graph_iris()} == {
+        "committee", "meetings", "organisations", "publishers", "sources", "topics",
+    }  # fmt: skip
+
+
+def test_query_runs_over_the_union_with_bound_variables(core):
+    outcome = core.store.query(
+        "SELECT ?m ?name WHERE { ?m schema:name ?name FILTER(LANG(?name) = 'en') }",
+        {"m": _n(BASE + "meeting/2025-03-11-stakeholder")},
+    )
+    assert outcome.kind == "select"
+    assert [r["name"].value for r in outcome.rows()] == [
+        "Kick-off with civil society, science and business, 11 March 2025"
+    ]
+
+
+def test_query_syntax_error_is_reported():
+    with pytest.raises(QuerySyntaxError, match="SPARQL syntax error"):
+        OxigraphStore().query("SELECT WHERE {")
+
+
+def test_results_serialise_in_every_results_format(core):
+    q = "SELECT ?m WHERE { ?m a imo:Meeting }"
+    assert core.store.query(q).serialize("json").startswith(b'{"head":{"vars":["m"]}')
+    assert core.store.query(q).serialize("xml").startswith(b"<?xml")
+    assert core.store.query(q).serialize("csv").splitlines()[0] == b"m"
+    assert core.store.query(q).serialize("tsv").splitlines()[0] == b"?m"
+    assert core.store.query("ASK { ?m a imo:Meeting }").serialize("json") == (
+        b'{"head":{},"boolean":true}'
+    )
+
+
+def test_describe_own_triples_statements_labels_and_incoming(core):
+    meeting = BASE + "meeting/2024-09-19-network"
+    triples = {(t.subject, t.predicate, t.object) for t in core.store.describe(meeting)}
+    m = _n(meeting)
+    # own triples
+    assert (m, _n(SCHEMA + "location"), _n(BASE + "place/bmi-berlin")) in triples
+    # the statement about its start carries its own confidence
+    reported = [
+        s
+        for s, p, o in triples
+        if p == _n(BASE + "ontology#confidence") and o == _n(BASE + "ontology#reported")
+    ]
+    assert any(isinstance(s, ox.BlankNode) for s in reported)
+    # labels of the resources it links to
+    assert (
+        _n(BASE + "place/bmi-berlin"),
+        _n(SCHEMA + "name"),
+        ox.Literal("Bundesministerium des Innern, Berlin", language="de"),
+    ) in triples
+    # incoming links, with labels of their subjects
+    assert (_n(BASE + "agenda-item/2024-09-19-1"), _n(SCHEMA + "superEvent"), m) in triples
+    assert any(
+        s == _n(BASE + "agenda-item/2024-09-19-1") and p == _n(SCHEMA + "name")
+        for s, p, _ in triples
+    )
+    # nothing unrelated
+    assert not any(
+        s == _n(BASE + "meeting/2025-03-11-stakeholder") and p == _n(SCHEMA + "startDate")
+        for s, p, _ in triples
+    )
+
+
+def test_describe_bounds_incoming_links():
+    store = OxigraphStore()
+    target = _n("http://e/target")
+    store.load(
+        ox.Quad(_n(f"http://e/s{i}"), _n("http://e/p"), target) for i in range(MAX_INCOMING + 50)
+    )
+    assert len(store.describe("http://e/target")) == MAX_INCOMING
+
+
+def test_describe_unknown_resource_is_empty(core):
+    assert core.store.describe(BASE + "meeting/1999-01-01-nothing") == []
+
+
+def test_dump_union_has_no_duplicates(core):
+    out = io.BytesIO()
+    core.store.dump(out, formats.NTRIPLES)
+    lines = [line for line in out.getvalue().splitlines() if line]
+    assert len(lines) == len(set(lines))
+    assert len(lines) == len(set(core.store.triples()))
+
+
+def test_on_disk_store_survives_reopening(tmp_path, settings):
+    disk = Settings(root=settings.root, store=str(tmp_path / "store"))
+    first = Core.open(disk)
+    expected = first.store.count()
+    first.store.flush()
+    del first
+    again = Core.open(disk, load=False)
+    assert again.store.count() == expected
+    assert again.counts_by_class()[0][1] > 0
+
+
+def test_reloading_replaces_instead_of_duplicating(settings):
+    core = Core.open(settings)
+    before = core.store.count()
+    core.load_bundled()
+    assert core.store.count() == before
