@@ -14,9 +14,9 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from . import loading
+from . import formats, loading
 from .errors import NotFoundError
-from .namespaces import IMO, PREFIXES
+from .namespaces import CANONICAL_BASE, IMO, PREFIXES
 from .settings import Settings
 from .store import OxigraphStore, Store
 from .validation import ValidationResult, validate
@@ -70,16 +70,25 @@ class Core:
     def load_bundled(self) -> LoadReport:
         """(Re)load every bundled file into its named graph, re-minted under the base IRI."""
         start = time.perf_counter()
+        remint = self.settings.base_iri != CANONICAL_BASE
         remap = loading.rebaser(self.settings.base_iri)
         counts = {}
         for name, paths in self.bundled_files().items():
-            graph = ox.NamedNode(self.settings.graph_iri(name))
-            quads = (
-                ox.Quad(q.subject, q.predicate, q.object, graph)
-                for path in paths
-                for q in loading.parse_file(path)
-            )
-            counts[name] = self.store.replace_graph(graph.value, remap(quads))
+            graph = self.settings.graph_iri(name)
+            self.store.clear_graph(graph)
+            for path in paths:
+                fmt = formats.guess(path)
+                if remint:  # re-mint every IRI under the configured base
+                    node = ox.NamedNode(graph)
+                    self.store.load(
+                        remap(
+                            ox.Quad(q.subject, q.predicate, q.object, node)
+                            for q in loading.parse_file(path, fmt)
+                        )
+                    )
+                else:  # the store's own loader, straight into the graph
+                    self.store.load_rdf(loading.read_bytes(path), fmt, graph, source=str(path))
+            counts[name] = self.store.count(graph)
         return LoadReport(counts, time.perf_counter() - start)
 
     # -- graphs ----------------------------------------------------------------------------------

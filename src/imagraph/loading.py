@@ -29,7 +29,7 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph
 
 
-def _syntax_error(err: SyntaxError, source: str) -> RdfSyntaxError:
+def syntax_error(err: SyntaxError, source: str) -> RdfSyntaxError:
     message = str(err.msg if hasattr(err, "msg") else err)
     # pyoxigraph puts the position into the message ("Parser error between line 3 column 11 …")
     # and into lineno/offset; keep the parser's own words after the position prefix.
@@ -54,7 +54,7 @@ def read_bytes(path: Path) -> bytes:
     return raw
 
 
-def _check_xml_well_formed(data: bytes, source: str) -> None:
+def check_xml_well_formed(data: bytes, source: str) -> None:
     """Reject XML that is not well-formed (pyoxigraph accepts a truncated document as empty).
 
     Expat never resolves external entities or parameter entities here.
@@ -81,14 +81,14 @@ def parse(
 ) -> list[ox.Quad]:
     """Parse ``data`` completely, or raise :class:`RdfSyntaxError` saying where it failed."""
     if fmt.oxigraph == ox.RdfFormat.RDF_XML:
-        _check_xml_well_formed(data, source)
+        check_xml_well_formed(data, source)
     try:
         return [
             q if isinstance(q, ox.Quad) else ox.Quad(q.subject, q.predicate, q.object)
             for q in ox.parse(data, format=fmt.oxigraph, base_iri=base_iri)
         ]
     except SyntaxError as err:
-        raise _syntax_error(err, source) from None
+        raise syntax_error(err, source) from None
     except ValueError as err:  # e.g. an invalid base IRI or an encoding problem
         raise RdfSyntaxError(str(err), source=source) from None
 

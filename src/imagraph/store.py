@@ -12,6 +12,7 @@ from typing import IO, Protocol
 
 import pyoxigraph as ox
 
+from . import loading
 from .errors import QuerySyntaxError
 from .formats import Format
 from .namespaces import PREFIXES
@@ -98,8 +99,14 @@ class Store(Protocol):
     def load(self, quads: Iterable[ox.Quad]) -> int:
         """Add quads; returns how many were given."""
 
+    def load_rdf(self, data: bytes, fmt: Format, graph: str, *, source: str = "input") -> None:
+        """Parse ``data`` (a triple format) into the named graph ``graph``, all or nothing."""
+
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> int:
         """Replace the content of one named graph."""
+
+    def clear_graph(self, graph: str) -> None:
+        """Remove one named graph and its triples."""
 
     def query(
         self,
@@ -148,11 +155,24 @@ class OxigraphStore:
         """Load a large amount of data fast (not transactional)."""
         self._store.bulk_extend(quads)
 
+    def load_rdf(self, data: bytes, fmt: Format, graph: str, *, source: str = "input") -> None:
+        """Parse with pyoxigraph's own loader (the same safe parser as :mod:`loading`: no remote
+        contexts, no external entities), transactionally, straight into ``graph``."""
+        if fmt.oxigraph == ox.RdfFormat.RDF_XML:
+            loading.check_xml_well_formed(data, source)
+        try:
+            self._store.load(data, format=fmt.oxigraph, to_graph=ox.NamedNode(graph))
+        except SyntaxError as err:
+            raise loading.syntax_error(err, source) from None
+
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> int:
+        self.clear_graph(graph)
+        return self.load(quads)
+
+    def clear_graph(self, graph: str) -> None:
         node = ox.NamedNode(graph)
         if self._store.contains_named_graph(node):
             self._store.remove_graph(node)
-        return self.load(quads)
 
     def query(
         self,
