@@ -11,12 +11,16 @@ from pathlib import Path
 from typing import IO
 
 import click
+import pyoxigraph as ox
+from rdflib import Graph
 
 from . import formats, loading
-from .core import Core, short
+from .core import Core
 from .errors import ImagraphError, UnsupportedFormatError
+from .namespaces import compact
 from .settings import Settings
-from .validation import ValidationResult, report_json, report_text
+from .store import QueryOutcome
+from .validation import report_json, report_text
 
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 
@@ -74,7 +78,7 @@ def check(ctx: click.Context, lang: str) -> None:
         click.echo(f"  {n:6d}  {core.settings.graph_iri(name)}")
     click.echo("\nInstances per class (data graphs):")
     for cls, n in core.counts_by_class():
-        click.echo(f"  {n:6d}  {short(cls)}")
+        click.echo(f"  {n:6d}  {compact(cls)}")
     conf = core.confidence_counts()
     click.echo("\nConfidence (imo:confidence):")
     for kind in ("resources", "statements"):
@@ -87,12 +91,13 @@ def check(ctx: click.Context, lang: str) -> None:
     ctx.exit(0 if result.conforms else 1)
 
 
-def _read_graph(paths: tuple[Path, ...], fmt: str | None) -> tuple[object, int]:
+def _read_graph(paths: tuple[Path, ...], fmt: str | None) -> Graph:
+    """The triples of all ``paths``, parsed safely, as one rdflib graph."""
     fixed = formats.by_name(fmt) if fmt else None
-    quads = []
+    graph = Graph()
     for path in paths:
-        quads += loading.parse_file(path, fixed)
-    return loading.to_rdflib(quads), len(quads)
+        loading.to_rdflib(loading.parse_file(path, fixed), graph)
+    return graph
 
 
 @cli.command()
@@ -131,10 +136,9 @@ def validate(
 ) -> None:
     """Validate RDF FILES against the shapes. Exit 0 conforms, 1 does not, 2 bad input."""
     try:
-        data, _n = _read_graph(files, input_format)
-        shapes = _read_graph(shapes_files, None)[0] if shapes_files else None
-        core = Core.open(_settings(ctx))
-        result: ValidationResult = core.validate_graph(data, shapes)  # type: ignore[arg-type]
+        data = _read_graph(files, input_format)
+        shapes = _read_graph(shapes_files, None) if shapes_files else None
+        result = Core.open(_settings(ctx)).validate_graph(data, shapes)
     except ImagraphError as err:
         raise CliError(str(err)) from err
     if out_format == "text":
@@ -191,37 +195,29 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
         raise CliError(str(err)) from err
 
 
-def _print_table(outcome: object) -> None:
-    from .store import QueryOutcome
+def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+    """A term in a table cell: IRIs as prefixed names, literals with their language."""
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        return compact(term.value)
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return f"{term.value}@{term.language}" if term.language else term.value
 
-    assert isinstance(outcome, QueryOutcome)
+
+def _print_table(outcome: QueryOutcome) -> None:
     if outcome.kind == "ask":
         click.echo("true" if outcome.boolean else "false")
         return
-    rows = [
-        [
-            short(t.value)
-            if hasattr(t, "value") and not hasattr(t, "language")
-            else _literal_text(t)
-            for t in (row.get(v) for v in outcome.variables)
-        ]
-        for row in outcome.rows()
-    ]
     header = outcome.variables
+    rows = [[_cell(row.get(v)) for v in header] for row in outcome.rows()]
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     click.echo("  ".join("-" * w for w in widths))
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
     click.echo(f"({len(rows)} rows)")
-
-
-def _literal_text(term: object) -> str:
-    if term is None:
-        return ""
-    value = getattr(term, "value", str(term))
-    lang = getattr(term, "language", None)
-    return f"{value}@{lang}" if lang else str(value)
 
 
 @cli.command()

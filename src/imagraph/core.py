@@ -7,7 +7,6 @@ and ``{base}graph/data/{file stem}``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from rdflib import Graph
 
 from . import formats, loading
 from .errors import NotFoundError
-from .namespaces import CANONICAL_BASE, IMO, PREFIXES
+from .namespaces import CANONICAL_BASE, IMO
 from .settings import Settings
 from .store import OxigraphStore, Store
 from .validation import ValidationResult, validate
@@ -113,7 +112,8 @@ class Core:
         return validate(data, self.shapes_graph())
 
     def validate_graph(self, data: Graph, shapes: Graph | None = None) -> ValidationResult:
-        """Validate other data (e.g. a submission) together with our ontology."""
+        """Validate other data (e.g. a submission) together with our ontology, which is added to
+        ``data`` (validation works in place)."""
         for t in self.graph(["ontology"]):
             data.add(t)
         return validate(data, shapes if shapes is not None else self.shapes_graph())
@@ -142,14 +142,3 @@ class Core:
             level = r["level"].value.removeprefix(str(IMO))
             counts[r["kind"].value][level] = int(r["n"].value)
         return counts
-
-    def iter_data_triples(self) -> Iterator[ox.Triple]:
-        return self.store.triples(self.data_graph_iris())
-
-
-def short(iri: str) -> str:
-    """An IRI as a prefixed name where one of our prefixes fits."""
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns):
-            return f"{prefix}:{iri[len(ns) :]}"
-    return iri

@@ -62,7 +62,16 @@ PREFIXES: dict[str, str] = {
     "sh": str(SH),
 }
 
+
+def compact(iri: str) -> str:
+    """An IRI as a prefixed name where one of our prefixes fits (``schema:name``), else as is."""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and len(iri) > len(ns):
+            return f"{prefix}:{iri[len(ns) :]}"
+    return iri
+
+
 __all__ = [
     "CANONICAL_BASE", "DCTERMS", "FOAF", "IMO", "ORG", "OWL", "PREFIXES", "PROV", "RDF", "RDFS",
-    "SCHEMA", "SH", "SKOS", "XSD",
+    "SCHEMA", "SH", "SKOS", "XSD", "compact",
 ]  # fmt: skip

@@ -36,8 +36,6 @@ class Settings:
     shapes_dir: Path | None = None
     #: ``memory`` (the default) or the folder of an on-disk store.
     store: str = "memory"
-    #: Language for messages: ``de`` or ``en``.
-    lang: str = "en"
 
     def __post_init__(self) -> None:
         if not self.base_iri.startswith(("http://", "https://")) or not self.base_iri.endswith(
@@ -46,8 +44,6 @@ class Settings:
             raise BadInputError(
                 f"base IRI {self.base_iri!r} must be an http(s) IRI ending in '/' or '#'"
             )
-        if self.lang not in ("de", "en"):
-            raise BadInputError(f"language {self.lang!r} is not supported; use 'de' or 'en'")
 
     @property
     def data_path(self) -> Path:

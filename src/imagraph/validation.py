@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyshacl
@@ -13,7 +12,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .errors import ShapesError
-from .namespaces import PREFIXES, SH
+from .namespaces import PREFIXES, SH, compact
 from .store import LABEL_PROPERTIES
 
 _LABELS = tuple(URIRef(p.value) for p in LABEL_PROPERTIES)
@@ -66,15 +65,14 @@ class ValidationResult:
         return groups
 
 
-def compact(node: Node | None) -> str:
-    """An IRI as a prefixed name where one of our prefixes fits."""
+def _term_text(node: Node | None) -> str:
+    """A term for people: IRIs as prefixed names where a prefix fits, literals in Turtle form."""
     if node is None:
         return ""
-    text = str(node)
-    for prefix, ns in PREFIXES.items():
-        if isinstance(node, URIRef) and text.startswith(ns) and len(text) > len(ns):
-            return f"{prefix}:{text[len(ns) :]}"
-    return node.n3() if isinstance(node, URIRef | Literal) else text
+    if isinstance(node, URIRef):
+        text = compact(str(node))
+        return text if text != str(node) else node.n3()
+    return node.n3() if isinstance(node, Literal) else str(node)
 
 
 def _path_text(report: Graph, path: Node | None) -> str | None:
@@ -82,7 +80,7 @@ def _path_text(report: Graph, path: Node | None) -> str | None:
     if path is None:
         return None
     if isinstance(path, URIRef):
-        return compact(path)
+        return _term_text(path)
     inverse = report.value(path, SH.inversePath)
     if inverse is not None:
         return "^" + (_path_text(report, inverse) or "")
@@ -126,7 +124,7 @@ def validate(data: Graph, shapes: Graph) -> ValidationResult:
                 focus=report.value(r, SH.focusNode),  # type: ignore[arg-type]
                 path=_path_text(report, report.value(r, SH.resultPath)),
                 value=report.value(r, SH.value),
-                severity=compact(severity).removeprefix("sh:") if severity else "Violation",
+                severity=_term_text(severity).removeprefix("sh:") if severity else "Violation",
                 shape=report.value(r, SH.sourceShape),
                 messages=messages,
             )
@@ -157,7 +155,7 @@ def report_text(result: ValidationResult, lang: str = "en") -> str:
         for v in violations:
             head = f"  [{v.severity}] {v.path or '(node)'}"
             if v.value is not None:
-                head += f"  {_TEXT['value'][lang]}: {compact(v.value)}"
+                head += f"  {_TEXT['value'][lang]}: {_term_text(v.value)}"
             lines.append(head)
             lines.append(f"    {v.message(lang)}")
             if v.shape is not None and isinstance(v.shape, URIRef):
@@ -193,12 +191,3 @@ def report_summary(result: ValidationResult, lang: str = "en") -> dict[str, obje
 
 def report_json(result: ValidationResult, lang: str = "en") -> str:
     return json.dumps(report_summary(result, lang), ensure_ascii=False, indent=2)
-
-
-def merge(graphs: Iterable[Graph]) -> Graph:
-    """One graph holding the triples of all ``graphs``."""
-    out = Graph()
-    for g in graphs:
-        for t in g:
-            out.add(t)
-    return out
