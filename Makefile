@@ -17,10 +17,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## the main job: load and check the bundled graph
-	$(BIN)/imagraph check
+run: $(STAMP)  ## the main job: serve the bundled graph on http://127.0.0.1:8080/
+	$(BIN)/imagraph serve
 
-check: run  ## alias of run
+check: $(STAMP)  ## load the bundled graph, validate it and print the figures
+	$(BIN)/imagraph check
 
 lint: $(STAMP)  ## ruff lint and format check
 	$(BIN)/ruff check src tests bench

@@ -61,6 +61,52 @@ def cli(ctx: click.Context, base_iri: str | None, store: str | None) -> None:
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Worker processes, each with its own copy of the embedded store.",
+)
+@click.option("--base-iri", help="Base IRI the data is minted under (overrides the global option).")
+@click.option(
+    "--public-url", help="Public URL behind a reverse proxy, e.g. https://data.example.org/."
+)
+@click.option(
+    "--trusted-proxies",
+    type=click.IntRange(0, 10),
+    default=None,
+    help="Number of proxies whose X-Forwarded-* headers to trust.",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    workers: int,
+    base_iri: str | None,
+    public_url: str | None,
+    trusted_proxies: int | None,
+) -> None:
+    """Serve the graph as linked data on a production WSGI server (gunicorn)."""
+    from .web.server import run
+
+    try:
+        settings = Settings.from_env(
+            base_iri=base_iri or _settings(ctx).base_iri,
+            store=_settings(ctx).store,
+            public_url=public_url,
+            trusted_proxies=trusted_proxies,
+        )
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+    click.echo(f"Serving {settings.base_iri} on http://{host}:{port}/ with {workers} workers")
+    run(settings, host, port, workers)
+
+
+@cli.command()
 @click.option("--lang", type=click.Choice(["de", "en"]), default="en", show_default=True)
 @click.pass_context
 def check(ctx: click.Context, lang: str) -> None:

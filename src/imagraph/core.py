@@ -6,8 +6,10 @@ and ``{base}graph/data/{file stem}``.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -42,6 +44,10 @@ class Core:
         self.settings = settings
         self.store = store
         self._shapes: Graph | None = None
+        #: A hash of everything loaded: it changes exactly when the data changes (ETags use it).
+        self.version = "empty"
+        #: When this version was loaded (UTC, whole seconds): the Last-Modified of every page.
+        self.modified = datetime.now(UTC).replace(microsecond=0)
 
     @classmethod
     def open(cls, settings: Settings | None = None, *, load: bool = True) -> Core:
@@ -60,6 +66,7 @@ class Core:
         s = self.settings
         files: dict[str, list[Path]] = {
             "ontology": _turtle_files(s.ontology_path),
+            "labels": _turtle_files(s.ontology_path / "labels"),
             "shapes": _turtle_files(s.shapes_path),
         }
         for path in _turtle_files(s.data_path):
@@ -69,6 +76,7 @@ class Core:
     def load_bundled(self) -> LoadReport:
         """(Re)load every bundled file into its named graph, re-minted under the base IRI."""
         start = time.perf_counter()
+        digest = hashlib.sha256(self.settings.base_iri.encode())
         remint = self.settings.base_iri != CANONICAL_BASE
         remap = loading.rebaser(self.settings.base_iri)
         counts = {}
@@ -87,7 +95,11 @@ class Core:
                     )
                 else:  # the store's own loader, straight into the graph
                     self.store.load_rdf(loading.read_bytes(path), fmt, graph, source=str(path))
+                digest.update(name.encode() + b"\0" + path.read_bytes())
             counts[name] = self.store.count(graph)
+        self.version = digest.hexdigest()[:16]
+        self.modified = datetime.now(UTC).replace(microsecond=0)
+        self._shapes = None
         return LoadReport(counts, time.perf_counter() - start)
 
     # -- graphs ----------------------------------------------------------------------------------
@@ -105,6 +117,20 @@ class Core:
         if self._shapes is None:
             self._shapes = self.graph(["shapes"])
         return self._shapes
+
+    def term_labels(self) -> dict[str, dict[str, str]]:
+        """Labels of vocabulary terms (ours and the standard ones we use), by IRI and language."""
+        outcome = self.store.query(
+            "SELECT ?term ?label WHERE { { ?term rdfs:label ?label } UNION "
+            "{ ?term skos:prefLabel ?label } FILTER(isIRI(?term)) }",
+            default_graphs=[self.settings.graph_iri("ontology"), self.settings.graph_iri("labels")],
+        )
+        labels: dict[str, dict[str, str]] = {}
+        for row in outcome.rows():
+            label = row["label"]
+            lang = getattr(label, "language", None) or ""
+            labels.setdefault(row["term"].value, {}).setdefault(lang, label.value)
+        return labels
 
     def validate(self) -> ValidationResult:
         """Validate the data (plus the ontology, for its roles and levels) against the shapes."""

@@ -36,8 +36,22 @@ class Settings:
     shapes_dir: Path | None = None
     #: ``memory`` (the default) or the folder of an on-disk store.
     store: str = "memory"
+    #: The public URL the server is reached at behind a proxy (e.g. ``https://data.example.org/``);
+    #: absolute links use it. Unset: links use the host of each request.
+    public_url: str | None = None
+    #: How many reverse proxies in front of the server to trust for ``X-Forwarded-*`` headers.
+    trusted_proxies: int = 0
+    #: ``Cache-Control: max-age`` of pages and documents, in seconds.
+    cache_max_age: int = 300
 
     def __post_init__(self) -> None:
+        if self.public_url is not None and (
+            not self.public_url.startswith(("http://", "https://"))
+            or not self.public_url.endswith("/")
+        ):
+            raise BadInputError(
+                f"public URL {self.public_url!r} must be an http(s) URL ending in '/'"
+            )
         if not self.base_iri.startswith(("http://", "https://")) or not self.base_iri.endswith(
             ("/", "#")
         ):
@@ -68,6 +82,16 @@ class Settings:
         for f in fields(cls):
             raw = os.environ.get(prefix + f.name.upper())
             if raw is not None:
-                values[f.name] = Path(raw) if f.name.endswith(("dir", "root")) else raw
+                if f.name.endswith(("dir", "root")):
+                    values[f.name] = Path(raw)
+                elif f.type in ("int", int):
+                    try:
+                        values[f.name] = int(raw)
+                    except ValueError:
+                        raise BadInputError(
+                            f"{prefix}{f.name.upper()} must be a whole number"
+                        ) from None
+                else:
+                    values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
         return replace(cls(), **values)  # type: ignore[arg-type]

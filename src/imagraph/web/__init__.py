@@ -1,0 +1,37 @@
+"""The web application: linked data for every IRI, dumps and discovery documents (Flask)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ..core import Core
+from ..settings import Settings
+from .site import Site
+
+
+def create_app(settings: Settings | None = None, core: Core | None = None) -> Flask:
+    """Build the app. Tests pass their own settings (and may pass a core they built)."""
+    settings = settings or Settings.from_env()
+    core = core or Core.open(settings)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # read-only: no request needs a large body
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["imagraph"] = Site(core)
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
+        )
+    from . import errors, views
+
+    app.register_blueprint(views.bp)
+    errors.init_app(app)
+    return app
+
+
+def current_site() -> Site:
+    """The site of the app handling the current request."""
+    site = current_app.extensions["imagraph"]
+    assert isinstance(site, Site)
+    return site

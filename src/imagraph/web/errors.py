@@ -1,0 +1,111 @@
+"""One place renders every error: HTML for browsers, ``application/problem+json`` for JSON
+clients, plain text otherwise. A client never sees a traceback. CORS headers go on everything."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestURITooLarge
+from werkzeug.http import HTTP_STATUS_CODES
+
+from ..errors import ImagraphError
+from .negotiation import NotAcceptableError, choose_language
+
+log = logging.getLogger(__name__)
+
+MAX_URL_LENGTH = 4096
+_ERROR_TYPES = ("text/html", "application/problem+json", "application/json", "text/plain")
+
+
+def _render(
+    status: int, title: str, detail: str, extra: dict[str, object] | None = None
+) -> Response:
+    best = request.accept_mimetypes.best_match(_ERROR_TYPES, default="text/plain")
+    # a client asking for any JSON flavour (JSON-LD included) gets problem+json
+    if best not in ("text/html", "text/plain") or _wants_json():
+        doc = {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            **(extra or {}),
+        }
+        resp = Response(
+            json.dumps(doc, ensure_ascii=False), status=status, mimetype="application/problem+json"
+        )
+    elif best == "text/html":
+        lang = choose_language()
+        body = render_template("error.html", status=status, title=title, detail=detail, lang=lang)
+        resp = Response(body, status=status, mimetype="text/html")
+    else:
+        resp = Response(f"{status} {title}: {detail}\n", status=status, mimetype="text/plain")
+    resp.vary.add("Accept")
+    return resp
+
+
+def _wants_json() -> bool:
+    accept = request.accept_mimetypes
+    best_html = accept["text/html"]
+    return any(
+        accept[m] > best_html
+        for m in ("application/json", "application/ld+json", "application/problem+json")
+    )
+
+
+def handle_http(err: HTTPException) -> Response:
+    status = err.code or 500
+    extra: dict[str, object] = {}
+    if isinstance(err, NotAcceptableError):
+        extra["offered"] = err.offered
+    resp = _render(status, err.name, err.description or err.name, extra)
+    for key, value in err.get_headers():
+        if key.lower() not in ("content-type", "content-length"):
+            resp.headers[key] = value
+    return resp
+
+
+def handle_imagraph(err: ImagraphError) -> Response:
+    if err.status >= 500:
+        log.error("imagraph error: %s", err)
+        return _render(500, "Internal Server Error", "The server could not answer this request.")
+    return _render(err.status, _reason(err.status), str(err))
+
+
+def _reason(status: int) -> str:
+    return HTTP_STATUS_CODES.get(status, "Error")
+
+
+def handle_unexpected(err: Exception) -> Response:
+    if isinstance(err, HTTPException):
+        return handle_http(err)
+    log.exception("unexpected error on %s", request.path)
+    return handle_http(InternalServerError("The server could not answer this request."))
+
+
+def limit_url() -> None:
+    if len(request.full_path) > MAX_URL_LENGTH:
+        raise RequestURITooLarge(f"The URL is longer than {MAX_URL_LENGTH} characters.")
+
+
+def cors(resp: Response) -> Response:
+    resp.headers["Access-Control-Allow-Origin"] = "*"
+    resp.headers["Access-Control-Expose-Headers"] = (
+        "ETag, Link, Content-Location, Last-Modified, Vary"
+    )
+    if request.method == "OPTIONS":
+        resp.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+        resp.headers["Access-Control-Allow-Headers"] = (
+            "Accept, Accept-Language, If-None-Match, If-Modified-Since, Content-Type"
+        )
+        resp.headers["Access-Control-Max-Age"] = "86400"
+    return resp
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(ImagraphError, handle_imagraph)
+    app.register_error_handler(Exception, handle_unexpected)
+    app.before_request(limit_url)
+    app.after_request(cors)

@@ -1,0 +1,88 @@
+"""Content negotiation: one table of what a page can be served as, chosen with Werkzeug."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import request
+from werkzeug.exceptions import NotAcceptable
+
+from .. import formats
+from ..formats import Format
+
+
+@dataclass(frozen=True)
+class Representation:
+    """A way to serve a resource: an RDF format, or HTML."""
+
+    key: str  # the file extension that selects it
+    media_type: str
+    rdf: Format | None  # None for HTML
+
+    @property
+    def is_html(self) -> bool:
+        return self.rdf is None
+
+
+HTML = Representation("html", "text/html", None)
+TURTLE = Representation("ttl", "text/turtle", formats.TURTLE)
+JSONLD = Representation("jsonld", "application/ld+json", formats.JSONLD)
+NTRIPLES = Representation("nt", "application/n-triples", formats.NTRIPLES)
+RDFXML = Representation("rdf", "application/rdf+xml", formats.RDFXML)
+TRIG = Representation("trig", "application/trig", formats.TRIG)
+NQUADS = Representation("nq", "application/n-quads", formats.NQUADS)
+
+#: What a resource is offered as, in order of preference when the client has none (HTML first
+#: for browsers that send */*; explicit RDF media types always win over a wildcard).
+RESOURCE = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)
+BY_KEY = {r.key: r for r in (*RESOURCE, TRIG, NQUADS)}
+ALIASES = {
+    "json": JSONLD,
+    "json-ld": JSONLD,
+    "turtle": TURTLE,
+    "xml": RDFXML,
+    "n-triples": NTRIPLES,
+}
+
+
+class NotAcceptableError(NotAcceptable):
+    """406 that lists what is offered."""
+
+    def __init__(self, offered: tuple[Representation, ...]) -> None:
+        self.offered = [r.media_type for r in offered]
+        super().__init__(
+            "None of the media types in the Accept header is offered here. Offered: "
+            + ", ".join(self.offered)
+        )
+
+
+def by_key(key: str, offered: tuple[Representation, ...] = RESOURCE) -> Representation | None:
+    rep = BY_KEY.get(key.lower()) or ALIASES.get(key.lower())
+    return rep if rep in offered else None
+
+
+def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
+    """The representation the request asks for: ``?format=`` first, then the Accept header."""
+    explicit = request.args.get("format")
+    if explicit:
+        rep = by_key(explicit, offered)
+        if rep is None:
+            raise NotAcceptableError(offered)
+        return rep
+    if not request.accept_mimetypes:  # no Accept header: the first offered
+        return offered[0]
+    candidates = [(r.media_type, r) for r in offered]
+    if JSONLD in offered:  # plain JSON clients get JSON-LD
+        candidates.append(("application/json", JSONLD))
+    media = request.accept_mimetypes.best_match([m for m, _ in candidates])
+    if media is None:
+        raise NotAcceptableError(offered)
+    return next(r for m, r in candidates if m == media)
+
+
+def choose_language(default: str = "en") -> str:
+    """``?lang=`` first, then Accept-Language, among German and English."""
+    lang = request.args.get("lang")
+    if lang in ("de", "en"):
+        return lang
+    return request.accept_languages.best_match(["de", "en"], default=default) or default

@@ -1,0 +1,230 @@
+"""View models for HTML pages, built from a resource's description (never HTML by hand)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyoxigraph as ox
+
+from ..namespaces import IMO, PREFIXES, SCHEMA, compact
+from ..store import LABEL_PROPERTIES
+from .site import Site
+from .urls import Urls
+
+RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+RDF_STATEMENT = ox.NamedNode(PREFIXES["rdf"] + "Statement")
+RDF_SUBJECT = ox.NamedNode(PREFIXES["rdf"] + "subject")
+RDF_PREDICATE = ox.NamedNode(PREFIXES["rdf"] + "predicate")
+RDF_OBJECT = ox.NamedNode(PREFIXES["rdf"] + "object")
+CONFIDENCE = ox.NamedNode(str(IMO.confidence))
+DCT_SOURCE = ox.NamedNode(PREFIXES["dct"] + "source")
+RDFS_COMMENT = ox.NamedNode(PREFIXES["rdfs"] + "comment")
+_LABEL_IRIS = [p.value for p in LABEL_PROPERTIES]
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+@dataclass
+class Value:
+    text: str
+    href: str | None = None
+    lang: str | None = None
+    datatype: str | None = None
+    confidence: str | None = None  # a statement-level label, if any
+    note: str | None = None
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (label, href)
+    parts: list[tuple[str, str]] = field(default_factory=list)  # a blank node's (property, value)
+
+
+@dataclass
+class Row:
+    iri: str
+    label: str
+    values: list[Value]
+
+
+@dataclass
+class ResourcePage:
+    iri: str
+    title: str
+    types: list[Value]
+    confidence: str | None
+    rows: list[Row]
+    incoming: list[Row]
+    sources: list[Value]
+    schema_org: dict[str, Any] | None
+
+
+class Labeller:
+    """Labels for IRIs: from the description itself, else from the vocabularies, else compact."""
+
+    def __init__(self, site: Site, triples: Iterable[ox.Triple], lang: str) -> None:
+        self.site = site
+        self.lang = lang
+        self.found: dict[str, dict[str, str]] = {}
+        for t in triples:
+            if t.predicate.value in _LABEL_IRIS and isinstance(t.object, ox.Literal):
+                rank = _LABEL_IRIS.index(t.predicate.value)
+                by_lang = self.found.setdefault(t.subject.value, {})
+                key = t.object.language or ""
+                current = by_lang.get(key)
+                if current is None or rank < int(current.split("\0")[0]):
+                    by_lang[key] = f"{rank}\0{t.object.value}"
+
+    def __call__(self, iri: str) -> str:
+        found = self.found.get(iri)
+        if found:
+            for key in (self.lang, "en", "de", ""):
+                if key in found:
+                    return found[key].split("\0", 1)[1]
+            return next(iter(found.values())).split("\0", 1)[1]
+        return self.site.term_label(iri, self.lang) or compact(iri)
+
+
+def confidence_label(site: Site, term: Term | None, lang: str) -> str | None:
+    if isinstance(term, ox.NamedNode):
+        return site.term_label(term.value, lang)
+    return None
+
+
+def resource_page(
+    site: Site, iri: str, triples: list[ox.Triple], urls: Urls, lang: str
+) -> ResourcePage:
+    node = ox.NamedNode(iri)
+    label = Labeller(site, triples, lang)
+    by_subject: dict[Term, list[ox.Triple]] = {}
+    for t in triples:
+        by_subject.setdefault(t.subject, []).append(t)
+
+    # statements about this resource that carry their own confidence
+    qualified: dict[tuple[str, Term], Value] = {}
+    for s, ts in by_subject.items():
+        if not isinstance(s, ox.BlankNode) or not any(
+            t.predicate == RDF_TYPE and t.object == RDF_STATEMENT for t in ts
+        ):
+            continue
+        props = {t.predicate.value: t.object for t in ts}
+        if props.get(RDF_SUBJECT.value) != node:
+            continue
+        predicate, obj = props.get(RDF_PREDICATE.value), props.get(RDF_OBJECT.value)
+        if not isinstance(predicate, ox.NamedNode) or obj is None:
+            continue
+        comment = [t.object.value for t in ts if t.predicate == RDFS_COMMENT]
+        sources = [
+            (label(t.object.value), urls.href(t.object.value))
+            for t in ts
+            if t.predicate == DCT_SOURCE
+        ]
+        qualified[(predicate.value, obj)] = Value(
+            "",
+            confidence=confidence_label(site, props.get(CONFIDENCE.value), lang),
+            note=comment[0] if comment else None,
+            sources=sources,
+        )
+
+    def value(term: Term, predicate: str | None = None) -> Value:
+        if isinstance(term, ox.NamedNode):
+            v = Value(label(term.value), href=urls.href(term.value))
+        elif isinstance(term, ox.BlankNode):
+            parts = [
+                (label(t.predicate.value), _plain(t.object, label))
+                for t in by_subject.get(term, [])
+            ]
+            v = Value("", parts=parts)
+        else:
+            datatype = term.datatype.value if not term.language else None
+            v = Value(
+                term.value,
+                lang=term.language or None,
+                datatype=compact(datatype)
+                if datatype and not datatype.endswith("#string")
+                else None,
+            )
+        if predicate is not None and (predicate, term) in qualified:
+            q = qualified[(predicate, term)]
+            v.confidence, v.note, v.sources = q.confidence, q.note, q.sources
+        return v
+
+    rows: dict[str, Row] = {}
+    types: list[Value] = []
+    sources: list[Value] = []
+    resource_confidence = None
+    for t in by_subject.get(node, []):
+        p = t.predicate.value
+        if t.predicate == RDF_TYPE:
+            types.append(value(t.object))
+        elif t.predicate == CONFIDENCE:
+            resource_confidence = confidence_label(site, t.object, lang)
+        elif t.predicate == DCT_SOURCE:
+            sources.append(value(t.object, p))
+        else:
+            rows.setdefault(p, Row(p, label(p), [])).values.append(value(t.object, p))
+    incoming: dict[str, Row] = {}
+    for t in triples:
+        if t.object == node and isinstance(t.subject, ox.NamedNode) and t.subject != node:
+            p = t.predicate.value
+            incoming.setdefault(p, Row(p, label(p), [])).values.append(value(t.subject))
+    for r in (*rows.values(), *incoming.values()):
+        r.values.sort(key=lambda v: (v.lang not in (lang, None), v.text.lower()))
+    return ResourcePage(
+        iri=iri,
+        title=label(iri),
+        types=sorted(types, key=lambda v: v.text.lower()),
+        confidence=resource_confidence,
+        rows=sorted(rows.values(), key=lambda r: r.label.lower()),
+        incoming=sorted(incoming.values(), key=lambda r: r.label.lower()),
+        sources=sorted(sources, key=lambda v: v.text.lower()),
+        schema_org=schema_org(iri, by_subject.get(node, []), label, urls),
+    )
+
+
+def _plain(term: Term, label: Labeller) -> str:
+    return label(term.value) if isinstance(term, ox.NamedNode) else term.value
+
+
+_SCHEMA_TYPES = {
+    str(IMO.Meeting): "Event", str(IMO.AgendaItem): "Event",
+    PREFIXES["foaf"] + "Organization": "Organization", PREFIXES["foaf"] + "Person": "Person",
+    PREFIXES["skos"] + "Concept": "DefinedTerm", PREFIXES["foaf"] + "Document": "WebPage",
+    PREFIXES["schema"] + "Place": "Place",
+}  # fmt: skip
+
+
+def schema_org(
+    iri: str, own: list[ox.Triple], label: Labeller, urls: Urls
+) -> dict[str, Any] | None:
+    """Plain schema.org JSON-LD for search engines (an Event for meetings)."""
+    types = [t.object.value for t in own if t.predicate == RDF_TYPE]
+    kind = next((_SCHEMA_TYPES[t] for t in types if t in _SCHEMA_TYPES), None)
+    if kind is None:
+        return None
+    doc: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": kind,
+        "@id": iri,
+        "url": urls.href(iri),
+        "name": label(iri),
+    }
+    s = str(SCHEMA)
+    for t in own:
+        p = t.predicate.value
+        if (
+            kind == "Event"
+            and p in (s + "startDate", s + "endDate")
+            and isinstance(t.object, ox.Literal)
+        ):
+            doc[p.removeprefix(s)] = t.object.value
+        elif (
+            kind == "Event"
+            and p in (s + "location", s + "organizer", s + "about")
+            and isinstance(t.object, ox.NamedNode)
+        ):
+            entry = {"@id": t.object.value, "name": label(t.object.value)}
+            if p == s + "location":
+                entry["@type"] = "Place"
+            doc.setdefault(p.removeprefix(s), []).append(entry)
+        elif p == s + "eventAttendanceMode" and isinstance(t.object, ox.NamedNode):
+            doc["eventAttendanceMode"] = t.object.value
+    return doc

@@ -1,0 +1,49 @@
+"""``imagraph serve``: the app on gunicorn, a production WSGI server with worker processes.
+
+Each worker builds its own app and store after the fork (the embedded store is per process); the
+master loads the data once first, so that bad data fails before any worker starts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from ..core import Core
+from ..settings import Settings
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from . import create_app
+
+        return create_app(self.settings)
+
+
+def run(settings: Settings, host: str, port: int, workers: int, timeout: int = 30) -> None:
+    Core.open(settings)  # fail fast, in the master, on data that does not load
+    Server(
+        settings,
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "timeout": timeout,
+            "graceful_timeout": 10,
+            "accesslog": "-",
+            "errorlog": "-",
+            "limit_request_line": 8190,
+            "limit_request_fields": 100,
+            "limit_request_field_size": 8190,
+            "forwarded_allow_ips": "*" if settings.trusted_proxies else "127.0.0.1",
+        },
+    ).run()

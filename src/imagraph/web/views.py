@@ -1,0 +1,497 @@
+"""Routes: resources by content negotiation, the landing page, vocabularies, dumps, discovery.
+
+Dereferencing answers ``200`` directly (no ``303``): the IRI's response carries
+``Content-Location`` naming the document that was served (``/meeting/x.ttl``), and
+``Vary: Accept, Accept-Language``. Document URLs with an extension, and ``?format=``, always give
+that format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request
+from werkzeug.exceptions import NotFound
+
+from ..namespaces import IMO, PREFIXES
+from . import current_site, negotiation, page, rdfout
+from .negotiation import HTML, RESOURCE, Representation
+from .site import DUMPS
+from .urls import Urls
+
+bp = Blueprint("imagraph", __name__)
+
+_EXTENSIONS = {r.key for r in RESOURCE}
+JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
+
+MEETINGS_QUERY = """
+SELECT ?m ?start (SAMPLE(?n) AS ?name) ?lang WHERE {
+  ?m a imo:Meeting ; schema:startDate ?start ; schema:name ?n FILTER(LANG(?n) = ?lang)
+} GROUP BY ?m ?start ?lang ORDER BY ?start
+"""
+
+MEMBERS_QUERY = """
+SELECT ?kind ?s (SAMPLE(?l) AS ?label) ?lang WHERE {
+  ?s a ?kind . { ?s skos:prefLabel ?l } UNION { ?s foaf:name ?l }
+  FILTER(LANG(?l) = ?lang || LANG(?l) = '')
+} GROUP BY ?kind ?s ?lang ORDER BY ?label
+"""
+
+
+def _urls() -> Urls:
+    return Urls.for_request(current_site().settings)
+
+
+def _alternates(
+    urls: Urls, doc_path: str, offered: tuple[Representation, ...]
+) -> list[dict[str, str]]:
+    return [{"href": urls.url(f"{doc_path}.{r.key}"), "type": r.media_type} for r in offered]
+
+
+def respond(
+    doc_path: str,
+    rep: Representation,
+    render: Callable[[Urls, str], bytes],
+    *,
+    negotiated: bool,
+    offered: tuple[Representation, ...] = RESOURCE,
+) -> Response:
+    """The one response builder: caching, conditional requests and the negotiation headers."""
+    site = current_site()
+    urls = _urls()
+    lang = negotiation.choose_language()
+    key = (urls.root, doc_path, rep.key, lang if rep.is_html else "")
+    etag = hashlib.sha256(repr((site.version, *key)).encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        resp = Response(status=304)
+    else:
+        body = site.cached(key, lambda: render(urls, lang))
+        mimetype = rep.media_type
+        resp = Response(body, mimetype=mimetype)
+        if mimetype.startswith("text/"):
+            resp.charset = "utf-8"
+    resp.set_etag(etag)
+    resp.last_modified = site.core.modified
+    resp.cache_control.public = True
+    resp.cache_control.max_age = site.settings.cache_max_age
+    resp.vary.add("Accept")
+    resp.vary.add("Accept-Language")
+    if negotiated:
+        resp.headers["Content-Location"] = urls.url(f"{doc_path}.{rep.key}")
+    links = [
+        f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"'
+        for a in _alternates(urls, doc_path, offered)
+    ]
+    if rep.media_type == negotiation.JSONLD.media_type:
+        context_url = urls.url(rdfout.CONTEXT_PATH)
+        links.append(f'<{context_url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"')
+    resp.headers["Link"] = ", ".join(links)
+    if resp.status_code == 200:
+        resp = resp.make_conditional(request)  # If-Modified-Since
+    return resp
+
+
+def _rdf(triples: list[ox.Triple], rep: Representation, urls: Urls) -> bytes:
+    assert rep.rdf is not None
+    site = current_site()
+    return rdfout.serialize(
+        triples, rep.rdf, context_url=urls.url(rdfout.CONTEXT_PATH), context=site.context
+    )
+
+
+def _split_extension(path: str) -> tuple[str, Representation | None]:
+    stem, dot, ext = path.rpartition(".")
+    if dot and ext in _EXTENSIONS and "/" not in ext:
+        return stem, negotiation.BY_KEY[ext]
+    return path, None
+
+
+def _pick(
+    path: str, offered: tuple[Representation, ...] = RESOURCE
+) -> tuple[str, Representation, bool]:
+    """(document path without extension, representation, negotiated?) for a request path."""
+    stem, rep = _split_extension(path)
+    if rep is not None and rep in offered:
+        return stem, rep, False
+    return path, negotiation.choose(offered), request.args.get("format") is None
+
+
+def _page(
+    template: str,
+    urls: Urls,
+    lang: str,
+    doc_path: str,
+    offered: tuple[Representation, ...],
+    **context: Any,
+) -> bytes:
+    site = current_site()
+    html = render_template(
+        template,
+        lang=lang,
+        urls=urls,
+        site=site,
+        alternates=_alternates(urls, doc_path, offered[1:]),
+        switch={other: f"{urls.url(doc_path)}?lang={other}" for other in ("de", "en")},
+        t=lambda key: _TEXT[key][lang],
+        **context,
+    )
+    return html.encode("utf-8")
+
+
+# -- resources ---------------------------------------------------------------------------------
+
+
+@bp.get("/<path:path>")
+def resource(path: str) -> Response:
+    doc_path, rep, negotiated = _pick(path)
+    site = current_site()
+    urls = _urls()
+    iri = urls.iri(doc_path)
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise NotFound(f"{iri} is not a valid IRI") from None
+    triples = site.cached(("describe", iri), lambda: site.core.store.describe(iri))
+    if not any(t.subject == ox.NamedNode(iri) for t in triples):
+        raise NotFound(f"No resource {iri} in this dataset.")
+
+    def render(urls: Urls, lang: str) -> bytes:
+        if rep.is_html:
+            view = page.resource_page(site, iri, triples, urls, lang)
+            return _page("resource.html", urls, lang, doc_path, RESOURCE, view=view)
+        return _rdf(triples, rep, urls)
+
+    return respond(doc_path, rep, render, negotiated=negotiated)
+
+
+# -- landing page ----------------------------------------------------------------------------------
+
+_KINDS = (
+    IMO.InterministerialCommittee, IMO.FederalMinistry, IMO.FederalAuthority, IMO.Land,
+    IMO.District,
+    IMO.Municipality, IMO.Association, IMO.InternationalOrganization, IMO.Company,
+    PREFIXES["foaf"] + "Person",
+)  # fmt: skip
+
+
+@bp.get("/")
+def index() -> Response:
+    rep = negotiation.choose((HTML,))
+    site = current_site()
+
+    def render(urls: Urls, lang: str) -> bytes:
+        store = site.core.store
+        meetings = [
+            {"href": urls.href(r["m"].value), "label": r["name"].value, "start": r["start"].value}
+            for r in store.query(
+                MEETINGS_QUERY,
+                {"lang": ox.Literal(lang)},
+            ).rows()
+        ]
+        groups = []
+        for kind in _KINDS:
+            members = [
+                {"href": urls.href(r["s"].value), "label": r["label"].value}
+                for r in store.query(
+                    MEMBERS_QUERY,
+                    {"kind": ox.NamedNode(str(kind)), "lang": ox.Literal(lang)},
+                ).rows()
+            ]
+            if members:
+                groups.append({"label": site.term_label(str(kind), lang), "members": members})
+        return _page(
+            "index.html",
+            urls,
+            lang,
+            "",
+            (HTML,),
+            meetings=meetings,
+            groups=groups,
+            topics=_topic_tree(urls, lang),
+            dumps=_dump_list(urls),
+        )
+
+    return respond("", rep, render, negotiated=False, offered=(HTML,))
+
+
+def _topic_tree(urls: Urls, lang: str) -> list[dict[str, Any]]:
+    store = current_site().core.store
+    rows = list(
+        store.query(
+            "SELECT ?c ?label ?parent ?lang WHERE { ?c a imo:Topic ; skos:prefLabel ?label "
+            "FILTER(LANG(?label) = ?lang) OPTIONAL { ?c skos:broader ?parent } }",
+            {"lang": ox.Literal(lang)},
+        ).rows()
+    )
+    nodes = {
+        r["c"].value: {"href": urls.href(r["c"].value), "label": r["label"].value, "children": []}
+        for r in rows
+    }
+    roots = []
+    for r in rows:
+        parent = r.get("parent")
+        node = nodes[r["c"].value]
+        if parent is None:
+            roots.append(node)
+        elif parent.value in nodes and node not in nodes[parent.value]["children"]:
+            nodes[parent.value]["children"].append(node)
+    for n in nodes.values():
+        n["children"].sort(key=lambda c: c["label"].lower())
+    return roots
+
+
+def _dump_list(urls: Urls) -> list[dict[str, str]]:
+    return [{"name": name, "href": urls.url(f"dumps/{name}")} for name in DUMPS]
+
+
+# -- vocabularies ------------------------------------------------------------------------------
+
+
+def _graph_document(name: str, path: str) -> Response:
+    doc_path, rep, negotiated = _pick(path)
+    if doc_path != name:
+        raise NotFound()
+    site = current_site()
+    graph = site.settings.graph_iri(name)
+    triples = site.cached(("graph", graph), lambda: list(site.core.store.triples([graph])))
+
+    def render(urls: Urls, lang: str) -> bytes:
+        if rep.is_html:
+            return _page(
+                "vocabulary.html",
+                urls,
+                lang,
+                doc_path,
+                RESOURCE,
+                name=name,
+                terms=_terms(triples, urls, lang),
+            )
+        return _rdf(triples, rep, urls)
+
+    return respond(doc_path, rep, render, negotiated=negotiated)
+
+
+def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, Any]]:
+    site = current_site()
+    label = page.Labeller(site, triples, lang)
+    rdf_type = PREFIXES["rdf"] + "type"
+    comment = PREFIXES["rdfs"] + "comment"
+    message = PREFIXES["sh"] + "message"
+    kinds: dict[str, list[str]] = {}
+    notes: dict[str, dict[str, str]] = {}
+    for t in triples:
+        if not isinstance(t.subject, ox.NamedNode):
+            continue
+        if t.predicate.value == rdf_type:
+            kinds.setdefault(t.subject.value, []).append(
+                site.term_label(t.object.value, lang) or t.object.value
+            )
+        elif t.predicate.value in (comment, message) and isinstance(t.object, ox.Literal):
+            notes.setdefault(t.subject.value, {})[t.object.language or ""] = t.object.value
+    terms = []
+    for iri, k in kinds.items():
+        n = notes.get(iri, {})
+        terms.append(
+            {
+                "iri": iri,
+                "anchor": iri.rpartition("#")[2] or iri,
+                "label": label(iri),
+                "kinds": sorted(set(k)),
+                "comment": n.get(lang) or n.get("en") or n.get(""),
+            }
+        )
+    return sorted(terms, key=lambda t: (t["kinds"], t["label"].lower()))
+
+
+@bp.get("/ontology")
+@bp.get("/ontology.<ext>")
+def ontology(ext: str | None = None) -> Response:
+    return _graph_document("ontology", "ontology" + (f".{ext}" if ext else ""))
+
+
+@bp.get("/shapes")
+@bp.get("/shapes.<ext>")
+def shapes(ext: str | None = None) -> Response:
+    return _graph_document("shapes", "shapes" + (f".{ext}" if ext else ""))
+
+
+@bp.get(f"/{rdfout.CONTEXT_PATH}")
+def context() -> Response:
+    resp = Response(_json_bytes(current_site().context), mimetype="application/ld+json")
+    resp.cache_control.public = True
+    resp.cache_control.max_age = 86400
+    return resp
+
+
+def _json_bytes(doc: Any) -> bytes:
+    import json
+
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+# -- dumps and discovery ---------------------------------------------------------------------------
+
+
+@bp.get("/dumps/<name>")
+def dump(name: str) -> Response:
+    d = current_site().dump(name)
+    if d is None:
+        raise NotFound(f"No dump {name!r}; dumps: {', '.join(DUMPS)}")
+    resp = Response(d.body, mimetype=d.media_type)
+    resp.set_etag(d.sha256)
+    resp.last_modified = current_site().core.modified
+    resp.cache_control.public = True
+    resp.cache_control.max_age = current_site().settings.cache_max_age
+    resp.headers["Digest"] = f"sha-256={d.sha256}"
+    return resp.make_conditional(request)
+
+
+@bp.get("/dumps")
+def dumps() -> Response:
+    site = current_site()
+    urls = _urls()
+    listing = [
+        {
+            "name": n,
+            "url": urls.url(f"dumps/{n}"),
+            "mediaType": d.media_type,
+            "byteSize": d.size,
+            "sha256": d.sha256,
+        }
+        for n in DUMPS
+        if (d := site.dump(n)) is not None
+    ]
+    rep = negotiation.choose((HTML, negotiation.JSONLD))
+    if rep.is_html:
+        lang = negotiation.choose_language()
+        body = _page("dumps.html", urls, lang, "dumps", (HTML,), dumps=listing)
+        resp = Response(body, mimetype="text/html")
+    else:
+        resp = Response(_json_bytes({"dumps": listing}), mimetype="application/json")
+    resp.vary.add("Accept")
+    return resp
+
+
+@bp.get("/.well-known/void")
+@bp.get("/.well-known/void.<ext>")
+def void(ext: str | None = None) -> Response:
+    path = ".well-known/void" + (f".{ext}" if ext else "")
+    offered = RESOURCE[1:]  # RDF only
+    doc_path, rep, negotiated = _pick(path, offered)
+    if doc_path != ".well-known/void":
+        raise NotFound()
+
+    def render(urls: Urls, lang: str) -> bytes:
+        return _rdf(void_triples(urls), rep, urls)
+
+    return respond(doc_path, rep, render, negotiated=negotiated, offered=offered)
+
+
+def void_triples(urls: Urls) -> list[ox.Triple]:
+    site = current_site()
+    void = "http://rdfs.org/ns/void#"
+    dct = PREFIXES["dct"]
+    ds = ox.NamedNode(urls.url(".well-known/void") + "#dataset")
+
+    def t(p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
+        return ox.Triple(ds, ox.NamedNode(p), o)
+
+    out = [
+        t(PREFIXES["rdf"] + "type", ox.NamedNode(void + "Dataset")),
+        t(dct + "title", ox.Literal("Wissensgraph des IMA nöB", language="de")),
+        t(dct + "title", ox.Literal("IMA nöB knowledge graph", language="en")),
+        t(dct + "license", ox.NamedNode("https://creativecommons.org/licenses/by/4.0/")),
+        t(
+            dct + "modified",
+            ox.Literal(
+                site.core.modified.isoformat(), datatype=ox.NamedNode(PREFIXES["xsd"] + "dateTime")
+            ),
+        ),
+        t(void + "uriSpace", ox.Literal(site.settings.base_iri)),
+        t(
+            void + "triples",
+            ox.Literal(
+                str(site.core.store.count()), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer")
+            ),
+        ),
+        t(void + "rootResource", ox.NamedNode(site.settings.base_iri + "org/ima-noeb")),
+    ]
+    for vocab in (
+        "https://schema.org/",
+        PREFIXES["org"],
+        PREFIXES["foaf"],
+        PREFIXES["skos"],
+        dct,
+        PREFIXES["prov"],
+        str(IMO),
+    ):
+        out.append(t(void + "vocabulary", ox.NamedNode(vocab)))
+    for name in DUMPS:
+        out.append(t(void + "dataDump", ox.NamedNode(urls.url(f"dumps/{name}"))))
+    for example in ("meeting/2025-10-14-network", "meeting/2025-03-11-stakeholder", "org/bmi"):
+        out.append(t(void + "exampleResource", ox.NamedNode(site.settings.base_iri + example)))
+    return out
+
+
+@bp.get("/robots.txt")
+def robots() -> Response:
+    body = render_template("robots.txt", sitemap=_urls().url("sitemap.xml"))
+    return Response(body, mimetype="text/plain")
+
+
+@bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    site = current_site()
+    urls = _urls()
+
+    def make() -> bytes:
+        rows = site.core.store.query(
+            "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) } ORDER BY ?s",
+            default_graphs=site.core.data_graph_iris(),
+        ).rows()
+        locs = [urls.url("")]
+        locs += [u for r in rows if (u := urls.local(r["s"].value))][:49_999]
+        return render_template(
+            "sitemap.xml", locs=locs, modified=site.core.modified.date().isoformat()
+        ).encode()
+
+    body = site.cached(("sitemap", urls.root), make)
+    return Response(body, mimetype="application/xml")
+
+
+_TEXT = {
+    "title": {"de": "Wissensgraph des IMA nöB", "en": "IMA nöB knowledge graph"},
+    "intro": {
+        "de": "Der Interministerielle Ausschuss für nachhaltige öffentliche Beschaffung (IMA nöB), "
+        "seine Sitzungen und Treffen, seine Stakeholder und Themen – jede Aussage mit Quellen "
+        "und Belastbarkeit.",
+        "en": "The Interministerial Committee for Sustainable Public Procurement (IMA nöB), its "
+        "sessions and meetings, its stakeholders and topics – every statement with its sources "
+        "and confidence.",
+    },
+    "meetings": {"de": "Treffen", "en": "Meetings"},
+    "stakeholders": {"de": "Stakeholder", "en": "Stakeholders"},
+    "topics": {"de": "Themen", "en": "Topics"},
+    "data": {"de": "Daten", "en": "Data"},
+    "dumps": {"de": "Downloads", "en": "Downloads"},
+    "ontology": {"de": "Ontologie", "en": "Ontology"},
+    "shapes": {"de": "SHACL-Shapes", "en": "SHACL shapes"},
+    "void": {"de": "Datensatzbeschreibung (VoID)", "en": "Dataset description (VoID)"},
+    "formats": {"de": "Formate", "en": "Formats"},
+    "confidence": {"de": "Belastbarkeit", "en": "Confidence"},
+    "sources": {"de": "Quellen", "en": "Sources"},
+    "incoming": {"de": "Verweise auf diese Ressource", "en": "Links to this resource"},
+    "type": {"de": "Typ", "en": "Type"},
+    "property": {"de": "Eigenschaft", "en": "Property"},
+    "value": {"de": "Wert", "en": "Value"},
+    "language": {"de": "Sprache", "en": "Language"},
+    "statement": {"de": "diese Aussage", "en": "this statement"},
+    "name": {"de": "Datei", "en": "File"},
+    "size": {"de": "Größe (Bytes)", "en": "Size (bytes)"},
+    "checksum": {"de": "SHA-256", "en": "SHA-256"},
+    "home": {"de": "Start", "en": "Home"},
+    "terms": {"de": "Begriffe", "en": "Terms"},
+}
