@@ -332,3 +332,7 @@ def generate(scale: int, seed: int, output: Path) -> None:
     start = time.perf_counter()
     n = write_ntriples(output, scale=scale, seed=seed)
     click.echo(f"wrote {n} triples to {output} in {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    cli()

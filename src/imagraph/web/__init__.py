@@ -12,12 +12,15 @@ from .site import Site
 
 def create_app(settings: Settings | None = None, core: Core | None = None) -> Flask:
     """Build the app. Tests pass their own settings (and may pass a core they built)."""
-    settings = settings or Settings.from_env()
-    core = core or Core.open(settings)
+    settings = settings or (core.settings if core else Settings.from_env())
+    if core is None:
+        core = Core.open(settings)
+    elif core.settings.base_iri != settings.base_iri:
+        raise ValueError("the core and the app must use the same base IRI")
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # read-only: no request needs a large body
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["imagraph"] = Site(core)
+    app.extensions["imagraph"] = Site(core, settings)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import formats
 from ..core import Core
+from ..settings import Settings
 from .rdfout import context_document
 
 #: Dump files: name → (format, gzip?).
@@ -36,9 +37,9 @@ class Dump:
 class Site:
     """What every request handler needs, built once per app."""
 
-    def __init__(self, core: Core, cache_size: int = 2048) -> None:
+    def __init__(self, core: Core, settings: Settings, cache_size: int = 2048) -> None:
         self.core = core
-        self.settings = core.settings
+        self.settings = settings
         self.labels = core.term_labels()
         self.context: dict[str, Any] = context_document(core.settings.ontology_path)
         self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
