@@ -1,0 +1,101 @@
+"""The pages in a real browser: headless Chromium (Debian's) driven by Selenium.
+
+Skipped where Chromium is not installed, unless IMAGRAPH_REQUIRE_BROWSER is set (CI sets it, and
+installs Chromium, so there these tests can only pass or fail).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+AVAILABLE = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
+
+if not AVAILABLE and not os.environ.get("IMAGRAPH_REQUIRE_BROWSER"):
+    pytest.skip("Chromium and chromedriver are not installed", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
+    os.environ["SE_OFFLINE"] = "true"  # never let Selenium download anything
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):  # fmt: skip
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def console_errors(driver: webdriver.Chrome) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_landing_page_loads_without_console_errors(browser, server):
+    browser.get(server)
+    assert browser.find_element(By.TAG_NAME, "h1").text in (
+        "IMA nöB knowledge graph",
+        "Wissensgraph des IMA nöB",
+    )
+    assert console_errors(browser) == []
+
+
+def test_links_navigate_from_meeting_to_organiser(browser, server):
+    browser.get(server + "?lang=en")
+    browser.find_element(
+        By.LINK_TEXT, "Second meeting with Länder and municipalities, 14 October 2025"
+    ).click()
+    WebDriverWait(browser, 10).until(ec.url_contains("/meeting/2025-10-14-network"))
+    assert (
+        browser.find_element(By.TAG_NAME, "h1").text
+        == "Second meeting with Länder and municipalities, 14 October 2025"
+    )
+    browser.find_element(By.LINK_TEXT, "Federal Ministry of the Interior").click()
+    WebDriverWait(browser, 10).until(ec.url_contains("/org/bmi"))
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Federal Ministry of the Interior"
+    assert console_errors(browser) == []
+
+
+def test_language_switch(browser, server):
+    browser.get(server + "meeting/2025-10-14-network?lang=en")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    browser.find_element(By.ID, "lang-de").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
+    )
+    assert (
+        browser.find_element(By.TAG_NAME, "h1").text
+        == "Zweites Treffen mit Ländern und Kommunen am 14. Oktober 2025"
+    )
+    assert browser.find_element(By.LINK_TEXT, "Veranstalter").is_displayed()
+    assert console_errors(browser) == []
+
+
+def test_topic_tree_and_details_open(browser, server):
+    browser.get(server + "?lang=de")
+    summary = browser.find_elements(By.TAG_NAME, "summary")[0]
+    summary.click()
+    assert browser.find_elements(By.TAG_NAME, "details")[0].get_attribute("open") is not None
+    browser.find_element(By.LINK_TEXT, "Produktblätter").click()
+    WebDriverWait(browser, 10).until(ec.url_contains("/topic/product-sheets"))
+    assert console_errors(browser) == []
