@@ -43,6 +43,9 @@ class Settings:
     trusted_proxies: int = 0
     #: ``Cache-Control: max-age`` of pages and documents, in seconds.
     cache_max_age: int = 300
+    #: Rendered responses kept per worker (keyed by data version, so new data never hits stale
+    #: entries); 0 turns the cache off.
+    cache_entries: int = 2048
 
     def __post_init__(self) -> None:
         if self.public_url is not None and (

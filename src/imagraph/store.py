@@ -121,6 +121,9 @@ class Store(Protocol):
     def describe(self, iri: str) -> list[ox.Triple]:
         """A resource's description (see :meth:`OxigraphStore.describe`)."""
 
+    def exists(self, iri: str) -> bool:
+        """True if ``iri`` is the subject of at least one triple."""
+
     def triples(self, graphs: Iterable[str] | None = None) -> Iterator[ox.Triple]:
         """The triples of the given named graphs (all graphs when ``None``)."""
 
@@ -247,6 +250,12 @@ class OxigraphStore:
                 for q in store.quads_for_pattern(other, prop, None, None):
                     out[ox.Triple(q.subject, q.predicate, q.object)] = None
         return list(out)
+
+    def exists(self, iri: str) -> bool:
+        return (
+            next(self._store.quads_for_pattern(ox.NamedNode(iri), None, None, None), None)
+            is not None
+        )
 
     def triples(self, graphs: Iterable[str] | None = None) -> Iterator[ox.Triple]:
         if graphs is None:

@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # read-only: no request needs a large body
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["imagraph"] = Site(core, settings)
+    app.extensions["imagraph"] = Site(core, settings, cache_size=settings.cache_entries)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -80,7 +80,11 @@ class Labeller:
                 if key in found:
                     return found[key].split("\0", 1)[1]
             return next(iter(found.values())).split("\0", 1)[1]
-        return self.site.term_label(iri, self.lang) or compact(iri)
+        label = self.site.term_label(iri, self.lang)
+        if label:
+            return label
+        base = self.site.settings.base_iri
+        return iri[len(base) :] if iri.startswith(base) else compact(iri)
 
 
 def confidence_label(site: Site, term: Term | None, lang: str) -> str | None:

@@ -53,6 +53,8 @@ class Site:
 
     def cached(self, key: tuple[object, ...], make: Any) -> Any:
         """A small LRU cache; keys include the data version, so new data misses it."""
+        if self._cache_size <= 0:
+            return make()
         key = (self.version, *key)
         if key in self._cache:
             self._cache.move_to_end(key)

@@ -15,6 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import NotFound
+from werkzeug.http import http_date
 
 from ..namespaces import IMO, PREFIXES
 from . import current_site, negotiation, page, rdfout
@@ -58,39 +59,45 @@ def respond(
     *,
     negotiated: bool,
     offered: tuple[Representation, ...] = RESOURCE,
+    urls: Urls | None = None,
 ) -> Response:
-    """The one response builder: caching, conditional requests and the negotiation headers."""
+    """The one response builder: caching, conditional requests and the negotiation headers.
+
+    The rendered body and its headers are cached together, keyed by the data version, the
+    server root, the document, the format and (for HTML) the language.
+    """
     site = current_site()
-    urls = _urls()
-    lang = negotiation.choose_language()
-    key = (urls.root, doc_path, rep.key, lang if rep.is_html else "")
-    etag = hashlib.sha256(repr((site.version, *key)).encode()).hexdigest()[:32]
-    if request.if_none_match.contains(etag):
-        resp = Response(status=304)
-    else:
-        body = site.cached(key, lambda: render(urls, lang))
-        mimetype = rep.media_type
-        resp = Response(body, mimetype=mimetype)
-        if mimetype.startswith("text/"):
-            resp.charset = "utf-8"
-    resp.set_etag(etag)
-    resp.last_modified = site.core.modified
-    resp.cache_control.public = True
-    resp.cache_control.max_age = site.settings.cache_max_age
-    resp.vary.add("Accept")
-    resp.vary.add("Accept-Language")
-    if negotiated:
-        resp.headers["Content-Location"] = urls.url(f"{doc_path}.{rep.key}")
-    links = [
-        f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"'
-        for a in _alternates(urls, doc_path, offered)
-    ]
-    if rep.media_type == negotiation.JSONLD.media_type:
-        context_url = urls.url(rdfout.CONTEXT_PATH)
-        links.append(f'<{context_url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"')
-    resp.headers["Link"] = ", ".join(links)
-    if resp.status_code == 200:
-        resp = resp.make_conditional(request)  # If-Modified-Since
+    urls = urls or _urls()
+    lang = negotiation.choose_language() if rep.is_html else ""
+    key = (urls.root, doc_path, rep.key, lang)
+
+    def make() -> tuple[bytes, dict[str, str]]:
+        links = [
+            f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"'
+            for a in _alternates(urls, doc_path, offered)
+        ]
+        if rep.media_type == negotiation.JSONLD.media_type:
+            context_url = urls.url(rdfout.CONTEXT_PATH)
+            links.append(f'<{context_url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"')
+        etag = hashlib.sha256(repr((site.version, *key)).encode()).hexdigest()[:32]
+        headers = {
+            "ETag": f'"{etag}"',
+            "Last-Modified": http_date(site.core.modified),
+            "Cache-Control": f"public, max-age={site.settings.cache_max_age}",
+            "Vary": "Accept, Accept-Language",
+            "Link": ", ".join(links),
+        }
+        if negotiated:
+            headers["Content-Location"] = urls.url(f"{doc_path}.{rep.key}")
+        return render(urls, lang or "en"), headers
+
+    body, headers = site.cached((*key, negotiated), make)
+    if request.if_none_match.contains(headers["ETag"].strip('"')):
+        return Response(status=304, headers=headers)
+    mimetype = rep.media_type + ("; charset=utf-8" if rep.media_type.startswith("text/") else "")
+    resp = Response(body, headers=headers, content_type=mimetype)
+    if request.if_modified_since is not None:
+        resp = resp.make_conditional(request)
     return resp
 
 
@@ -154,17 +161,20 @@ def resource(path: str) -> Response:
         ox.NamedNode(iri)
     except ValueError:
         raise NotFound(f"{iri} is not a valid IRI") from None
-    triples = site.cached(("describe", iri), lambda: site.core.store.describe(iri))
-    if not any(t.subject == ox.NamedNode(iri) for t in triples):
+    if not site.core.store.exists(iri):
         raise NotFound(f"No resource {iri} in this dataset.")
 
+    def describe() -> list[ox.Triple]:
+        return site.core.store.describe(iri)
+
     def render(urls: Urls, lang: str) -> bytes:
+        triples = describe()
         if rep.is_html:
             view = page.resource_page(site, iri, triples, urls, lang)
             return _page("resource.html", urls, lang, doc_path, RESOURCE, view=view)
         return _rdf(triples, rep, urls)
 
-    return respond(doc_path, rep, render, negotiated=negotiated)
+    return respond(doc_path, rep, render, negotiated=negotiated, urls=urls)
 
 
 # -- landing page ----------------------------------------------------------------------------------
