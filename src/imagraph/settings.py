@@ -43,6 +43,14 @@ class Settings:
     trusted_proxies: int = 0
     #: ``Cache-Control: max-age`` of pages and documents, in seconds.
     cache_max_age: int = 300
+    #: SPARQL: seconds a query may run before it is stopped.
+    query_timeout: float = 10.0
+    #: SPARQL: the most solutions (SELECT) or triples (CONSTRUCT/DESCRIBE) an answer carries.
+    query_max_rows: int = 10_000
+    #: SPARQL: queries running at once across all workers (0: workers - 1, at least 1).
+    query_slots: int = 0
+    #: SPARQL: endpoints that SERVICE may call, separated by spaces (empty: SERVICE is refused).
+    service_allowlist: str = ""
     #: Rendered responses kept per worker (keyed by data version, so new data never hits stale
     #: entries); 0 turns the cache off.
     cache_entries: int = 2048

@@ -114,9 +114,10 @@ class Store(Protocol):
         substitutions: Bindings | None = None,
         *,
         default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
     ) -> QueryOutcome:
         """Run a SPARQL query over the union of all graphs (or of ``default_graphs``), with
-        variables bound to terms (they must be projected)."""
+        variables bound to terms (they must be projected); ``named_graphs`` restricts GRAPH."""
 
     def describe(self, iri: str) -> list[ox.Triple]:
         """A resource's description (see :meth:`OxigraphStore.describe`)."""
@@ -183,6 +184,7 @@ class OxigraphStore:
         substitutions: Bindings | None = None,
         *,
         default_graphs: list[str] | None = None,
+        named_graphs: list[str] | None = None,
     ) -> QueryOutcome:
         bound = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
         dataset: dict[str, object] = (
@@ -190,6 +192,8 @@ class OxigraphStore:
             if default_graphs is not None
             else {"use_default_graph_as_union": True}
         )
+        if named_graphs is not None:
+            dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         try:
             result = self._store.query(
                 sparql,
@@ -199,6 +203,8 @@ class OxigraphStore:
             )
         except SyntaxError as err:
             raise QuerySyntaxError(f"SPARQL syntax error: {err}") from None
+        except ValueError as err:  # e.g. an invalid IRI in default-graph-uri
+            raise QuerySyntaxError(str(err)) from None
         return QueryOutcome(result)
 
     def describe(self, iri: str) -> list[ox.Triple]:

@@ -67,7 +67,7 @@ def handle_http(err: HTTPException) -> Response:
 
 
 def handle_imagraph(err: ImagraphError) -> Response:
-    if err.status >= 500:
+    if err.status == 500:
         log.error("imagraph error: %s", err)
         return _render(500, "Internal Server Error", "The server could not answer this request.")
     return _render(err.status, _reason(err.status), str(err))

@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 
 from ..core import Core
 from ..settings import Settings
+from . import sparql
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -30,8 +31,11 @@ class Server(BaseApplication):  # type: ignore[misc]
         return create_app(self.settings)
 
 
-def run(settings: Settings, host: str, port: int, workers: int, timeout: int = 30) -> None:
+def run(settings: Settings, host: str, port: int, workers: int) -> None:
     Core.open(settings)  # fail fast, in the master, on data that does not load
+    # queries share slots across workers, so that at least one worker stays free for pages
+    sparql.SHARED_SLOTS = sparql.shared_slots(settings.query_slots or max(1, workers - 1))
+    timeout = int(settings.query_timeout) + 30
     Server(
         settings,
         {

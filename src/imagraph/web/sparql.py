@@ -1,0 +1,257 @@
+"""``/sparql``: the SPARQL 1.1 Protocol, read-only. Parsing HTTP here; running in ``sparql.py``."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import threading
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import BadRequest, NotAcceptable, ServiceUnavailable, UnsupportedMediaType
+
+from .. import formats, sparql
+from ..namespaces import PREFIXES
+from . import current_site, negotiation
+from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
+from .urls import Urls
+
+bp = Blueprint("sparql", __name__)
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+FORMATS_NS = "http://www.w3.org/ns/formats/"
+VOID = "http://rdfs.org/ns/void#"
+
+RESULTS = {  # media type → results format name
+    "application/sparql-results+json": "json",
+    "application/sparql-results+xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+    "application/json": "json",
+    "application/xml": "xml",
+}
+RESULT_NAMES = {"json", "xml", "csv", "tsv"}
+GRAPH_REPS = (TURTLE, JSONLD, NTRIPLES, RDFXML, negotiation.TRIG, negotiation.NQUADS)
+SD_REPS = (TURTLE, JSONLD, NTRIPLES, RDFXML, HTML)
+
+#: Set by ``imagraph serve`` before the workers fork: query slots shared by all workers.
+SHARED_SLOTS: Any = None
+_local_slots: dict[int, threading.BoundedSemaphore] = {}
+
+
+def _slots(n: int) -> Any:
+    if SHARED_SLOTS is not None:
+        return SHARED_SLOTS
+    return _local_slots.setdefault(n, threading.BoundedSemaphore(n))
+
+
+def shared_slots(n: int) -> Any:
+    """A semaphore for ``n`` concurrent queries that forked workers share."""
+    return multiprocessing.BoundedSemaphore(n)
+
+
+def _read_request() -> tuple[str | None, list[str], list[str]]:
+    """(query, default-graph-uri values, named-graph-uri values) as the protocol allows them."""
+    if request.method == "POST":
+        ctype = request.mimetype
+        if ctype == "application/x-www-form-urlencoded":
+            form = request.form
+            queries = form.getlist("query")
+            if "update" in form:
+                raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+            args = form
+        elif ctype == "application/sparql-query":
+            charset = request.mimetype_params.get("charset", "utf-8").lower()
+            if charset not in ("utf-8", "utf8"):
+                raise UnsupportedMediaType(f"the query must be UTF-8, not {charset}")
+            try:
+                queries = [request.get_data().decode("utf-8")]
+            except UnicodeDecodeError:
+                raise BadRequest("the query is not valid UTF-8") from None
+            args = request.args
+            if "query" in args:
+                raise BadRequest("give the query either in the body or as a parameter, not both")
+        elif ctype == "application/sparql-update":
+            raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+        else:
+            raise UnsupportedMediaType(
+                f"unsupported request body {ctype or '(none)'}; send application/sparql-query "
+                "or application/x-www-form-urlencoded"
+            )
+    else:
+        args = request.args
+        queries = args.getlist("query")
+        if "update" in args:
+            raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+    if len(queries) > 1:
+        raise BadRequest("more than one query parameter: send exactly one query")
+    return (
+        (queries[0] if queries else None),
+        args.getlist("default-graph-uri"),
+        args.getlist("named-graph-uri"),
+    )
+
+
+def _results_format(form: str | None) -> tuple[str | None, Representation | None]:
+    """The results format (SELECT/ASK) or RDF representation (CONSTRUCT/DESCRIBE) to answer in."""
+    explicit = request.args.get("format") or request.form.get("format")
+    if form in ("construct", "describe"):
+        if explicit:
+            rep = negotiation.by_key(explicit, GRAPH_REPS)
+            if rep is None:
+                raise negotiation.NotAcceptableError(GRAPH_REPS)
+            return None, rep
+        return None, negotiation.choose(GRAPH_REPS)
+    if explicit:
+        if explicit not in RESULT_NAMES:
+            raise NotAcceptable(f"unknown results format {explicit!r}; use json, xml, csv or tsv")
+        return explicit, None
+    if not request.accept_mimetypes:
+        return "json", None
+    media = request.accept_mimetypes.best_match(list(RESULTS))
+    if media is None:
+        raise NotAcceptable(
+            "None of the media types in the Accept header is offered. Offered: "
+            + ", ".join(m for m in RESULTS if m.startswith(("application/sparql", "text/")))
+        )
+    return RESULTS[media], None
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    site = current_site()
+    query, default_graphs, named_graphs = _read_request()
+    urls = Urls.for_request(site.settings)
+    if query is None:
+        return service_description(urls)
+    s = site.settings
+    limits = sparql.Limits(s.query_timeout, s.query_max_rows, tuple(s.service_allowlist.split()))
+    form = sparql.check_services(query, limits.service_allowlist)
+    results_format, rep = _results_format(form)
+    graph_format = rep.rdf if rep is not None and rep.rdf is not None else formats.TURTLE
+    if form is None and results_format is None:  # rdflib could not tell; pyoxigraph decides
+        results_format = "json"
+    dataset: dict[str, list[str] | None] = {
+        "default_graphs": default_graphs or ([] if named_graphs else None),
+        "named_graphs": named_graphs or None,
+    }
+    key = (
+        "sparql",
+        query,
+        results_format,
+        graph_format.name,
+        tuple(default_graphs),
+        tuple(named_graphs),
+    )
+    etag = hashlib.sha256(repr((site.version, *key)).encode()).hexdigest()[:32]
+    if request.method == "GET" and request.if_none_match.contains(etag):
+        return Response(status=304, headers={"ETag": f'"{etag}"', "Vary": "Accept"})
+
+    def run() -> sparql.QueryResult:
+        slots = _slots(max(1, s.query_slots or 1))
+        if not slots.acquire(False):  # positional: threading and multiprocessing differ
+            raise ServiceUnavailable(
+                "Too many queries are running; try again in a moment.",
+                retry_after=1,  # type: ignore[call-arg]
+            )
+        try:
+            return sparql.execute(
+                site.core.store,
+                query,
+                results_format=results_format or "json",
+                graph_format=graph_format,
+                limits=limits,
+                **dataset,  # type: ignore[arg-type]
+            )
+        finally:
+            slots.release()
+
+    result: sparql.QueryResult = site.cached(key, run)
+    content_type = result.media_type + (
+        "; charset=utf-8"
+        if result.media_type.startswith("text/") or "json" in result.media_type
+        else ""
+    )
+    resp = Response(result.body, content_type=content_type)
+    resp.vary.add("Accept")
+    if result.truncated:
+        resp.headers["Imagraph-Result-Truncated"] = f"true; max-rows={s.query_max_rows}"
+    if request.method == "GET":
+        resp.set_etag(etag)
+        resp.cache_control.public = True
+        resp.cache_control.max_age = s.cache_max_age
+    return resp
+
+
+def service_description(urls: Urls) -> Response:
+    rep = negotiation.choose(SD_REPS)
+    if rep.is_html:
+        raise NotAcceptable(
+            "the query page for browsers is not available yet; ask for RDF (text/turtle)"
+        )
+    endpoint_url = urls.url("sparql")
+    triples = service_triples(endpoint_url)
+    body = ox.serialize(triples, format=rep.rdf.oxigraph, prefixes={**PREFIXES, "sd": SD}) or b""  # type: ignore[union-attr]
+    resp = Response(
+        body,
+        content_type=rep.media_type
+        + ("; charset=utf-8" if rep.media_type.startswith("text/") else ""),
+    )
+    resp.vary.add("Accept")
+    return resp
+
+
+def service_triples(endpoint_url: str) -> list[ox.Triple]:
+    site = current_site()
+    service = ox.NamedNode(endpoint_url + "#service")
+    dataset = ox.BlankNode("dataset")
+    default_graph = ox.BlankNode("default")
+    rdf_type = ox.NamedNode(PREFIXES["rdf"] + "type")
+
+    def sd(local: str) -> ox.NamedNode:
+        return ox.NamedNode(SD + local)
+
+    def count(n: int) -> ox.Literal:
+        return ox.Literal(str(n), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))
+
+    out = [
+        ox.Triple(service, rdf_type, sd("Service")),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint_url)),
+        ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
+        ox.Triple(service, sd("feature"), sd("UnionDefaultGraph")),
+        ox.Triple(service, sd("defaultDataset"), dataset),
+        ox.Triple(dataset, rdf_type, sd("Dataset")),
+        ox.Triple(dataset, sd("defaultGraph"), default_graph),
+        ox.Triple(default_graph, rdf_type, sd("Graph")),
+        ox.Triple(
+            default_graph,
+            ox.NamedNode(VOID + "triples"),
+            count(len(set(site.core.store.triples()))),
+        ),
+    ]
+    for fmt in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "JSON-LD",
+        "N-Triples",
+        "RDF_XML",
+        "TriG",
+        "N-Quads",
+    ):
+        out.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + fmt)))
+    for i, graph in enumerate(site.core.store.graphs()):
+        named = ox.BlankNode(f"named{i}")
+        inner = ox.BlankNode(f"graph{i}")
+        out += [
+            ox.Triple(dataset, sd("namedGraph"), named),
+            ox.Triple(named, rdf_type, sd("NamedGraph")),
+            ox.Triple(named, sd("name"), ox.NamedNode(graph)),
+            ox.Triple(named, sd("graph"), inner),
+            ox.Triple(inner, rdf_type, sd("Graph")),
+            ox.Triple(inner, ox.NamedNode(VOID + "triples"), count(site.core.store.count(graph))),
+        ]
+    return out
