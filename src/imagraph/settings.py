@@ -95,12 +95,14 @@ class Settings:
             if raw is not None:
                 if f.name.endswith(("dir", "root")):
                     values[f.name] = Path(raw)
-                elif f.type in ("int", int):
+                elif f.type in ("int", "float"):
+                    kind = int if f.type == "int" else float
                     try:
-                        values[f.name] = int(raw)
+                        values[f.name] = kind(raw)
                     except ValueError:
                         raise BadInputError(
-                            f"{prefix}{f.name.upper()} must be a whole number"
+                            f"{prefix}{f.name.upper()} must be a {'whole ' if kind is int else ''}"
+                            f"number, not {raw!r}"
                         ) from None
                 else:
                     values[f.name] = raw

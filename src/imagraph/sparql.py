@@ -28,6 +28,7 @@ from . import formats
 from .errors import BadInputError, ImagraphError, QuerySyntaxError
 from .formats import Format
 from .loading import to_rdflib_term
+from .settings import Settings
 from .store import Store
 
 #: Results formats for SELECT and ASK: name → media type.
@@ -36,6 +37,14 @@ RESULTS_MEDIA_TYPES = {
     "xml": "application/sparql-results+xml",
     "csv": "text/csv",
     "tsv": "text/tab-separated-values",
+}
+
+
+RESULTS_OX = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
 }
 
 
@@ -56,6 +65,14 @@ class Limits:
     timeout: float = 10.0  # seconds
     max_rows: int = 10_000
     service_allowlist: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(
+            settings.query_timeout,
+            settings.query_max_rows,
+            tuple(settings.service_allowlist.split()),
+        )
 
 
 @dataclass(frozen=True)
@@ -124,9 +141,14 @@ def run_in_child(work: Callable[[], object], timeout: float) -> object:
 
     Errors raised by ``work`` that are :class:`ImagraphError` are raised again here.
     """
+    deadline = time.monotonic() + timeout
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: never returns
+        # The kernel ends the child at the limit even if the parent is gone (SIGALRM's default
+        # action terminates the process, whatever the query engine is doing).
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.setitimer(signal.ITIMER_REAL, timeout + 0.5)
         os.close(read_fd)
         try:
             payload = pickle.dumps(("ok", work()))
@@ -137,10 +159,9 @@ def run_in_child(work: Callable[[], object], timeout: float) -> object:
         with os.fdopen(write_fd, "wb") as out:
             out.write(payload)
         os._exit(0)
-    os.close(write_fd)
     chunks = []
-    deadline = time.monotonic() + timeout
     try:
+        os.close(write_fd)
         with os.fdopen(read_fd, "rb", buffering=0) as pipe:
             while True:
                 remaining = deadline - time.monotonic()
@@ -164,7 +185,7 @@ def run_in_child(work: Callable[[], object], timeout: float) -> object:
 
 
 def _select_body(variables: list[str], rows: list[list[object]], fmt: str) -> bytes:
-    # rdflib's result serialisers write JSON, XML, CSV and TSV from a list of rows
+    """SELECT results in ``fmt``: written as JSON by rdflib, converted by pyoxigraph."""
     from rdflib.query import Result
     from rdflib.term import Variable
 
@@ -174,7 +195,11 @@ def _select_body(variables: list[str], rows: list[list[object]], fmt: str) -> by
         {Variable(v): t for v, t in zip(variables, row, strict=True) if t is not None}
         for row in rows
     ]
-    return result.serialize(format=fmt) or b""
+    body = result.serialize(format="json") or b""
+    if fmt == "json":
+        return body
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    return parsed.serialize(format=RESULTS_OX[fmt]) or b""
 
 
 def execute(
@@ -185,6 +210,7 @@ def execute(
     graph_format: Format = formats.TURTLE,
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,
+    base_iri: str | None = None,
     limits: Limits = Limits(),
 ) -> QueryResult:
     """Check, run (in a child, with a time limit) and serialise one query."""
@@ -193,7 +219,9 @@ def execute(
     check_services(query, limits.service_allowlist)
 
     def work() -> QueryResult:
-        outcome = store.query(query, default_graphs=default_graphs, named_graphs=named_graphs)
+        outcome = store.query(
+            query, default_graphs=default_graphs, named_graphs=named_graphs, base_iri=base_iri
+        )
         if outcome.kind == "ask":
             return QueryResult(
                 "ask", outcome.serialize(results_format), RESULTS_MEDIA_TYPES[results_format]

@@ -115,6 +115,7 @@ class Store(Protocol):
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> QueryOutcome:
         """Run a SPARQL query over the union of all graphs (or of ``default_graphs``), with
         variables bound to terms (they must be projected); ``named_graphs`` restricts GRAPH."""
@@ -185,6 +186,7 @@ class OxigraphStore:
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
+        base_iri: str | None = None,
     ) -> QueryOutcome:
         bound = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
         dataset: dict[str, object] = (
@@ -197,6 +199,7 @@ class OxigraphStore:
         try:
             result = self._store.query(
                 sparql,
+                base_iri=base_iri,
                 prefixes=PREFIXES,
                 substitutions=bound,
                 **dataset,  # type: ignore[arg-type]

@@ -126,7 +126,7 @@ def endpoint() -> Response:
     if query is None:
         return service_description(urls)
     s = site.settings
-    limits = sparql.Limits(s.query_timeout, s.query_max_rows, tuple(s.service_allowlist.split()))
+    limits = sparql.Limits.from_settings(s)
     form = sparql.check_services(query, limits.service_allowlist)
     results_format, rep = _results_format(form)
     graph_format = rep.rdf if rep is not None and rep.rdf is not None else formats.TURTLE
@@ -162,6 +162,7 @@ def endpoint() -> Response:
                 results_format=results_format or "json",
                 graph_format=graph_format,
                 limits=limits,
+                base_iri=urls.url("sparql"),
                 **dataset,  # type: ignore[arg-type]
             )
         finally:

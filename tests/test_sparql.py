@@ -1,0 +1,433 @@
+"""The SPARQL endpoint: the W3C protocol tests that apply to a read-only endpoint, real clients,
+results parsed by real parsers, and the safety limits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import requests
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
+
+from imagraph.core import Core
+from imagraph.settings import Settings
+from imagraph.web import create_app
+
+from .conftest import ROOT, start_server, stop_server
+
+W3C = ROOT.parent / "shared" / "standards" / "w3c-sparql11-tests" / "protocol"
+MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
+HT = "http://www.w3.org/2011/http#"
+HTS = "http://www.w3.org/2011/http-statusCodes#"
+UT = "http://www.w3.org/2009/sparql/tests/test-update#"
+CNT = "http://www.w3.org/2011/content#"
+RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+RESULTS_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+RDF_FORMATS = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+    "application/ld+json": "json-ld",
+}
+
+pytestmark = pytest.mark.skipif(
+    not W3C.exists(), reason="the shared W3C test material is not present"
+)
+
+
+def manifest() -> Graph:
+    return Graph().parse(W3C / "manifest.ttl", format="turtle")
+
+
+def protocol_cases() -> list[tuple[str, URIRef]]:
+    if not W3C.exists():
+        return []
+    g = manifest()
+    cases = []
+    for test in g.subjects(RDF.type, URIRef(MF + "ProtocolTest")):
+        name = str(test).rsplit("#", 1)[-1]
+        cases.append((name, test))
+    return sorted(cases)
+
+
+@pytest.fixture(scope="module")
+def protocol_client():
+    """An app whose store also holds the W3C test graphs under their kasei.us names."""
+    core = Core.open(Settings(root=ROOT))
+    g = manifest()
+    for data in g.objects(None, URIRef(UT + "graphData")):
+        path = W3C / Path(str(g.value(data, URIRef(UT + "graph")))).name
+        name = str(g.value(data, RDFS_LABEL))
+        core.store.replace_graph(
+            name,
+            (
+                ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(name))
+                for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
+            ),
+        )
+    return create_app(core.settings, core).test_client(), core
+
+
+def _list(g: Graph, node):
+    while node is not None and node != RDF.nil:
+        yield g.value(node, RDF.first)
+        node = g.value(node, RDF.rest)
+
+
+@pytest.mark.parametrize(("name", "test"), protocol_cases(), ids=[c[0] for c in protocol_cases()])
+def test_w3c_protocol(protocol_client, name, test):
+    client, core = protocol_client
+    g = manifest()
+    before = core.store.count()
+    action = g.value(test, URIRef(MF + "action"))
+    for req in _list(g, g.value(action, URIRef(HT + "requests"))):
+        method = str(g.value(req, URIRef(HT + "methodName")))
+        path = str(g.value(req, URIRef(HT + "absolutePath"))).replace("/sparql/", "/sparql", 1)
+        headers = {
+            str(g.value(h, URIRef(HT + "fieldName"))): str(g.value(h, URIRef(HT + "fieldValue")))
+            for h in _list(g, g.value(req, URIRef(HT + "headers")))
+        }
+        body_node = g.value(req, URIRef(HT + "body"))
+        body = None
+        if body_node is not None:
+            text = str(g.value(body_node, URIRef(CNT + "chars")))
+            encoding = "utf-16" if "utf-16" in headers.get("Content-Type", "").lower() else "utf-8"
+            body = text.encode(encoding)
+        resp = client.open(path, method=method, headers=headers, data=body)
+        expected = g.value(req, URIRef(HT + "resp"))
+        statuses = {
+            str(s).removeprefix(HTS) for s in g.objects(expected, URIRef(MF + "expectedStatus"))
+        }
+        klass = f"StatusCode{resp.status_code // 100}xx"
+        sends_update = (
+            "update=" in path
+            or b"update=" in (body or b"")
+            or "sparql-update" in headers.get("Content-Type", "")
+        )
+        if name.startswith(("update", "bad_update")):
+            # a read-only endpoint refuses every update with a 4xx and changes nothing; the queries
+            # these tests send afterwards expect the update's effect, so they are not checked
+            if sends_update:
+                assert resp.status_code // 100 == 4, (name, resp.status_code)
+                assert "Traceback" not in resp.get_data(as_text=True)
+            continue
+        assert klass in statuses, (name, resp.status_code, resp.get_data(as_text=True)[:300])
+        fmt = g.value(expected, URIRef(MF + "expectedFormat"))
+        media = resp.mimetype
+        if fmt is not None and str(fmt) in ("boolean", "tabular"):
+            parsed = ox.parse_query_results(resp.data, format=RESULTS_FORMATS[media])
+            if str(fmt) == "boolean":
+                assert isinstance(parsed, ox.QueryBoolean)
+                expected_bool = g.value(expected, URIRef(MF + "expectedBoolean"))
+                if expected_bool is not None:
+                    assert bool(parsed) == expected_bool.toPython()
+            else:
+                assert isinstance(parsed, ox.QuerySolutions)
+        elif fmt is not None and str(fmt) == "RDF":
+            Graph().parse(data=resp.data, format=RDF_FORMATS[media])
+    assert core.store.count() == before
+
+
+@pytest.fixture(scope="module")
+def client(core):
+    return create_app(core.settings, core).test_client()
+
+
+SELECT = "SELECT ?m ?start WHERE { ?m a imo:Meeting ; schema:startDate ?start } ORDER BY ?start"
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt"),
+    [
+        ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+        ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
+        ("text/csv", ox.QueryResultsFormat.CSV),
+        ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+        ("*/*", ox.QueryResultsFormat.JSON),
+        ("application/json", ox.QueryResultsFormat.JSON),
+    ],
+)
+def test_select_results_in_every_format(client, accept, fmt):
+    resp = client.get("/sparql", query_string={"query": SELECT}, headers={"Accept": accept})
+    assert resp.status_code == 200
+    if fmt == ox.QueryResultsFormat.CSV:  # lossy by design: read it as CSV
+        table = list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+        assert table[0] == ["m", "start"] and len(table) == 6
+        assert table[1][0] == "https://w3id.org/imanoeb/meeting/2022-08-constituent-session"
+        return
+    rows = list(ox.parse_query_results(resp.data, format=fmt))
+    assert len(rows) == 5
+    assert rows[0]["m"] == ox.NamedNode(
+        "https://w3id.org/imanoeb/meeting/2022-08-constituent-session"
+    )
+
+
+@pytest.mark.parametrize(("accept", "fmt"), list(RDF_FORMATS.items()))
+def test_construct_in_every_rdf_format(client, accept, fmt):
+    q = "CONSTRUCT { ?m a schema:Event ; schema:name ?n } WHERE { ?m a imo:Meeting ; schema:name ?n }"
+    resp = client.post("/sparql", data={"query": q}, headers={"Accept": accept})
+    assert resp.status_code == 200 and resp.mimetype == accept
+    if fmt == "json-ld":
+        g = Graph().parse(data=resp.data, format="json-ld")
+    else:
+        g = Graph().parse(data=resp.data, format=fmt)
+    assert len(set(g.subjects(RDF.type, URIRef("https://schema.org/Event")))) == 5
+
+
+def test_describe(client):
+    resp = client.get(
+        "/sparql",
+        query_string={"query": "DESCRIBE <https://w3id.org/imanoeb/org/bmi>"},
+        headers={"Accept": "text/turtle"},
+    )
+    g = Graph().parse(data=resp.data, format="turtle")
+    assert (URIRef("https://w3id.org/imanoeb/org/bmi"), None, None) in g
+
+
+@pytest.mark.parametrize(
+    ("request_kwargs", "status", "text"),
+    [
+        (
+            {"method": "GET", "query_string": {"query": "SELECT ?x WHERE { ?x"}},
+            400,
+            "SPARQL syntax error: error at 1:",
+        ),
+        (
+            {"method": "GET", "query_string": [("query", "ASK {}"), ("query", "ASK {}")]},
+            400,
+            "more than one query",
+        ),
+        (
+            {"method": "POST", "data": "ASK {}", "content_type": "text/plain"},
+            415,
+            "unsupported request body",
+        ),
+        ({"method": "POST", "data": "ASK {}"}, 415, "unsupported request body"),
+        (
+            {
+                "method": "GET",
+                "query_string": {"query": "ASK {}"},
+                "headers": {"Accept": "image/png"},
+            },
+            406,
+            "Offered",
+        ),
+        (
+            {
+                "method": "GET",
+                "query_string": {"query": "INSERT DATA { <http://a> <http://b> <http://c> }"},
+            },
+            400,
+            "SPARQL syntax error",
+        ),
+        ({"method": "POST", "data": {"update": "DROP ALL"}}, 400, "read-only"),
+        (
+            {"method": "POST", "data": "DROP ALL", "content_type": "application/sparql-update"},
+            400,
+            "read-only",
+        ),
+        (
+            {"method": "GET", "query_string": {"query": "LOAD <http://127.0.0.1:9/x>"}},
+            400,
+            "SPARQL syntax error",
+        ),
+        ({"method": "GET", "query_string": {"query": "  "}}, 400, "the query is empty"),
+        ({"method": "PUT", "data": "ASK {}"}, 405, "Method Not Allowed"),
+    ],
+)
+def test_protocol_errors(client, core, request_kwargs, status, text):
+    before = core.store.count()
+    resp = client.open("/sparql", **request_kwargs)
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    assert text in resp.get_data(as_text=True)
+    assert core.store.count() == before
+
+
+def test_service_is_refused_without_contacting_the_endpoint(client):
+    contacted = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.settimeout(1.5)
+    port = listener.getsockname()[1]
+
+    def accept():
+        try:
+            conn, _ = listener.accept()
+            contacted.append(True)
+            conn.close()
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    for q in (
+        f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{ SERVICE SILENT <http://127.0.0.1:{port}/> {{ ?s ?q ?r }} }} }}",
+        f"SELECT * WHERE {{ BIND(<http://127.0.0.1:{port}/> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+    ):
+        resp = client.get("/sparql", query_string={"query": q})
+        assert resp.status_code == 403
+        assert "refused" in resp.get_data(as_text=True)
+    thread.join()
+    listener.close()
+    assert contacted == []
+
+
+def test_get_is_cacheable(client):
+    first = client.get("/sparql", query_string={"query": SELECT})
+    again = client.get(
+        "/sparql", query_string={"query": SELECT}, headers={"If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    assert first.headers["Vary"] == "Accept"
+    assert "max-age" in first.headers["Cache-Control"]
+
+
+def test_result_cap_is_signalled(core):
+    settings = Settings(root=ROOT, query_max_rows=3)
+    client = create_app(settings, core).test_client()
+    resp = client.get("/sparql", query_string={"query": SELECT})
+    assert resp.headers["Imagraph-Result-Truncated"] == "true; max-rows=3"
+    assert len(resp.get_json()["results"]["bindings"]) == 3
+
+
+def test_service_description(client):
+    for accept, fmt in (
+        ("text/turtle", "turtle"),
+        ("application/rdf+xml", "xml"),
+        ("application/n-triples", "nt"),
+    ):
+        resp = client.get("/sparql", headers={"Accept": accept})
+        assert resp.status_code == 200
+        g = Graph().parse(data=resp.data, format=fmt)
+        sd = "http://www.w3.org/ns/sparql-service-description#"
+        service = next(g.subjects(RDF.type, URIRef(sd + "Service")))
+        assert (service, URIRef(sd + "endpoint"), URIRef("http://localhost/sparql")) in g
+        assert (service, URIRef(sd + "supportedLanguage"), URIRef(sd + "SPARQL11Query")) in g
+        assert (
+            service,
+            URIRef(sd + "resultFormat"),
+            URIRef("http://www.w3.org/ns/formats/SPARQL_Results_JSON"),
+        ) in g
+        names = set(g.objects(None, URIRef(sd + "name")))
+        assert URIRef("https://w3id.org/imanoeb/graph/data/meetings") in names
+
+
+def test_real_clients_against_the_live_server(server):
+    endpoint = server + "sparql"
+    wrapper = SPARQLWrapper(endpoint)
+    wrapper.setQuery(
+        "PREFIX imo: <https://w3id.org/imanoeb/ontology#> SELECT ?m WHERE { ?m a imo:Meeting }"
+    )
+    wrapper.setReturnFormat(JSON)
+    bindings = wrapper.query().convert()["results"]["bindings"]
+    assert len(bindings) == 5
+    wrapper.setQuery(
+        "PREFIX imo: <https://w3id.org/imanoeb/ontology#> CONSTRUCT { ?m a imo:Meeting } WHERE { ?m a imo:Meeting }"
+    )
+    wrapper.setReturnFormat(TURTLE)
+    g = Graph().parse(data=wrapper.query().convert(), format="turtle")
+    assert len(g) == 5
+    store = Graph(store=SPARQLStore(endpoint, returnFormat="json"))
+    rows = list(
+        store.query(
+            "SELECT ?n WHERE { <https://w3id.org/imanoeb/org/bmi> <http://www.w3.org/2004/02/skos/core#altLabel> ?n }"
+        )
+    )
+    assert [r[0] for r in rows] == [Literal("BMI")]
+
+
+def test_slow_query_is_stopped_while_pages_are_served(tmp_path):
+    proc, url = start_server(tmp_path / "server.log", {"IMAGRAPH_QUERY_TIMEOUT": "3"}, workers=2)
+    try:
+        outcome = {}
+
+        def slow():
+            start = time.monotonic()
+            resp = requests.get(
+                url + "sparql",
+                params={
+                    "query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+                },
+                timeout=30,
+            )
+            outcome["status"], outcome["seconds"], outcome["text"] = (
+                resp.status_code,
+                time.monotonic() - start,
+                resp.text,
+            )
+
+        thread = threading.Thread(target=slow)
+        thread.start()
+        time.sleep(0.5)
+        start = time.monotonic()
+        page = requests.get(url + "org/bmi", headers={"Accept": "text/turtle"}, timeout=10)
+        page_seconds = time.monotonic() - start
+        # a second heavy query finds no free slot and is told to come back
+        busy = requests.get(
+            url + "sparql",
+            params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"},
+            timeout=10,
+        )
+        thread.join()
+        assert page.status_code == 200 and page_seconds < 1.0
+        assert busy.status_code == 503 and busy.headers.get("Retry-After") == "1"
+        assert outcome["status"] == 503
+        assert "time limit of 3 s" in outcome["text"]
+        assert 2.5 < outcome["seconds"] < 8
+    finally:
+        stop_server(proc)
+
+
+def test_a_query_child_ends_at_the_limit_even_if_its_parent_dies(tmp_path):
+    """The child arms its own timer: a worker that dies mid-query leaves no runaway process."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "orphan.py"
+    script.write_text(
+        "import os, sys\n"
+        "from imagraph import sparql\n"
+        "from imagraph.core import Core\n"
+        "core = Core.open()\n"
+        "def work():\n"
+        "    with open(sys.argv[1], 'w') as f:\n"
+        "        f.write(str(os.getpid()))\n"
+        "    return list(core.store.query('SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }').rows())\n"
+        "sparql.run_in_child(work, 2)\n"
+    )
+    pid_file = tmp_path / "child.pid"
+    parent = subprocess.Popen([sys.executable, str(script), str(pid_file)], cwd=ROOT)
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    child = int(pid_file.read_text())
+    parent.send_signal(signal.SIGKILL)  # the parent dies without cleaning up
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        os.kill(child, signal.SIGKILL)
+        raise AssertionError("the orphaned query child was still running after its time limit")
