@@ -99,3 +99,20 @@ def test_topic_tree_and_details_open(browser, server):
     browser.find_element(By.LINK_TEXT, "Produktblätter").click()
     WebDriverWait(browser, 10).until(ec.url_contains("/topic/product-sheets"))
     assert console_errors(browser) == []
+
+
+def test_query_page_runs_a_query_and_shares_it_by_url(browser, server):
+    browser.get(server + "sparql?lang=en")
+    box = browser.find_element(By.ID, "query")
+    box.clear()
+    box.send_keys("SELECT ?t WHERE { ?t a imo:Topic } ORDER BY ?t")
+    browser.find_element(By.ID, "run").click()
+    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "row-count")))
+    assert browser.find_element(By.ID, "row-count").text == "23"
+    assert "query=SELECT" in browser.current_url
+    shared = browser.current_url
+    browser.get(shared)
+    assert browser.find_element(By.ID, "row-count").text == "23"
+    browser.find_element(By.PARTIAL_LINK_TEXT, "topic/bidder-challenges").click()
+    WebDriverWait(browser, 10).until(ec.url_contains("/topic/bidder-challenges"))
+    assert console_errors(browser) == []

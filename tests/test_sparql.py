@@ -431,3 +431,69 @@ def test_a_query_child_ends_at_the_limit_even_if_its_parent_dies(tmp_path):
     else:
         os.kill(child, signal.SIGKILL)
         raise AssertionError("the orphaned query child was still running after its time limit")
+
+
+def test_query_page_for_browsers(client):
+    page = client.get("/sparql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert '<textarea id="query" name="query"' in html
+    assert "PREFIX imo: &lt;https://w3id.org/imanoeb/ontology#&gt;" in html
+    assert 'href="http://localhost/queries/meetings-in-date-order"' in html
+    # a machine without a preference still gets the service description
+    assert client.get("/sparql", headers={"Accept": "*/*"}).mimetype == "text/turtle"
+
+
+def test_query_page_shows_results_with_links_and_downloads(client):
+    html = client.get(
+        "/sparql", query_string={"query": SELECT}, headers={"Accept": "text/html"}
+    ).get_data(as_text=True)
+    assert '<span id="row-count">5</span>' in html
+    assert 'href="http://localhost/meeting/2025-10-14-network"' in html
+    assert "format=csv" in html and "format=ttl" not in html
+
+
+def test_query_page_shows_errors_with_the_right_status(client):
+    resp = client.get(
+        "/sparql", query_string={"query": "SELECT ?x WHERE { ?x"}, headers={"Accept": "text/html"}
+    )
+    assert resp.status_code == 400
+    assert 'id="error-message">SPARQL syntax error' in resp.get_data(as_text=True)
+
+
+def test_stored_queries(client):
+    listing = client.get("/queries", headers={"Accept": "application/json"}).get_json()["queries"]
+    names = {q["name"] for q in listing}
+    assert names == {
+        "meetings-in-date-order",
+        "stakeholders-per-kind",
+        "topics-per-meeting",
+        "confirmed-facts-only",
+        "municipalities-by-land",
+    }
+    for q in listing:
+        assert set(q["title"]) == {"de", "en"} and set(q["description"]) == {"de", "en"}
+        for accept, fmt in (
+            ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+            ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+        ):
+            resp = client.get(f"/queries/{q['name']}", headers={"Accept": accept})
+            assert resp.status_code == 200
+            assert len(list(ox.parse_query_results(resp.data, format=fmt))) > 0
+        text = client.get(f"/queries/{q['name']}.rq")
+        assert text.mimetype == "application/sparql-query" and "SELECT" in text.get_data(
+            as_text=True
+        )
+    rows = list(
+        ox.parse_query_results(
+            client.get("/queries/meetings-in-date-order").data, format=ox.QueryResultsFormat.JSON
+        )
+    )
+    assert [r["start"].value for r in rows] == [
+        "2022-08",
+        "2024-06",
+        "2024-09-19T09:30:00",
+        "2025-03-11",
+        "2025-10-14",
+    ]
+    assert client.get("/queries/nothing").status_code == 404

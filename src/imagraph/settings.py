@@ -34,6 +34,7 @@ class Settings:
     data_dir: Path | None = None
     ontology_dir: Path | None = None
     shapes_dir: Path | None = None
+    queries_dir: Path | None = None
     #: ``memory`` (the default) or the folder of an on-disk store.
     store: str = "memory"
     #: The public URL the server is reached at behind a proxy (e.g. ``https://data.example.org/``);
@@ -81,6 +82,10 @@ class Settings:
     @property
     def shapes_path(self) -> Path:
         return self.shapes_dir or self.root / "shapes"
+
+    @property
+    def queries_path(self) -> Path:
+        return self.queries_dir or self.root / "queries"
 
     def graph_iri(self, name: str) -> str:
         """The IRI of one of the named graphs the bundled files are loaded into."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import formats
+from .. import queries as stored_queries
 from ..core import Core
 from ..settings import Settings
 from .rdfout import context_document
@@ -42,6 +43,7 @@ class Site:
         self.settings = settings
         self.labels = core.term_labels()
         self.context: dict[str, Any] = context_document(core.settings.ontology_path)
+        self.queries = stored_queries.load(settings.queries_path)
         self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._cache_size = cache_size
         self._dumps: dict[str, Dump] = {}

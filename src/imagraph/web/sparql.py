@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import threading
 from typing import Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, NotAcceptable, ServiceUnavailable, UnsupportedMediaType
+from flask import Blueprint, Response, render_template, request
+from werkzeug.exceptions import (
+    BadRequest,
+    NotAcceptable,
+    NotFound,
+    ServiceUnavailable,
+    UnsupportedMediaType,
+)
 
 from .. import formats, sparql
+from ..errors import ImagraphError
 from ..namespaces import PREFIXES
+from ..queries import StoredQuery
 from . import current_site, negotiation
 from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
+from .text import TEXT
 from .urls import Urls
 
 bp = Blueprint("sparql", __name__)
@@ -94,7 +105,8 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
 
 
 def _results_format(form: str | None) -> tuple[str | None, Representation | None]:
-    """The results format (SELECT/ASK) or RDF representation (CONSTRUCT/DESCRIBE) to answer in."""
+    """The results format (SELECT/ASK) or RDF representation (CONSTRUCT/DESCRIBE) to answer in
+    (browsers get the query page instead, see :func:`answer`)."""
     explicit = request.args.get("format") or request.form.get("format")
     if form in ("construct", "describe"):
         if explicit:
@@ -118,15 +130,44 @@ def _results_format(form: str | None) -> tuple[str | None, Representation | None
     return RESULTS[media], None
 
 
+def _wants_html() -> bool:
+    explicit = request.args.get("format") or request.form.get("format")
+    return explicit == "html" or (not explicit and _prefers_html())
+
+
+def _prefers_html() -> bool:
+    accept = request.accept_mimetypes
+    return (
+        accept["text/html"] > max(accept[m] for m in RESULTS)
+        and accept["text/html"] > accept["text/turtle"]
+    )
+
+
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
     site = current_site()
     query, default_graphs, named_graphs = _read_request()
     urls = Urls.for_request(site.settings)
     if query is None:
+        if _prefers_html():
+            return query_page(urls, query="")
         return service_description(urls)
+    return answer(query, default_graphs, named_graphs, urls)
+
+
+def answer(
+    query: str,
+    default_graphs: list[str],
+    named_graphs: list[str],
+    urls: Urls,
+    stored: StoredQuery | None = None,
+) -> Response:
+    """Run a query and answer in the negotiated format (the query page for browsers)."""
+    site = current_site()
     s = site.settings
     limits = sparql.Limits.from_settings(s)
+    if _wants_html():
+        return query_page(urls, query=query, stored=stored, run=True)
     form = sparql.check_services(query, limits.service_allowlist)
     results_format, rep = _results_format(form)
     graph_format = rep.rdf if rep is not None and rep.rdf is not None else formats.TURTLE
@@ -256,3 +297,141 @@ def service_triples(endpoint_url: str) -> list[ox.Triple]:
             ox.Triple(inner, ox.NamedNode(VOID + "triples"), count(site.core.store.count(graph))),
         ]
     return out
+
+
+def query_page(
+    urls: Urls, query: str, stored: StoredQuery | None = None, run: bool = False
+) -> Response:
+    """The query page: editor, prefixes, stored queries, and the results as a table."""
+    site = current_site()
+    lang = negotiation.choose_language()
+    status, error, table, graph_text, truncated = 200, None, None, None, False
+    if run:
+        try:
+            sparql.check_services(query, site.settings.service_allowlist.split())
+            result = sparql.execute(
+                site.core.store,
+                query,
+                results_format="json",
+                limits=sparql.Limits.from_settings(site.settings),
+                base_iri=urls.url("sparql"),
+            )
+            truncated = result.truncated
+            if result.kind == "graph":
+                graph_text = result.body.decode("utf-8")
+            else:
+                table = _table(result.body, result.kind, urls)
+        except ImagraphError as err:
+            status, error = err.status, str(err)
+    kinds = (
+        ("ttl", "nt", "jsonld", "rdf") if graph_text is not None else ("json", "xml", "csv", "tsv")
+    )
+    downloads = (
+        [{"label": f, "href": _with_format(urls, query, stored, f)} for f in kinds]
+        if run and error is None
+        else []
+    )
+    body = render_template(
+        "query.html",
+        lang=lang,
+        urls=urls,
+        site=site,
+        alternates=[],
+        switch={o: _with_lang(urls, query, stored, o) for o in ("de", "en")},
+        t=lambda key: TEXT[key][lang],
+        query=query or DEFAULT_QUERY,
+        stored=stored,
+        queries=list(site.queries.values()),
+        prefixes=PREFIXES,
+        table=table,
+        graph_text=graph_text,
+        error=error,
+        truncated=truncated,
+        max_rows=site.settings.query_max_rows,
+        downloads=downloads,
+    )
+    resp = Response(body, status=status, content_type="text/html; charset=utf-8")
+    resp.vary.add("Accept")
+    return resp
+
+
+def _table(body: bytes, kind: str, urls: Urls) -> dict[str, Any]:
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    if kind == "ask":
+        return {"boolean": bool(parsed)}
+    variables = [v.value for v in parsed.variables]  # type: ignore[union-attr]
+    rows = []
+    for solution in parsed:  # type: ignore[union-attr]
+        row = []
+        for v in variables:
+            term = solution[v]
+            if term is None:
+                row.append({"text": ""})
+            elif isinstance(term, ox.NamedNode):
+                row.append({"text": term.value, "href": urls.href(term.value)})
+            elif isinstance(term, ox.Literal):
+                row.append({"text": term.value, "lang": term.language or None})
+            else:
+                row.append({"text": f"_:{term.value}"})
+        rows.append(row)
+    return {"variables": variables, "rows": rows}
+
+
+def _with_format(urls: Urls, query: str, stored: StoredQuery | None, fmt: str) -> str:
+    if stored is not None:
+        return urls.url(f"queries/{stored.name}") + "?" + urlencode({"format": fmt})
+    return urls.url("sparql") + "?" + urlencode({"query": query, "format": fmt})
+
+
+def _with_lang(urls: Urls, query: str, stored: StoredQuery | None, lang: str) -> str:
+    if stored is not None:
+        return urls.url(f"queries/{stored.name}") + "?" + urlencode({"lang": lang})
+    params = {"query": query, "lang": lang} if query else {"lang": lang}
+    return urls.url("sparql") + "?" + urlencode(params)
+
+
+@bp.get("/queries")
+def stored_list() -> Response:
+    site = current_site()
+    urls = Urls.for_request(site.settings)
+    items = [
+        {
+            "name": q.name,
+            "title": q.title,
+            "description": q.description,
+            "url": urls.url(f"queries/{q.name}"),
+            "query": urls.url(f"queries/{q.name}.rq"),
+        }
+        for q in site.queries.values()
+    ]
+    if _prefers_html():
+        return query_page(urls, query="")
+    return Response(
+        json.dumps({"queries": items}, ensure_ascii=False, indent=1),
+        content_type="application/json",
+    )
+
+
+@bp.get("/queries/<name>.rq")
+def stored_text(name: str) -> Response:
+    stored = current_site().queries.get(name)
+    if stored is None:
+        raise NotFound(f"No stored query {name!r}.")
+    return Response(stored.query, content_type="application/sparql-query; charset=utf-8")
+
+
+@bp.get("/queries/<name>")
+def stored_run(name: str) -> Response:
+    site = current_site()
+    stored = site.queries.get(name)
+    if stored is None:
+        raise NotFound(f"No stored query {name!r}; see /queries.")
+    urls = Urls.for_request(site.settings)
+    return answer(stored.query, [], [], urls, stored=stored)
+
+
+DEFAULT_QUERY = """SELECT ?meeting ?start ?name WHERE {
+  ?meeting a imo:Meeting ; schema:startDate ?start ; schema:name ?name .
+  FILTER (LANG(?name) = "en")
+}
+ORDER BY ?start"""

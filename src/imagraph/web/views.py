@@ -21,6 +21,7 @@ from ..namespaces import IMO, PREFIXES
 from . import current_site, negotiation, page, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .site import DUMPS
+from .text import TEXT
 from .urls import Urls
 
 bp = Blueprint("imagraph", __name__)
@@ -142,7 +143,7 @@ def _page(
         site=site,
         alternates=_alternates(urls, doc_path, offered[1:]),
         switch={other: f"{urls.url(doc_path)}?lang={other}" for other in ("de", "en")},
-        t=lambda key: _TEXT[key][lang],
+        t=lambda key: TEXT[key][lang],
         **context,
     )
     return html.encode("utf-8")
@@ -470,38 +471,3 @@ def sitemap() -> Response:
 
     body = site.cached(("sitemap", urls.root), make)
     return Response(body, mimetype="application/xml")
-
-
-_TEXT = {
-    "title": {"de": "Wissensgraph des IMA nöB", "en": "IMA nöB knowledge graph"},
-    "intro": {
-        "de": "Der Interministerielle Ausschuss für nachhaltige öffentliche Beschaffung (IMA nöB), "
-        "seine Sitzungen und Treffen, seine Stakeholder und Themen – jede Aussage mit Quellen "
-        "und Belastbarkeit.",
-        "en": "The Interministerial Committee for Sustainable Public Procurement (IMA nöB), its "
-        "sessions and meetings, its stakeholders and topics – every statement with its sources "
-        "and confidence.",
-    },
-    "meetings": {"de": "Treffen", "en": "Meetings"},
-    "stakeholders": {"de": "Stakeholder", "en": "Stakeholders"},
-    "topics": {"de": "Themen", "en": "Topics"},
-    "data": {"de": "Daten", "en": "Data"},
-    "dumps": {"de": "Downloads", "en": "Downloads"},
-    "ontology": {"de": "Ontologie", "en": "Ontology"},
-    "shapes": {"de": "SHACL-Shapes", "en": "SHACL shapes"},
-    "void": {"de": "Datensatzbeschreibung (VoID)", "en": "Dataset description (VoID)"},
-    "formats": {"de": "Formate", "en": "Formats"},
-    "confidence": {"de": "Belastbarkeit", "en": "Confidence"},
-    "sources": {"de": "Quellen", "en": "Sources"},
-    "incoming": {"de": "Verweise auf diese Ressource", "en": "Links to this resource"},
-    "type": {"de": "Typ", "en": "Type"},
-    "property": {"de": "Eigenschaft", "en": "Property"},
-    "value": {"de": "Wert", "en": "Value"},
-    "language": {"de": "Sprache", "en": "Language"},
-    "statement": {"de": "diese Aussage", "en": "this statement"},
-    "name": {"de": "Datei", "en": "File"},
-    "size": {"de": "Größe (Bytes)", "en": "Size (bytes)"},
-    "checksum": {"de": "SHA-256", "en": "SHA-256"},
-    "home": {"de": "Start", "en": "Home"},
-    "terms": {"de": "Begriffe", "en": "Terms"},
-}

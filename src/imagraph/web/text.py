@@ -1,0 +1,54 @@
+"""The words of the pages, in German and English."""
+
+TEXT = {
+    "title": {"de": "Wissensgraph des IMA nöB", "en": "IMA nöB knowledge graph"},
+    "intro": {
+        "de": "Der Interministerielle Ausschuss für nachhaltige öffentliche Beschaffung (IMA nöB), "
+        "seine Sitzungen und Treffen, seine Stakeholder und Themen – jede Aussage mit Quellen "
+        "und Belastbarkeit.",
+        "en": "The Interministerial Committee for Sustainable Public Procurement (IMA nöB), its "
+        "sessions and meetings, its stakeholders and topics – every statement with its sources "
+        "and confidence.",
+    },
+    "meetings": {"de": "Treffen", "en": "Meetings"},
+    "stakeholders": {"de": "Stakeholder", "en": "Stakeholders"},
+    "topics": {"de": "Themen", "en": "Topics"},
+    "data": {"de": "Daten", "en": "Data"},
+    "dumps": {"de": "Downloads", "en": "Downloads"},
+    "ontology": {"de": "Ontologie", "en": "Ontology"},
+    "shapes": {"de": "SHACL-Shapes", "en": "SHACL shapes"},
+    "void": {"de": "Datensatzbeschreibung (VoID)", "en": "Dataset description (VoID)"},
+    "formats": {"de": "Formate", "en": "Formats"},
+    "confidence": {"de": "Belastbarkeit", "en": "Confidence"},
+    "sources": {"de": "Quellen", "en": "Sources"},
+    "incoming": {"de": "Verweise auf diese Ressource", "en": "Links to this resource"},
+    "type": {"de": "Typ", "en": "Type"},
+    "property": {"de": "Eigenschaft", "en": "Property"},
+    "value": {"de": "Wert", "en": "Value"},
+    "language": {"de": "Sprache", "en": "Language"},
+    "statement": {"de": "diese Aussage", "en": "this statement"},
+    "name": {"de": "Datei", "en": "File"},
+    "size": {"de": "Größe (Bytes)", "en": "Size (bytes)"},
+    "checksum": {"de": "SHA-256", "en": "SHA-256"},
+    "home": {"de": "Start", "en": "Home"},
+    "terms": {"de": "Begriffe", "en": "Terms"},
+    "site": {"de": "Wissensgraph des IMA nöB", "en": "IMA nöB knowledge graph"},
+    "query": {"de": "Abfrage", "en": "Query"},
+    "run": {"de": "Ausführen", "en": "Run"},
+    "prefixes": {"de": "Vordefinierte Präfixe", "en": "Predeclared prefixes"},
+    "stored": {"de": "Gespeicherte Abfragen", "en": "Stored queries"},
+    "results": {"de": "Ergebnis", "en": "Results"},
+    "rows": {"de": "Zeilen", "en": "rows"},
+    "download": {"de": "Herunterladen", "en": "Download"},
+    "truncated": {
+        "de": "Das Ergebnis wurde nach {n} Zeilen abgeschnitten.",
+        "en": "The result was cut after {n} rows.",
+    },
+    "error": {"de": "Fehler", "en": "Error"},
+    "share": {
+        "de": "Diese Seite teilen: Ihre Adresse enthält die Abfrage.",
+        "en": "Share this page: its address holds the query.",
+    },
+    "endpoint": {"de": "Endpunkt für Programme", "en": "Endpoint for programs"},
+    "sparql": {"de": "SPARQL-Abfrage", "en": "SPARQL query"},
+}
