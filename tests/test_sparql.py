@@ -394,8 +394,8 @@ def test_slow_query_is_stopped_while_pages_are_served(tmp_path):
         stop_server(proc)
 
 
-def test_a_query_child_ends_at_the_limit_even_if_its_parent_dies(tmp_path):
-    """The child arms its own timer: a worker that dies mid-query leaves no runaway process."""
+def test_the_query_runner_ends_at_the_limit_even_if_its_parent_dies(tmp_path):
+    """The runner arms a kernel timer per query: a worker that dies mid-query leaves no runaway."""
     import os
     import signal
     import subprocess
@@ -403,34 +403,51 @@ def test_a_query_child_ends_at_the_limit_even_if_its_parent_dies(tmp_path):
 
     script = tmp_path / "orphan.py"
     script.write_text(
-        "import os, sys\n"
+        "import sys\n"
         "from imagraph import sparql\n"
         "from imagraph.core import Core\n"
         "core = Core.open()\n"
-        "def work():\n"
-        "    with open(sys.argv[1], 'w') as f:\n"
-        "        f.write(str(os.getpid()))\n"
-        "    return list(core.store.query('SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }').rows())\n"
-        "sparql.run_in_child(work, 2)\n"
+        "runner = sparql.runner_for(core.store)\n"
+        "runner.start()\n"
+        "with open(sys.argv[1], 'w') as f:\n"
+        "    f.write(str(runner.pid))\n"
+        "sparql.execute(core.store, 'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }',\n"
+        "               limits=sparql.Limits(timeout=2))\n"
     )
-    pid_file = tmp_path / "child.pid"
+    pid_file = tmp_path / "runner.pid"
     parent = subprocess.Popen([sys.executable, str(script), str(pid_file)], cwd=ROOT)
-    deadline = time.monotonic() + 20
-    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    child = int(pid_file.read_text())
-    parent.send_signal(signal.SIGKILL)  # the parent dies without cleaning up
-    parent.wait()
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        runner = int(pid_file.read_text())
+        time.sleep(0.5)  # the query is running now
+    finally:
+        parent.send_signal(signal.SIGKILL)  # the parent dies without cleaning up
+        parent.wait()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
-            os.kill(child, 0)
+            os.kill(runner, 0)
         except ProcessLookupError:
             break
         time.sleep(0.2)
     else:
-        os.kill(child, signal.SIGKILL)
-        raise AssertionError("the orphaned query child was still running after its time limit")
+        os.kill(runner, signal.SIGKILL)
+        raise AssertionError("the orphaned query runner was still running after its time limit")
+
+
+def test_the_runner_survives_a_timeout_and_serves_the_next_query(core):
+    from imagraph import sparql
+
+    with pytest.raises(sparql.QueryTimeoutError):
+        sparql.execute(
+            core.store,
+            "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+            limits=sparql.Limits(timeout=1),
+        )
+    result = sparql.execute(core.store, "ASK { ?s a imo:Meeting }")
+    assert result.body == b'{"head":{},"boolean":true}'
 
 
 def test_query_page_for_browsers(client):

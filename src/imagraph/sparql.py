@@ -2,22 +2,28 @@
 
 - ``SERVICE`` is refused before execution (pyoxigraph would open the connection) unless its
   endpoint is on the configured allow-list; ``LOAD`` and other updates never parse as queries.
-- Each query runs in a forked child process, which is killed when the time limit is reached, so
-  the limit really stops the work (pyoxigraph's Python API cannot cancel a query).
+- Queries run in a query runner: a child process forked once from the process that holds the
+  store, which runs one query at a time. When a query passes its time limit the runner is killed
+  (that really stops the work; pyoxigraph's Python API cannot cancel a query) and the next query
+  forks a new one. The runner also arms a kernel timer per query, so it ends at the limit even if
+  its parent is gone.
 - Results stop at ``max_rows`` solutions or triples; :attr:`QueryResult.truncated` says so.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import pickle
 import re
 import select
 import signal
+import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 from pyparsing import ParseException
@@ -27,7 +33,6 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from . import formats
 from .errors import BadInputError, ImagraphError, QuerySyntaxError
 from .formats import Format
-from .loading import to_rdflib_term
 from .settings import Settings
 from .store import Store
 
@@ -38,14 +43,13 @@ RESULTS_MEDIA_TYPES = {
     "csv": "text/csv",
     "tsv": "text/tab-separated-values",
 }
-
-
 RESULTS_OX = {
     "json": ox.QueryResultsFormat.JSON,
     "xml": ox.QueryResultsFormat.XML,
     "csv": ox.QueryResultsFormat.CSV,
     "tsv": ox.QueryResultsFormat.TSV,
 }
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class QueryRefusedError(BadInputError):
@@ -84,6 +88,13 @@ class QueryResult:
     rows: int = 0
 
 
+# -- SERVICE ---------------------------------------------------------------------------------------
+
+_SERVICE_WORD = re.compile(r"SERVICE", re.IGNORECASE)
+_FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "construct",
+          "DescribeQuery": "describe"}  # fmt: skip
+
+
 def _walk(node: object) -> Iterable[CompValue]:
     if isinstance(node, CompValue):
         yield node
@@ -94,36 +105,22 @@ def _walk(node: object) -> Iterable[CompValue]:
             yield from _walk(item)
 
 
-_SERVICE_WORD = re.compile(r"\bSERVICE\b", re.IGNORECASE)
-
-
-_FORMS = {
-    "SelectQuery": "select",
-    "AskQuery": "ask",
-    "ConstructQuery": "construct",
-    "DescribeQuery": "describe",
-}
-
-
-def check_services(query: str, allowlist: Iterable[str] = ()) -> str | None:
+def check_services(query: str, allowlist: Iterable[str] = ()) -> None:
     """Refuse ``SERVICE`` unless its endpoint is allowed; a variable endpoint is never allowed.
 
-    Returns the query form (``select``, ``ask``, ``construct``, ``describe``) when rdflib's parser
-    reads the query, else None (pyoxigraph then decides whether it parses at all).
+    A query without the word SERVICE (in any case, anywhere, even in an IRI) cannot contain a
+    SERVICE clause and is not parsed here; others are parsed with rdflib, and refused outright if
+    rdflib cannot read them.
     """
+    if not _SERVICE_WORD.search(query):
+        return
     allowed = set(allowlist)
     try:
         tree = parseQuery(query)
     except ParseException:
-        # rdflib's parser cannot read it; refuse anything that could be a SERVICE clause
-        if _SERVICE_WORD.search(query):
-            raise QueryRefusedError(
-                "SERVICE is not allowed on this endpoint (federated queries are off)"
-            ) from None
-        return None
-    form = next(
-        (_FORMS[n.name] for n in tree if isinstance(n, CompValue) and n.name in _FORMS), None
-    )
+        raise QueryRefusedError(
+            "SERVICE is not allowed on this endpoint (federated queries are off)"
+        ) from None
     for node in _walk(tree):
         if node.name == "ServiceGraphPattern":
             endpoint = node.get("term")
@@ -133,73 +130,198 @@ def check_services(query: str, allowlist: Iterable[str] = ()) -> str | None:
                 )
             if str(endpoint) not in allowed:
                 raise QueryRefusedError(f"SERVICE <{endpoint}> refused: not on the allow-list")
-    return form
 
 
-def run_in_child(work: Callable[[], object], timeout: float) -> object:
-    """Run ``work`` in a forked child and return its (picklable) result; kill it at ``timeout``.
+# -- serialising -----------------------------------------------------------------------------------
 
-    Errors raised by ``work`` that are :class:`ImagraphError` are raised again here.
-    """
-    deadline = time.monotonic() + timeout
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        # The kernel ends the child at the limit even if the parent is gone (SIGALRM's default
-        # action terminates the process, whatever the query engine is doing).
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        signal.setitimer(signal.ITIMER_REAL, timeout + 0.5)
-        os.close(read_fd)
-        try:
-            payload = pickle.dumps(("ok", work()))
-        except ImagraphError as err:
-            payload = pickle.dumps(("error", err))
-        except BaseException as err:  # reported to the parent, never lost
-            payload = pickle.dumps(("error", ImagraphError(f"query failed: {err}")))
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(payload)
-        os._exit(0)
+
+def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != _XSD_STRING:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+def _solutions(outcome: Any, fmt: str, max_rows: int) -> tuple[bytes, bool, int]:
+    """SELECT results as SPARQL JSON (from the terms, with the json module), converted by
+    pyoxigraph to the other results formats; at most ``max_rows`` solutions."""
+    variables = outcome.variables
+    bindings = []
+    truncated = False
+    for solution in outcome.rows():
+        if len(bindings) == max_rows:
+            truncated = True
+            break
+        bindings.append({v: _json_term(t) for v, t in solution.items()})
+    doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
+    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if fmt != "json":
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        body = parsed.serialize(format=RESULTS_OX[fmt]) or b""
+    return body, truncated, len(bindings)
+
+
+def _run(store: Store, request: dict[str, Any]) -> QueryResult:
+    """Run one query (in the runner) and serialise its result."""
+    outcome = store.query(
+        request["query"],
+        default_graphs=request["default_graphs"],
+        named_graphs=request["named_graphs"],
+        base_iri=request["base_iri"],
+    )
+    results_format: str = request["results_format"]
+    graph_format = formats.by_name(request["graph_format"])
+    max_rows: int = request["max_rows"]
+    if outcome.kind == "ask":
+        return QueryResult(
+            "ask", outcome.serialize(results_format), RESULTS_MEDIA_TYPES[results_format]
+        )
+    if outcome.kind == "graph":
+        triples = []
+        truncated = False
+        for t in outcome.triples():
+            if len(triples) == max_rows:
+                truncated = True
+                break
+            triples.append(t)
+        body = ox.serialize(triples, format=graph_format.oxigraph) or b""
+        return QueryResult("graph", body, graph_format.media_type, truncated, len(triples))
+    body, truncated, n = _solutions(outcome, results_format, max_rows)
+    return QueryResult("select", body, RESULTS_MEDIA_TYPES[results_format], truncated, n)
+
+
+# -- the runner ------------------------------------------------------------------------------------
+
+
+def _send(fd: int, obj: object) -> None:
+    data = pickle.dumps(obj)
+    view = memoryview(struct.pack("!Q", len(data)) + data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _recv_exact(fd: int, n: int, deadline: float | None) -> bytes:
     chunks = []
-    try:
-        os.close(write_fd)
-        with os.fdopen(read_fd, "rb", buffering=0) as pipe:
-            while True:
-                remaining = deadline - time.monotonic()
-                ready, _, _ = select.select([pipe], [], [], max(remaining, 0))
-                if not ready:
-                    raise QueryTimeoutError(
-                        f"the query was stopped after the time limit of {timeout:g} s"
-                    )
-                chunk = pipe.read(1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    finally:
+    while n:
+        if deadline is not None:
+            ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                raise TimeoutError
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _recv(fd: int, deadline: float | None = None) -> Any:
+    (size,) = struct.unpack("!Q", _recv_exact(fd, 8, deadline))
+    return pickle.loads(_recv_exact(fd, size, deadline))
+
+
+class QueryRunner:
+    """A child process, forked from the process that holds ``store``, that runs queries."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pid: int | None = None
+        self._to_child = self._from_child = -1
+        self._version: object = None
+
+    def start(self, version: object = None) -> None:
+        """Fork the runner (done by :meth:`run` when needed)."""
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the runner: serves requests until its parent closes the pipe
+            os.close(to_child_w)
+            os.close(from_child_r)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            code = 0
+            try:
+                self._serve(to_child_r, from_child_w)
+            except BaseException:  # the runner must never return into the app
+                code = 1
+            os._exit(code)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.pid, self._to_child, self._from_child, self._version = (
+            pid,
+            to_child_w,
+            from_child_r,
+            version,
+        )
+
+    def _serve(self, requests_fd: int, replies_fd: int) -> None:
+        while True:
+            try:
+                request = _recv(requests_fd)
+            except EOFError:
+                return
+            # the kernel ends this process at the limit, even if the parent is gone
+            signal.setitimer(signal.ITIMER_REAL, request["timeout"] + 0.5)
+            try:
+                reply: tuple[str, object] = ("ok", _run(self.store, request))
+            except ImagraphError as err:
+                reply = ("error", err)
+            except Exception as err:  # reported to the parent, never lost
+                reply = ("error", ImagraphError(f"query failed: {err}"))
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            _send(replies_fd, reply)
+
+    def stop(self) -> None:
+        if self.pid is None:
+            return
+        for fd in (self._to_child, self._from_child):
+            with contextlib.suppress(OSError):
+                os.close(fd)
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    status, value = pickle.loads(b"".join(chunks))
-    if status == "error":
-        raise value
-    return value
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        self.pid = None
+
+    def run(self, request: dict[str, Any], timeout: float, version: object = None) -> QueryResult:
+        """Run a request; a new runner is forked when none runs or the data version changed."""
+        if self.pid is not None and self._version != version:
+            self.stop()
+        if self.pid is None:
+            self.start(version)
+        deadline = time.monotonic() + timeout
+        try:
+            _send(self._to_child, {**request, "timeout": timeout})
+            status, value = _recv(self._from_child, deadline)
+        except TimeoutError:
+            self.stop()
+            raise QueryTimeoutError(
+                f"the query was stopped after the time limit of {timeout:g} s"
+            ) from None
+        except (EOFError, OSError):
+            self.stop()
+            raise ImagraphError("the query runner ended unexpectedly") from None
+        if status == "error":
+            raise value
+        assert isinstance(value, QueryResult)
+        return value
 
 
-def _select_body(variables: list[str], rows: list[list[object]], fmt: str) -> bytes:
-    """SELECT results in ``fmt``: written as JSON by rdflib, converted by pyoxigraph."""
-    from rdflib.query import Result
-    from rdflib.term import Variable
+_runners: dict[int, QueryRunner] = {}
 
-    result = Result("SELECT")
-    result.vars = [Variable(v) for v in variables]
-    result.bindings = [
-        {Variable(v): t for v, t in zip(variables, row, strict=True) if t is not None}
-        for row in rows
-    ]
-    body = result.serialize(format="json") or b""
-    if fmt == "json":
-        return body
-    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-    return parsed.serialize(format=RESULTS_OX[fmt]) or b""
+
+def runner_for(store: Store) -> QueryRunner:
+    """The runner of this process for ``store`` (a forked worker gets its own)."""
+    key = id(store)
+    runner = _runners.get(key)
+    if runner is None or runner.store is not store:
+        runner = _runners[key] = QueryRunner(store)
+    return runner
 
 
 def execute(
@@ -212,51 +334,15 @@ def execute(
     named_graphs: list[str] | None = None,
     base_iri: str | None = None,
     limits: Limits = Limits(),
+    version: object = None,
 ) -> QueryResult:
-    """Check, run (in a child, with a time limit) and serialise one query."""
+    """Check, run (in the runner, with a time limit) and serialise one query."""
     if not query.strip():
         raise QuerySyntaxError("the query is empty")
     check_services(query, limits.service_allowlist)
-
-    def work() -> QueryResult:
-        outcome = store.query(
-            query, default_graphs=default_graphs, named_graphs=named_graphs, base_iri=base_iri
-        )
-        if outcome.kind == "ask":
-            return QueryResult(
-                "ask", outcome.serialize(results_format), RESULTS_MEDIA_TYPES[results_format]
-            )
-        if outcome.kind == "graph":
-            triples = []
-            for t in outcome.triples():
-                if len(triples) == limits.max_rows:
-                    return QueryResult(
-                        "graph",
-                        ox.serialize(triples, format=graph_format.oxigraph) or b"",
-                        graph_format.media_type,
-                        truncated=True,
-                        rows=len(triples),
-                    )
-                triples.append(t)
-            body = ox.serialize(triples, format=graph_format.oxigraph) or b""
-            return QueryResult("graph", body, graph_format.media_type, rows=len(triples))
-        rows: list[list[object]] = []
-        truncated = False
-        for solution in outcome.rows():
-            if len(rows) == limits.max_rows:
-                truncated = True
-                break
-            rows.append(
-                [
-                    None if solution.get(v) is None else to_rdflib_term(solution[v])
-                    for v in outcome.variables
-                ]
-            )
-        body = _select_body(outcome.variables, rows, results_format)
-        return QueryResult(
-            "select", body, RESULTS_MEDIA_TYPES[results_format], truncated, len(rows)
-        )
-
-    result = run_in_child(work, limits.timeout)
-    assert isinstance(result, QueryResult)
-    return result
+    request = {
+        "query": query, "results_format": results_format, "graph_format": graph_format.name,
+        "default_graphs": default_graphs, "named_graphs": named_graphs, "base_iri": base_iri,
+        "max_rows": limits.max_rows,
+    }  # fmt: skip
+    return runner_for(store).run(request, limits.timeout, version)

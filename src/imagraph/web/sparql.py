@@ -104,30 +104,35 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
     )
 
 
-def _results_format(form: str | None) -> tuple[str | None, Representation | None]:
-    """The results format (SELECT/ASK) or RDF representation (CONSTRUCT/DESCRIBE) to answer in
-    (browsers get the query page instead, see :func:`answer`)."""
+def _negotiate() -> tuple[str | None, Representation | None]:
+    """What to answer in for each query form, before the form is known: (results format for
+    SELECT/ASK, RDF representation for CONSTRUCT/DESCRIBE); None where nothing fits."""
     explicit = request.args.get("format") or request.form.get("format")
-    if form in ("construct", "describe"):
-        if explicit:
-            rep = negotiation.by_key(explicit, GRAPH_REPS)
-            if rep is None:
-                raise negotiation.NotAcceptableError(GRAPH_REPS)
-            return None, rep
-        return None, negotiation.choose(GRAPH_REPS)
     if explicit:
-        if explicit not in RESULT_NAMES:
-            raise NotAcceptable(f"unknown results format {explicit!r}; use json, xml, csv or tsv")
-        return explicit, None
+        results = explicit if explicit in RESULT_NAMES else None
+        rep = negotiation.by_key(explicit, GRAPH_REPS)
+        if results is None and rep is None:
+            raise NotAcceptable(
+                f"unknown format {explicit!r}: use json, xml, csv or tsv for SELECT and ASK, "
+                "or ttl, nt, jsonld, rdf, trig, nq for CONSTRUCT and DESCRIBE"
+            )
+        return results, rep
     if not request.accept_mimetypes:
-        return "json", None
+        return "json", TURTLE
     media = request.accept_mimetypes.best_match(list(RESULTS))
-    if media is None:
-        raise NotAcceptable(
-            "None of the media types in the Accept header is offered. Offered: "
-            + ", ".join(m for m in RESULTS if m.startswith(("application/sparql", "text/")))
-        )
-    return RESULTS[media], None
+    graph_media = request.accept_mimetypes.best_match([r.media_type for r in GRAPH_REPS])
+    rep = next((r for r in GRAPH_REPS if r.media_type == graph_media), None)
+    if media is None and rep is None:
+        raise _not_acceptable()
+    return (RESULTS[media] if media else None), rep
+
+
+def _not_acceptable() -> NotAcceptable:
+    offered = [m for m in RESULTS if m.startswith(("application/sparql", "text/"))]
+    offered += [r.media_type for r in GRAPH_REPS]
+    return NotAcceptable(
+        "None of the media types in the Accept header is offered. Offered: " + ", ".join(offered)
+    )
 
 
 def _wants_html() -> bool:
@@ -168,11 +173,8 @@ def answer(
     limits = sparql.Limits.from_settings(s)
     if _wants_html():
         return query_page(urls, query=query, stored=stored, run=True)
-    form = sparql.check_services(query, limits.service_allowlist)
-    results_format, rep = _results_format(form)
+    results_format, rep = _negotiate()
     graph_format = rep.rdf if rep is not None and rep.rdf is not None else formats.TURTLE
-    if form is None and results_format is None:  # rdflib could not tell; pyoxigraph decides
-        results_format = "json"
     dataset: dict[str, list[str] | None] = {
         "default_graphs": default_graphs or ([] if named_graphs else None),
         "named_graphs": named_graphs or None,
@@ -204,12 +206,17 @@ def answer(
                 graph_format=graph_format,
                 limits=limits,
                 base_iri=urls.url("sparql"),
+                version=site.version,
                 **dataset,  # type: ignore[arg-type]
             )
         finally:
             slots.release()
 
     result: sparql.QueryResult = site.cached(key, run)
+    if (result.kind == "graph" and rep is None) or (
+        result.kind != "graph" and results_format is None
+    ):
+        raise _not_acceptable()
     content_type = result.media_type + (
         "; charset=utf-8"
         if result.media_type.startswith("text/") or "json" in result.media_type
@@ -308,13 +315,13 @@ def query_page(
     status, error, table, graph_text, truncated = 200, None, None, None, False
     if run:
         try:
-            sparql.check_services(query, site.settings.service_allowlist.split())
             result = sparql.execute(
                 site.core.store,
                 query,
                 results_format="json",
                 limits=sparql.Limits.from_settings(site.settings),
                 base_iri=urls.url("sparql"),
+                version=site.version,
             )
             truncated = result.truncated
             if result.kind == "graph":
