@@ -44,6 +44,20 @@ class Settings:
     trusted_proxies: int = 0
     #: ``Cache-Control: max-age`` of pages and documents, in seconds.
     cache_max_age: int = 300
+    #: Catalogue: the organisation that publishes the data and grants the usage rights (DCAT-AP.de
+    #: K36), its IRI (default: the server's public URL + ``#publisher``), a contact e-mail and URL
+    #: (K01: at least one), the GovData contributor ID (K12, an IRI from
+    #: http://dcat-ap.de/def/contributors/), the licence (an IRI of the dcat-ap.de licence list,
+    #: K32) and the attribution text the licence asks for (K35).
+    publisher_name: str = "Herausgeber des IMA-nöB-Wissensgraphen"
+    publisher_iri: str | None = None
+    contact_email: str | None = None
+    contact_url: str | None = None
+    contributor_id: str | None = None
+    licence: str = "http://dcat-ap.de/def/licenses/cc-by/4.0"
+    attribution: str = "Wissensgraph des IMA nöB (imagraph), CC BY 4.0"
+    #: Catalogue: datasets per page of the Hydra-paged catalogue.
+    catalog_page_size: int = 50
     #: SPARQL: seconds a query may run before it is stopped.
     query_timeout: float = 10.0
     #: SPARQL: the most solutions (SELECT) or triples (CONSTRUCT/DESCRIBE) an answer carries.

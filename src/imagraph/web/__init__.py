@@ -26,8 +26,9 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
         )
-    from . import errors, sparql, views
+    from . import catalog, errors, sparql, views
 
+    app.register_blueprint(catalog.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(views.bp)
     errors.init_app(app)

@@ -9,18 +9,24 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from .. import formats
+import pyoxigraph as ox
+
+from .. import catalog, formats
 from .. import queries as stored_queries
 from ..core import Core
+from ..namespaces import PREFIXES
 from ..settings import Settings
 from .rdfout import context_document
 
 #: Dump files: name → (format, gzip?).
+#: Dump files of the whole dataset: name → (format, gzip?).
 DUMPS = {
     f"imanoeb.{fmt.extension}{'.gz' if gz else ''}": (fmt, gz)
     for fmt in (formats.TRIG, formats.NQUADS, formats.TURTLE, formats.NTRIPLES, formats.JSONLD)
     for gz in (False, True)
 }
+#: Formats of the dumps of a catalogue dataset that is part of the graph.
+PART_FORMATS = (formats.TURTLE, formats.NTRIPLES, formats.JSONLD)
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,15 @@ class Dump:
     def size(self) -> int:
         return len(self.body)
 
+    @property
+    def fmt(self) -> formats.Format:
+        name = self.name.removesuffix(".gz")
+        return formats.guess(name)
+
+    @property
+    def gzip(self) -> bool:
+        return self.name.endswith(".gz")
+
 
 class Site:
     """What every request handler needs, built once per app."""
@@ -44,6 +59,9 @@ class Site:
         self.labels = core.term_labels()
         self.context: dict[str, Any] = context_document(core.settings.ontology_path)
         self.queries = stored_queries.load(settings.queries_path)
+        self.parts = {
+            p.id: p for p in catalog.load_parts(settings.root / "catalog" / "datasets.toml")
+        }
         self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._cache_size = cache_size
         self._dumps: dict[str, Dump] = {}
@@ -73,16 +91,40 @@ class Site:
             return None
         return labels.get(lang) or labels.get("en") or labels.get("") or next(iter(labels.values()))
 
+    def dump_names(self, part_id: str = "imanoeb") -> list[str]:
+        """The dump files of a catalogue dataset (the whole graph, or a part of it)."""
+        part = self.parts.get(part_id)
+        if part is None:
+            return []
+        if not part.graphs:
+            return list(DUMPS)
+        return [f"{part.id}.{fmt.extension}{gz}" for fmt in PART_FORMATS for gz in ("", ".gz")]
+
+    def _dump_spec(self, name: str) -> tuple[formats.Format, bool, list[str] | None] | None:
+        if name in DUMPS:
+            return (*DUMPS[name], None)
+        part_id = name.split(".", 1)[0]
+        part = self.parts.get(part_id)
+        if part is None or not part.graphs or name not in self.dump_names(part_id):
+            return None
+        fmt = formats.guess(name.removesuffix(".gz"))
+        return fmt, name.endswith(".gz"), [self.settings.graph_iri(g) for g in part.graphs]
+
     def dump(self, name: str) -> Dump | None:
         """A dump file, made on first request for the current data version."""
-        if name not in DUMPS:
+        spec = self._dump_spec(name)
+        if spec is None:
             return None
         if self._dumps_version != self.version:
             self._dumps, self._dumps_version = {}, self.version
         if name not in self._dumps:
-            fmt, gz = DUMPS[name]
+            fmt, gz, graphs = spec
             out = io.BytesIO()
-            self.core.store.dump(out, fmt)
+            if graphs is None:
+                self.core.store.dump(out, fmt)
+            else:
+                triples = dict.fromkeys(self.core.store.triples(graphs))
+                ox.serialize(triples, out, format=fmt.oxigraph, prefixes=PREFIXES)
             body = out.getvalue()
             if gz:
                 body = gzip.compress(body, compresslevel=6, mtime=0)

@@ -51,4 +51,5 @@ TEXT = {
     },
     "endpoint": {"de": "Endpunkt für Programme", "en": "Endpoint for programs"},
     "sparql": {"de": "SPARQL-Abfrage", "en": "SPARQL query"},
+    "catalog": {"de": "Datenkatalog (DCAT)", "en": "Data catalogue (DCAT)"},
 }

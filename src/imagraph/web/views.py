@@ -61,6 +61,7 @@ def respond(
     negotiated: bool,
     offered: tuple[Representation, ...] = RESOURCE,
     urls: Urls | None = None,
+    variant: str = "",
 ) -> Response:
     """The one response builder: caching, conditional requests and the negotiation headers.
 
@@ -70,7 +71,7 @@ def respond(
     site = current_site()
     urls = urls or _urls()
     lang = negotiation.choose_language() if rep.is_html else ""
-    key = (urls.root, doc_path, rep.key, lang)
+    key = (urls.root, doc_path, rep.key, lang, variant)
 
     def make() -> tuple[bytes, dict[str, str]]:
         links = [

@@ -1,0 +1,312 @@
+"""The DCAT catalogue, derived from the graph and the settings, never maintained by hand.
+
+Datasets have stable IRIs under the persistent base (``{base}dataset/{id}``), so harvesters keep
+their identity across hosts and harvests. Objects carry the explicit types the official DCAT-AP
+and DCAT-AP.de shapes check (they do no inference). Dates and checksums follow the data version.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .core import Core
+from .errors import BadInputError
+from .namespaces import PREFIXES
+from .settings import Settings
+
+DCAT = "http://www.w3.org/ns/dcat#"
+DCT = PREFIXES["dct"]
+DCATDE = "http://dcat-ap.de/def/dcatde/"
+DCATAP = "http://data.europa.eu/r5r/"
+VCARD = "http://www.w3.org/2006/vcard/ns#"
+SPDX = "http://spdx.org/rdf/terms#"
+FOAF = PREFIXES["foaf"]
+XSD = PREFIXES["xsd"]
+RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+EU = "http://publications.europa.eu/resource/authority/"
+IANA = "https://www.iana.org/assignments/media-types/"
+
+CATALOG_PREFIXES = {
+    **PREFIXES, "dcat": DCAT, "dcatde": DCATDE, "dcatap": DCATAP, "vcard": VCARD, "spdx": SPDX,
+}  # fmt: skip
+
+CATALOG_DESCRIPTION = {
+    "de": "Die Datensätze, Downloads und Dienste des Wissensgraphen zum Interministeriellen "
+    "Ausschuss für nachhaltige öffentliche Beschaffung (IMA nöB).",
+    "en": "The datasets, downloads and services of the knowledge graph on the Interministerial "
+    "Committee for Sustainable Public Procurement (IMA nöB).",
+}
+PROVENANCE = {
+    "de": "Aus öffentlichen Quellen zusammengetragen; jede Aussage nennt ihre Quellen und ihre "
+    "Belastbarkeit (bestätigt, berichtet, gefolgert).",
+    "en": "Compiled from public sources; every statement names its sources and its confidence "
+    "(confirmed, reported, inferred).",
+}
+
+#: EU file-type IRI of each dump format.
+FILE_TYPES = {
+    "trig": "RDF_TRIG", "nq": "RDF_N_QUADS", "ttl": "RDF_TURTLE", "nt": "RDF_N_TRIPLES",
+    "jsonld": "JSON_LD",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Part:
+    """A dataset of the catalogue: an id, titles, descriptions and the named graphs it holds."""
+
+    id: str
+    title: dict[str, str]
+    description: dict[str, str]
+    graphs: tuple[str, ...]  # short names; empty: the whole knowledge graph
+    keywords: tuple[tuple[str, str], ...]
+
+
+def load_parts(path: Path) -> tuple[Part, ...]:
+    """The datasets of ``catalog/datasets.toml``; a malformed file is an error naming it."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tuple(
+            Part(
+                d["id"],
+                d["title"],
+                d["description"],
+                tuple(d["graphs"]),
+                tuple((w, lang) for lang, words in d["keywords"].items() for w in words),
+            )
+            for d in doc["dataset"]
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as err:
+        raise BadInputError(f"{path}: cannot read the catalogue's datasets ({err})") from None
+
+
+@dataclass(frozen=True)
+class DumpInfo:
+    url: str
+    media_type: str
+    extension: str  # the format's extension (ttl, nt …)
+    gzip: bool
+    size: int
+    sha256: str
+
+
+def _n(iri: str) -> ox.NamedNode:
+    return ox.NamedNode(iri)
+
+
+def _lit(value: str, lang: str | None = None) -> ox.Literal:
+    return ox.Literal(value, language=lang) if lang else ox.Literal(value)
+
+
+def _typed(value: str, datatype: str) -> ox.Literal:
+    return ox.Literal(value, datatype=_n(XSD + datatype))
+
+
+class CatalogBuilder:
+    """Collects the catalogue's triples; one instance per answer."""
+
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        url: Callable[[str], str],
+        dumps: Callable[[str], list[DumpInfo]],
+    ) -> None:
+        self.core = core
+        self.settings = settings
+        self.url = url
+        self.dumps = dumps
+        self.triples: list[ox.Triple] = []
+
+    def add(
+        self, s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode
+    ) -> None:
+        self.triples.append(ox.Triple(s, _n(p), o))
+
+    def typed(self, s: ox.NamedNode, *types: str) -> ox.NamedNode:
+        for t in types:
+            self.add(s, RDF_TYPE.value, _n(t))
+        return s
+
+    # -- IRIs ----------------------------------------------------------------------------------
+
+    def catalog_iri(self) -> ox.NamedNode:
+        return _n(self.settings.base_iri + "catalog")
+
+    def dataset_iri(self, part: Part) -> ox.NamedNode:
+        return _n(f"{self.settings.base_iri}dataset/{part.id}")
+
+    def publisher(self) -> ox.NamedNode:
+        iri = _n(self.settings.publisher_iri or self.url("") + "#publisher")
+        if not any(t.subject == iri for t in self.triples):
+            self.typed(iri, FOAF + "Agent", FOAF + "Organization")
+            self.add(iri, FOAF + "name", _lit(self.settings.publisher_name))
+        return iri
+
+    def contact(self) -> ox.NamedNode:
+        iri = _n(self.url("") + "#contact")
+        if not any(t.subject == iri for t in self.triples):
+            self.typed(iri, VCARD + "Kind", VCARD + "Organization")
+            self.add(iri, VCARD + "fn", _lit(self.settings.publisher_name))
+            if self.settings.contact_email:
+                self.add(iri, VCARD + "hasEmail", _n("mailto:" + self.settings.contact_email))
+            self.add(iri, VCARD + "hasURL", _n(self.settings.contact_url or self.url("")))
+        return iri
+
+    def licence(self) -> ox.NamedNode:
+        return self.typed(_n(self.settings.licence), DCT + "LicenseDocument")
+
+    def concept(self, iri: str) -> ox.NamedNode:
+        return self.typed(_n(iri), PREFIXES["skos"] + "Concept")
+
+    # -- the catalogue -------------------------------------------------------------------------
+
+    def modified(self) -> ox.Literal:
+        return _typed(
+            self.core.modified.replace(tzinfo=None).isoformat(timespec="seconds"), "dateTime"
+        )
+
+    def build_catalog(self, parts: tuple[Part, ...]) -> ox.NamedNode:
+        c = self.typed(self.catalog_iri(), DCAT + "Catalog")
+        self.add(c, DCT + "title", _lit("Katalog des IMA-nöB-Wissensgraphen", "de"))
+        self.add(c, DCT + "title", _lit("Catalogue of the IMA nöB knowledge graph", "en"))
+        for lang, text in CATALOG_DESCRIPTION.items():
+            self.add(c, DCT + "description", _lit(text, lang))
+        self.add(c, DCT + "publisher", self.publisher())
+        self.add(c, DCT + "issued", _typed(self.first_issued(), "date"))
+        self.add(c, DCT + "modified", self.modified())
+        for lang in ("DEU", "ENG"):
+            self.add(
+                c,
+                DCT + "language",
+                self.typed(_n(EU + "language/" + lang), DCT + "LinguisticSystem"),
+            )
+        self.add(c, FOAF + "homepage", self.typed(_n(self.url("")), FOAF + "Document"))
+        self.add(c, DCT + "license", self.licence())
+        self.add(
+            c,
+            DCAT + "themeTaxonomy",
+            self.typed(_n(EU + "data-theme"), PREFIXES["skos"] + "ConceptScheme"),
+        )
+        self.add(c, DCT + "spatial", self.typed(_n(EU + "country/DEU"), DCT + "Location"))
+        for part in parts:
+            self.add(c, DCAT + "dataset", self.dataset_iri(part))
+        self.add(c, DCAT + "service", self.sparql_service())
+        return c
+
+    def first_issued(self) -> str:
+        """The founding date of the committee: the earliest fact the graph records."""
+        rows = list(
+            self.core.store.query(
+                "SELECT (MIN(STR(?d)) AS ?first) WHERE { "
+                "?c a imo:InterministerialCommittee ; schema:foundingDate ?d }"
+            ).rows()
+        )
+        return rows[0]["first"].value if rows and "first" in rows[0] else "2021-08-25"
+
+    def temporal_end(self) -> str | None:
+        rows = list(
+            self.core.store.query(
+                "SELECT (MAX(SUBSTR(STR(?d), 1, 10)) AS ?last) WHERE { "
+                "?m a imo:Meeting ; schema:startDate ?d }"
+            ).rows()
+        )
+        value = rows[0]["last"].value if rows and "last" in rows[0] else None
+        return value if value and len(value) == 10 else None
+
+    def sparql_service(self) -> ox.NamedNode:
+        s = _n(self.settings.base_iri + "service/sparql")
+        if any(t.subject == s for t in self.triples):
+            return s
+        self.typed(s, DCAT + "DataService")
+        self.add(s, DCT + "title", _lit("SPARQL-Endpunkt des IMA-nöB-Wissensgraphen", "de"))
+        self.add(s, DCT + "title", _lit("SPARQL endpoint of the IMA nöB knowledge graph", "en"))
+        self.add(s, DCAT + "endpointURL", _n(self.url("sparql")))
+        self.add(s, DCAT + "endpointDescription", _n(self.url("sparql")))
+        self.add(s, DCT + "publisher", self.publisher())
+        self.add(s, DCT + "license", self.licence())
+        self.add(s, DCAT + "servesDataset", _n(self.settings.base_iri + "dataset/imanoeb"))
+        return s
+
+    def build_dataset(self, part: Part) -> ox.NamedNode:
+        d = self.typed(self.dataset_iri(part), DCAT + "Dataset")
+        self.add(d, DCT + "identifier", _lit(self.dataset_iri(part).value))
+        for lang in ("de", "en"):
+            self.add(d, DCT + "title", _lit(part.title[lang], lang))
+            self.add(d, DCT + "description", _lit(part.description[lang], lang))
+        for word, lang in part.keywords:
+            self.add(d, DCAT + "keyword", _lit(word, lang))
+        self.add(d, DCT + "publisher", self.publisher())
+        self.add(d, DCAT + "contactPoint", self.contact())
+        if self.settings.contributor_id:
+            self.add(d, DCATDE + "contributorID", _n(self.settings.contributor_id))
+        self.add(d, DCT + "issued", _typed(self.first_issued(), "date"))
+        self.add(d, DCT + "modified", self.modified())
+        for theme in ("GOVE", "ECON"):
+            self.add(d, DCAT + "theme", self.concept(EU + "data-theme/" + theme))
+        self.add(d, DCT + "spatial", self.typed(_n(EU + "country/DEU"), DCT + "Location"))
+        self.add(
+            d,
+            DCATDE + "politicalGeocodingLevelURI",
+            _n("http://dcat-ap.de/def/politicalGeocoding/Level/federal"),
+        )
+        period = _n(self.dataset_iri(part).value + "#period")
+        self.typed(period, DCT + "PeriodOfTime")
+        self.add(period, DCAT + "startDate", _typed(self.first_issued(), "date"))
+        end = self.temporal_end()
+        if end:
+            self.add(period, DCAT + "endDate", _typed(end, "date"))
+        self.add(d, DCT + "temporal", period)
+        provenance = _n(self.dataset_iri(part).value + "#provenance")
+        self.typed(provenance, DCT + "ProvenanceStatement")
+        for lang, text in PROVENANCE.items():
+            self.add(provenance, PREFIXES["rdfs"] + "label", _lit(text, lang))
+        self.add(d, DCT + "provenance", provenance)
+        self.add(d, DCAT + "landingPage", self.typed(_n(self.url("")), FOAF + "Document"))
+        self.add(
+            d, DCT + "accrualPeriodicity", self.typed(_n(EU + "frequency/IRREG"), DCT + "Frequency")
+        )
+        self.add(d, DCT + "license", self.licence())
+        for dump in self.dumps(part.id):
+            self.add(d, DCAT + "distribution", self.distribution(part, dump))
+        return d
+
+    def distribution(self, part: Part, dump: DumpInfo) -> ox.NamedNode:
+        name = dump.url.rsplit("/", 1)[-1]
+        dist = self.typed(
+            _n(f"{self.dataset_iri(part).value}/distribution/{name}"), DCAT + "Distribution"
+        )
+        kind = FILE_TYPES[dump.extension].replace("_", " ").replace("RDF ", "")
+        label = f"{part.title['de']} als {kind}"
+        self.add(dist, DCT + "title", _lit(label + (" (gzip)" if dump.gzip else ""), "de"))
+        self.add(dist, DCAT + "accessURL", _n(dump.url))
+        self.add(dist, DCAT + "downloadURL", _n(dump.url))
+        media = self.typed(_n(IANA + dump.media_type), DCT + "MediaType")
+        self.add(dist, DCAT + "mediaType", media)
+        self.add(
+            dist,
+            DCT + "format",
+            self.typed(
+                _n(EU + "file-type/" + FILE_TYPES[dump.extension]), DCT + "MediaTypeOrExtent"
+            ),
+        )
+        if dump.gzip:
+            self.add(
+                dist,
+                DCAT + "compressFormat",
+                self.typed(_n(IANA + "application/gzip"), DCT + "MediaType"),
+            )
+        self.add(dist, DCAT + "byteSize", _typed(str(dump.size), "nonNegativeInteger"))
+        checksum = _n(dist.value + "#sha256")
+        self.typed(checksum, SPDX + "Checksum")
+        self.add(checksum, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
+        self.add(checksum, SPDX + "checksumValue", _typed(dump.sha256, "hexBinary"))
+        self.add(dist, SPDX + "checksum", checksum)
+        self.add(dist, DCT + "license", self.licence())
+        self.add(dist, DCATDE + "licenseAttributionByText", _lit(self.settings.attribution, "de"))
+        self.add(dist, DCT + "modified", self.modified())
+        return dist

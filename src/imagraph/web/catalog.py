@@ -1,0 +1,222 @@
+"""``/catalog`` and ``/dataset/{id}``: the DCAT catalogue for open-data portals, negotiated and
+paged with Hydra once it grows past a page size (deterministic order, ``modified_since`` kept in
+the paging links, absolute public URLs)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request
+from werkzeug.exceptions import BadRequest, NotFound
+
+from ..catalog import CATALOG_PREFIXES, CatalogBuilder, DumpInfo, Part
+from . import current_site, negotiation
+from .text import TEXT
+from .urls import Urls
+from .views import _pick, respond
+
+bp = Blueprint("catalog", __name__)
+HYDRA = "http://www.w3.org/ns/hydra/core#"
+
+
+def _dumps(urls: Urls) -> Any:
+    site = current_site()
+
+    def dumps(part_id: str) -> list[DumpInfo]:
+        out = []
+        for name in site.dump_names(part_id):
+            d = site.dump(name)
+            assert d is not None
+            out.append(
+                DumpInfo(
+                    urls.url(f"dumps/{name}"),
+                    d.fmt.media_type,
+                    d.fmt.extension,
+                    d.gzip,
+                    d.size,
+                    d.sha256,
+                )
+            )
+        return out
+
+    return dumps
+
+
+def _serialize(triples: list[ox.Triple], rep: negotiation.Representation) -> bytes:
+    assert rep.rdf is not None
+    if rep.media_type == negotiation.JSONLD.media_type:
+        # plain expanded JSON-LD: harvesters (ckanext-dcat) read it without any context
+        return ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b""
+    return ox.serialize(triples, format=rep.rdf.oxigraph, prefixes=CATALOG_PREFIXES) or b""
+
+
+def _since() -> datetime | None:
+    raw = request.args.get("modified_since")
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError:
+        raise BadRequest(
+            f"modified_since must be an ISO 8601 date or date-time, not {raw!r}"
+        ) from None
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequest(f"page must be a whole number from 1, not {raw!r}")
+    return int(raw)
+
+
+@bp.get("/catalog")
+@bp.get("/catalog.<ext>")
+def catalog(ext: str | None = None) -> Response:
+    site = current_site()
+    doc_path, rep, negotiated = _pick("catalog" + (f".{ext}" if ext else ""))
+    if doc_path != "catalog":
+        raise NotFound()
+    since, page = _since(), _page()
+    modified = site.core.modified.replace(tzinfo=None)
+    parts = [p for p in site.parts.values() if since is None or modified >= since]
+    size = max(1, site.settings.catalog_page_size)
+    last = max(1, -(-len(parts) // size))
+    if page > last:
+        raise NotFound(f"the catalogue has {last} page(s)")
+    shown = tuple(parts[(page - 1) * size : page * size])
+
+    def render(urls: Urls, lang: str) -> bytes:
+        builder = CatalogBuilder(site.core, site.settings, urls.url, _dumps(urls))
+        cat = builder.build_catalog(shown)
+        for part in shown:
+            builder.build_dataset(part)
+        if len(parts) > size or since is not None:
+            _hydra(builder, cat, urls, page, last, len(parts), since)
+        if rep.is_html:
+            return _html(builder, shown, urls, lang)
+        return _serialize(builder.triples, rep)
+
+    variant = f"page={page};since={request.args.get('modified_since', '')}"
+    return respond(doc_path, rep, render, negotiated=negotiated, variant=variant)
+
+
+def _page_url(urls: Urls, page: int, since: datetime | None) -> str:
+    params: dict[str, str] = {"page": str(page)}
+    if since is not None:
+        params["modified_since"] = request.args["modified_since"]
+    return urls.url("catalog") + "?" + urlencode(params)
+
+
+def _hydra(
+    builder: CatalogBuilder,
+    cat: ox.NamedNode,
+    urls: Urls,
+    page: int,
+    last: int,
+    total: int,
+    since: datetime | None,
+) -> None:
+    view = ox.NamedNode(_page_url(urls, page, since))
+    builder.typed(view, HYDRA + "PartialCollectionView")
+    builder.add(
+        view,
+        HYDRA + "totalItems",
+        ox.Literal(str(total), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+    )
+    builder.add(view, HYDRA + "first", ox.NamedNode(_page_url(urls, 1, since)))
+    builder.add(view, HYDRA + "last", ox.NamedNode(_page_url(urls, last, since)))
+    if page < last:
+        builder.add(view, HYDRA + "next", ox.NamedNode(_page_url(urls, page + 1, since)))
+    if page > 1:
+        builder.add(view, HYDRA + "previous", ox.NamedNode(_page_url(urls, page - 1, since)))
+    builder.add(cat, HYDRA + "view", view)
+
+
+@bp.get("/dataset/<ident>")
+def dataset(ident: str) -> Response:
+    site = current_site()
+    doc_path, rep, negotiated = _pick(f"dataset/{ident}")
+    part = site.parts.get(doc_path.removeprefix("dataset/"))
+    if part is None:
+        raise NotFound(f"No dataset {ident!r} in the catalogue.")
+
+    def render(urls: Urls, lang: str) -> bytes:
+        builder = CatalogBuilder(site.core, site.settings, urls.url, _dumps(urls))
+        builder.build_dataset(part)
+        if rep.is_html:
+            return _html(builder, (part,), urls, lang)
+        return _serialize(builder.triples, rep)
+
+    return respond(doc_path, rep, render, negotiated=negotiated)
+
+
+def _html(builder: CatalogBuilder, parts: tuple[Part, ...], urls: Urls, lang: str) -> bytes:
+    site = current_site()
+    datasets = []
+    for part in parts:
+        iri = builder.dataset_iri(part).value
+        dists = [
+            t.object.value
+            for t in builder.triples
+            if t.subject.value == iri and t.predicate.value.endswith("#distribution")
+        ]
+        datasets.append(
+            {
+                "iri": iri,
+                "href": urls.href(iri),
+                "title": part.title[lang],
+                "description": part.description[lang],
+                "downloads": [
+                    {
+                        "href": d.rsplit("/distribution/", 1)[0] and _download(builder, d),
+                        "name": d.rsplit("/", 1)[-1],
+                    }
+                    for d in dists
+                ],
+            }
+        )
+    schema_org = {
+        "@context": "https://schema.org",
+        "@type": "DataCatalog",
+        "name": TEXT["title"][lang],
+        "url": urls.url("catalog"),
+        "dataset": [
+            {
+                "@type": "Dataset",
+                "@id": d["iri"],
+                "name": d["title"],
+                "description": d["description"],
+                "url": d["href"],
+                "license": site.settings.licence,
+                "isAccessibleForFree": True,
+                "distribution": [
+                    {"@type": "DataDownload", "contentUrl": x["href"]} for x in d["downloads"]
+                ],
+            }
+            for d in datasets
+        ],
+    }
+    html = render_template(
+        "catalog.html",
+        lang=lang,
+        urls=urls,
+        site=site,
+        alternates=[],
+        datasets=datasets,
+        switch={o: urls.url("catalog") + f"?lang={o}" for o in ("de", "en")},
+        t=lambda key: TEXT[key][lang],
+        schema_org=json.loads(json.dumps(schema_org)),
+    )
+    return html.encode("utf-8")
+
+
+def _download(builder: CatalogBuilder, dist: str) -> str:
+    return next(
+        t.object.value
+        for t in builder.triples
+        if t.subject.value == dist and t.predicate.value.endswith("#downloadURL")
+    )
