@@ -196,6 +196,7 @@ class CatalogBuilder:
         for part in parts:
             self.add(c, DCAT + "dataset", self.dataset_iri(part))
         self.add(c, DCAT + "service", self.sparql_service())
+        self.add(c, DCAT + "service", self.resource_service())
         return c
 
     def first_issued(self) -> str:
@@ -227,6 +228,21 @@ class CatalogBuilder:
         self.add(s, DCT + "title", _lit("SPARQL endpoint of the IMA nöB knowledge graph", "en"))
         self.add(s, DCAT + "endpointURL", _n(self.url("sparql")))
         self.add(s, DCAT + "endpointDescription", _n(self.url("sparql")))
+        self.add(s, DCT + "publisher", self.publisher())
+        self.add(s, DCT + "license", self.licence())
+        self.add(s, DCAT + "servesDataset", _n(self.settings.base_iri + "dataset/imanoeb"))
+        return s
+
+    def resource_service(self) -> ox.NamedNode:
+        """The linked-data API: every IRI under the base, by content negotiation."""
+        s = _n(self.settings.base_iri + "service/resources")
+        self.typed(s, DCAT + "DataService")
+        self.add(
+            s, DCT + "title", _lit("Linked-Data-Schnittstelle des IMA-nöB-Wissensgraphen", "de")
+        )
+        self.add(s, DCT + "title", _lit("Linked-data API of the IMA nöB knowledge graph", "en"))
+        self.add(s, DCAT + "endpointURL", _n(self.url("")))
+        self.add(s, DCAT + "endpointDescription", _n(self.url(".well-known/void")))
         self.add(s, DCT + "publisher", self.publisher())
         self.add(s, DCT + "license", self.licence())
         self.add(s, DCAT + "servesDataset", _n(self.settings.base_iri + "dataset/imanoeb"))
