@@ -21,7 +21,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
+from common import emit, free_port  # bench/common.py (scripts run from bench/)
 from imagraph.generate import SYNTHETIC_BASE, write_ntriples
 from imagraph.namespaces import CANONICAL_BASE
 from imagraph.store import OxigraphStore
@@ -49,12 +49,6 @@ request = function()
   return wrk.format("GET", paths[counter], {["Accept"] = "text/turtle"})
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_until_up(url: str, proc: subprocess.Popen[bytes], seconds: float = 300) -> None:
@@ -284,10 +278,7 @@ def main() -> None:
         gen_dir.mkdir()
         n = write_ntriples(gen_dir / "generated.nt", scale=args.scale)
         rows += run_dataset(f"generated {n:,}", gen_dir, SYNTHETIC_BASE, args, tmp)
-    text = "\n".join(rows)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit("\n".join(rows), args.out)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
+from common import emit  # bench/common.py (scripts run from bench/)
 from imagraph import formats, loading
 from imagraph.core import Core
 from imagraph.generate import write_ntriples
@@ -131,10 +132,7 @@ def main() -> None:
     )
     lines = [header, "", "| operation | seconds | ratio to reference |", "|---|---:|---:|"]
     lines += [f"| {name} | {secs:.3f} | {ratio} |" for name, secs, ratio in rows]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":

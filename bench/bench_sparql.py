@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import requests
 
+from common import emit, free_port  # bench/common.py (scripts run from bench/)
 from imagraph.generate import SYNTHETIC_BASE, write_ntriples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,12 +42,6 @@ QUERIES = {
     "construct": "CONSTRUCT { ?m ?p ?o } WHERE { ?m a imo:Meeting ; ?p ?o } LIMIT 2000",
 }
 ACCEPT = {"construct": "application/n-triples"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
@@ -188,10 +182,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for scale in args.scales:
             lines += run_scale(scale, args, Path(tmp))
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    emit("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":

@@ -219,34 +219,45 @@ class CatalogBuilder:
         value = rows[0]["last"].value if rows and "last" in rows[0] else None
         return value if value and len(value) == 10 else None
 
-    def sparql_service(self) -> ox.NamedNode:
-        s = _n(self.settings.base_iri + "service/sparql")
+    def _service(
+        self, name: str, title: dict[str, str], endpoint: str, description: str
+    ) -> ox.NamedNode:
+        s = _n(self.settings.base_iri + "service/" + name)
         if any(t.subject == s for t in self.triples):
             return s
         self.typed(s, DCAT + "DataService")
-        self.add(s, DCT + "title", _lit("SPARQL-Endpunkt des IMA-nöB-Wissensgraphen", "de"))
-        self.add(s, DCT + "title", _lit("SPARQL endpoint of the IMA nöB knowledge graph", "en"))
-        self.add(s, DCAT + "endpointURL", _n(self.url("sparql")))
-        self.add(s, DCAT + "endpointDescription", _n(self.url("sparql")))
+        for lang, text in title.items():
+            self.add(s, DCT + "title", _lit(text, lang))
+        self.add(s, DCAT + "endpointURL", _n(self.url(endpoint)))
+        self.add(s, DCAT + "endpointDescription", _n(self.url(description)))
         self.add(s, DCT + "publisher", self.publisher())
         self.add(s, DCT + "license", self.licence())
         self.add(s, DCAT + "servesDataset", _n(self.settings.base_iri + "dataset/imanoeb"))
         return s
 
-    def resource_service(self) -> ox.NamedNode:
-        """The linked-data API: every IRI under the base, by content negotiation."""
-        s = _n(self.settings.base_iri + "service/resources")
-        self.typed(s, DCAT + "DataService")
-        self.add(
-            s, DCT + "title", _lit("Linked-Data-Schnittstelle des IMA-nöB-Wissensgraphen", "de")
+    def sparql_service(self) -> ox.NamedNode:
+        """The SPARQL endpoint; its service description is at the same URL."""
+        return self._service(
+            "sparql",
+            {
+                "de": "SPARQL-Endpunkt des IMA-nöB-Wissensgraphen",
+                "en": "SPARQL endpoint of the IMA nöB knowledge graph",
+            },
+            "sparql",
+            "sparql",
         )
-        self.add(s, DCT + "title", _lit("Linked-data API of the IMA nöB knowledge graph", "en"))
-        self.add(s, DCAT + "endpointURL", _n(self.url("")))
-        self.add(s, DCAT + "endpointDescription", _n(self.url(".well-known/void")))
-        self.add(s, DCT + "publisher", self.publisher())
-        self.add(s, DCT + "license", self.licence())
-        self.add(s, DCAT + "servesDataset", _n(self.settings.base_iri + "dataset/imanoeb"))
-        return s
+
+    def resource_service(self) -> ox.NamedNode:
+        """The linked-data API: every IRI under the base, negotiated (VoID describes it)."""
+        return self._service(
+            "resources",
+            {
+                "de": "Linked-Data-Schnittstelle des IMA-nöB-Wissensgraphen",
+                "en": "Linked-data API of the IMA nöB knowledge graph",
+            },
+            "",
+            ".well-known/void",
+        )
 
     def build_dataset(self, part: Part) -> ox.NamedNode:
         d = self.typed(self.dataset_iri(part), DCAT + "Dataset")
