@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from .conftest import TESTS
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 AVAILABLE = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
@@ -115,4 +117,35 @@ def test_query_page_runs_a_query_and_shares_it_by_url(browser, server):
     assert browser.find_element(By.ID, "row-count").text == "23"
     browser.find_element(By.PARTIAL_LINK_TEXT, "topic/bidder-challenges").click()
     WebDriverWait(browser, 10).until(ec.url_contains("/topic/bidder-challenges"))
+    assert console_errors(browser) == []
+
+
+BROKEN_MEETING = """@prefix imo: <https://w3id.org/imanoeb/ontology#> .
+@prefix schema: <https://schema.org/> .
+<https://example.org/m> a imo:Meeting, imo:NetworkMeeting, schema:Event ; schema:name "Treffen"@de .
+"""
+
+
+def test_validation_form_paste_upload_and_language(browser, server, tmp_path):
+    browser.get(server + "validate?lang=en")
+    browser.find_element(By.ID, "text").send_keys(BROKEN_MEETING)
+    browser.find_element(By.ID, "check").click()
+    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.ID, "violations")))
+    assert browser.find_element(By.ID, "violations").text.startswith("Does not conform")
+    messages = [m.text for m in browser.find_elements(By.CLASS_NAME, "message")]
+    assert "A meeting needs exactly one English name (schema:name with @en)." in messages
+    assert browser.find_elements(By.CSS_SELECTOR, "article.focus h3")[0].text.startswith("Treffen")
+    # switch to German and upload a conformant file
+    browser.find_element(By.ID, "lang-de").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
+    )
+    upload = tmp_path / "minimal.ttl"
+    upload.write_text(
+        (TESTS / "data" / "minimal.ttl").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    browser.find_element(By.ID, "file").send_keys(str(upload))
+    browser.find_element(By.ID, "check").click()
+    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.ID, "conforms")))
+    assert browser.find_element(By.ID, "conforms").text.startswith("Konform")
     assert console_errors(browser) == []

@@ -5,6 +5,7 @@ Exit codes: 0 success (``validate``/``check``: conforms), 1 does not conform, 2 
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -14,13 +15,13 @@ import click
 import pyoxigraph as ox
 from rdflib import Graph
 
-from . import formats, loading
+from . import formats, loading, submissions
 from . import sparql as query_engine
 from .core import Core
 from .errors import ImagraphError, UnsupportedFormatError
 from .namespaces import compact
 from .settings import Settings
-from .validation import report_json, report_text
+from .validation import report_text
 
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 
@@ -137,23 +138,28 @@ def check(ctx: click.Context, lang: str) -> None:
     ctx.exit(0 if result.conforms else 1)
 
 
-def _read_graph(paths: tuple[Path, ...], fmt: str | None) -> Graph:
-    """The triples of all ``paths``, parsed safely, as one rdflib graph."""
+def _read_graph(core: Core, sources: tuple[str, ...], fmt: str | None) -> Graph:
+    """The triples of all sources (files, or http(s) URLs fetched under the service's rules),
+    parsed safely, as one rdflib graph."""
     fixed = formats.by_name(fmt) if fmt else None
     graph = Graph()
-    for path in paths:
-        loading.to_rdflib(loading.parse_file(path, fixed), graph)
+    for source in sources:
+        if source.startswith(("http://", "https://")):
+            data, fetched_fmt = submissions.fetch_submission(source, core.settings)
+            quads = loading.parse(data, fixed or fetched_fmt, source=source)
+        else:
+            quads = loading.parse_file(Path(source), fixed)
+        loading.to_rdflib(quads, graph)
     return graph
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True)
 @click.option(
     "--shapes",
     "shapes_files",
     multiple=True,
-    type=click.Path(path_type=Path),
-    help="Shapes to use instead of the bundled ones (repeatable).",
+    help="Shapes to use instead of the bundled ones (a file or URL; repeatable).",
 )
 @click.option("--input-format", help="Format of the files (default: from the file name).")
 @click.option(
@@ -174,27 +180,33 @@ def _read_graph(paths: tuple[Path, ...], fmt: str | None) -> Graph:
 @click.pass_context
 def validate(
     ctx: click.Context,
-    files: tuple[Path, ...],
-    shapes_files: tuple[Path, ...],
+    files: tuple[str, ...],
+    shapes_files: tuple[str, ...],
     input_format: str | None,
     out_format: str,
     lang: str,
 ) -> None:
-    """Validate RDF FILES against the shapes. Exit 0 conforms, 1 does not, 2 bad input."""
+    """Validate RDF FILES (or http(s) URLs) against the shapes.
+
+    Exit 0 conforms, 1 does not, 2 bad input. URLs are fetched under the rules of the /validate
+    service (public addresses only, size and time limits).
+    """
     try:
-        data = _read_graph(files, input_format)
-        shapes = _read_graph(shapes_files, None) if shapes_files else None
-        result = Core.open(_settings(ctx)).validate_graph(data, shapes)
+        core = Core.open(_settings(ctx))
+        data = _read_graph(core, files, input_format)
+        shapes = _read_graph(core, shapes_files, None) if shapes_files else None
+        checked = submissions.check(core, data, shapes, timeout=core.settings.validate_timeout)
     except ImagraphError as err:
         raise CliError(str(err)) from err
     if out_format == "text":
-        click.echo(report_text(result, lang), nl=False)
+        click.echo(checked.text[lang], nl=False)
     elif out_format == "json":
-        click.echo(report_json(result, lang))
+        click.echo(json.dumps(checked.summary[lang], ensure_ascii=False, indent=2))
+    elif out_format == "turtle":
+        click.echo(checked.report_turtle.decode("utf-8"), nl=False)
     else:
-        fmt = "turtle" if out_format == "turtle" else "json-ld"
-        click.echo(result.report.serialize(format=fmt), nl=False)
-    ctx.exit(0 if result.conforms else 1)
+        click.echo(checked.report_graph().serialize(format="json-ld"), nl=False)
+    ctx.exit(0 if checked.conforms else 1)
 
 
 @cli.command()

@@ -58,6 +58,12 @@ class Settings:
     attribution: str = "Wissensgraph des IMA nöB (imagraph), CC BY 4.0"
     #: Catalogue: datasets per page of the Hydra-paged catalogue.
     catalog_page_size: int = 50
+    #: Validation: the largest submission in bytes (bigger: 413), seconds a validation may take,
+    #: seconds a fetch by URL may take, and whether submitters may bring their own shapes.
+    validate_max_bytes: int = 10 * 1024 * 1024
+    validate_timeout: float = 60.0
+    fetch_timeout: float = 10.0
+    validate_user_shapes: bool = False
     #: SPARQL: seconds a query may run before it is stopped.
     query_timeout: float = 10.0
     #: SPARQL: the most solutions (SELECT) or triples (CONSTRUCT/DESCRIBE) an answer carries.
@@ -114,6 +120,8 @@ class Settings:
             if raw is not None:
                 if f.name.endswith(("dir", "root")):
                     values[f.name] = Path(raw)
+                elif f.type == "bool":
+                    values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
                 elif f.type in ("int", "float"):
                     kind = int if f.type == "int" else float
                     try:

@@ -18,7 +18,8 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     elif core.settings.base_iri != settings.base_iri:
         raise ValueError("the core and the app must use the same base IRI")
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = 1 << 20  # read-only: no request needs a large body
+    # the largest body any request may send: a submission to /validate
+    app.config["MAX_CONTENT_LENGTH"] = settings.validate_max_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["imagraph"] = Site(core, settings, cache_size=settings.cache_entries)
     if settings.trusted_proxies:
@@ -26,9 +27,10 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
         )
-    from . import catalog, errors, sparql, views
+    from . import catalog, errors, sparql, validate, views
 
     app.register_blueprint(catalog.bp)
+    app.register_blueprint(validate.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(views.bp)
     errors.init_app(app)

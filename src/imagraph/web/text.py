@@ -52,4 +52,22 @@ TEXT = {
     "endpoint": {"de": "Endpunkt für Programme", "en": "Endpoint for programs"},
     "sparql": {"de": "SPARQL-Abfrage", "en": "SPARQL query"},
     "catalog": {"de": "Datenkatalog (DCAT)", "en": "Data catalogue (DCAT)"},
+    "validate": {"de": "Daten prüfen (SHACL)", "en": "Validate data (SHACL)"},
+    "validateIntro": {
+        "de": "Prüft RDF gegen die veröffentlichten Shapes. Die Daten werden nicht gespeichert.",
+        "en": "Checks RDF against the published shapes. The data is not stored.",
+    },
+    "paste": {"de": "RDF einfügen", "en": "Paste RDF"},
+    "syntax": {"de": "Syntax", "en": "Syntax"},
+    "upload": {"de": "oder Datei hochladen", "en": "or upload a file"},
+    "byUrl": {"de": "oder Adresse (URL)", "en": "or address (URL)"},
+    "ownShapes": {"de": "Eigene Shapes (Turtle)", "en": "Own shapes (Turtle)"},
+    "check": {"de": "Prüfen", "en": "Check"},
+    "conforms": {"de": "Konform: keine Verstöße.", "en": "Conforms: no violations."},
+    "violations": {
+        "de": "Nicht konform: {n} Verstöße bei {f} Ressourcen.",
+        "en": "Does not conform: {n} violations on {f} resources.",
+    },
+    "triples": {"de": "Tripel", "en": "triples"},
+    "shape": {"de": "Shape", "en": "shape"},
 }

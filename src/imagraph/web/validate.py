@@ -1,0 +1,179 @@
+"""``/validate``: the validation service (HTTP API and web form on the same URL).
+
+Input: an RDF body (by ``Content-Type``), a form with pasted ``text`` (and its ``format``), an
+uploaded ``file``, or a ``url`` fetched under strict rules. Output, negotiated: the standard SHACL
+report (Turtle, JSON-LD), a compact JSON summary, or an HTML page grouping the results by focus
+node in the reader's language. Non-conformance is a result (200), not an error.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from rdflib import Graph
+from werkzeug.exceptions import BadRequest, Forbidden, NotAcceptable
+
+from .. import formats, submissions
+from ..errors import ImagraphError
+from ..namespaces import PREFIXES
+from . import current_site, negotiation
+from .text import TEXT
+from .urls import Urls
+
+bp = Blueprint("validate", __name__)
+
+OUTPUTS = {
+    "application/json": "json",
+    "text/html": "html",
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+}
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _output() -> str:
+    explicit = request.args.get("output")
+    if explicit in OUTPUTS.values():
+        return explicit
+    if not request.accept_mimetypes:
+        return "json"
+    best = request.accept_mimetypes.best_match(list(OUTPUTS))
+    if best is None:
+        raise NotAcceptable("Offered: " + ", ".join(OUTPUTS))
+    return OUTPUTS[best]
+
+
+def _submission() -> tuple[Graph, Graph | None, str] | None:
+    """(data, user shapes, description of the source), or None for a request with no input."""
+    site = current_site()
+    settings = site.settings
+    max_bytes = settings.validate_max_bytes
+    shapes = None
+    if request.method == "GET":
+        url = request.args.get("url")
+        if not url:
+            return None
+        data, fmt = submissions.fetch_submission(url, settings)
+        return submissions.parse_submission(data, fmt, url, max_bytes), None, url
+    if request.mimetype in FORM_TYPES:
+        form, files = request.form, request.files
+        if form.get("shapes"):
+            if not settings.validate_user_shapes:
+                raise Forbidden(
+                    "own shapes are not accepted here (IMAGRAPH_VALIDATE_USER_SHAPES is off)"
+                )
+            shapes_fmt = submissions.format_for(form.get("shapes_format") or "text/turtle")
+            shapes = submissions.parse_submission(
+                form["shapes"].encode("utf-8"), shapes_fmt, "shapes", max_bytes
+            )
+        upload = files.get("file")
+        if upload is not None and upload.filename:
+            fmt = submissions.format_for(form.get("format") or upload.mimetype, upload.filename)
+            data = upload.read(max_bytes + 1)
+            return (
+                submissions.parse_submission(data, fmt, upload.filename, max_bytes),
+                shapes,
+                upload.filename,
+            )
+        if form.get("url"):
+            url = form["url"]
+            data, fmt = submissions.fetch_submission(url, settings)
+            return submissions.parse_submission(data, fmt, url, max_bytes), shapes, url
+        if form.get("text", "").strip():
+            fmt = submissions.format_for(form.get("format") or "text/turtle")
+            text = form["text"].encode("utf-8")
+            return (
+                submissions.parse_submission(text, fmt, "the pasted text", max_bytes),
+                shapes,
+                "text",
+            )
+        if request.method == "POST":
+            raise BadRequest(
+                "nothing to validate: paste RDF into 'text', upload a 'file' or give a 'url'"
+            )
+        return None
+    fmt = formats.by_media_type(request.mimetype or "")
+    body = request.get_data(cache=False)
+    return submissions.parse_submission(body, fmt, "the request body", max_bytes), None, "body"
+
+
+@bp.route("/validate", methods=["GET", "POST"])
+def validate() -> Response:
+    site = current_site()
+    output = _output()
+    lang = negotiation.choose_language()
+    urls = Urls.for_request(site.settings)
+    if output == "html":
+        try:
+            submission = _submission()
+            checked = (
+                submissions.check(
+                    site.core, *submission[:2], timeout=site.settings.validate_timeout
+                )
+                if submission
+                else None
+            )
+            return _page(urls, lang, checked, None, 200)
+        except ImagraphError as err:
+            return _page(urls, lang, None, str(err), err.status)
+    submission = _submission()
+    if submission is None:
+        raise BadRequest(
+            "nothing to validate: send RDF in the body, or a form with 'text', 'file' or 'url'"
+        )
+    checked = submissions.check(site.core, *submission[:2], timeout=site.settings.validate_timeout)
+    if output == "json":
+        doc = {**checked.summary[lang], "triples": checked.triples}
+        resp = Response(
+            json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json"
+        )
+    elif output == "turtle":
+        resp = Response(checked.report_turtle, content_type="text/turtle; charset=utf-8")
+    else:
+        body = checked.report_graph().serialize(format="json-ld")
+        resp = Response(body, content_type="application/ld+json")
+    resp.vary.add("Accept")
+    resp.vary.add("Accept-Language")
+    return resp
+
+
+def _shape_href(urls: Urls, shape: str | None) -> str | None:
+    if not shape or not shape.startswith(SHAPES_NS):
+        return None
+    return urls.url("shapes") + "#" + shape[len(SHAPES_NS) :]
+
+
+SHAPES_NS = "https://w3id.org/imanoeb/shapes#"
+
+
+def _page(
+    urls: Urls, lang: str, checked: submissions.Checked | None, error: str | None, status: int
+) -> Response:
+    site = current_site()
+    summary: dict[str, Any] | None = checked.summary[lang] if checked else None
+    if summary:
+        for node in summary["focusNodes"]:
+            node["href"] = urls.href(node["focusNode"])
+            for r in node["results"]:
+                r["shapeHref"] = _shape_href(urls, r["shape"])
+    body = render_template(
+        "validate.html",
+        lang=lang,
+        urls=urls,
+        site=site,
+        alternates=[],
+        switch={o: urls.url("validate") + f"?lang={o}" for o in ("de", "en")},
+        t=lambda key: TEXT[key][lang],
+        summary=summary,
+        error=error,
+        formats=formats.FORMATS,
+        text=request.form.get("text", "") if request.method == "POST" else "",
+        checked=checked,
+        user_shapes=site.settings.validate_user_shapes,
+        prefixes=PREFIXES,
+    )
+    resp = Response(body, status=status, content_type="text/html; charset=utf-8")
+    resp.vary.add("Accept")
+    return resp

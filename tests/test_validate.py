@@ -1,0 +1,328 @@
+"""The validation service over HTTP: every syntax, every error status, and the safety rules."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, Literal
+from rdflib.namespace import SH
+
+from imagraph import fetch
+from imagraph.settings import Settings
+from imagraph.web import create_app
+
+from .conftest import ROOT, TESTS
+
+MINIMAL = (TESTS / "data" / "minimal.ttl").read_text(encoding="utf-8")
+BROKEN = """@prefix imo: <https://w3id.org/imanoeb/ontology#> .
+@prefix schema: <https://schema.org/> .
+<https://example.org/m> a imo:Meeting, imo:NetworkMeeting, schema:Event ; schema:name "Treffen"@de .
+"""
+SYNTAXES = [
+    ("text/turtle", "turtle"),
+    ("application/n-triples", "nt"),
+    ("application/ld+json", "json-ld"),
+    ("application/rdf+xml", "xml"),
+    ("application/trig", "trig"),
+    ("application/n-quads", "nquads"),
+]
+
+
+@pytest.fixture(scope="module")
+def client(core):
+    return create_app(core.settings, core).test_client()
+
+
+def _as(text: str, fmt: str) -> bytes:
+    if fmt == "nquads":  # quads in a named graph, written by pyoxigraph
+        g = ox.NamedNode("https://example.org/g")
+        quads = [
+            ox.Quad(t.subject, t.predicate, t.object, g)
+            for t in ox.parse(text.encode(), format=ox.RdfFormat.TURTLE)
+        ]
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    return Graph().parse(data=text, format="turtle").serialize(format=fmt, encoding="utf-8")
+
+
+@pytest.mark.parametrize(("media", "fmt"), SYNTAXES)
+def test_conformant_and_nonconformant_in_every_syntax(client, media, fmt):
+    ok = client.post(
+        "/validate",
+        data=_as(MINIMAL, fmt),
+        content_type=media,
+        headers={"Accept": "application/json"},
+    )
+    assert ok.status_code == 200 and ok.get_json()["conforms"] is True
+    bad = client.post(
+        "/validate",
+        data=_as(BROKEN, fmt),
+        content_type=media,
+        headers={"Accept": "application/json"},
+    )
+    summary = bad.get_json()
+    assert bad.status_code == 200 and summary["conforms"] is False
+    [node] = summary["focusNodes"]
+    assert node["focusNode"] == "https://example.org/m"
+    messages = {r["message"] for r in node["results"]}
+    assert "A meeting needs exactly one English name (schema:name with @en)." in messages
+
+
+def test_reports_in_german_and_as_standard_rdf(client):
+    de = client.post(
+        "/validate",
+        data=BROKEN,
+        content_type="text/turtle",
+        headers={"Accept": "application/json", "Accept-Language": "de"},
+    ).get_json()
+    assert "Ein Treffen braucht genau einen englischen Namen (schema:name mit @en)." in {
+        r["message"] for r in de["focusNodes"][0]["results"]
+    }
+    for accept, fmt in (("text/turtle", "turtle"), ("application/ld+json", "json-ld")):
+        resp = client.post(
+            "/validate", data=BROKEN, content_type="text/turtle", headers={"Accept": accept}
+        )
+        assert resp.mimetype == accept
+        report = Graph().parse(data=resp.data, format=fmt)
+        assert (None, SH.conforms, Literal(False)) in report
+
+
+def test_form_with_pasted_text_and_upload(client):
+    pasted = client.post(
+        "/validate",
+        data={"text": BROKEN, "format": "text/turtle"},
+        headers={"Accept": "application/json"},
+    )
+    assert pasted.get_json()["conforms"] is False
+    import io
+
+    uploaded = client.post(
+        "/validate",
+        data={"file": (io.BytesIO(MINIMAL.encode()), "minimal.ttl")},
+        headers={"Accept": "application/json"},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.get_json()["conforms"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "media", "status", "text"),
+    [
+        (
+            b'@prefix ex: <http://e/> .\nex:a ex:b ex:c .\nex:a ex:b "x\n',
+            "text/turtle",
+            400,
+            "the request body, line 3, column 11",
+        ),
+        (b'{"@id": "http://e/a", ', "application/ld+json", 400, "the request body"),
+        (
+            b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>",
+            "application/rdf+xml",
+            400,
+            "XML is not well-formed",
+        ),
+        (b"%PDF-1.4", "application/pdf", 415, "unsupported media type 'application/pdf'"),
+        (b"", "text/turtle", 200, "conforms"),
+    ],
+)
+def test_bad_input_gets_a_clear_4xx(client, body, media, status, text):
+    resp = client.post(
+        "/validate", data=body, content_type=media, headers={"Accept": "application/json"}
+    )
+    assert resp.status_code == status
+    assert text in resp.get_data(as_text=True)
+    assert "Traceback" not in resp.get_data(as_text=True)
+
+
+def test_too_large_is_413(core):
+    client = create_app(Settings(root=ROOT, validate_max_bytes=1000), core).test_client()
+    resp = client.post(
+        "/validate",
+        data=MINIMAL,
+        content_type="text/turtle",
+        headers={"Accept": "application/json"},
+    )
+    assert resp.status_code == 413
+    assert resp.mimetype == "application/problem+json"
+
+
+def test_validation_time_limit(core):
+    client = create_app(Settings(root=ROOT, validate_timeout=0.001), core).test_client()
+    resp = client.post(
+        "/validate",
+        data=MINIMAL,
+        content_type="text/turtle",
+        headers={"Accept": "application/json"},
+    )
+    assert resp.status_code == 503
+    assert "time limit" in resp.get_json()["detail"]
+
+
+def _listener() -> tuple[socket.socket, list[bool], threading.Thread]:
+    contacted: list[bool] = []
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    sock.settimeout(1.5)
+
+    def accept():
+        try:
+            conn, _ = sock.accept()
+            contacted.append(True)
+            conn.close()
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    return sock, contacted, thread
+
+
+def test_remote_jsonld_context_is_never_fetched(client):
+    sock, contacted, thread = _listener()
+    port = sock.getsockname()[1]
+    body = f'{{"@context": "http://127.0.0.1:{port}/context.jsonld", "@id": "https://example.org/x", "name": "x"}}'
+    resp = client.post(
+        "/validate",
+        data=body,
+        content_type="application/ld+json",
+        headers={"Accept": "application/json"},
+    )
+    thread.join()
+    sock.close()
+    assert resp.status_code == 400
+    assert "remote contexts" in resp.get_data(as_text=True)
+    assert contacted == []
+
+
+def test_xml_external_entity_is_not_resolved(client, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE")
+    body = (
+        '<?xml version="1.0"?>\n'
+        f'<!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:ex="http://e/">'
+        '<rdf:Description rdf:about="http://e/a"><ex:p>&x;</ex:p></rdf:Description></rdf:RDF>'
+    )
+    resp = client.post(
+        "/validate",
+        data=body,
+        content_type="application/rdf+xml",
+        headers={"Accept": "application/json"},
+    )
+    assert resp.status_code == 400
+    assert "TOP-SECRET-VALUE" not in resp.get_data(as_text=True)
+    report = client.post(
+        "/validate",
+        data=body,
+        content_type="application/rdf+xml",
+        headers={"Accept": "text/turtle"},
+    )
+    assert "TOP-SECRET-VALUE" not in report.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/data.ttl",
+        "http://localhost:{port}/data.ttl",
+        "http://[::1]:{port}/data.ttl",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/data.ttl",
+        "http://192.168.1.1/data.ttl",
+        "http://0.0.0.0:{port}/data.ttl",
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/data.ttl",
+        "http://user:secret@127.0.0.1/data.ttl",
+    ],
+)
+def test_url_submissions_to_internal_addresses_are_refused(client, url):
+    sock, contacted, thread = _listener()
+    port = sock.getsockname()[1]
+    target = url.format(port=port)
+    by_get = client.get(
+        "/validate", query_string={"url": target}, headers={"Accept": "application/json"}
+    )
+    by_form = client.post("/validate", data={"url": target}, headers={"Accept": "application/json"})
+    thread.join()
+    sock.close()
+    for resp in (by_get, by_form):
+        assert resp.status_code == 400
+        assert "fetch" in resp.get_data(as_text=True)
+    assert contacted == []
+
+
+def test_redirect_to_an_internal_address_is_refused(monkeypatch):
+    """A public-looking first hop that redirects inward: each hop is checked again."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", "http://10.0.0.1/internal.ttl")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirect)
+    port = server.server_address[1]
+    thread = threading.Thread(target=server.handle_request)
+    thread.start()
+    real = fetch._check_address
+
+    def allow_this_test_server(host, address):  # stands in for a public first hop
+        if address == "127.0.0.1" and host == "127.0.0.1":
+            return
+        real(host, address)
+
+    monkeypatch.setattr(fetch, "_check_address", allow_this_test_server)
+    with pytest.raises(fetch.FetchRefusedError, match=r"10\.0\.0\.1"):
+        fetch.fetch(
+            f"http://127.0.0.1:{port}/start.ttl", max_bytes=1000, timeout=5, accept="text/turtle"
+        )
+    thread.join()
+    server.server_close()
+
+
+def test_own_shapes_are_off_by_default_and_work_when_allowed(core, client):
+    shapes = (
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<https://example.org/S> a sh:NodeShape ; sh:targetNode <https://example.org/t/person> ;\n"
+        '  sh:property [ sh:path <https://example.org/missing> ; sh:minCount 1 ; sh:message "needs it"@en ] .\n'
+    )
+    refused = client.post(
+        "/validate",
+        data={"text": MINIMAL, "shapes": shapes},
+        headers={"Accept": "application/json"},
+    )
+    assert refused.status_code == 403
+    allowed = create_app(Settings(root=ROOT, validate_user_shapes=True), core).test_client()
+    resp = allowed.post(
+        "/validate",
+        data={"text": MINIMAL, "shapes": shapes},
+        headers={"Accept": "application/json"},
+    )
+    assert resp.get_json()["conforms"] is False
+    assert resp.get_json()["focusNodes"][0]["results"][0]["message"] == "needs it"
+
+
+def test_html_page_groups_results_and_links_shapes(client):
+    resp = client.post(
+        "/validate?lang=de",
+        data={"text": BROKEN, "format": "text/turtle"},
+        headers={"Accept": "text/html"},
+    )
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert 'id="violations">Nicht konform' in html
+    assert 'href="http://localhost/shapes#Meeting-nameEn"' in html
+    assert "Ein Treffen braucht genau einen englischen Namen" in html
+    error = client.post(
+        "/validate",
+        data={"text": "<a> <b> ", "format": "text/turtle"},
+        headers={"Accept": "text/html"},
+    )
+    assert error.status_code == 400 and 'id="error-message"' in error.get_data(as_text=True)
