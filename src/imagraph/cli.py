@@ -104,7 +104,10 @@ def serve(
     except ImagraphError as err:
         raise CliError(str(err)) from err
     click.echo(f"Serving {settings.base_iri} on http://{host}:{port}/ with {workers} workers")
-    run(settings, host, port, workers)
+    try:
+        run(settings, host, port, workers)
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
 
 
 @cli.command()

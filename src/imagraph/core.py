@@ -17,7 +17,7 @@ from rdflib import Graph
 
 from . import formats, loading
 from .errors import NotFoundError
-from .namespaces import CANONICAL_BASE, IMO
+from .namespaces import CANONICAL_BASE, IMO, PREFIXES
 from .settings import Settings
 from .store import OxigraphStore, Store
 from .validation import ValidationResult, validate
@@ -55,9 +55,25 @@ class Core:
         settings = settings or Settings.from_env()
         path = None if settings.store == "memory" else Path(settings.store)
         core = cls(settings, OxigraphStore(path))
-        if load:
+        if load and path is not None and core.store.count() > 0:
+            # an on-disk store keeps its data (and the writes made to it) across restarts
+            core.version = core._stored_version() or core.version
+        elif load:
             core.load_bundled()
         return core
+
+    def _meta(self) -> tuple[str, ox.NamedNode, ox.NamedNode]:
+        graph = self.settings.graph_iri("meta")
+        return graph, ox.NamedNode(graph), ox.NamedNode(PREFIXES["owl"] + "versionInfo")
+
+    def _stored_version(self) -> str | None:
+        graph, node, prop = self._meta()
+        values = [t.object.value for t in self.store.about(node, [graph]) if t.predicate == prop]
+        return values[0] if values else None
+
+    def _store_version(self) -> None:
+        graph, node, prop = self._meta()
+        self.store.replace_graph(graph, [ox.Quad(node, prop, ox.Literal(self.version), node)])
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -100,7 +116,15 @@ class Core:
         self.version = digest.hexdigest()[:16]
         self.modified = datetime.now(UTC).replace(microsecond=0)
         self._shapes = None
+        self._store_version()
         return LoadReport(counts, time.perf_counter() - start)
+
+    def bump_version(self, change: str) -> None:
+        """A write changed the data: a new version (ETags, caches) and modification time."""
+        self.version = hashlib.sha256((self.version + change).encode()).hexdigest()[:16]
+        self.modified = datetime.now(UTC).replace(microsecond=0)
+        self._shapes = None
+        self._store_version()
 
     # -- graphs ----------------------------------------------------------------------------------
 

@@ -64,6 +64,10 @@ class Settings:
     validate_timeout: float = 60.0
     fetch_timeout: float = 10.0
     validate_user_shapes: bool = False
+    #: Writes (Graph Store Protocol) are off unless tokens are configured: ``name:token`` pairs
+    #: separated by spaces, or a file with one pair per line. The name is recorded with each write.
+    write_tokens: str = ""
+    write_tokens_file: Path | None = None
     #: SPARQL: seconds a query may run before it is stopped.
     query_timeout: float = 10.0
     #: SPARQL: the most solutions (SELECT) or triples (CONSTRUCT/DESCRIBE) an answer carries.
@@ -118,7 +122,7 @@ class Settings:
         for f in fields(cls):
             raw = os.environ.get(prefix + f.name.upper())
             if raw is not None:
-                if f.name.endswith(("dir", "root")):
+                if f.name.endswith(("dir", "root", "_file")):
                     values[f.name] = Path(raw)
                 elif f.type == "bool":
                     values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")

@@ -108,6 +108,18 @@ class Store(Protocol):
     def clear_graph(self, graph: str) -> None:
         """Remove one named graph and its triples."""
 
+    def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
+        """Replace a named graph in one atomic step (staged under ``staging`` first)."""
+
+    def about(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
+        """The triples with ``node`` as subject in ``graphs``."""
+
+    def flush(self) -> None:
+        """Make what was written durable (a no-op for stores that are not on disk)."""
+
+    def pointing_to(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
+        """The triples with ``node`` as object in ``graphs``."""
+
     def query(
         self,
         sparql: str,
@@ -178,6 +190,27 @@ class OxigraphStore:
         node = ox.NamedNode(graph)
         if self._store.contains_named_graph(node):
             self._store.remove_graph(node)
+
+    def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
+        stage = ox.NamedNode(staging)
+        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, stage) for t in triples)
+        # One SPARQL Update moves the staged graph into place, atomically (also on disk). The two
+        # IRIs are written in their N-Triples form by pyoxigraph's own terms.
+        self._store.update(f"MOVE SILENT GRAPH {stage} TO GRAPH {ox.NamedNode(graph)}")
+
+    def about(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
+        return [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for g in graphs
+            for q in self._store.quads_for_pattern(node, None, None, ox.NamedNode(g))
+        ]
+
+    def pointing_to(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
+        return [
+            ox.Triple(q.subject, q.predicate, q.object)
+            for g in graphs
+            for q in self._store.quads_for_pattern(None, None, node, ox.NamedNode(g))
+        ]
 
     def query(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyshacl
@@ -57,12 +58,36 @@ class ValidationResult:
                     fallback = fallback or str(value)
         return fallback
 
+    def only(self, focus: Iterable[Node]) -> ValidationResult:
+        """The result restricted to results about ``focus`` (the report graph keeps them all)."""
+        keep = set(focus)
+        results = tuple(v for v in self.results if v.focus in keep)
+        report = Graph()
+        for t in self.report:
+            report.add(t)
+        for node in list(report.objects(None, SH.result)):
+            if report.value(node, SH.focusNode) not in keep:
+                _remove_tree(report, node)
+        for r in report.subjects(SH.conforms, None):
+            report.set((r, SH.conforms, Literal(not results)))
+        return ValidationResult(not results, report, results, self.data)
+
     def by_focus(self) -> dict[Node, list[Violation]]:
         """Results grouped by focus node, in a stable order."""
         groups: dict[Node, list[Violation]] = {}
         for v in sorted(self.results, key=lambda v: (str(v.focus), v.path or "", str(v.shape))):
             groups.setdefault(v.focus, []).append(v)
         return groups
+
+
+def _remove_tree(graph: Graph, node: Node) -> None:
+    """Remove ``node``, its outgoing triples and the blank nodes only it points to."""
+    for s, p, o in list(graph.triples((None, None, node))):
+        graph.remove((s, p, o))
+    for _, p, o in list(graph.triples((node, None, None))):  # type: ignore[arg-type]
+        graph.remove((node, p, o))  # type: ignore[arg-type]
+        if isinstance(o, BNode) and not list(graph.triples((None, None, o))):
+            _remove_tree(graph, o)
 
 
 def _term_text(node: Node | None) -> str:

@@ -36,6 +36,8 @@ NQUADS = Representation("nq", "application/n-quads", formats.NQUADS)
 #: for browsers that send */*; explicit RDF media types always win over a wildcard).
 RESOURCE = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)
 BY_KEY = {r.key: r for r in (*RESOURCE, TRIG, NQUADS)}
+#: RDF only (no HTML): what a graph of the Graph Store Protocol is offered as.
+GRAPH_TYPES = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 ALIASES = {
     "json": JSONLD,
     "json-ld": JSONLD,

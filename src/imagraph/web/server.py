@@ -10,7 +10,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from .. import writes
 from ..core import Core
+from ..errors import ImagraphError
 from ..settings import Settings
 from . import sparql
 
@@ -32,6 +34,10 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 
 def run(settings: Settings, host: str, port: int, workers: int) -> None:
+    if writes.tokens(settings) and workers > 1:
+        raise ImagraphError(
+            "writes need a single worker (--workers 1) for now: each worker holds its own store"
+        )
     Core.open(settings)  # fail fast, in the master, on data that does not load
     # queries share slots across workers, so that at least one worker stays free for pages
     sparql.SHARED_SLOTS = sparql.shared_slots(settings.query_slots or max(1, workers - 1))

@@ -1,0 +1,122 @@
+"""``/graph-store``: the SPARQL 1.1 Graph Store HTTP Protocol (indirect identification).
+
+Reading (GET, HEAD) is public. Writing (PUT replaces, POST merges, DELETE removes) is off unless
+write tokens are configured, needs ``Authorization: Bearer <token>`` (none: 401, wrong: 403,
+compared in constant time), may only touch data graphs (``{base}graph/data/…``) and is gated by
+the shapes: a write whose result would not conform is answered 422 with the report, and nothing
+changes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import BadRequest, Forbidden, MethodNotAllowed, NotFound, Unauthorized
+
+from .. import formats, loading, writes
+from ..namespaces import PREFIXES
+from ..settings import Settings
+from . import current_site, negotiation
+from .negotiation import GRAPH_TYPES
+
+bp = Blueprint("graphstore", __name__)
+
+
+def _graph_iri() -> str:
+    graph = request.args.get("graph")
+    if graph is None or "default" in request.args:
+        raise BadRequest(
+            "name the graph with ?graph=IRI (the default graph is the read-only union)"
+        )
+    try:
+        ox.NamedNode(graph)
+    except ValueError:
+        raise BadRequest(f"{graph!r} is not a valid IRI") from None
+    return graph
+
+
+def _agent(settings: Settings) -> str:
+    if not writes.tokens(settings):
+        raise MethodNotAllowed(
+            ["GET", "HEAD"], "writes are off on this server (no write tokens configured)"
+        )
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise Unauthorized(
+            "send Authorization: Bearer <token> to write",
+            www_authenticate=WWWAuthenticate("bearer", {"realm": "imagraph"}),
+        )
+    scheme, _, token = header.partition(" ")
+    name = writes.authenticate(settings, token.strip()) if scheme.lower() == "bearer" else None
+    if name is None:
+        raise Forbidden("this token may not write")
+    return name
+
+
+@bp.route("/graph-store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
+def graph_store() -> Response:
+    site = current_site()
+    settings = site.settings
+    graph = _graph_iri()
+    core = site.core
+    if request.method in ("GET", "HEAD"):
+        if graph not in core.store.graphs():
+            raise NotFound(f"no graph {graph}")
+        rep = negotiation.choose(GRAPH_TYPES)
+        assert rep.rdf is not None
+        body = (
+            ox.serialize(
+                list(core.store.triples([graph])), format=rep.rdf.oxigraph, prefixes=PREFIXES
+            )
+            or b""
+        )
+        resp = Response(body, content_type=rep.media_type)
+        resp.vary.add("Accept")
+        resp.set_etag(core.version + graph)
+        return resp.make_conditional(request)
+    agent = _agent(settings)
+    if not graph.startswith(settings.graph_iri("data/")):
+        raise Forbidden(f"only data graphs ({settings.graph_iri('data/')}…) can be written")
+    data = None
+    if request.method != "DELETE":
+        fmt = formats.by_media_type(request.mimetype or "")
+        quads = loading.parse(
+            request.get_data(cache=False), fmt, source="the request body", base_iri=graph
+        )
+        data = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+    elif graph not in core.store.graphs():
+        raise NotFound(f"no graph {graph}")
+    try:
+        outcome = writes.apply(
+            core, request.method, graph, data, agent=agent, timeout=settings.validate_timeout
+        )
+    except writes.WriteRejectedError as err:
+        return _rejected(err)
+    core.store.flush()
+    resp = Response(status=201 if outcome.created else 204)
+    resp.headers["Location"] = request.url
+    resp.headers["Imagraph-Change"] = outcome.change
+    return resp
+
+
+def _rejected(err: writes.WriteRejectedError) -> Response:
+    lang = negotiation.choose_language()
+    best = request.accept_mimetypes.best_match(
+        ["application/json", "text/turtle"], default="application/json"
+    )
+    if best == "text/turtle":
+        return Response(
+            err.checked.report_turtle, status=422, content_type="text/turtle; charset=utf-8"
+        )
+    doc = {
+        "title": "Unprocessable Content",
+        "status": 422,
+        "detail": str(err),
+        **err.checked.summary[lang],
+    }
+    return Response(
+        json.dumps(doc, ensure_ascii=False, indent=1), status=422, content_type="application/json"
+    )

@@ -1,0 +1,244 @@
+"""SHACL-gated writes through the Graph Store Protocol: authenticated, atomic, durable, recorded."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph, URIRef
+
+from imagraph.core import Core
+from imagraph.settings import Settings
+from imagraph.web import create_app
+
+from .conftest import ROOT
+
+TOKEN = "0123456789abcdef-alice"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BASE = "https://w3id.org/imanoeb/"
+GRAPH = BASE + "graph/data/submitted"
+# Synthetic test data (not a fact): a fictional municipality under the base.
+TOWN = BASE + "org/gemeinde/09276999"
+GOOD = f"""@prefix imo: <https://w3id.org/imanoeb/ontology#> .
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix schema: <https://schema.org/> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<{TOWN}> a imo:Municipality, org:FormalOrganization, foaf:Organization ;
+    skos:prefLabel "Beispielgemeinde"@de, "Example municipality"@en ;
+    schema:name "Beispielgemeinde"@de, "Example municipality"@en ;
+    imo:ags "09276999" ; imo:withinLand <{BASE}org/land/by> ; org:subOrganizationOf <{BASE}org/kreis/09276> ;
+    imo:confidence imo:reported ; dct:source <{BASE}source/s54> .
+"""
+BAD = GOOD.replace(
+    ', "Example municipality"@en ;\n    schema:name "Beispielgemeinde"@de, "Example municipality"@en',
+    ' ;\n    schema:name "Beispielgemeinde"@de',
+)
+
+
+def make(tmp_path=None, **extra) -> tuple[Core, object]:
+    settings = Settings(
+        root=ROOT,
+        write_tokens=f"alice:{TOKEN}",
+        **({"store": str(tmp_path / "store")} if tmp_path else {}),
+        **extra,
+    )
+    core = Core.open(settings)
+    return core, create_app(settings, core).test_client()
+
+
+def test_writes_are_off_unless_configured(core):
+    client = create_app(core.settings, core).test_client()
+    resp = client.put(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        data=GOOD,
+        content_type="text/turtle",
+        headers=AUTH,
+    )
+    assert resp.status_code == 405
+    assert "writes are off" in resp.get_data(as_text=True)
+
+
+def test_no_token_is_401_and_a_wrong_token_403():
+    core, client = make()
+    before = core.store.count()
+    none = client.put(
+        "/graph-store", query_string={"graph": GRAPH}, data=GOOD, content_type="text/turtle"
+    )
+    assert none.status_code == 401
+    assert none.headers["WWW-Authenticate"].lower().startswith("bearer")
+    assert "Authorization: Bearer" in none.get_data(as_text=True)
+    wrong = client.put(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        data=GOOD,
+        content_type="text/turtle",
+        headers={"Authorization": "Bearer not-the-token-at-all"},
+    )
+    assert wrong.status_code == 403
+    assert "may not write" in wrong.get_data(as_text=True)
+    assert core.store.count() == before
+
+
+def test_only_data_graphs_can_be_written():
+    _, client = make()
+    resp = client.put(
+        "/graph-store",
+        query_string={"graph": BASE + "graph/shapes"},
+        data=GOOD,
+        content_type="text/turtle",
+        headers=AUTH,
+    )
+    assert resp.status_code == 403 and "only data graphs" in resp.get_data(as_text=True)
+
+
+def test_rejected_write_is_422_and_changes_nothing():
+    _, client = make()
+    dump_before = client.get("/dumps/imanoeb.nq").data
+    resp = client.put(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        data=BAD,
+        content_type="text/turtle",
+        headers={**AUTH, "Accept": "application/json"},
+    )
+    assert resp.status_code == 422
+    body = resp.get_json()
+    assert body["conforms"] is False
+    [node] = body["focusNodes"]
+    assert node["focusNode"] == TOWN
+    assert (
+        "Ministries, authorities, Länder, districts, municipalities and the committee need an English name (skos:prefLabel with @en)."
+        in {r["message"] for r in node["results"]}
+    )
+    assert client.get("/dumps/imanoeb.nq").data == dump_before  # byte for byte
+    report = client.put(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        data=BAD,
+        content_type="text/turtle",
+        headers={**AUTH, "Accept": "text/turtle"},
+    )
+    assert report.status_code == 422 and b"ValidationReport" in report.data
+
+
+def test_bad_bodies_are_400_and_415():
+    _, client = make()
+    syntax = client.put(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        data="<a> <b>",
+        content_type="text/turtle",
+        headers=AUTH,
+    )
+    assert syntax.status_code == 400 and "the request body, line 1" in syntax.get_data(as_text=True)
+    media = client.put(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        data="x",
+        content_type="application/pdf",
+        headers=AUTH,
+    )
+    assert media.status_code == 415
+
+
+def test_accepted_write_is_visible_at_once_everywhere_and_recorded():
+    _, client = make()
+    page_etag = client.get("/org/land/by", headers={"Accept": "text/turtle"}).headers["ETag"]
+    resp = client.put(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        data=GOOD,
+        content_type="text/turtle",
+        headers=AUTH,
+    )
+    assert resp.status_code == 201
+    # the resource, SPARQL, the dumps and the graph store all see it
+    g = Graph().parse(
+        data=client.get("/org/gemeinde/09276999", headers={"Accept": "text/turtle"}).data,
+        format="turtle",
+    )
+    assert (URIRef(TOWN), URIRef("https://w3id.org/imanoeb/ontology#ags"), None) in g
+    rows = client.get(
+        "/sparql", query_string={"query": f"ASK {{ <{TOWN}> a imo:Municipality }}"}
+    ).get_json()
+    assert rows["boolean"] is True
+    assert TOWN.encode() in client.get("/dumps/imanoeb.nt").data
+    assert (
+        len(
+            Graph().parse(
+                data=client.get(
+                    "/graph-store", query_string={"graph": GRAPH}, headers={"Accept": "text/turtle"}
+                ).data,
+                format="turtle",
+            )
+        )
+        > 10
+    )
+    # the data version changed, so do the ETags
+    assert (
+        client.get("/org/land/by", headers={"Accept": "text/turtle"}).headers["ETag"] != page_etag
+    )
+    # who, when, what
+    who = client.get(
+        "/sparql",
+        query_string={
+            "query": "SELECT ?name ?when WHERE { GRAPH ?g { ?c a prov:Activity ; prov:wasAssociatedWith [ foaf:name ?name ] ; prov:startedAtTime ?when ; prov:generated ?graph } }"
+        },
+    ).get_json()
+    assert [b["name"]["value"] for b in who["results"]["bindings"]] == ["alice"]
+    # merge, then delete
+    assert (
+        client.post(
+            "/graph-store",
+            query_string={"graph": GRAPH},
+            data=GOOD,
+            content_type="text/turtle",
+            headers=AUTH,
+        ).status_code
+        == 204
+    )
+    assert (
+        client.delete("/graph-store", query_string={"graph": GRAPH}, headers=AUTH).status_code
+        == 204
+    )
+    assert (
+        client.get("/org/gemeinde/09276999", headers={"Accept": "text/turtle"}).status_code == 404
+    )
+    assert (
+        client.delete("/graph-store", query_string={"graph": GRAPH}, headers=AUTH).status_code
+        == 404
+    )
+
+
+def test_accepted_write_survives_a_restart(tmp_path):
+    core, client = make(tmp_path)
+    assert (
+        client.put(
+            "/graph-store",
+            query_string={"graph": GRAPH},
+            data=GOOD,
+            content_type="text/turtle",
+            headers=AUTH,
+        ).status_code
+        == 201
+    )
+    version = core.version
+    core.store.flush()
+    del core, client
+    again = Core.open(Settings(root=ROOT, store=str(tmp_path / "store")))
+    assert again.version == version
+    assert again.store.exists(TOWN)
+    assert again.validate().conforms
+    assert any(
+        t.object == ox.Literal("alice") for t in again.store.triples([BASE + "graph/changes"])
+    )
+
+
+def test_tokens_must_be_long_enough():
+    from imagraph import writes
+    from imagraph.errors import ImagraphError
+
+    with pytest.raises(ImagraphError, match="16 or more characters"):
+        writes.tokens(Settings(root=ROOT, write_tokens="bob:short"))
