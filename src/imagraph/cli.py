@@ -111,6 +111,31 @@ def serve(
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def load(ctx: click.Context, files: tuple[Path, ...]) -> None:
+    """Bulk-load FILES into the on-disk store given with --store (each into data/<name>).
+
+    A new store first gets the bundled ontology, shapes and data. Serve it with
+    `imagraph --store DIR serve`; its workers share it read-only.
+    """
+    settings = _settings(ctx)
+    if settings.store == "memory":
+        raise CliError("give the store's folder: imagraph --store DIR load FILES...")
+    start = time.perf_counter()
+    try:
+        core = Core.open(settings)
+        counts = core.bulk_load(list(files))
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+    for graph, n in counts.items():
+        click.echo(f"  {n:10d}  {graph}")
+    click.echo(
+        f"{core.store.count()} quads in {settings.store} ({time.perf_counter() - start:.1f} s)"
+    )
+
+
+@cli.command()
 @click.option("--lang", type=click.Choice(["de", "en"]), default="en", show_default=True)
 @click.pass_context
 def check(ctx: click.Context, lang: str) -> None:

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import formats, loading
-from .errors import NotFoundError
+from .errors import BadInputError, NotFoundError
 from .namespaces import CANONICAL_BASE, IMO, PREFIXES
 from .settings import Settings
 from .store import OxigraphStore, Store
@@ -44,17 +44,31 @@ class Core:
         self.settings = settings
         self.store = store
         self._shapes: Graph | None = None
+        self._ontology: Graph | None = None
         #: A hash of everything loaded: it changes exactly when the data changes (ETags use it).
         self.version = "empty"
         #: When this version was loaded (UTC, whole seconds): the Last-Modified of every page.
         self.modified = datetime.now(UTC).replace(microsecond=0)
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, load: bool = True) -> Core:
-        """A core on the configured store, with the bundled files loaded (unless ``load=False``)."""
+    def open(
+        cls, settings: Settings | None = None, *, load: bool = True, read_only: bool = False
+    ) -> Core:
+        """A core on the configured store, with the bundled files loaded (unless ``load=False``).
+
+        An on-disk store that already holds data is served as it is (with the writes made to it);
+        ``read_only`` opens it for reading only, as the workers of a server share it.
+        """
         settings = settings or Settings.from_env()
         path = None if settings.store == "memory" else Path(settings.store)
-        core = cls(settings, OxigraphStore(path))
+        if read_only and path is None:
+            raise BadInputError("only an on-disk store can be opened read-only")
+        if read_only and not (path / "CURRENT").exists():  # type: ignore[operator]
+            raise NotFoundError(f"{path}: no store here; create it with imagraph load")
+        core = cls(settings, OxigraphStore(path, read_only=read_only))
+        if read_only:
+            core.version = core._stored_version() or core.version
+            return core
         if load and path is not None and core.store.count() > 0:
             # an on-disk store keeps its data (and the writes made to it) across restarts
             core.version = core._stored_version() or core.version
@@ -116,6 +130,7 @@ class Core:
         self.version = digest.hexdigest()[:16]
         self.modified = datetime.now(UTC).replace(microsecond=0)
         self._shapes = None
+        self._ontology = None
         self._store_version()
         return LoadReport(counts, time.perf_counter() - start)
 
@@ -124,6 +139,7 @@ class Core:
         self.version = hashlib.sha256((self.version + change).encode()).hexdigest()[:16]
         self.modified = datetime.now(UTC).replace(microsecond=0)
         self._shapes = None
+        self._ontology = None
         self._store_version()
 
     # -- graphs ----------------------------------------------------------------------------------
@@ -141,6 +157,27 @@ class Core:
         if self._shapes is None:
             self._shapes = self.graph(["shapes"])
         return self._shapes
+
+    def ontology_graph(self) -> Graph:
+        if self._ontology is None:
+            self._ontology = self.graph(["ontology"])
+        return self._ontology
+
+    def bulk_load(self, files: list[Path]) -> dict[str, int]:
+        """Load large files into an on-disk store, each into ``data/{stem}``, fast and without
+        holding them in memory; the bundled ontology, shapes and data are loaded first if the
+        store is new."""
+        if self.store.count() == 0:
+            self.load_bundled()
+        counts = {}
+        for path in files:
+            graph = self.settings.graph_iri(f"data/{path.stem.split('.')[0]}")
+            self.store.clear_graph(graph)
+            self.store.bulk_load_file(path, formats.guess(path), graph)  # type: ignore[attr-defined]
+            counts[graph] = self.store.count(graph)
+        self.bump_version("bulk load " + " ".join(sorted(counts)))
+        self.store.flush()
+        return counts
 
     def term_labels(self) -> dict[str, dict[str, str]]:
         """Labels of vocabulary terms (ours and the standard ones we use), by IRI and language."""
@@ -164,7 +201,7 @@ class Core:
     def validate_graph(self, data: Graph, shapes: Graph | None = None) -> ValidationResult:
         """Validate other data (e.g. a submission) together with our ontology, which is added to
         ``data`` (validation works in place)."""
-        for t in self.graph(["ontology"]):
+        for t in self.ontology_graph():
             data.add(t)
         return validate(data, shapes if shapes is not None else self.shapes_graph())
 

@@ -244,6 +244,7 @@ class QueryRunner:
             os.close(to_child_w)
             os.close(from_child_r)
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            self.store = self.store.for_child()
             code = 0
             try:
                 self._serve(to_child_r, from_child_w)

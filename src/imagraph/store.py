@@ -117,6 +117,10 @@ class Store(Protocol):
     def flush(self) -> None:
         """Make what was written durable (a no-op for stores that are not on disk)."""
 
+    def for_child(self) -> Store:
+        """The store a forked child process should use: itself in memory; a fresh read-only
+        handle for an on-disk store (RocksDB's threads do not survive a fork)."""
+
     def pointing_to(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
         """The triples with ``node`` as object in ``graphs``."""
 
@@ -162,6 +166,7 @@ class OxigraphStore:
         else:
             self._store = ox.Store(str(path))
         self.path = path
+        self.read_only = read_only
 
     def load(self, quads: Iterable[ox.Quad]) -> int:
         batch = list(quads)
@@ -329,5 +334,18 @@ class OxigraphStore:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
     def flush(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._store.flush()
+
+    def for_child(self) -> OxigraphStore:
+        if self.path is None:
+            return self
+        return OxigraphStore(self.path, read_only=True)
+
+    def bulk_load_file(self, path: Path, fmt: Format, graph: str) -> None:
+        """Load a large file straight into ``graph`` without holding it in memory (not
+        transactional: meant for building a store, before it is served)."""
+        try:
+            self._store.bulk_load(path=str(path), format=fmt.oxigraph, to_graph=ox.NamedNode(graph))
+        except SyntaxError as err:
+            raise loading.syntax_error(err, str(path)) from None

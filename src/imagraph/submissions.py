@@ -140,7 +140,9 @@ def check(
             triples,
         )
 
-    core.shapes_graph()  # parsed once in the parent, shared with every child
+    # built once in the parent and shared with every child, which never touches the store
+    core.shapes_graph()
+    core.ontology_graph()
     result = _forked(work, timeout)
     assert isinstance(result, Checked)
     return result

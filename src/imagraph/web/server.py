@@ -6,6 +6,7 @@ master loads the data once first, so that bad data fails before any worker start
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -30,7 +31,12 @@ class Server(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from . import create_app
 
-        return create_app(self.settings)
+        if self.settings.store == "memory":
+            return create_app(self.settings)
+        # an on-disk store: with writes, the one worker opens it for writing; otherwise every
+        # worker opens it read-only and they share it
+        read_only = not writes.tokens(self.settings)
+        return create_app(self.settings, Core.open(self.settings, read_only=read_only))
 
 
 def run(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -38,7 +44,11 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
         raise ImagraphError(
             "writes need a single worker (--workers 1) for now: each worker holds its own store"
         )
-    Core.open(settings)  # fail fast, in the master, on data that does not load
+    # fail fast, in the master, on data that does not load; an on-disk store is created (with the
+    # bundled files) if it does not exist yet, and closed again before the workers open it
+    core = Core.open(settings)
+    del core
+    gc.collect()
     # queries share slots across workers, so that at least one worker stays free for pages
     sparql.SHARED_SLOTS = sparql.shared_slots(settings.query_slots or max(1, workers - 1))
     timeout = int(settings.query_timeout) + 30

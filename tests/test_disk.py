@@ -1,0 +1,85 @@
+"""The on-disk store: bulk loading with `imagraph load`, and a server whose workers share it."""
+
+from __future__ import annotations
+
+import requests
+from rdflib import Graph, URIRef
+
+from imagraph.cli import cli
+from imagraph.core import Core
+from imagraph.generate import SYNTHETIC_BASE, write_ntriples
+from imagraph.settings import Settings
+
+from .conftest import ROOT, start_server, stop_server
+
+
+def test_load_builds_a_store_with_the_bundled_graph_and_the_files(runner, tmp_path):
+    data = tmp_path / "gen.nt"
+    n = write_ntriples(data, scale=5000)
+    store = tmp_path / "store"
+    result = runner.invoke(cli, ["--store", str(store), "load", str(data)])
+    assert result.exit_code == 0, result.output
+    assert f"{n:10d}  https://w3id.org/imanoeb/graph/data/gen" in result.output
+    core = Core.open(Settings(root=ROOT, store=str(store)), read_only=True)
+    assert core.store.count("https://w3id.org/imanoeb/graph/data/gen") == n
+    assert core.store.exists(
+        "https://w3id.org/imanoeb/meeting/2025-10-14-network"
+    )  # the bundled data
+    assert core.validate().conforms
+    # loading again replaces the file's graph instead of adding to it
+    again = runner.invoke(cli, ["--store", str(store), "load", str(data)])
+    assert again.exit_code == 0
+    assert (
+        Core.open(Settings(root=ROOT, store=str(store)), read_only=True).store.count(
+            "https://w3id.org/imanoeb/graph/data/gen"
+        )
+        == n
+    )
+
+
+def test_load_needs_an_on_disk_store(runner, tmp_path):
+    data = tmp_path / "gen.nt"
+    write_ntriples(data, scale=1000)
+    result = runner.invoke(cli, ["load", str(data)])
+    assert result.exit_code == 2 and "give the store's folder" in result.output
+
+
+def test_read_only_open_of_a_missing_store_is_a_clear_error(tmp_path):
+    import pytest
+
+    from imagraph.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match="create it with imagraph load"):
+        Core.open(Settings(root=ROOT, store=str(tmp_path / "nothing")), read_only=True)
+
+
+def test_workers_share_an_on_disk_store_read_only(runner, tmp_path):
+    data = tmp_path / "gen.nt"
+    write_ntriples(data, scale=20_000)
+    store = tmp_path / "store"
+    assert (
+        runner.invoke(
+            cli, ["--store", str(store), "--base-iri", SYNTHETIC_BASE, "load", str(data)]
+        ).exit_code
+        == 0
+    )
+    proc, url = start_server(
+        tmp_path / "server.log",
+        {"IMAGRAPH_STORE": str(store), "IMAGRAPH_BASE_IRI": SYNTHETIC_BASE},
+        workers=2,
+    )
+    try:
+        for i in range(6):  # spread over both workers
+            resp = requests.get(url + f"meeting/{i}", headers={"Accept": "text/turtle"}, timeout=10)
+            assert resp.status_code == 200
+            assert (URIRef(f"{SYNTHETIC_BASE}meeting/{i}"), None, None) in Graph().parse(
+                data=resp.text, format="turtle"
+            )
+        answer = requests.get(
+            url + "sparql",
+            params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?m a imo:Meeting }"},
+            timeout=10,
+        ).json()
+        assert int(answer["results"]["bindings"][0]["n"]["value"]) > 50
+    finally:
+        stop_server(proc)
