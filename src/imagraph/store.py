@@ -328,7 +328,11 @@ class OxigraphStore:
     def count(self, graph: str | None = None) -> int:
         if graph is None:
             return len(self._store)
-        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        # counted by the engine, not by iterating in Python (10M quads take seconds otherwise)
+        result = self._store.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=[ox.NamedNode(graph)]
+        )
+        return int(next(iter(result))["n"].value)  # type: ignore[arg-type, index]
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
