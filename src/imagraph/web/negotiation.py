@@ -63,6 +63,11 @@ def by_key(key: str, offered: tuple[Representation, ...] = RESOURCE) -> Represen
     return rep if rep in offered else None
 
 
+#: Choices already made: clients send the same few Accept headers again and again.
+_CHOSEN: dict[tuple[str, tuple[Representation, ...]], Representation | None] = {}
+_CHOSEN_MAX = 512
+
+
 def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
     """The representation the request asks for: ``?format=`` first, then the Accept header."""
     explicit = request.args.get("format")
@@ -71,6 +76,20 @@ def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
         if rep is None:
             raise NotAcceptableError(offered)
         return rep
+    header = request.headers.get("Accept", "")
+    key = (header, offered)
+    if key in _CHOSEN:
+        chosen = _CHOSEN[key]
+    else:
+        chosen = _choose(offered)
+        if len(_CHOSEN) < _CHOSEN_MAX and len(header) < 1000:
+            _CHOSEN[key] = chosen
+    if chosen is None:
+        raise NotAcceptableError(offered)
+    return chosen
+
+
+def _choose(offered: tuple[Representation, ...]) -> Representation | None:
     if not request.accept_mimetypes:  # no Accept header: the first offered
         return offered[0]
     candidates = [(r.media_type, r) for r in offered]
@@ -78,7 +97,7 @@ def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
         candidates.append(("application/json", JSONLD))
     media = request.accept_mimetypes.best_match([m for m, _ in candidates])
     if media is None:
-        raise NotAcceptableError(offered)
+        return None
     return next(r for m, r in candidates if m == media)
 
 
