@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -54,6 +55,35 @@ def data_graph() -> Graph:
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
+
+
+class Listener:
+    """A TCP listener on the loopback that records whether anything connected to it."""
+
+    def __init__(self) -> None:
+        self.contacted: list[bool] = []
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(1)
+        self._sock.settimeout(1.5)
+        self.port = int(self._sock.getsockname()[1])
+        self._thread = threading.Thread(target=self._accept)
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self._sock.accept()
+            self.contacted.append(True)
+            conn.close()
+        except OSError:
+            pass
+
+    def __enter__(self) -> Listener:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._thread.join()
+        self._sock.close()
 
 
 def free_port() -> int:

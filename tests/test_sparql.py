@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
 import threading
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ from imagraph.core import Core
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
-from .conftest import ROOT, start_server, stop_server
+from .conftest import ROOT, Listener, start_server, stop_server
 
 W3C = ROOT.parent / "shared" / "standards" / "w3c-sparql11-tests" / "protocol"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
@@ -261,34 +260,17 @@ def test_protocol_errors(client, core, request_kwargs, status, text):
 
 
 def test_service_is_refused_without_contacting_the_endpoint(client):
-    contacted = []
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    listener.settimeout(1.5)
-    port = listener.getsockname()[1]
-
-    def accept():
-        try:
-            conn, _ = listener.accept()
-            contacted.append(True)
-            conn.close()
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=accept)
-    thread.start()
-    for q in (
-        f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
-        f"SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{ SERVICE SILENT <http://127.0.0.1:{port}/> {{ ?s ?q ?r }} }} }}",
-        f"SELECT * WHERE {{ BIND(<http://127.0.0.1:{port}/> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
-    ):
-        resp = client.get("/sparql", query_string={"query": q})
-        assert resp.status_code == 403
-        assert "refused" in resp.get_data(as_text=True)
-    thread.join()
-    listener.close()
-    assert contacted == []
+    with Listener() as listener:
+        port = listener.port
+        for q in (
+            f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+            f"SELECT * WHERE {{ ?s ?p ?o OPTIONAL {{ SERVICE SILENT <http://127.0.0.1:{port}/> {{ ?s ?q ?r }} }} }}",
+            f"SELECT * WHERE {{ BIND(<http://127.0.0.1:{port}/> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+        ):
+            resp = client.get("/sparql", query_string={"query": q})
+            assert resp.status_code == 403
+            assert "refused" in resp.get_data(as_text=True)
+    assert listener.contacted == []
 
 
 def test_get_is_cacheable(client):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import pyoxigraph as ox
@@ -14,7 +13,7 @@ from imagraph import fetch
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
-from .conftest import ROOT, TESTS
+from .conftest import ROOT, TESTS, Listener
 
 MINIMAL = (TESTS / "data" / "minimal.ttl").read_text(encoding="utf-8")
 BROKEN = """@prefix imo: <https://w3id.org/imanoeb/ontology#> .
@@ -160,41 +159,18 @@ def test_validation_time_limit(core):
     assert "time limit" in resp.get_json()["detail"]
 
 
-def _listener() -> tuple[socket.socket, list[bool], threading.Thread]:
-    contacted: list[bool] = []
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1)
-    sock.settimeout(1.5)
-
-    def accept():
-        try:
-            conn, _ = sock.accept()
-            contacted.append(True)
-            conn.close()
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=accept)
-    thread.start()
-    return sock, contacted, thread
-
-
 def test_remote_jsonld_context_is_never_fetched(client):
-    sock, contacted, thread = _listener()
-    port = sock.getsockname()[1]
-    body = f'{{"@context": "http://127.0.0.1:{port}/context.jsonld", "@id": "https://example.org/x", "name": "x"}}'
-    resp = client.post(
-        "/validate",
-        data=body,
-        content_type="application/ld+json",
-        headers={"Accept": "application/json"},
-    )
-    thread.join()
-    sock.close()
+    with Listener() as listener:
+        body = f'{{"@context": "http://127.0.0.1:{listener.port}/context.jsonld", "@id": "https://example.org/x", "name": "x"}}'
+        resp = client.post(
+            "/validate",
+            data=body,
+            content_type="application/ld+json",
+            headers={"Accept": "application/json"},
+        )
     assert resp.status_code == 400
     assert "remote contexts" in resp.get_data(as_text=True)
-    assert contacted == []
+    assert listener.contacted == []
 
 
 def test_xml_external_entity_is_not_resolved(client, tmp_path):
@@ -239,19 +215,18 @@ def test_xml_external_entity_is_not_resolved(client, tmp_path):
     ],
 )
 def test_url_submissions_to_internal_addresses_are_refused(client, url):
-    sock, contacted, thread = _listener()
-    port = sock.getsockname()[1]
-    target = url.format(port=port)
-    by_get = client.get(
-        "/validate", query_string={"url": target}, headers={"Accept": "application/json"}
-    )
-    by_form = client.post("/validate", data={"url": target}, headers={"Accept": "application/json"})
-    thread.join()
-    sock.close()
+    with Listener() as listener:
+        target = url.format(port=listener.port)
+        by_get = client.get(
+            "/validate", query_string={"url": target}, headers={"Accept": "application/json"}
+        )
+        by_form = client.post(
+            "/validate", data={"url": target}, headers={"Accept": "application/json"}
+        )
     for resp in (by_get, by_form):
         assert resp.status_code == 400
         assert "fetch" in resp.get_data(as_text=True)
-    assert contacted == []
+    assert listener.contacted == []
 
 
 def test_redirect_to_an_internal_address_is_refused(monkeypatch):

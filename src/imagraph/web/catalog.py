@@ -17,7 +17,7 @@ from ..catalog import CATALOG_PREFIXES, CatalogBuilder, DumpInfo, Part
 from . import current_site, negotiation
 from .text import TEXT
 from .urls import Urls
-from .views import _pick, respond
+from .views import pick, respond
 
 bp = Blueprint("catalog", __name__)
 HYDRA = "http://www.w3.org/ns/hydra/core#"
@@ -77,7 +77,7 @@ def _page() -> int:
 @bp.get("/catalog.<ext>")
 def catalog(ext: str | None = None) -> Response:
     site = current_site()
-    doc_path, rep, negotiated = _pick("catalog" + (f".{ext}" if ext else ""))
+    doc_path, rep, negotiated = pick("catalog" + (f".{ext}" if ext else ""))
     if doc_path != "catalog":
         raise NotFound()
     since, page = _since(), _page()
@@ -139,7 +139,7 @@ def _hydra(
 @bp.get("/dataset/<ident>")
 def dataset(ident: str) -> Response:
     site = current_site()
-    doc_path, rep, negotiated = _pick(f"dataset/{ident}")
+    doc_path, rep, negotiated = pick(f"dataset/{ident}")
     part = site.parts.get(doc_path.removeprefix("dataset/"))
     if part is None:
         raise NotFound(f"No dataset {ident!r} in the catalogue.")

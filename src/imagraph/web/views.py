@@ -118,7 +118,7 @@ def _split_extension(path: str) -> tuple[str, Representation | None]:
     return path, None
 
 
-def _pick(
+def pick(
     path: str, offered: tuple[Representation, ...] = RESOURCE
 ) -> tuple[str, Representation, bool]:
     """(document path without extension, representation, negotiated?) for a request path."""
@@ -155,7 +155,7 @@ def _page(
 
 @bp.get("/<path:path>")
 def resource(path: str) -> Response:
-    doc_path, rep, negotiated = _pick(path)
+    doc_path, rep, negotiated = pick(path)
     site = current_site()
     urls = _urls()
     iri = urls.iri(doc_path)
@@ -263,7 +263,7 @@ def _dump_list(urls: Urls) -> list[dict[str, str]]:
 
 
 def _graph_document(name: str, path: str) -> Response:
-    doc_path, rep, negotiated = _pick(path)
+    doc_path, rep, negotiated = pick(path)
     if doc_path != name:
         raise NotFound()
     site = current_site()
@@ -392,7 +392,7 @@ def dumps() -> Response:
 def void(ext: str | None = None) -> Response:
     path = ".well-known/void" + (f".{ext}" if ext else "")
     offered = RESOURCE[1:]  # RDF only
-    doc_path, rep, negotiated = _pick(path, offered)
+    doc_path, rep, negotiated = pick(path, offered)
     if doc_path != ".well-known/void":
         raise NotFound()
 
