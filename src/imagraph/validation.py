@@ -157,7 +157,7 @@ def validate(data: Graph, shapes: Graph) -> ValidationResult:
     return ValidationResult(bool(conforms), report, tuple(results), data)
 
 
-_TEXT = {
+REPORT_TEXT = {
     "conforms": {"de": "Konform: keine Verstöße.", "en": "Conforms: no violations."},
     "fails": {
         "de": "Nicht konform: {n} Verstöße bei {f} Ressourcen.",
@@ -171,20 +171,20 @@ _TEXT = {
 def report_text(result: ValidationResult, lang: str = "en") -> str:
     """A report for people: grouped by focus node, with path, value and message in ``lang``."""
     if result.conforms:
-        return _TEXT["conforms"][lang] + "\n"
+        return REPORT_TEXT["conforms"][lang] + "\n"
     groups = result.by_focus()
-    lines = [_TEXT["fails"][lang].format(n=len(result.results), f=len(groups)), ""]
+    lines = [REPORT_TEXT["fails"][lang].format(n=len(result.results), f=len(groups)), ""]
     for focus, violations in groups.items():
         label = result.label(focus, lang)
         lines.append(f"{focus}" + (f"  ({label})" if label else ""))
         for v in violations:
             head = f"  [{v.severity}] {v.path or '(node)'}"
             if v.value is not None:
-                head += f"  {_TEXT['value'][lang]}: {_term_text(v.value)}"
+                head += f"  {REPORT_TEXT['value'][lang]}: {_term_text(v.value)}"
             lines.append(head)
             lines.append(f"    {v.message(lang)}")
             if v.shape is not None and isinstance(v.shape, URIRef):
-                lines.append(f"    {_TEXT['shape'][lang]}: {v.shape}")
+                lines.append(f"    {REPORT_TEXT['shape'][lang]}: {v.shape}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

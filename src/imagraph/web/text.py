@@ -1,5 +1,7 @@
 """The words of the pages, in German and English."""
 
+from ..validation import REPORT_TEXT
+
 TEXT = {
     "title": {"de": "Wissensgraph des IMA nöB", "en": "IMA nöB knowledge graph"},
     "intro": {
@@ -63,11 +65,8 @@ TEXT = {
     "byUrl": {"de": "oder Adresse (URL)", "en": "or address (URL)"},
     "ownShapes": {"de": "Eigene Shapes (Turtle)", "en": "Own shapes (Turtle)"},
     "check": {"de": "Prüfen", "en": "Check"},
-    "conforms": {"de": "Konform: keine Verstöße.", "en": "Conforms: no violations."},
-    "violations": {
-        "de": "Nicht konform: {n} Verstöße bei {f} Ressourcen.",
-        "en": "Does not conform: {n} violations on {f} resources.",
-    },
+    "conforms": REPORT_TEXT["conforms"],
+    "violations": REPORT_TEXT["fails"],
     "triples": {"de": "Tripel", "en": "triples"},
     "shape": {"de": "Shape", "en": "shape"},
 }
