@@ -284,3 +284,23 @@ def test_explained_exceptions_are_listed_with_reasons(client, vocabularies):
     _, reasons = violations(catalog, PROFILES["DCAT-AP.de 2.0 with the Konventionen"], vocabularies)
     assert len(reasons) == 3  # language table, hash-algorithm list, byteSize datatype in 2.0
     assert Path(S / "README.md").exists()
+
+
+def test_govdata_quality_dashboard_finds_nothing_but_its_counts(client, vocabularies):
+    """The MQA rules fire two "count" results per distribution by design (README); nothing else."""
+    catalog = Graph().parse(
+        data=client.get("/catalog", headers={"Accept": "text/turtle"}).data, format="turtle"
+    )
+    data = Graph()
+    for t in (*catalog, *vocabularies):
+        data.add(t)
+    shapes = Graph().parse(S / "dcat-ap-de/govdata-validator/mqa-dashboard/db-shapes.ttl")
+    _, report, _ = pyshacl.validate(data, shacl_graph=shapes, allow_warnings=True)
+    severities = [
+        str(report.value(r, SH.resultSeverity)).rsplit("#", 1)[-1]
+        for r in report.objects(None, SH.result)
+    ]
+    distributions = len(set(catalog.subjects(RDF.type, DCAT.Distribution)))
+    assert sorted(set(severities)) == ["count_Distributions", "count_Distributions_Licenses"]
+    assert severities.count("count_Distributions") == distributions
+    assert severities.count("count_Distributions_Licenses") == distributions
