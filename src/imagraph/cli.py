@@ -140,8 +140,11 @@ def load(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @click.pass_context
 def check(ctx: click.Context, lang: str) -> None:
     """Load the bundled graph, validate the data against the shapes and print figures."""
-    core = _core(ctx)
-    loaded = core.load_bundled()
+    try:
+        core = Core.open(_settings(ctx), load=False)
+        loaded = core.load_bundled()
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
     start = time.perf_counter()
     try:
         result = core.validate()

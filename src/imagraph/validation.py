@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -212,7 +211,3 @@ def report_summary(result: ValidationResult, lang: str = "en") -> dict[str, obje
             for focus, violations in result.by_focus().items()
         ],
     }
-
-
-def report_json(result: ValidationResult, lang: str = "en") -> str:
-    return json.dumps(report_summary(result, lang), ensure_ascii=False, indent=2)

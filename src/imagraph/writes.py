@@ -84,8 +84,12 @@ def _description(
     store = core.store
     out: dict[ox.Triple, None] = dict.fromkeys(new)
 
+    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+    for t in new:
+        by_subject.setdefault(t.subject, []).append(t)
+
     def own(s: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
-        return [t for t in new if t.subject == s] + store.about(s, others)
+        return by_subject.get(s, []) + store.about(s, others)
 
     neighbours: set[ox.NamedNode | ox.BlankNode] = set()
     for s in subjects:

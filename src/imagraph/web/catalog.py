@@ -4,17 +4,17 @@ the paging links, absolute public URLs)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest, NotFound
 
 from ..catalog import CATALOG_PREFIXES, CatalogBuilder, DumpInfo, Part
 from . import current_site, negotiation
+from .pages import render_page
 from .text import TEXT
 from .urls import Urls
 from .views import pick, respond
@@ -200,18 +200,9 @@ def _html(builder: CatalogBuilder, parts: tuple[Part, ...], urls: Urls, lang: st
             for d in datasets
         ],
     }
-    html = render_template(
-        "catalog.html",
-        lang=lang,
-        urls=urls,
-        site=site,
-        alternates=[],
-        datasets=datasets,
-        switch={o: urls.url("catalog") + f"?lang={o}" for o in ("de", "en")},
-        t=lambda key: TEXT[key][lang],
-        schema_org=json.loads(json.dumps(schema_org)),
+    return render_page(
+        "catalog.html", urls, lang, switch="catalog", datasets=datasets, schema_org=schema_org
     )
-    return html.encode("utf-8")
 
 
 def _download(builder: CatalogBuilder, dist: str) -> str:

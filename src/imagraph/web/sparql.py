@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 from werkzeug.exceptions import (
     BadRequest,
     NotAcceptable,
@@ -25,7 +25,7 @@ from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from . import current_site, negotiation
 from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
-from .text import TEXT
+from .pages import render_page
 from .urls import Urls
 
 bp = Blueprint("sparql", __name__)
@@ -338,14 +338,11 @@ def query_page(
         if run and error is None
         else []
     )
-    body = render_template(
+    body = render_page(
         "query.html",
-        lang=lang,
-        urls=urls,
-        site=site,
-        alternates=[],
+        urls,
+        lang,
         switch={o: _with_lang(urls, query, stored, o) for o in ("de", "en")},
-        t=lambda key: TEXT[key][lang],
         query=query or DEFAULT_QUERY,
         stored=stored,
         queries=list(site.queries.values()),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 from rdflib import Graph
 from werkzeug.exceptions import BadRequest, Forbidden, NotAcceptable
 
@@ -19,7 +19,7 @@ from .. import formats, submissions
 from ..errors import ImagraphError
 from ..namespaces import PREFIXES
 from . import current_site, negotiation
-from .text import TEXT
+from .pages import render_page
 from .urls import Urls
 
 bp = Blueprint("validate", __name__)
@@ -158,14 +158,11 @@ def _page(
             node["href"] = urls.href(node["focusNode"])
             for r in node["results"]:
                 r["shapeHref"] = _shape_href(urls, r["shape"])
-    body = render_template(
+    body = render_page(
         "validate.html",
-        lang=lang,
-        urls=urls,
-        site=site,
-        alternates=[],
-        switch={o: urls.url("validate") + f"?lang={o}" for o in ("de", "en")},
-        t=lambda key: TEXT[key][lang],
+        urls,
+        lang,
+        switch="validate",
         summary=summary,
         error=error,
         formats=formats.FORMATS,

@@ -9,6 +9,7 @@ that format.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,8 +21,8 @@ from werkzeug.http import http_date
 from ..namespaces import IMO, PREFIXES
 from . import current_site, negotiation, page, rdfout
 from .negotiation import HTML, RESOURCE, Representation
+from .pages import render_page
 from .site import DUMPS
-from .text import TEXT
 from .urls import Urls
 
 bp = Blueprint("imagraph", __name__)
@@ -136,18 +137,14 @@ def _page(
     offered: tuple[Representation, ...],
     **context: Any,
 ) -> bytes:
-    site = current_site()
-    html = render_template(
+    return render_page(
         template,
-        lang=lang,
-        urls=urls,
-        site=site,
+        urls,
+        lang,
+        switch=doc_path,
         alternates=_alternates(urls, doc_path, offered[1:]),
-        switch={other: f"{urls.url(doc_path)}?lang={other}" for other in ("de", "en")},
-        t=lambda key: TEXT[key][lang],
         **context,
     )
-    return html.encode("utf-8")
 
 
 # -- resources ---------------------------------------------------------------------------------
@@ -339,8 +336,6 @@ def context() -> Response:
 
 
 def _json_bytes(doc: Any) -> bytes:
-    import json
-
     return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
 
 
