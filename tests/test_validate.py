@@ -145,6 +145,7 @@ def test_too_large_is_413(core):
     )
     assert resp.status_code == 413
     assert resp.mimetype == "application/problem+json"
+    assert resp.get_json()["detail"] == "The request body is larger than the limit of 1000 bytes."
 
 
 def test_validation_time_limit(core):

@@ -6,8 +6,13 @@ from __future__ import annotations
 import json
 import logging
 
-from flask import Flask, Response, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, RequestURITooLarge
+from flask import Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    RequestURITooLarge,
+)
 from werkzeug.http import HTTP_STATUS_CODES
 
 from ..errors import ImagraphError
@@ -57,6 +62,9 @@ def _wants_json() -> bool:
 def handle_http(err: HTTPException) -> Response:
     status = err.code or 500
     extra: dict[str, object] = {}
+    if isinstance(err, RequestEntityTooLarge):
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        err = RequestEntityTooLarge(f"The request body is larger than the limit of {limit} bytes.")
     if isinstance(err, NotAcceptableError):
         extra["offered"] = err.offered
     resp = _render(status, err.name, err.description or err.name, extra)
