@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help run check test lint format bench clean
+.PHONY: help run check test test-disk test-virtuoso lint format bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -30,6 +30,23 @@ lint: $(STAMP)  ## ruff lint and format check
 test: $(STAMP) lint  ## lint, then the whole test suite
 	$(BIN)/python -m pytest
 
+# The suite on the other stores: a new on-disk store, then a private Virtuoso on loopback
+# (Debian's virtuoso-opensource; scripts/virtuoso.sh starts it in $(VIRTUOSO_DIR)).
+VIRTUOSO_DIR  ?= .virtuoso
+VIRTUOSO_PORT ?= 18890
+VIRTUOSO      := http://127.0.0.1:$(VIRTUOSO_PORT)
+
+test-disk: $(STAMP)  ## the whole suite on a new on-disk store
+	IMAGRAPH_TEST_STORE=disk $(BIN)/python -m pytest -q
+
+test-virtuoso: $(STAMP)  ## the whole suite on Virtuoso (needs virtuoso-opensource installed)
+	scripts/virtuoso.sh start $(VIRTUOSO_DIR) $(VIRTUOSO_PORT)
+	IMAGRAPH_TEST_STORE=$(VIRTUOSO)/sparql \
+	IMAGRAPH_STORE_UPDATE_URL=$(VIRTUOSO)/sparql-auth \
+	IMAGRAPH_STORE_GRAPH_STORE_URL=$(VIRTUOSO)/sparql-graph-crud-auth \
+	IMAGRAPH_STORE_USER=dba IMAGRAPH_STORE_PASSWORD=dba IMAGRAPH_STORE_AUTH=digest \
+	$(BIN)/python -m pytest -q; status=$$?; scripts/virtuoso.sh stop $(VIRTUOSO_DIR); exit $$status
+
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
@@ -38,4 +55,4 @@ bench: $(STAMP)  ## the load and validation benchmark (see bench/README.md)
 	$(BIN)/python bench/bench_foundation.py
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info $(VIRTUOSO_DIR)

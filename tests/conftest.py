@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,16 +22,79 @@ from imagraph.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
 
+#: The store the suite runs on: ``memory`` (the default), ``disk`` (a new on-disk store), or the
+#: query URL of a remote SPARQL 1.1 store, whose other settings come from ``IMAGRAPH_STORE_*``
+#: variables (``.ci/run`` runs the suite on all three, the remote one being Virtuoso).
+TEST_STORE = os.environ.get("IMAGRAPH_TEST_STORE", "memory")
+REMOTE = TEST_STORE.startswith(("http://", "https://"))
+DISK = TEST_STORE == "disk"
+
+#: Marks a test that runs on the embedded store only, with the reason.
+embedded_only = pytest.mark.skipif(REMOTE, reason="embedded store only")
+
+
+def store_settings(tmp_path: Path | None = None, **overrides: object) -> Settings:
+    """Settings on the store under test: memory; on disk, in ``tmp_path`` (memory without one);
+    or the remote store."""
+    if REMOTE:
+        return Settings.from_env(root=ROOT, store=TEST_STORE, **overrides)
+    if DISK and tmp_path is not None:
+        return Settings(root=ROOT, store=str(tmp_path / "store"), **overrides)  # type: ignore[arg-type]
+    return Settings(root=ROOT, **overrides)  # type: ignore[arg-type]
+
+
+def reset_remote(core: Core) -> None:
+    """A remote store back to the bundled graph alone (tests share one remote store)."""
+    for graph in core.store.graphs():
+        core.store.clear_graph(graph)
+    core.load_bundled()
+
+
+def open_core(tmp_path: Path | None = None, **overrides: object) -> Core:
+    """A new core with the bundled graph on the store under test, for a test that changes it.
+    On a remote store the graphs are reset first; reset them after the test with
+    :func:`reset_remote` (the :func:`fresh` fixture does both)."""
+    core = Core.open(store_settings(tmp_path, **overrides), load=not REMOTE)
+    if REMOTE:
+        reset_remote(core)
+    return core
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Callable[..., Core]]:
+    """Makes new cores on the store under test (see :func:`open_core`), reset afterwards."""
+    made: list[Core] = []
+
+    def make(**overrides: object) -> Core:
+        made.append(open_core(tmp_path / f"s{len(made)}", **overrides))
+        return made[-1]
+
+    yield make
+    if REMOTE and made:
+        reset_remote(made[-1])
+
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    return Settings(root=ROOT)
+def settings(tmp_path_factory) -> Settings:
+    return store_settings(tmp_path_factory.mktemp("store") if DISK else None)
 
 
 @pytest.fixture(scope="session")
 def core(settings: Settings) -> Core:
-    """The bundled graph in an in-memory store. Tests must not change it."""
+    """The bundled graph in the store under test. Tests must not change it."""
+    if REMOTE:
+        return open_core()
+    if DISK:  # made, then shared read-only (as the workers of a server share it)
+        made = Core.open(settings)
+        made.store.flush()
+        del made
+        return Core.open(settings, read_only=True)
     return Core.open(settings)
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes ``imagraph serve`` use the store under test."""
+    return {"IMAGRAPH_STORE": settings.store} if settings.store != "memory" else {}
 
 
 @pytest.fixture(scope="session")
@@ -93,13 +157,12 @@ def free_port() -> int:
 
 
 def start_server(
-    log_path: Path, env: dict[str, str] | None = None, workers: int = 2
+    log_path: Path, env: dict[str, str] | None = None, workers: int = 2, port: int | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``imagraph serve`` on a free port and wait until it answers."""
-    import os
+    """Start ``imagraph serve`` on a free port (or ``port``) and wait until it answers."""
 
-    port = free_port()
-    log = log_path.open("wb")
+    port = port or free_port()
+    log = log_path.open("ab")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -139,8 +202,11 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Iterator[str]:
-    proc, url = start_server(tmp_path_factory.mktemp("server") / "server.log")
+def server(tmp_path_factory, core: Core) -> Iterator[str]:
+    """``imagraph serve`` on the store under test (the session's on-disk or remote store)."""
+    proc, url = start_server(
+        tmp_path_factory.mktemp("server") / "server.log", server_env(core.settings)
+    )
     try:
         yield url
     finally:

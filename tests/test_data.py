@@ -11,6 +11,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, XSD
 
 from imagraph import loading
+from imagraph.store import bind
 
 from .conftest import ROOT
 
@@ -66,11 +67,11 @@ def test_standard_vocabularies_find_the_three_meetings_with_names_bmi_and_source
 
 # A statement's own label (rdf:Statement) wins over its resource's label.
 CONFIRMED_ONLY = """
-SELECT ?s ?p ?o WHERE {
-  ?s ?p ?o .
-  OPTIONAL { ?st a rdf:Statement ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ;
+SELECT ?o WHERE {
+  $s $p ?o .
+  OPTIONAL { ?st a rdf:Statement ; rdf:subject $s ; rdf:predicate $p ; rdf:object ?o ;
                  imo:confidence ?statementLevel }
-  OPTIONAL { ?s imo:confidence ?resourceLevel }
+  OPTIONAL { $s imo:confidence ?resourceLevel }
   FILTER (COALESCE(?statementLevel, ?resourceLevel) = imo:confirmed)
 }
 """
@@ -94,8 +95,7 @@ SELECT ?s ?p ?o WHERE {
 )
 def test_confirmed_only_query(core, meeting, prop, value, confirmed):
     outcome = core.store.query(
-        CONFIRMED_ONLY,
-        {"s": ox.NamedNode(BASE + "meeting/" + meeting), "p": ox.NamedNode(prop)},
+        bind(CONFIRMED_ONLY, s=ox.NamedNode(BASE + "meeting/" + meeting), p=ox.NamedNode(prop))
     )
     values = {r["o"].value for r in outcome.rows()}
     assert (value in values) is confirmed

@@ -41,7 +41,7 @@ def test_load_needs_an_on_disk_store(runner, tmp_path):
     data = tmp_path / "gen.nt"
     write_ntriples(data, scale=1000)
     result = runner.invoke(cli, ["load", str(data)])
-    assert result.exit_code == 2 and "give the store's folder" in result.output
+    assert result.exit_code == 2 and "give the store" in result.output
 
 
 def test_read_only_open_of_a_missing_store_is_a_clear_error(tmp_path):

@@ -11,7 +11,7 @@ from imagraph import formats
 from imagraph.core import Core
 from imagraph.errors import QuerySyntaxError
 from imagraph.settings import Settings
-from imagraph.store import MAX_INCOMING, OxigraphStore
+from imagraph.store import MAX_INCOMING, OxigraphStore, bind
 
 BASE = "https://w3id.org/imanoeb/"
 SCHEMA = "https://schema.org/"
@@ -32,13 +32,39 @@ def test_each_file_in_its_own_named_graph(core):
 
 def test_query_runs_over_the_union_with_bound_variables(core):
     outcome = core.store.query(
-        "SELECT ?m ?name WHERE { ?m schema:name ?name FILTER(LANG(?name) = 'en') }",
-        {"m": _n(BASE + "meeting/2025-03-11-stakeholder")},
+        bind(
+            "SELECT ?m ?name WHERE { VALUES ?m { $m } ?m schema:name ?name "
+            "FILTER(LANG(?name) = 'en') }",
+            m=_n(BASE + "meeting/2025-03-11-stakeholder"),
+        )
     )
     assert outcome.kind == "select"
     assert [r["name"].value for r in outcome.rows()] == [
         "Kick-off with civil society, science and business, 11 March 2025"
     ]
+
+
+def test_bound_terms_cannot_change_a_query():
+    nasty = ox.Literal('x" } ; DROP ALL ; SELECT * { "')
+    text = bind("SELECT ?v WHERE { VALUES ?v { $v } } # $other", v=nasty)
+    assert text.endswith("# $other")  # unknown placeholders stay
+    rows = list(OxigraphStore().query(text).rows())
+    assert rows == [{"v": nasty}]
+
+
+def test_from_in_the_query_names_the_default_graph(core):
+    """FROM is the query's own dataset: it is not replaced by the union of all graphs."""
+    graph = core.settings.graph_iri("data/meetings")
+    q = "SELECT (COUNT(DISTINCT ?s) AS ?n) FROM <%s> WHERE { ?s a ?class }"
+    in_meetings = int(next(core.store.query(q % graph).rows())["n"].value)
+    everywhere = int(
+        next(core.store.query("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class }").rows())[
+            "n"
+        ].value
+    )
+    assert 0 < in_meetings < everywhere
+    other = "SELECT ?s FROM <https://example.org/no-such-graph> WHERE { ?s ?p ?o }"
+    assert list(core.store.query(other).rows()) == []
 
 
 def test_query_syntax_error_is_reported():

@@ -10,7 +10,7 @@ from imagraph.core import Core
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
-from .conftest import ROOT
+from .conftest import REMOTE, ROOT, open_core, reset_remote
 
 TOKEN = "0123456789abcdef-alice"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -37,14 +37,23 @@ BAD = GOOD.replace(
 
 
 def make(tmp_path=None, **extra) -> tuple[Core, object]:
-    settings = Settings(
-        root=ROOT,
-        write_tokens=f"alice:{TOKEN}",
-        **({"store": str(tmp_path / "store")} if tmp_path else {}),
-        **extra,
-    )
-    core = Core.open(settings)
-    return core, create_app(settings, core).test_client()
+    """A writable core and its app: on a new on-disk store in ``tmp_path``, else on the store
+    under test (a remote one is reset to the bundled graph, before and after each test)."""
+    if tmp_path is not None:
+        settings = Settings(
+            root=ROOT, write_tokens=f"alice:{TOKEN}", store=str(tmp_path / "store"), **extra
+        )
+        core = Core.open(settings)
+    else:
+        core = open_core(write_tokens=f"alice:{TOKEN}", **extra)
+    return core, create_app(core.settings, core).test_client()
+
+
+@pytest.fixture(autouse=True)
+def _remote_store_reset_afterwards(core):
+    yield
+    if REMOTE:
+        reset_remote(core)
 
 
 def test_writes_are_off_unless_configured(core):

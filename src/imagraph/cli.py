@@ -49,7 +49,8 @@ def _core(ctx: click.Context) -> Core:
 )
 @click.option(
     "--store",
-    help="'memory' (default) or the folder of an on-disk store.",
+    help="'memory' (default), the folder of an on-disk store, or the query URL of a remote "
+    "SPARQL 1.1 store (its other settings: IMAGRAPH_STORE_* variables).",
 )
 @click.version_option(package_name="imagraph")
 @click.pass_context
@@ -114,18 +115,24 @@ def serve(
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def load(ctx: click.Context, files: tuple[Path, ...]) -> None:
-    """Bulk-load FILES into the on-disk store given with --store (each into data/<name>).
+    """Bulk-load FILES into the on-disk or remote store given with --store (each into
+    data/<name>).
 
     A new store first gets the bundled ontology, shapes and data. Serve it with
-    `imagraph --store DIR serve`; its workers share it read-only.
+    `imagraph --store DIR serve`; its workers share it read-only. Without FILES, the bundled
+    files are loaded anew (e.g. after they changed).
     """
     settings = _settings(ctx)
     if settings.store == "memory":
-        raise CliError("give the store's folder: imagraph --store DIR load FILES...")
+        raise CliError("give the store: imagraph --store DIR|URL load FILES...")
     start = time.perf_counter()
     try:
-        core = Core.open(settings)
-        counts = core.bulk_load(list(files))
+        core = Core.open(settings, load=False)
+        if files:
+            counts = core.bulk_load(list(files))
+        else:
+            counts = core.load_bundled().graphs
+            core.store.flush()
     except ImagraphError as err:
         raise CliError(str(err)) from err
     for graph, n in counts.items():

@@ -60,6 +60,17 @@ class Core:
         ``read_only`` opens it for reading only, as the workers of a server share it.
         """
         settings = settings or Settings.from_env()
+        if settings.remote_store:
+            from .remote import RemoteStore
+
+            core = cls(settings, RemoteStore.from_settings(settings))
+            stored = core._stored_version() if load or read_only else None
+            if stored is not None or read_only or not load:
+                # a remote store keeps its data: imagraph's graphs are served as they are
+                core.version = stored or core.version
+            else:
+                core.load_bundled()
+            return core
         path = None if settings.store == "memory" else Path(settings.store)
         if read_only and path is None:
             raise BadInputError("only an on-disk store can be opened read-only")

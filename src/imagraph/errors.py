@@ -71,3 +71,15 @@ class ShapesError(ImagraphError):
     """Shapes that pySHACL cannot use (not well-formed SHACL)."""
 
     status = 422
+
+
+class StoreUnavailableError(ImagraphError):
+    """The (remote) store cannot be reached, timed out or failed; worth trying again later."""
+
+    status = 503
+
+
+class StoreError(ImagraphError):
+    """The (remote) store refused a request or answered something that does not read."""
+
+    status = 502

@@ -35,8 +35,24 @@ class Settings:
     ontology_dir: Path | None = None
     shapes_dir: Path | None = None
     queries_dir: Path | None = None
-    #: ``memory`` (the default) or the folder of an on-disk store.
+    #: ``memory`` (the default), the folder of an on-disk store, or the http(s) URL of the query
+    #: endpoint of a remote SPARQL 1.1 store.
     store: str = "memory"
+    #: A remote store: its SPARQL Update endpoint (default: the query URL), its Graph Store HTTP
+    #: Protocol endpoint (needed to load and write), the user and password (or a file holding
+    #: the password) and how they are sent (``basic`` or ``digest``), and the seconds a request
+    #: to it may take (queries: ``query_timeout``).
+    store_update_url: str | None = None
+    store_graph_store_url: str | None = None
+    store_user: str | None = None
+    store_password: str | None = None
+    store_password_file: Path | None = None
+    store_auth: str = "basic"
+    store_timeout: float = 60.0
+    #: A remote store: the IRI prefixes of its named graphs that imagraph serves, separated by
+    #: spaces (default: ``{base}graph/``, the graphs imagraph loads). Other graphs of the store
+    #: are never read.
+    store_graphs: str = ""
     #: The public URL the server is reached at behind a proxy (e.g. ``https://data.example.org/``);
     #: absolute links use it. Unset: links use the host of each request.
     public_url: str | None = None
@@ -96,6 +112,11 @@ class Settings:
             )
 
     @property
+    def remote_store(self) -> bool:
+        """True if the store is a remote SPARQL 1.1 store (``store`` is an http(s) URL)."""
+        return self.store.startswith(("http://", "https://"))
+
+    @property
     def data_path(self) -> Path:
         return self.data_dir or self.root / "data"
 
@@ -110,6 +131,10 @@ class Settings:
     @property
     def queries_path(self) -> Path:
         return self.queries_dir or self.root / "queries"
+
+    @property
+    def store_graph_prefixes(self) -> tuple[str, ...]:
+        return tuple(self.store_graphs.split()) or (self.graph_iri(""),)
 
     def graph_iri(self, name: str) -> str:
         """The IRI of one of the named graphs the bundled files are loaded into."""

@@ -34,7 +34,7 @@ from . import formats
 from .errors import BadInputError, ImagraphError, QuerySyntaxError
 from .formats import Format
 from .settings import Settings
-from .store import Store
+from .store import Store, json_term
 
 #: Results formats for SELECT and ASK: name → media type.
 RESULTS_MEDIA_TYPES = {
@@ -49,7 +49,6 @@ RESULTS_OX = {
     "csv": ox.QueryResultsFormat.CSV,
     "tsv": ox.QueryResultsFormat.TSV,
 }
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class QueryRefusedError(BadInputError):
@@ -135,19 +134,6 @@ def check_services(query: str, allowlist: Iterable[str] = ()) -> None:
 # -- serialising -----------------------------------------------------------------------------------
 
 
-def _json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    out = {"type": "literal", "value": term.value}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype.value != _XSD_STRING:
-        out["datatype"] = term.datatype.value
-    return out
-
-
 def _solutions(outcome: Any, fmt: str, max_rows: int) -> tuple[bytes, bool, int]:
     """SELECT results as SPARQL JSON (from the terms, with the json module), converted by
     pyoxigraph to the other results formats; at most ``max_rows`` solutions."""
@@ -158,7 +144,7 @@ def _solutions(outcome: Any, fmt: str, max_rows: int) -> tuple[bytes, bool, int]
         if len(bindings) == max_rows:
             truncated = True
             break
-        bindings.append({v: _json_term(t) for v, t in solution.items()})
+        bindings.append({v: json_term(t) for v, t in solution.items()})
     doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
     body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if fmt != "json":

@@ -6,11 +6,18 @@ methods. Terms crossing the interface are pyoxigraph terms (``NamedNode``, ``Lit
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Protocol
 
 import pyoxigraph as ox
+from pyparsing import ParseException
+from rdflib.plugins.sparql.algebra import translatePrologue
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from . import loading
 from .errors import QuerySyntaxError
@@ -46,51 +53,142 @@ RESULTS_FORMATS = {
 class QueryOutcome:
     """What a SPARQL query returned: solutions (SELECT), a boolean (ASK) or triples.
 
-    It wraps pyoxigraph's result objects, which a remote store can produce as well with
-    ``pyoxigraph.parse_query_results``. Solutions and triples can be read once.
+    Made from pyoxigraph's result objects (the embedded store) or from the parts a remote store
+    answered (:meth:`of`). Solutions and triples can be read once.
     """
 
     def __init__(self, result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> None:
-        self._result = result
+        self._boolean: bool | None = None
+        self._rows: Iterable[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = ()
+        self._triples: Iterable[ox.Triple] = ()
+        self.variables: list[str] = []
         if isinstance(result, ox.QueryBoolean):
             self.kind = "ask"
-            self.variables: list[str] = []
+            self._boolean = bool(result)
         elif isinstance(result, ox.QuerySolutions):
             self.kind = "select"
             self.variables = [v.value for v in result.variables]
+            names = self.variables
+            self._rows = (
+                {v: solution[v] for v in names if solution[v] is not None} for solution in result
+            )
         else:
             self.kind = "graph"
-            self.variables = []
+            self._triples = result
+
+    @classmethod
+    def of(
+        cls,
+        kind: str,
+        *,
+        variables: list[str] | None = None,
+        rows: Iterable[Bindings] = (),
+        triples: Iterable[ox.Triple] = (),
+        boolean: bool | None = None,
+    ) -> QueryOutcome:
+        """An outcome from its parts: ``kind`` is ``select``, ``ask`` or ``graph``."""
+        outcome = cls.__new__(cls)
+        outcome.kind = kind
+        outcome.variables = list(variables or [])
+        outcome._rows, outcome._triples, outcome._boolean = rows, triples, boolean
+        return outcome
 
     @property
     def boolean(self) -> bool:
-        if not isinstance(self._result, ox.QueryBoolean):
+        if self.kind != "ask" or self._boolean is None:
             raise TypeError(f"a {self.kind} result has no boolean")
-        return bool(self._result)
+        return self._boolean
 
-    def rows(self) -> Iterator[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+    def rows(self) -> Iterator[Bindings]:
         """The solutions of a SELECT query, each as a dict of its bound variables."""
-        if not isinstance(self._result, ox.QuerySolutions):
+        if self.kind != "select":
             raise TypeError(f"a {self.kind} result has no solutions")
-        for solution in self._result:
-            yield {v: solution[v] for v in self.variables if solution[v] is not None}
+        yield from self._rows
 
     def triples(self) -> Iterator[ox.Triple]:
         """The triples of a CONSTRUCT or DESCRIBE query."""
-        if not isinstance(self._result, ox.QueryTriples):
+        if self.kind != "graph":
             raise TypeError(f"a {self.kind} result has no triples")
-        yield from self._result
+        yield from self._triples
 
     def serialize(self, fmt: str | Format) -> bytes:
         """Serialise: a results format (``json``, ``xml``, ``csv``, ``tsv``) for SELECT and ASK,
         an RDF :class:`Format` for CONSTRUCT and DESCRIBE."""
-        if isinstance(self._result, ox.QueryTriples):
+        if self.kind == "graph":
             if not isinstance(fmt, Format):
                 raise TypeError("triples are serialised in an RDF format")
-            return ox.serialize(self._result, format=fmt.oxigraph, prefixes=PREFIXES) or b""
+            return ox.serialize(self._triples, format=fmt.oxigraph, prefixes=PREFIXES) or b""
         if isinstance(fmt, Format):
             raise TypeError(f"a {self.kind} result is serialised in a results format")
-        return self._result.serialize(format=RESULTS_FORMATS[fmt]) or b""
+        if self.kind == "ask":
+            doc: dict[str, object] = {"head": {}, "boolean": self.boolean}
+        else:
+            doc = {
+                "head": {"vars": self.variables},
+                "results": {
+                    "bindings": [{v: json_term(t) for v, t in r.items()} for r in self.rows()]
+                },
+            }
+        body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if fmt == "json":
+            return body
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        return parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""
+
+
+_XSD_STRING = PREFIXES["xsd"] + "string"
+
+
+def json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
+    """One term in the SPARQL 1.1 Query Results JSON format."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != _XSD_STRING:
+        out["datatype"] = term.datatype.value
+    return out
+
+
+_FROM_WORD = re.compile(r"\bFROM\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=256)
+def dataset_clause(query: str) -> tuple[list[str], list[str]] | None:
+    """The graphs a query names with ``FROM`` and ``FROM NAMED`` (``None``: it names none), which
+    the default dataset must not override. Parsed with rdflib only when the word FROM occurs."""
+    if not _FROM_WORD.search(query):
+        return None
+    try:
+        tree = parseQuery(query)
+    except ParseException:
+        return None
+    prologue = translatePrologue(tree[0], None, initNs=PREFIXES)
+    default: list[str] = []
+    named: list[str] = []
+    for part in tree[1:]:
+        if isinstance(part, CompValue) and "datasetClause" in part:
+            for clause in part["datasetClause"]:
+                key = "default" if "default" in clause else "named"
+                iri = str(prologue.absolutize(clause[key]))
+                (default if key == "default" else named).append(iri)
+    if not default and not named:
+        return None
+    return default, named
+
+
+_PLACEHOLDER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def bind(template: str, **terms: ox.NamedNode | ox.Literal) -> str:
+    """A query from one of imagraph's constant templates, its ``$name`` placeholders replaced by
+    terms in pyoxigraph's N-Triples form (valid SPARQL, so no value can change the query's
+    structure). Bind a variable with ``VALUES ?name { $name }`` at the start of the pattern:
+    the same on every store. Other ``$`` variables are left as they are."""
+    return _PLACEHOLDER.sub(lambda m: str(terms[m[1]]) if m[1] in terms else m[0], template)
 
 
 class Store(Protocol):
@@ -127,14 +225,14 @@ class Store(Protocol):
     def query(
         self,
         sparql: str,
-        substitutions: Bindings | None = None,
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
         base_iri: str | None = None,
     ) -> QueryOutcome:
-        """Run a SPARQL query over the union of all graphs (or of ``default_graphs``), with
-        variables bound to terms (they must be projected); ``named_graphs`` restricts GRAPH."""
+        """Run a SPARQL query over the union of all graphs (or of ``default_graphs``, or the
+        graphs the query names with FROM); ``named_graphs`` restricts GRAPH. Put terms into a
+        query with :func:`bind`."""
 
     def describe(self, iri: str) -> list[ox.Triple]:
         """A resource's description (see :meth:`OxigraphStore.describe`)."""
@@ -220,18 +318,17 @@ class OxigraphStore:
     def query(
         self,
         sparql: str,
-        substitutions: Bindings | None = None,
         *,
         default_graphs: list[str] | None = None,
         named_graphs: list[str] | None = None,
         base_iri: str | None = None,
     ) -> QueryOutcome:
-        bound = {ox.Variable(k): v for k, v in (substitutions or {}).items()}
-        dataset: dict[str, object] = (
-            {"default_graph": [ox.NamedNode(g) for g in default_graphs]}
-            if default_graphs is not None
-            else {"use_default_graph_as_union": True}
-        )
+        dataset: dict[str, object] = {}
+        if default_graphs is not None:
+            dataset["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        elif named_graphs is not None or dataset_clause(sparql) is None:
+            # no dataset in the protocol nor in the query: the union of all graphs
+            dataset["use_default_graph_as_union"] = True
         if named_graphs is not None:
             dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         try:
@@ -239,7 +336,6 @@ class OxigraphStore:
                 sparql,
                 base_iri=base_iri,
                 prefixes=PREFIXES,
-                substitutions=bound,
                 **dataset,  # type: ignore[arg-type]
             )
         except SyntaxError as err:

@@ -15,12 +15,14 @@ from werkzeug.exceptions import (
 )
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..errors import ImagraphError
+from ..errors import ImagraphError, StoreUnavailableError
 from .negotiation import NotAcceptableError, choose_language
 
 log = logging.getLogger(__name__)
 
 MAX_URL_LENGTH = 4096
+#: Seconds a client is asked to wait when the store is unavailable (503).
+RETRY_AFTER = 5
 _ERROR_TYPES = ("text/html", "application/problem+json", "application/json", "text/plain")
 
 
@@ -78,7 +80,10 @@ def handle_imagraph(err: ImagraphError) -> Response:
     if err.status == 500:
         log.error("imagraph error: %s", err)
         return _render(500, "Internal Server Error", "The server could not answer this request.")
-    return _render(err.status, _reason(err.status), str(err))
+    resp = _render(err.status, _reason(err.status), str(err))
+    if isinstance(err, StoreUnavailableError):
+        resp.headers["Retry-After"] = str(RETRY_AFTER)
+    return resp
 
 
 def _reason(status: int) -> str:

@@ -19,6 +19,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
 from ..namespaces import IMO, PREFIXES
+from ..store import bind
 from . import current_site, negotiation, page, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
@@ -32,15 +33,25 @@ JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
 MEETINGS_QUERY = """
 SELECT ?m ?start (SAMPLE(?n) AS ?name) ?lang WHERE {
+  VALUES ?lang { $lang }
   ?m a imo:Meeting ; schema:startDate ?start ; schema:name ?n FILTER(LANG(?n) = ?lang)
 } GROUP BY ?m ?start ?lang ORDER BY ?start
 """
 
 MEMBERS_QUERY = """
 SELECT ?kind ?s (SAMPLE(?l) AS ?label) ?lang WHERE {
+  VALUES (?kind ?lang) { ($kind $lang) }
   ?s a ?kind . { ?s skos:prefLabel ?l } UNION { ?s foaf:name ?l }
   FILTER(LANG(?l) = ?lang || LANG(?l) = '')
 } GROUP BY ?kind ?s ?lang ORDER BY ?label
+"""
+
+TOPICS_QUERY = """
+SELECT ?c ?label ?parent ?lang WHERE {
+  VALUES ?lang { $lang }
+  ?c a imo:Topic ; skos:prefLabel ?label FILTER(LANG(?label) = ?lang)
+  OPTIONAL { ?c skos:broader ?parent }
+}
 """
 
 
@@ -195,18 +206,14 @@ def index() -> Response:
         store = site.core.store
         meetings = [
             {"href": urls.href(r["m"].value), "label": r["name"].value, "start": r["start"].value}
-            for r in store.query(
-                MEETINGS_QUERY,
-                {"lang": ox.Literal(lang)},
-            ).rows()
+            for r in store.query(bind(MEETINGS_QUERY, lang=ox.Literal(lang))).rows()
         ]
         groups = []
         for kind in _KINDS:
             members = [
                 {"href": urls.href(r["s"].value), "label": r["label"].value}
                 for r in store.query(
-                    MEMBERS_QUERY,
-                    {"kind": ox.NamedNode(str(kind)), "lang": ox.Literal(lang)},
+                    bind(MEMBERS_QUERY, kind=ox.NamedNode(str(kind)), lang=ox.Literal(lang))
                 ).rows()
             ]
             if members:
@@ -228,13 +235,7 @@ def index() -> Response:
 
 def _topic_tree(urls: Urls, lang: str) -> list[dict[str, Any]]:
     store = current_site().core.store
-    rows = list(
-        store.query(
-            "SELECT ?c ?label ?parent ?lang WHERE { ?c a imo:Topic ; skos:prefLabel ?label "
-            "FILTER(LANG(?label) = ?lang) OPTIONAL { ?c skos:broader ?parent } }",
-            {"lang": ox.Literal(lang)},
-        ).rows()
-    )
+    rows = list(store.query(bind(TOPICS_QUERY, lang=ox.Literal(lang))).rows())
     nodes = {
         r["c"].value: {"href": urls.href(r["c"].value), "label": r["label"].value, "children": []}
         for r in rows
