@@ -6,7 +6,13 @@ run: in-process on pyoxigraph (the floor: the engine with nothing around it), ov
 rdflib-endpoint (the Python peer, rdflib's own store), which must be installed in its own
 environment: ``python3 -m venv PEER && PEER/bin/pip install 'rdflib-endpoint[cli]' uvicorn``.
 
-Usage: python bench/bench_sparql.py --peer PEER/bin/rdflib-endpoint [--scales 100000 1000000]
+With ``--virtuoso`` it also starts a private Virtuoso (Debian's ``virtuoso-opensource``, started
+by ``scripts/virtuoso.sh`` in a temporary folder), loads the same file into it through imagraph's
+remote store (Graph Store Protocol, in chunks: that time is reported) and runs the same queries
+against Virtuoso's own endpoint (the established server) and through imagraph on Virtuoso.
+
+Usage: python bench/bench_sparql.py --peer PEER/bin/rdflib-endpoint [--virtuoso]
+       [--scales 100000 1000000]
 """
 
 from __future__ import annotations
@@ -57,14 +63,16 @@ def wait(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def over_http(url: str, name: str, repeat: int, timeout: float) -> float | None:
+def over_http(
+    url: str, name: str, repeat: int, timeout: float, extra: dict[str, str] | None = None
+) -> float | None:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         try:
             resp = requests.post(
                 url,
-                data={"query": PROLOGUE + QUERIES[name]},
+                data={"query": PROLOGUE + QUERIES[name], **(extra or {})},
                 timeout=timeout,
                 headers={"Accept": ACCEPT.get(name, "application/sparql-results+json")},
             )
@@ -130,6 +138,15 @@ def run_scale(scale: int, args: argparse.Namespace, tmp: Path) -> list[str]:
         ours.terminate()
         ours.wait()
 
+    virtuoso: dict[str, float | None] = dict.fromkeys(QUERIES)
+    on_virtuoso: dict[str, float | None] = dict.fromkeys(QUERIES)
+    if args.virtuoso:
+        virtuoso, on_virtuoso, load_s = run_virtuoso(path, data, args, tmp / f"virtuoso-{scale}")
+        print(
+            f"{n:,} triples loaded into Virtuoso through imagraph in {load_s:.1f} s",
+            file=sys.stderr,
+        )
+
     peer: dict[str, float | None] = dict.fromkeys(QUERIES)
     if args.peer:
         port = free_port()
@@ -148,7 +165,7 @@ def run_scale(scale: int, args: argparse.Namespace, tmp: Path) -> list[str]:
 
     rows = []
     for q in QUERIES:
-        f, o, p = floors[q], imagraph[q], peer[q]
+        f, o, p, v, ov = floors[q], imagraph[q], peer[q], virtuoso[q], on_virtuoso[q]
         assert o is not None
         peer_cell = (
             f">{args.peer_timeout:.0f} s (stopped)"
@@ -161,9 +178,70 @@ def run_scale(scale: int, args: argparse.Namespace, tmp: Path) -> list[str]:
             else ("–" if p is None else f"{p / o:.0f}x")
         )
         rows.append(
-            f"| {n:,} | {q} | {f:.2f} | {o:.2f} | {o / f:.2f}x | {o - f:.2f} | {peer_cell} | {speedup} |"
+            f"| {n:,} | {q} | {f:.2f} | {o:.2f} | {o / f:.2f}x | {o - f:.2f} | {peer_cell} | {speedup} "
+            f"| {_ms(v)} | {_ratio(v, o)} | {_ms(ov)} |"
         )
     return rows
+
+
+def _ms(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _ratio(value: float | None, ours: float) -> str:
+    return "–" if value is None else f"{value / ours:.1f}x"
+
+
+def run_virtuoso(
+    path: Path, data: Path, args: argparse.Namespace, folder: Path
+) -> tuple[dict[str, float | None], dict[str, float | None], float]:
+    """Virtuoso with the same data: its own endpoint, and imagraph serving from it."""
+    http_port, sql_port = free_port(), free_port()
+    script = ROOT / "scripts" / "virtuoso.sh"
+    subprocess.run([script, "start", folder, str(http_port), str(sql_port)], check=True)
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        env = {
+            "IMAGRAPH_STORE": f"{base}/sparql",
+            "IMAGRAPH_STORE_UPDATE_URL": f"{base}/sparql-auth",
+            "IMAGRAPH_STORE_GRAPH_STORE_URL": f"{base}/sparql-graph-crud-auth",
+            "IMAGRAPH_STORE_USER": "dba",
+            "IMAGRAPH_STORE_PASSWORD": "dba",
+            "IMAGRAPH_STORE_AUTH": "digest",
+        }
+        # ontology, shapes and the generated file (the data folder), through imagraph
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "imagraph.cli", "--base-iri", G, "load"],
+            cwd=ROOT,
+            env={**os.environ, **env, "IMAGRAPH_DATA_DIR": str(data)},
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        load_s = time.perf_counter() - start
+        graph = f"{G}graph/data/generated"
+        own = {
+            q: over_http(f"{base}/sparql", q, args.repeat, 300, {"default-graph-uri": graph})
+            for q in QUERIES
+        }
+        port = free_port()
+        ours = subprocess.Popen(
+            [sys.executable, "-m", "imagraph.cli", "--base-iri", G, "serve", "--port", str(port),
+             "--workers", "1"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, **env, "IMAGRAPH_DATA_DIR": str(data), "IMAGRAPH_CACHE_ENTRIES": "0",
+                 "IMAGRAPH_QUERY_TIMEOUT": "300"},
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{port}/sparql"
+            wait(url, ours, 600)
+            through = {q: over_http(url, q, args.repeat, 300) for q in QUERIES}
+        finally:
+            ours.terminate()
+            ours.wait()
+        return own, through, load_s
+    finally:
+        subprocess.run([script, "stop", folder], check=False)
 
 
 def main() -> None:
@@ -172,12 +250,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--peer", help="the rdflib-endpoint executable (in its own environment)")
     parser.add_argument("--peer-timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--virtuoso", action="store_true", help="also Virtuoso (virtuoso-opensource installed)"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     lines = [
         "| triples | query | floor ms (pyoxigraph in-process) | imagraph ms (HTTP) | imagraph / floor | "
-        "imagraph − floor ms | rdflib-endpoint ms (HTTP) | rdflib-endpoint / imagraph |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "imagraph − floor ms | rdflib-endpoint ms (HTTP) | rdflib-endpoint / imagraph | "
+        "Virtuoso ms (HTTP) | Virtuoso / imagraph | imagraph on Virtuoso ms (HTTP) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for scale in args.scales:

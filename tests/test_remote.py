@@ -166,6 +166,10 @@ def test_imagraph_load_fills_the_remote_store(runner, tmp_path, core):
         result = runner.invoke(cli, ["--store", TEST_STORE, "load", str(data)])
         assert result.exit_code == 0, result.output
         assert core.store.count(core.settings.graph_iri("data/gen")) == expected
+        # the session's core notices the new version (and the new graph) on its next check
+        before = core.version
+        core.refresh(max_age=0)
+        assert core.version != before
         assert core.settings.graph_iri("data/gen") in core.store.graphs()
         # without files, the bundled files are loaded anew; the loaded graph stays
         again = runner.invoke(cli, ["--store", TEST_STORE, "load"])

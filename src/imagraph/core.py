@@ -22,6 +22,9 @@ from .settings import Settings
 from .store import OxigraphStore, Store
 from .validation import ValidationResult, validate
 
+#: Seconds between checks of a remote store's data version (see :meth:`Core.refresh`).
+VERSION_CHECK = 2.0
+
 
 @dataclass(frozen=True)
 class LoadReport:
@@ -49,6 +52,7 @@ class Core:
         self.version = "empty"
         #: When this version was loaded (UTC, whole seconds): the Last-Modified of every page.
         self.modified = datetime.now(UTC).replace(microsecond=0)
+        self._checked = time.monotonic()
 
     @classmethod
     def open(
@@ -86,6 +90,21 @@ class Core:
         elif load:
             core.load_bundled()
         return core
+
+    def refresh(self, max_age: float = VERSION_CHECK) -> None:
+        """Notice writes made by other processes to a remote store (``imagraph load``, another
+        server): its stored version is read again, at most every ``max_age`` seconds; a new one
+        starts caches, ETags and the store's list of graphs anew."""
+        if not self.settings.remote_store or time.monotonic() - self._checked < max_age:
+            return
+        self._checked = time.monotonic()
+        stored = self._stored_version()
+        if stored is not None and stored != self.version:
+            self.version = stored
+            self.modified = datetime.now(UTC).replace(microsecond=0)
+            self._shapes = None
+            self._ontology = None
+            self.store.forget()  # type: ignore[attr-defined]
 
     def _meta(self) -> tuple[str, ox.NamedNode, ox.NamedNode]:
         graph = self.settings.graph_iri("meta")

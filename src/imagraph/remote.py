@@ -238,7 +238,8 @@ class RemoteStore:
             self._graphs = (time.monotonic(), found)
         return list(found)
 
-    def _changed(self) -> None:
+    def forget(self) -> None:
+        """Read the list of graphs anew next time (after a write)."""
         with self._lock:
             self._graphs = None
 
@@ -436,7 +437,7 @@ class RemoteStore:
                 method, batch = "POST", []  # the rest of a PUT is added
         if batch or method == "PUT":
             send(method)
-        self._changed()
+        self.forget()
 
     def load(self, quads: Iterable[ox.Quad]) -> int:
         by_graph: dict[str, list[ox.Triple]] = {}
@@ -482,7 +483,7 @@ class RemoteStore:
         response = self._request("DELETE", url, params={"graph": graph})
         if response.status_code not in (200, 204, 404):
             raise StoreError(f"the SPARQL store refused to remove {graph}: {_excerpt(response)}")
-        self._changed()
+        self.forget()
 
     def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
         staged = list(triples)
@@ -495,7 +496,7 @@ class RemoteStore:
         if response.status_code not in (200, 204):
             self.clear_graph(staging)
             raise StoreError(f"the SPARQL store refused to update {graph}: {_excerpt(response)}")
-        self._changed()
+        self.forget()
 
     def flush(self) -> None:
         """Nothing to do: the remote store makes its own writes durable."""

@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     app.register_blueprint(sparql.bp)
     app.register_blueprint(views.bp)
     errors.init_app(app)
+    # a remote store may be written by others: notice a new data version (every few seconds)
+    app.before_request(core.refresh)
     return app
 
 
