@@ -18,6 +18,7 @@ Usage: python bench/bench_sparql.py --peer PEER/bin/rdflib-endpoint [--virtuoso]
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -48,6 +49,8 @@ QUERIES = {
     "construct": "CONSTRUCT { ?m ?p ?o } WHERE { ?m a imo:Meeting ; ?p ?o } LIMIT 2000",
 }
 ACCEPT = {"construct": "application/n-triples"}
+#: Every measurement, for ``--json`` (and ``bench/plot.py``).
+RECORDS: list[dict[str, object]] = []
 
 
 def wait(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
@@ -163,6 +166,11 @@ def run_scale(scale: int, args: argparse.Namespace, tmp: Path) -> list[str]:
             proc.terminate()
             proc.wait()
 
+    RECORDS.extend(
+        {"triples": n, "query": q, "floor": floors[q], "imagraph": imagraph[q],
+         "rdflib-endpoint": peer[q], "virtuoso": virtuoso[q], "imagraph on virtuoso": on_virtuoso[q]}
+        for q in QUERIES
+    )  # fmt: skip
     rows = []
     for q in QUERIES:
         f, o, p, v, ov = floors[q], imagraph[q], peer[q], virtuoso[q], on_virtuoso[q]
@@ -254,6 +262,7 @@ def main() -> None:
         "--virtuoso", action="store_true", help="also Virtuoso (virtuoso-opensource installed)"
     )
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON (for plot.py)")
     args = parser.parse_args()
     lines = [
         "| triples | query | floor ms (pyoxigraph in-process) | imagraph ms (HTTP) | imagraph / floor | "
@@ -265,6 +274,8 @@ def main() -> None:
         for scale in args.scales:
             lines += run_scale(scale, args, Path(tmp))
     emit("\n".join(lines), args.out)
+    if args.json:
+        args.json.write_text(json.dumps(RECORDS, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,9 @@ sql_port=${4:-11111}
 case "$cmd" in
 start)
     command -v virtuoso-t >/dev/null || { echo "virtuoso-t not found (apt-get install virtuoso-opensource)" >&2; exit 1; }
+    if curl -s -o /dev/null "http://127.0.0.1:$http_port/"; then
+        echo "port $http_port is in use: stop what listens there, or give another port" >&2; exit 1
+    fi
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     cat >"$dir/virtuoso.ini" <<INI
