@@ -178,6 +178,7 @@ def start_server(
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, **(env or {})},
+        start_new_session=True,  # its own process group: a test can kill it whole (a crash)
     )
     log.close()
     url = f"http://127.0.0.1:{port}/"

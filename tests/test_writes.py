@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pyoxigraph as ox
 import pytest
+import requests
 from rdflib import Graph, URIRef
 
 from imagraph.core import Core
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
-from .conftest import REMOTE, ROOT, open_core, reset_remote
+from .conftest import (
+    REMOTE,
+    ROOT,
+    embedded_only,
+    open_core,
+    reset_remote,
+    start_server,
+    stop_server,
+)
 
 TOKEN = "0123456789abcdef-alice"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -251,3 +263,34 @@ def test_tokens_must_be_long_enough():
 
     with pytest.raises(ImagraphError, match="16 or more characters"):
         writes.tokens(Settings(root=ROOT, write_tokens="bob:short"))
+
+
+@embedded_only
+def test_accepted_write_survives_a_crash(tmp_path):
+    """The server is killed (SIGKILL, master and worker) right after it accepted a write."""
+    store = tmp_path / "store"
+    env = {"IMAGRAPH_STORE": str(store), "IMAGRAPH_WRITE_TOKENS": f"alice:{TOKEN}"}
+    log = tmp_path / "server.log"
+    proc, url = start_server(log, env, workers=1)
+    try:
+        resp = requests.put(
+            url + "graph-store",
+            params={"graph": GRAPH},
+            data=GOOD.encode(),
+            headers={**AUTH, "Content-Type": "text/turtle"},
+            timeout=30,
+        )
+        assert resp.status_code == 201, resp.text
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # no shutdown, no flush
+        proc.wait()
+    proc, url = start_server(log, {"IMAGRAPH_STORE": str(store)}, workers=1)
+    try:
+        page = requests.get(
+            url + "org/gemeinde/09276999", headers={"Accept": "text/turtle"}, timeout=10
+        )
+        assert page.status_code == 200
+        g = Graph().parse(data=page.text, format="turtle")
+        assert (URIRef(TOWN), URIRef("http://www.w3.org/ns/org#subOrganizationOf"), None) in g
+    finally:
+        stop_server(proc)

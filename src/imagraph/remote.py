@@ -51,6 +51,7 @@ from .store import (
     QueryOutcome,
     bind,
     dataset_clause,
+    swap_update,
 )
 
 #: Triples per request when loading into the remote store.
@@ -87,7 +88,6 @@ _ABOUT = "SELECT ?p ?o WHERE { $this ?p ?o }"
 _POINTING = "SELECT ?s ?p WHERE { ?s ?p $this }"
 _COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 _GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), $prefix)) }"
-_MOVE = "MOVE SILENT GRAPH $from TO GRAPH $to"
 
 
 class GraphNotServedError(BadInputError):
@@ -486,17 +486,21 @@ class RemoteStore:
         self.forget()
 
     def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
-        staged = list(triples)
-        if not staged:
-            self.clear_graph(graph)
-            return
-        self._send_graph("PUT", staging, staged)
-        update = bind(_MOVE, **{"from": ox.NamedNode(staging), "to": ox.NamedNode(graph)})
-        response = self._request("POST", self.update_url, data={"update": update})
-        if response.status_code not in (200, 204):
-            self.clear_graph(staging)
-            raise StoreError(f"the SPARQL store refused to update {graph}: {_excerpt(response)}")
+        self.swap_graphs({graph: list(triples)}, staging)
+
+    def swap_graphs(self, new: dict[str, list[ox.Triple]], staging: str) -> None:
+        for i, triples in enumerate(new.values()):
+            if triples:
+                self._send_graph("PUT", f"{staging}{i}", triples)
+        # one SPARQL Update request moves every staged graph into place
+        response = self._request(
+            "POST", self.update_url, data={"update": swap_update(new, staging)}
+        )
         self.forget()
+        if response.status_code not in (200, 204):
+            for i in range(len(new)):
+                self.clear_graph(f"{staging}{i}")
+            raise StoreError(f"the SPARQL store refused the update: {_excerpt(response)}")
 
     def flush(self) -> None:
         """Nothing to do: the remote store makes its own writes durable."""

@@ -94,14 +94,14 @@ _FORMS = {"SelectQuery": "select", "AskQuery": "ask", "ConstructQuery": "constru
           "DescribeQuery": "describe"}  # fmt: skip
 
 
-def _walk(node: object) -> Iterable[CompValue]:
+def walk(node: object) -> Iterable[CompValue]:
     if isinstance(node, CompValue):
         yield node
         for value in node.values():
-            yield from _walk(value)
+            yield from walk(value)
     elif isinstance(node, list | tuple) or hasattr(node, "asList"):
         for item in node:  # type: ignore[attr-defined]
-            yield from _walk(item)
+            yield from walk(item)
 
 
 def check_services(query: str, allowlist: Iterable[str] = ()) -> None:
@@ -120,7 +120,7 @@ def check_services(query: str, allowlist: Iterable[str] = ()) -> None:
         raise QueryRefusedError(
             "SERVICE is not allowed on this endpoint (federated queries are off)"
         ) from None
-    for node in _walk(tree):
+    for node in walk(tree):
         if node.name == "ServiceGraphPattern":
             endpoint = node.get("term")
             if not allowed:

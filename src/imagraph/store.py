@@ -191,6 +191,20 @@ def bind(template: str, **terms: ox.NamedNode | ox.Literal) -> str:
     return _PLACEHOLDER.sub(lambda m: str(terms[m[1]]) if m[1] in terms else m[0], template)
 
 
+_MOVE = "MOVE SILENT GRAPH $from TO GRAPH $to"
+_DROP = "DROP SILENT GRAPH $graph"
+
+
+def swap_update(new: dict[str, list[ox.Triple]], staging: str) -> str:
+    """The SPARQL Update that puts staged graphs (``staging`` + number) in place, in one request."""
+    return " ;\n".join(
+        bind(_MOVE, **{"from": ox.NamedNode(f"{staging}{i}"), "to": ox.NamedNode(graph)})
+        if triples
+        else bind(_DROP, graph=ox.NamedNode(graph))
+        for i, (graph, triples) in enumerate(new.items())
+    )
+
+
 class Store(Protocol):
     """What imagraph needs from a store."""
 
@@ -208,6 +222,10 @@ class Store(Protocol):
 
     def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
         """Replace a named graph in one atomic step (staged under ``staging`` first)."""
+
+    def swap_graphs(self, new: dict[str, list[ox.Triple]], staging: str) -> None:
+        """Replace several named graphs in one atomic step (an empty list removes the graph);
+        each is staged under ``staging`` + a number first."""
 
     def about(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
         """The triples with ``node`` as subject in ``graphs``."""
@@ -295,11 +313,15 @@ class OxigraphStore:
             self._store.remove_graph(node)
 
     def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
-        stage = ox.NamedNode(staging)
-        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, stage) for t in triples)
-        # One SPARQL Update moves the staged graph into place, atomically (also on disk). The two
-        # IRIs are written in their N-Triples form by pyoxigraph's own terms.
-        self._store.update(f"MOVE SILENT GRAPH {stage} TO GRAPH {ox.NamedNode(graph)}")
+        self.swap_graphs({graph: list(triples)}, staging)
+
+    def swap_graphs(self, new: dict[str, list[ox.Triple]], staging: str) -> None:
+        for i, triples in enumerate(new.values()):
+            stage = ox.NamedNode(f"{staging}{i}")
+            self._store.extend(ox.Quad(t.subject, t.predicate, t.object, stage) for t in triples)
+        # One SPARQL Update request (one transaction, also on disk) moves every staged graph
+        # into place and drops the graphs that become empty.
+        self._store.update(swap_update(new, staging))
 
     def about(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
         return [

@@ -76,17 +76,23 @@ class WriteOutcome:
 
 
 def _description(
-    core: Core, subjects: set[ox.NamedNode | ox.BlankNode], graph: str, new: list[ox.Triple]
+    core: Core, subjects: set[ox.NamedNode | ox.BlankNode], new: dict[str, list[ox.Triple]]
 ) -> Graph:
-    """The candidate state around ``subjects``: their triples everywhere (with ``graph`` replaced
-    by ``new``), the descriptions of what they link to and of what links to them."""
-    others = [g for g in core.data_graph_iris() if g != graph]
+    """The candidate state around ``subjects``: their triples everywhere (with the graphs in
+    ``new`` replaced by their new content), the descriptions of what they link to and of what
+    links to them."""
+    others = [g for g in core.data_graph_iris() if g not in new]
     store = core.store
-    out: dict[ox.Triple, None] = dict.fromkeys(new)
+    written = [t for triples in new.values() for t in triples]
+    out: dict[ox.Triple, None] = dict.fromkeys(written)
 
     by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
-    for t in new:
+    for t in written:
         by_subject.setdefault(t.subject, []).append(t)
+    pointing: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+    for t in written:
+        if isinstance(t.object, ox.NamedNode | ox.BlankNode):
+            pointing.setdefault(t.object, []).append(t)
 
     def own(s: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
         return by_subject.get(s, []) + store.about(s, others)
@@ -97,7 +103,7 @@ def _description(
             out[t] = None
             if isinstance(t.object, ox.NamedNode | ox.BlankNode):
                 neighbours.add(t.object)
-        for t in store.pointing_to(s, others):
+        for t in store.pointing_to(s, others) + pointing.get(s, []):
             out[t] = None
             neighbours.add(t.subject)
     for s in neighbours - subjects:
@@ -110,29 +116,41 @@ def apply(
     core: Core, method: str, graph: str, data: list[ox.Triple] | None, *, agent: str, timeout: float
 ) -> WriteOutcome:
     """PUT (replace), POST (merge) or DELETE one named graph, if the result conforms."""
-    store = core.store
-    old = list(store.triples([graph]))
-    existed = bool(old) or graph in store.graphs()
+    old = list(core.store.triples([graph]))
+    existed = bool(old) or graph in core.store.graphs()
     if method == "PUT":
         new = list(dict.fromkeys(data or []))
     elif method == "POST":
         new = list(dict.fromkeys([*old, *(data or [])]))
     else:
         new = []
-    touched = {t.subject for t in old} | {t.subject for t in new}
-    candidate = _description(core, touched, graph, new)
+    change = apply_changes(core, {graph: new}, method=method, agent=agent, timeout=timeout)
+    return WriteOutcome(created=not existed and method != "DELETE", triples=len(new), change=change)
+
+
+def apply_changes(
+    core: Core, new: dict[str, list[ox.Triple]], *, method: str, agent: str, timeout: float
+) -> str:
+    """Give data graphs new content (an empty list removes a graph) if the result conforms:
+    validated together, applied in one atomic step, recorded, a new data version. Returns the
+    IRI of the change."""
+    store = core.store
+    old = {graph: list(store.triples([graph])) for graph in new}
+    new = {graph: list(dict.fromkeys(triples)) for graph, triples in new.items()}
+    touched = {t.subject for ts in (*old.values(), *new.values()) for t in ts}
+    candidate = _description(core, touched, new)
     checked = check(core, candidate, timeout=timeout, focus=touched)
     if not checked.conforms:
         raise WriteRejectedError(checked)
     change = f"{core.settings.base_iri}change/{uuid.uuid4()}"
-    store.swap_graph(graph, new, staging=f"{change}#staging")
-    _record(core, change, method, graph, agent, len(old), len(new))
+    store.swap_graphs(new, staging=f"{change}#staging")
+    _record(core, change, method, {g: (len(old[g]), len(new[g])) for g in new}, agent)
     core.bump_version(change)
-    return WriteOutcome(created=not existed and method != "DELETE", triples=len(new), change=change)
+    return change
 
 
 def _record(
-    core: Core, change: str, method: str, graph: str, agent: str, before: int, after: int
+    core: Core, change: str, method: str, counts: dict[str, tuple[int, int]], agent: str
 ) -> None:
     log = ox.NamedNode(core.settings.graph_iri("changes"))
     c = ox.NamedNode(change)
@@ -144,13 +162,17 @@ def _record(
     def q(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> ox.Quad:
         return ox.Quad(s, ox.NamedNode(p), o, log)
 
-    core.store.load([
+    record = [
         q(c, PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Activity")),
         q(c, PROV + "wasAssociatedWith", who),
         q(who, PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Agent")),
         q(who, PREFIXES["foaf"] + "name", ox.Literal(agent)),
         q(c, PROV + "startedAtTime", ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))),
-        q(c, PROV + ("invalidated" if method == "DELETE" else "generated"), ox.NamedNode(graph)),
-        q(c, PREFIXES["dct"] + "description",
-          ox.Literal(f"{method} {graph}: {before} triples before, {after} after")),
-    ])  # fmt: skip
+    ]
+    for graph, (before, after) in counts.items():
+        record += [
+            q(c, PROV + ("generated" if after else "invalidated"), ox.NamedNode(graph)),
+            q(c, PREFIXES["dct"] + "description",
+              ox.Literal(f"{method} {graph}: {before} triples before, {after} after")),
+        ]  # fmt: skip
+    core.store.load(record)

@@ -27,10 +27,11 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
         )
-    from . import catalog, errors, graphstore, sparql, validate, views
+    from . import catalog, errors, graphstore, sparql, update, validate, views
 
     app.register_blueprint(catalog.bp)
     app.register_blueprint(graphstore.bp)
+    app.register_blueprint(update.bp)
     app.register_blueprint(validate.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(views.bp)

@@ -38,7 +38,7 @@ def _graph_iri() -> str:
     return graph
 
 
-def _agent(settings: Settings) -> str:
+def require_writer(settings: Settings) -> str:
     if not writes.tokens(settings):
         raise MethodNotAllowed(
             ["GET", "HEAD"], "writes are off on this server (no write tokens configured)"
@@ -77,7 +77,7 @@ def graph_store() -> Response:
         resp.vary.add("Accept")
         resp.set_etag(core.version + graph)
         return resp.make_conditional(request)
-    agent = _agent(settings)
+    agent = require_writer(settings)
     if not graph.startswith(settings.graph_iri("data/")):
         raise Forbidden(f"only data graphs ({settings.graph_iri('data/')}…) can be written")
     data = None
@@ -94,7 +94,7 @@ def graph_store() -> Response:
             core, request.method, graph, data, agent=agent, timeout=settings.validate_timeout
         )
     except writes.WriteRejectedError as err:
-        return _rejected(err)
+        return rejected(err)
     core.store.flush()
     resp = Response(status=201 if outcome.created else 204)
     resp.headers["Location"] = request.url
@@ -102,7 +102,7 @@ def graph_store() -> Response:
     return resp
 
 
-def _rejected(err: writes.WriteRejectedError) -> Response:
+def rejected(err: writes.WriteRejectedError) -> Response:
     lang = negotiation.choose_language()
     best = request.accept_mimetypes.best_match(
         ["application/json", "text/turtle"], default="application/json"

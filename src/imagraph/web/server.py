@@ -7,6 +7,7 @@ master loads the data once first, so that bad data fails before any worker start
 from __future__ import annotations
 
 import gc
+import multiprocessing
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -39,16 +40,46 @@ class Server(BaseApplication):  # type: ignore[misc]
         return create_app(self.settings, Core.open(self.settings, read_only=read_only))
 
 
+def _open_and_close(settings: Settings, errors: Any) -> None:
+    try:
+        Core.open(settings).store.flush()
+    except ImagraphError as err:
+        errors.put(str(err))
+    except Exception as err:  # reported to the master, never lost
+        errors.put(f"the store could not be opened: {err}")
+
+
+def prepare(settings: Settings) -> None:
+    """Open the store once (loading the bundled files into a new store) and close it again.
+
+    An on-disk store is opened in a fresh process, never in the master: RocksDB's background
+    threads belong to the process that first opens a store and do not survive the fork that
+    makes a worker, whose writes would then wait for them forever.
+    """
+    if settings.store == "memory" or settings.remote_store:
+        core = Core.open(settings)
+        del core
+        gc.collect()
+        return
+    context = multiprocessing.get_context("spawn")
+    errors = context.Queue()
+    child = context.Process(target=_open_and_close, args=(settings, errors))
+    child.start()
+    child.join()
+    if not errors.empty():
+        raise ImagraphError(errors.get())
+    if child.exitcode != 0:
+        raise ImagraphError(f"the store could not be opened (exit code {child.exitcode})")
+
+
 def run(settings: Settings, host: str, port: int, workers: int) -> None:
     if writes.tokens(settings) and workers > 1:
         raise ImagraphError(
             "writes need a single worker (--workers 1) for now: each worker holds its own store"
         )
-    # fail fast, in the master, on data that does not load; an on-disk store is created (with the
-    # bundled files) if it does not exist yet, and closed again before the workers open it
-    core = Core.open(settings)
-    del core
-    gc.collect()
+    # fail fast, before any worker starts, on data that does not load; an on-disk store is
+    # created (with the bundled files) if it does not exist yet
+    prepare(settings)
     # queries share slots across workers, so that at least one worker stays free for pages
     sparql.SHARED_SLOTS = sparql.shared_slots(settings.query_slots or max(1, workers - 1))
     timeout = int(settings.query_timeout) + 30

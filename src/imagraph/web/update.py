@@ -1,0 +1,80 @@
+"""``/update``: SPARQL 1.1 Update over the protocol, on the data graphs, gated by the shapes.
+
+Off unless write tokens are configured (405), always authenticated (no token 401, wrong 403).
+``POST`` with ``application/sparql-update`` (UTF-8) or a form field ``update``. The answer: 200
+with what changed (JSON: the change's IRI, also in ``Imagraph-Change``, and the triples of each
+changed graph), 422 with the report if the result would not conform (nothing changes), 403 for
+``LOAD``, ``SERVICE`` or a change outside the data graphs, 400 for a syntax error, 503 when the
+update runs past the time limit. See :mod:`imagraph.updates`.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, request
+from werkzeug.exceptions import BadRequest, MethodNotAllowed, UnsupportedMediaType
+
+from .. import updates, writes
+from . import current_site
+from .graphstore import rejected, require_writer
+
+bp = Blueprint("update", __name__)
+
+
+def _read_update() -> str:
+    ctype = request.mimetype
+    if ctype == "application/sparql-update":
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            raise UnsupportedMediaType(f"the update must be UTF-8, not {charset}")
+        try:
+            text = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadRequest("the update is not valid UTF-8") from None
+        if "update" in request.args:
+            raise BadRequest("give the update either in the body or as a parameter, not both")
+        args = request.args
+        texts = [text]
+    elif ctype == "application/x-www-form-urlencoded":
+        args = request.form
+        texts = args.getlist("update")
+        if not texts:
+            raise BadRequest("no update: send the form field 'update'")
+    else:
+        raise UnsupportedMediaType(
+            f"unsupported request body {ctype or '(none)'}; send application/sparql-update "
+            "or application/x-www-form-urlencoded"
+        )
+    if len(texts) > 1:
+        raise BadRequest("more than one update parameter: send exactly one")
+    if "using-graph-uri" in args or "using-named-graph-uri" in args:
+        raise BadRequest(
+            "using-graph-uri and using-named-graph-uri are not supported: write USING <…> "
+            "(or GRAPH <…>) in the update"
+        )
+    return texts[0]
+
+
+@bp.route("/update", methods=["GET", "HEAD", "POST"])
+def update() -> Response:
+    if request.method != "POST":  # not a resource of the data: say how to use it
+        raise MethodNotAllowed(["POST"], "send a SPARQL Update with POST")
+    site = current_site()
+    settings = site.settings
+    if not writes.tokens(settings):
+        raise MethodNotAllowed(
+            ["POST"], "writes are off on this server (no write tokens configured)"
+        )
+    agent = require_writer(settings)
+    text = _read_update()
+    try:
+        outcome = updates.run(site.core, text, agent=agent, timeout=settings.validate_timeout)
+    except writes.WriteRejectedError as err:
+        return rejected(err)
+    site.core.store.flush()
+    doc = {"change": outcome.change, "graphs": outcome.graphs}
+    resp = Response(json.dumps(doc, ensure_ascii=False), mimetype="application/json")
+    if outcome.change:
+        resp.headers["Imagraph-Change"] = outcome.change
+    return resp
