@@ -169,3 +169,52 @@ def test_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("IMAGRAPH_QUERY_MAX_ROWS", "many")
     with pytest.raises(BadInputError, match="IMAGRAPH_QUERY_MAX_ROWS must be a whole number"):
         Settings.from_env()
+
+
+TRICKY = [
+    ox.Literal('tab\there, new\nline, "quoted", back\\slash, ü'),
+    ox.Literal("Grüße", language="de"),
+    ox.Literal("42", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+    ox.BlankNode("b0"),
+    ox.NamedNode("https://example.org/o"),
+]
+
+
+def _tricky_store(n: int) -> OxigraphStore:
+    store = OxigraphStore()
+    g = ox.NamedNode("https://example.org/g")
+    store.load(
+        ox.Quad(_n(f"https://example.org/s{i}"), _n("https://example.org/p"), TRICKY[i % 5], g)
+        for i in range(n)
+    )
+    return store
+
+
+@pytest.mark.parametrize(
+    ("n", "cap", "truncated"), [(5, 5, False), (6, 5, True), (0, 5, False), (40, 5, True)]
+)
+def test_capped_solutions_keep_every_term_exactly(n, cap, truncated):
+    store = _tricky_store(n)
+    q = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s"
+    expected = [(r["s"], r["o"]) for r in store.query(q).rows()][:cap]
+    for fmt in ("json", "xml", "tsv"):
+        body, was_truncated, rows = store.query(q).capped(fmt, cap)
+        assert (was_truncated, rows) == (truncated, min(n, cap))
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.from_extension(fmt))
+        got = [(s["s"], s["o"]) for s in parsed]
+        # blank nodes keep their identity within one answer, not their label
+        assert [(s, o if not isinstance(o, ox.BlankNode) else "bnode") for s, o in got] == [
+            (s, o if not isinstance(o, ox.BlankNode) else "bnode") for s, o in expected
+        ]
+
+
+@pytest.mark.parametrize(("n", "cap", "truncated"), [(5, 5, False), (6, 5, True), (12, 3, True)])
+def test_capped_triples(n, cap, truncated):
+    store = _tricky_store(n)
+    q = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    body, was_truncated, count = store.query(q).capped(formats.TURTLE, cap)
+    assert (was_truncated, count) == (truncated, min(n, cap))
+    triples = list(ox.parse(body, format=ox.RdfFormat.TURTLE))
+    assert len(triples) == min(n, cap)
+    literals = {t.object for t in triples if isinstance(t.object, ox.Literal)}
+    assert literals and literals <= set(TRICKY)  # the tab, newline and quotes came through

@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import pickle
 import re
@@ -34,7 +33,7 @@ from . import formats
 from .errors import BadInputError, ImagraphError, QuerySyntaxError
 from .formats import Format
 from .settings import Settings
-from .store import Store, json_term
+from .store import Store
 
 #: Results formats for SELECT and ASK: name → media type.
 RESULTS_MEDIA_TYPES = {
@@ -134,25 +133,6 @@ def check_services(query: str, allowlist: Iterable[str] = ()) -> None:
 # -- serialising -----------------------------------------------------------------------------------
 
 
-def _solutions(outcome: Any, fmt: str, max_rows: int) -> tuple[bytes, bool, int]:
-    """SELECT results as SPARQL JSON (from the terms, with the json module), converted by
-    pyoxigraph to the other results formats; at most ``max_rows`` solutions."""
-    variables = outcome.variables
-    bindings = []
-    truncated = False
-    for solution in outcome.rows():
-        if len(bindings) == max_rows:
-            truncated = True
-            break
-        bindings.append({v: json_term(t) for v, t in solution.items()})
-    doc = {"head": {"vars": variables}, "results": {"bindings": bindings}}
-    body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    if fmt != "json":
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        body = parsed.serialize(format=RESULTS_OX[fmt]) or b""
-    return body, truncated, len(bindings)
-
-
 def _run(store: Store, request: dict[str, Any]) -> QueryResult:
     """Run one query (in the runner) and serialise its result."""
     outcome = store.query(
@@ -169,16 +149,9 @@ def _run(store: Store, request: dict[str, Any]) -> QueryResult:
             "ask", outcome.serialize(results_format), RESULTS_MEDIA_TYPES[results_format]
         )
     if outcome.kind == "graph":
-        triples = []
-        truncated = False
-        for t in outcome.triples():
-            if len(triples) == max_rows:
-                truncated = True
-                break
-            triples.append(t)
-        body = ox.serialize(triples, format=graph_format.oxigraph) or b""
-        return QueryResult("graph", body, graph_format.media_type, truncated, len(triples))
-    body, truncated, n = _solutions(outcome, results_format, max_rows)
+        body, truncated, n = outcome.capped(graph_format, max_rows)
+        return QueryResult("graph", body, graph_format.media_type, truncated, n)
+    body, truncated, n = outcome.capped(results_format, max_rows)
     return QueryResult("select", body, RESULTS_MEDIA_TYPES[results_format], truncated, n)
 
 

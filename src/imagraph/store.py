@@ -58,6 +58,7 @@ class QueryOutcome:
     """
 
     def __init__(self, result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> None:
+        self._native: ox.QuerySolutions | ox.QueryTriples | None = None
         self._boolean: bool | None = None
         self._rows: Iterable[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = ()
         self._triples: Iterable[ox.Triple] = ()
@@ -67,6 +68,7 @@ class QueryOutcome:
             self._boolean = bool(result)
         elif isinstance(result, ox.QuerySolutions):
             self.kind = "select"
+            self._native = result
             self.variables = [v.value for v in result.variables]
             names = self.variables
             self._rows = (
@@ -75,6 +77,7 @@ class QueryOutcome:
         else:
             self.kind = "graph"
             self._triples = result
+            self._native = result
 
     @classmethod
     def of(
@@ -88,6 +91,7 @@ class QueryOutcome:
     ) -> QueryOutcome:
         """An outcome from its parts: ``kind`` is ``select``, ``ask`` or ``graph``."""
         outcome = cls.__new__(cls)
+        outcome._native = None
         outcome.kind = kind
         outcome.variables = list(variables or [])
         outcome._rows, outcome._triples, outcome._boolean = rows, triples, boolean
@@ -134,6 +138,104 @@ class QueryOutcome:
             return body
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         return parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""
+
+    def capped(self, fmt: str | Format, max_rows: int) -> tuple[bytes, bool, int]:
+        """Serialise at most ``max_rows`` solutions or triples: (body, truncated, how many).
+
+        pyoxigraph's own serialiser writes them (TSV for solutions, N-Triples for triples: one
+        line each) into a sink that stops it after ``max_rows`` lines; pyoxigraph then converts
+        that to ``fmt``. A result made from parts is written from its terms instead.
+        """
+        if self._native is None:
+            return self._capped_from_terms(fmt, max_rows)
+        is_select = self.kind == "select"
+        sink = _Lines(max_rows + 1 if is_select else max_rows)
+        line_format = ox.QueryResultsFormat.TSV if is_select else ox.RdfFormat.N_TRIPLES
+        try:
+            if isinstance(self._native, ox.QuerySolutions):
+                self._native.serialize(sink, format=line_format)
+            else:
+                ox.serialize(self._native, sink, format=line_format)
+        except Exception:
+            if not sink.truncated:
+                raise
+        lines = b"".join(sink.parts)
+        if is_select:
+            parsed = ox.parse_query_results(lines, format=ox.QueryResultsFormat.TSV)
+            body = parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""  # type: ignore[index]
+            return body, sink.truncated, max(sink.seen - 1, 0)
+        assert isinstance(fmt, Format)
+        if fmt.oxigraph != ox.RdfFormat.N_TRIPLES:
+            triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
+            lines = ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES) or b""
+        return lines, sink.truncated, sink.seen
+
+    def _capped_from_terms(self, fmt: str | Format, max_rows: int) -> tuple[bytes, bool, int]:
+        if self.kind == "graph":
+            triples = []
+            for t in self.triples():
+                if len(triples) == max_rows:
+                    return self._graph_body(triples, fmt), True, len(triples)
+                triples.append(t)
+            return self._graph_body(triples, fmt), False, len(triples)
+        bindings = []
+        truncated = False
+        for solution in self.rows():
+            if len(bindings) == max_rows:
+                truncated = True
+                break
+            bindings.append({v: json_term(t) for v, t in solution.items()})
+        doc = {"head": {"vars": self.variables}, "results": {"bindings": bindings}}
+        body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if fmt != "json":
+            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+            body = parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""  # type: ignore[index]
+        return body, truncated, len(bindings)
+
+    @staticmethod
+    def _graph_body(triples: list[ox.Triple], fmt: str | Format) -> bytes:
+        assert isinstance(fmt, Format)
+        return ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES) or b""
+
+
+class _Enough(Exception):
+    """Raised into pyoxigraph's serialiser by :class:`_Lines` to stop it."""
+
+
+class _Lines:
+    """A write-only sink that keeps the first ``keep`` lines and stops the writer (by raising)
+    as soon as anything follows them."""
+
+    def __init__(self, keep: int) -> None:
+        self.keep = keep
+        self.parts: list[bytes] = []
+        self.seen = 0
+        self.truncated = False
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        if self.seen >= self.keep:
+            if chunk:
+                self.truncated = True
+                raise _Enough
+            return 0
+        n = chunk.count(b"\n")
+        if self.seen + n < self.keep:
+            self.parts.append(chunk)
+            self.seen += n
+            return len(chunk)
+        end = -1
+        for _ in range(self.keep - self.seen):
+            end = chunk.index(b"\n", end + 1)
+        self.parts.append(chunk[: end + 1])
+        self.seen = self.keep
+        if end + 1 < len(chunk):
+            self.truncated = True
+            raise _Enough
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
 
 
 _XSD_STRING = PREFIXES["xsd"] + "string"

@@ -70,7 +70,7 @@ _CHOSEN_MAX = 512
 
 def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
     """The representation the request asks for: ``?format=`` first, then the Accept header."""
-    explicit = request.args.get("format")
+    explicit = request.args.get("format") if request.query_string else None
     if explicit:
         rep = by_key(explicit, offered)
         if rep is None:
@@ -103,7 +103,17 @@ def _choose(offered: tuple[Representation, ...]) -> Representation | None:
 
 def choose_language(default: str = "en") -> str:
     """``?lang=`` first, then Accept-Language, among German and English."""
-    lang = request.args.get("lang")
+    lang = request.args.get("lang") if request.query_string else None
     if lang in ("de", "en"):
         return lang
-    return request.accept_languages.best_match(["de", "en"], default=default) or default
+    header = request.headers.get("Accept-Language", "")
+    key = (header, default)
+    chosen = _LANGUAGES.get(key)
+    if chosen is None:
+        chosen = request.accept_languages.best_match(["de", "en"], default=default) or default
+        if len(_LANGUAGES) < _CHOSEN_MAX and len(header) < 1000:
+            _LANGUAGES[key] = chosen
+    return chosen
+
+
+_LANGUAGES: dict[tuple[str, str], str] = {}

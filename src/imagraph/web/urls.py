@@ -10,6 +10,10 @@ from flask import request
 
 from ..settings import Settings
 
+#: Mappings already made, by what a request's root URL depends on (the same few hosts).
+_MADE: dict[tuple[object, ...], Urls] = {}
+_MADE_MAX = 256
+
 
 @dataclass(frozen=True)
 class Urls:
@@ -20,11 +24,26 @@ class Urls:
 
     @classmethod
     def for_request(cls, settings: Settings) -> Urls:
-        root = settings.public_url or request.host_url
-        script = request.script_root.strip("/")
-        if not settings.public_url and script:
-            root = root.rstrip("/") + "/" + script + "/"
-        return cls(settings.base_iri, root)
+        env = request.environ
+        key = (
+            settings.public_url,
+            settings.base_iri,
+            env.get("wsgi.url_scheme"),
+            env.get("HTTP_HOST"),
+            env.get("SERVER_NAME"),
+            env.get("SERVER_PORT"),
+            env.get("SCRIPT_NAME"),
+        )
+        found = _MADE.get(key)
+        if found is None:
+            root = settings.public_url or request.host_url
+            script = request.script_root.strip("/")
+            if not settings.public_url and script:
+                root = root.rstrip("/") + "/" + script + "/"
+            found = cls(settings.base_iri, root)
+            if len(_MADE) < _MADE_MAX:  # bounded: the Host header is the client's to choose
+                _MADE[key] = found
+        return found
 
     def iri(self, path: str) -> str:
         """The IRI a request path names."""

@@ -74,6 +74,7 @@ def respond(
     offered: tuple[Representation, ...] = RESOURCE,
     urls: Urls | None = None,
     variant: str = "",
+    check: Callable[[], None] | None = None,
 ) -> Response:
     """The one response builder: caching, conditional requests and the negotiation headers.
 
@@ -86,6 +87,8 @@ def respond(
     key = (urls.root, doc_path, rep.key, lang, variant)
 
     def make() -> tuple[bytes, dict[str, str]]:
+        if check is not None:  # e.g. that the resource exists (a cached answer says it does)
+            check()
         links = [
             f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"'
             for a in _alternates(urls, doc_path, offered)
@@ -137,7 +140,8 @@ def pick(
     stem, rep = _split_extension(path)
     if rep is not None and rep in offered:
         return stem, rep, False
-    return path, negotiation.choose(offered), request.args.get("format") is None
+    explicit = request.query_string and request.args.get("format") is not None
+    return path, negotiation.choose(offered), not explicit
 
 
 def _page(
@@ -171,8 +175,10 @@ def resource(path: str) -> Response:
         ox.NamedNode(iri)
     except ValueError:
         raise NotFound(f"{iri} is not a valid IRI") from None
-    if not site.core.store.exists(iri):
-        raise NotFound(f"No resource {iri} in this dataset.")
+
+    def exists() -> None:
+        if not site.core.store.exists(iri):
+            raise NotFound(f"No resource {iri} in this dataset.")
 
     def describe() -> list[ox.Triple]:
         return site.core.store.describe(iri)
@@ -184,7 +190,7 @@ def resource(path: str) -> Response:
             return _page("resource.html", urls, lang, doc_path, RESOURCE, view=view)
         return _rdf(triples, rep, urls)
 
-    return respond(doc_path, rep, render, negotiated=negotiated, urls=urls)
+    return respond(doc_path, rep, render, negotiated=negotiated, urls=urls, check=exists)
 
 
 # -- landing page ----------------------------------------------------------------------------------
