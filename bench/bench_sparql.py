@@ -49,6 +49,10 @@ QUERIES = {
     "construct": "CONSTRUCT { ?m ?p ?o } WHERE { ?m a imo:Meeting ; ?p ?o } LIMIT 2000",
 }
 ACCEPT = {"construct": "application/n-triples"}
+#: Untimed runs of each query before the timed ones, everywhere (set by --warmup): a server that
+#: runs for a while is warm (its query runner, a forked child, copies the pages it touches on
+#: first use), and so is the floor's process.
+WARMUP = 3
 #: Every measurement, for ``--json`` (and ``bench/plot.py``).
 RECORDS: list[dict[str, object]] = []
 
@@ -67,10 +71,16 @@ def wait(url: str, proc: subprocess.Popen[bytes], seconds: float) -> None:
 
 
 def over_http(
-    url: str, name: str, repeat: int, timeout: float, extra: dict[str, str] | None = None
+    url: str,
+    name: str,
+    repeat: int,
+    timeout: float,
+    extra: dict[str, str] | None = None,
+    warmup: int | None = None,
 ) -> float | None:
     times = []
-    for _ in range(repeat):
+    skip = WARMUP if warmup is None else warmup
+    for i in range(skip + repeat):
         start = time.perf_counter()
         try:
             resp = requests.post(
@@ -82,20 +92,22 @@ def over_http(
         except requests.Timeout:
             return None
         resp.raise_for_status()
-        times.append(time.perf_counter() - start)
+        if i >= skip:
+            times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
 
 
 def floor(store: ox.Store, name: str, repeat: int) -> float:
     times = []
-    for _ in range(repeat):
+    for i in range(WARMUP + repeat):
         start = time.perf_counter()
         result = store.query(PROLOGUE + QUERIES[name])
         if isinstance(result, ox.QueryTriples):
             ox.serialize(result, format=ox.RdfFormat.N_TRIPLES)
         else:
             result.serialize(format=ox.QueryResultsFormat.JSON)
-        times.append(time.perf_counter() - start)
+        if i >= WARMUP:
+            times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
 
 
@@ -161,7 +173,7 @@ def run_scale(scale: int, args: argparse.Namespace, tmp: Path) -> list[str]:
         try:
             url = f"http://127.0.0.1:{port}/"
             wait(url, proc, 900)
-            peer = {q: over_http(url, q, 1, args.peer_timeout) for q in QUERIES}
+            peer = {q: over_http(url, q, 1, args.peer_timeout, warmup=0) for q in QUERIES}
         finally:
             proc.terminate()
             proc.wait()
@@ -253,17 +265,20 @@ def run_virtuoso(
 
 
 def main() -> None:
+    global WARMUP
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--peer", help="the rdflib-endpoint executable (in its own environment)")
     parser.add_argument("--peer-timeout", type=float, default=120.0)
+    parser.add_argument("--warmup", type=int, default=WARMUP, help="untimed runs first")
     parser.add_argument(
         "--virtuoso", action="store_true", help="also Virtuoso (virtuoso-opensource installed)"
     )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON (for plot.py)")
     args = parser.parse_args()
+    WARMUP = args.warmup
     lines = [
         "| triples | query | floor ms (pyoxigraph in-process) | imagraph ms (HTTP) | imagraph / floor | "
         "imagraph − floor ms | rdflib-endpoint ms (HTTP) | rdflib-endpoint / imagraph | "

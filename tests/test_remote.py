@@ -177,3 +177,21 @@ def test_imagraph_load_fills_the_remote_store(runner, tmp_path, core):
         assert core.store.count(core.settings.graph_iri("data/gen")) == expected
     finally:
         reset_remote(core)
+
+
+@virtuoso
+def test_graphs_are_listed_from_the_registry(core):
+    store = core.store
+    store.forget()
+    graphs = store.graphs()
+    assert store.registry not in graphs and core.settings.graph_iri("data/meetings") in graphs
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    r = requests.post(
+        TEST_STORE,
+        data={
+            "query": f"SELECT ?g WHERE {{ GRAPH <{store.registry}> {{ ?g a <{sd}NamedGraph> }} }}"
+        },
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=10,
+    )
+    assert sorted(b["g"]["value"] for b in r.json()["results"]["bindings"]) == graphs

@@ -56,8 +56,11 @@ from .store import (
 
 #: Triples per request when loading into the remote store.
 CHUNK = 50_000
-#: Seconds the list of our graphs is kept (it is refreshed at once after our own writes).
+#: Seconds the list of our graphs is kept (it is refreshed at once after our own writes, and
+#: when the data version changes); for a read-only store without a registry, whose graphs can
+#: only be found by a scan of all its quads, SCAN_TTL.
 GRAPHS_TTL = 5.0
+SCAN_TTL = 300.0
 
 _EMPTY = ox.Store()  # parses queries (and tells their form) without touching any data
 _JSON = "application/sparql-results+json"
@@ -87,6 +90,15 @@ _EXISTS = "ASK { $this ?p ?o }"
 _ABOUT = "SELECT ?p ?o WHERE { $this ?p ?o }"
 _POINTING = "SELECT ?s ?p WHERE { ?s ?p $this }"
 _COUNT = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+_SD = "http://www.w3.org/ns/sparql-service-description#"
+_REGISTERED = (
+    f"SELECT ?g WHERE {{ {{ ?g a <{_SD}NamedGraph> }} UNION {{ ?g a <{_SD}GraphCollection> }} }}"
+)
+_UNREGISTER = f"DELETE DATA {{ GRAPH $registry {{ $g a <{_SD}NamedGraph> ; <{_SD}name> $g }} }}"
+_RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
+_SD_NAMED_GRAPH = ox.NamedNode(_SD + "NamedGraph")
+_SD_NAME = ox.NamedNode(_SD + "name")
+_SD_COLLECTION = ox.NamedNode(_SD + "GraphCollection")
 _GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), $prefix)) }"
 
 
@@ -222,21 +234,65 @@ class RemoteStore:
         # no graph of ours: a graph IRI that never holds triples, for an empty dataset
         return kept or [self.graph_prefixes[0]]
 
+    @property
+    def registry(self) -> str:
+        """The graph in which this store notes imagraph's graphs (Virtuoso and others can only
+        list a store's graphs by scanning all its quads, which takes seconds at 10M)."""
+        return self.graph_prefixes[0] + "registry"
+
     def graphs(self) -> list[str]:
         with self._lock:
-            if self._graphs is not None and time.monotonic() - self._graphs[0] < GRAPHS_TTL:
+            if self._graphs is not None and time.monotonic() < self._graphs[0]:
                 return list(self._graphs[1])
-        found = sorted(
-            {
-                r["g"].value
-                for prefix in self.graph_prefixes
-                for r in self._select(bind(_GRAPHS, prefix=ox.Literal(prefix)), all_named=True)
-                if isinstance(r.get("g"), ox.NamedNode)
-            }
-        )
+        ttl = GRAPHS_TTL
+        response = self._post_query(_PROLOGUE + _REGISTERED, _JSON, [self.registry], None)
+        listed = {
+            r["g"].value for r in self._rows(response) if isinstance(r.get("g"), ox.NamedNode)
+        }
+        found = sorted(g for g in listed - {self.registry} if g.startswith(self.graph_prefixes))
+        if self.registry not in listed:  # no registry (a store filled by other means): look once
+            found = sorted(
+                {
+                    r["g"].value
+                    for prefix in self.graph_prefixes
+                    for r in self._select(bind(_GRAPHS, prefix=ox.Literal(prefix)), all_named=True)
+                    if isinstance(r.get("g"), ox.NamedNode) and r["g"].value != self.registry
+                }
+            )
+            if self.graph_store_url is not None:
+                self._register(found)  # the registry starts (empty when nothing is ours yet)
+            else:  # a store imagraph cannot write to: keep what the scan found for longer
+                ttl = SCAN_TTL
         with self._lock:
-            self._graphs = (time.monotonic(), found)
+            self._graphs = (time.monotonic() + ttl, found)
         return list(found)
+
+    def _register(self, graphs: Iterable[str], *, remove: bool = False) -> None:
+        """Note graphs in (or take them out of) the registry."""
+        if remove:
+            for graph in graphs:
+                update = bind(
+                    _UNREGISTER, registry=ox.NamedNode(self.registry), g=ox.NamedNode(graph)
+                )
+                response = self._request("POST", self.update_url, data={"update": update})
+                if response.status_code not in (200, 204):
+                    raise StoreError(f"the SPARQL store refused an update: {_excerpt(response)}")
+            return
+        registry = ox.NamedNode(self.registry)
+        triples = [ox.Triple(registry, _RDF_TYPE, _SD_COLLECTION)] + [
+            t
+            for graph in graphs
+            for t in (
+                ox.Triple(ox.NamedNode(graph), _RDF_TYPE, _SD_NAMED_GRAPH),
+                ox.Triple(ox.NamedNode(graph), _SD_NAME, ox.NamedNode(graph)),
+            )
+        ]
+        if triples:
+            self._send_graph("POST", self.registry, triples)
+
+    def _known(self, graph: str) -> bool:
+        with self._lock:
+            return self._graphs is not None and graph in self._graphs[1]
 
     def forget(self) -> None:
         """Read the list of graphs anew next time (after a write)."""
@@ -437,6 +493,9 @@ class RemoteStore:
                 method, batch = "POST", []  # the rest of a PUT is added
         if batch or method == "PUT":
             send(method)
+        ours = graph != self.registry and graph.startswith(self.graph_prefixes)
+        if ours and not self._known(graph):
+            self._register([graph])
         self.forget()
 
     def load(self, quads: Iterable[ox.Quad]) -> int:
@@ -483,6 +542,8 @@ class RemoteStore:
         response = self._request("DELETE", url, params={"graph": graph})
         if response.status_code not in (200, 204, 404):
             raise StoreError(f"the SPARQL store refused to remove {graph}: {_excerpt(response)}")
+        if graph != self.registry and graph.startswith(self.graph_prefixes):
+            self._register([graph], remove=True)
         self.forget()
 
     def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
@@ -501,6 +562,8 @@ class RemoteStore:
             for i in range(len(new)):
                 self.clear_graph(f"{staging}{i}")
             raise StoreError(f"the SPARQL store refused the update: {_excerpt(response)}")
+        self._register([g for g, triples in new.items() if triples])
+        self._register([g for g, triples in new.items() if not triples], remove=True)
 
     def flush(self) -> None:
         """Nothing to do: the remote store makes its own writes durable."""
