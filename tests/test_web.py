@@ -423,3 +423,37 @@ def test_odd_requests_get_a_4xx_not_a_500(client, url, status):
 )
 def test_malformed_accept_headers_do_not_break(client, accept):
     assert client.get("/org/bmi", headers={"Accept": accept}).status_code in (200, 406)
+
+
+def test_repeated_requests_get_the_same_answer_from_the_response_cache(core):
+    """The second request of each kind is answered by the fast path (before Flask): it must be
+    the same answer, and differ wherever the request differs."""
+    client = create_app(core.settings, core).test_client()
+    path = "/meeting/2025-10-14-network"
+    for headers in (
+        {"Accept": "text/turtle"},
+        {"Accept": "application/ld+json"},
+        {"Accept": "text/html", "Accept-Language": "de"},
+        {"Accept": "text/html", "Accept-Language": "en"},
+        {"Accept": "text/turtle", "Host": "other.example"},
+    ):
+        first, second = (client.get(path, headers=headers) for _ in range(2))
+        assert second.status_code == first.status_code == 200
+        assert second.data == first.data
+        assert dict(second.headers) == dict(first.headers)
+        assert second.headers["Access-Control-Allow-Origin"] == "*"
+    de = client.get(path, headers={"Accept": "text/html", "Accept-Language": "de"}).data
+    en = client.get(path, headers={"Accept": "text/html", "Accept-Language": "en"}).data
+    assert de != en and b'lang="de"' in de and b'lang="en"' in en
+    other = client.get(path, headers={"Accept": "text/turtle", "Host": "other.example"})
+    here = client.get(path, headers={"Accept": "text/turtle"})
+    assert other.headers["Content-Location"].startswith("http://other.example/")
+    assert here.headers["Content-Location"].startswith("http://localhost/")
+    # conditional requests are still answered 304, a HEAD has the headers and no body
+    etag = here.headers["ETag"]
+    assert (
+        client.get(path, headers={"Accept": "text/turtle", "If-None-Match": etag}).status_code
+        == 304
+    )
+    head = client.head(path, headers={"Accept": "text/turtle"})
+    assert head.status_code == 200 and head.data == b"" and head.headers["ETag"] == etag

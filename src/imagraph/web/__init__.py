@@ -7,6 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..core import Core
 from ..settings import Settings
+from .fastpath import FastPath
 from .site import Site
 
 
@@ -21,12 +22,8 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     # the largest body any request may send: a submission to /validate
     app.config["MAX_CONTENT_LENGTH"] = settings.validate_max_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["imagraph"] = Site(core, settings, cache_size=settings.cache_entries)
-    if settings.trusted_proxies:
-        n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n
-        )
+    site = Site(core, settings, cache_size=settings.cache_entries)
+    app.extensions["imagraph"] = site
     from . import catalog, errors, graphstore, sparql, update, validate, views
 
     app.register_blueprint(catalog.bp)
@@ -36,8 +33,19 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     app.register_blueprint(sparql.bp)
     app.register_blueprint(views.bp)
     errors.init_app(app)
-    # a remote store may be written by others: notice a new data version (every few seconds)
-    app.before_request(core.refresh)
+
+    @app.before_request
+    def before() -> None:  # one hook: each costs Flask a little on every request
+        errors.limit_url()
+        # a remote store may be written by others: notice a new data version (every few s)
+        core.refresh()
+
+    # outermost first: forwarded headers, the response cache, CORS on every answer, Flask
+    wsgi = FastPath(errors.Cors(app.wsgi_app), site, settings.cache_entries)
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
+        wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
+    app.wsgi_app = wsgi  # type: ignore[method-assign]
     return app
 
 

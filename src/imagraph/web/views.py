@@ -20,7 +20,7 @@ from werkzeug.http import http_date
 
 from ..namespaces import IMO, PREFIXES
 from ..store import bind
-from . import current_site, negotiation, page, rdfout
+from . import current_site, fastpath, negotiation, page, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
 from .site import DUMPS
@@ -114,7 +114,8 @@ def respond(
     mimetype = rep.media_type + ("; charset=utf-8" if rep.media_type.startswith("text/") else "")
     resp = Response(body, headers=headers, content_type=mimetype)
     if request.if_modified_since is not None:
-        resp = resp.make_conditional(request)
+        return resp.make_conditional(request)
+    request.environ[fastpath.MARK] = True  # the same request gets the same answer (fastpath)
     return resp
 
 

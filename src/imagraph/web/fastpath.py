@@ -1,0 +1,82 @@
+"""A response cache in front of Flask: a repeated request for a page or document is answered
+from memory without passing through Flask, the routing and the response machinery.
+
+Only what :func:`views.respond` marks as cacheable is kept: ``200`` answers to ``GET`` and
+``HEAD`` of resources, pages and documents, whose content depends on nothing but the request
+line and the headers in the key (the ones in ``Vary`` and those that make absolute links) and on
+the data version, which is part of the key. Conditional requests (``If-None-Match``,
+``If-Modified-Since``) and everything else go through Flask as usual.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from threading import Lock
+from typing import Any
+
+#: The environ entries an answer may depend on: the request line, the negotiation headers and
+#: what makes the server's own absolute URLs (host, scheme, prefix, forwarded headers).
+KEY_ENTRIES = (
+    "REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "SCRIPT_NAME", "wsgi.url_scheme",
+    "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PREFIX",
+)  # fmt: skip
+_CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE")
+MARK = "imagraph.cacheable"
+
+
+class FastPath:
+    """WSGI middleware: keeps up to ``size`` answers, least recently used out first."""
+
+    def __init__(self, app: Any, site: Any, size: int) -> None:
+        self.app = app
+        self.site = site
+        self.size = size
+        self._answers: OrderedDict[tuple[object, ...], tuple[str, list[tuple[str, str]], bytes]]
+        self._answers = OrderedDict()
+        self._lock = Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        if (
+            self.size <= 0
+            or method not in ("GET", "HEAD")
+            or any(h in environ for h in _CONDITIONAL)
+        ):
+            return self.app(environ, start_response)
+        try:
+            self.site.core.refresh()  # a remote store: notice a new data version first
+        except Exception:  # let Flask report it
+            return self.app(environ, start_response)
+        key = (self.site.version, *(environ.get(k) for k in KEY_ENTRIES))
+        with self._lock:
+            hit = self._answers.get(key)
+            if hit is not None:
+                self._answers.move_to_end(key)
+        if hit is not None:
+            status, headers, body = hit
+            start_response(status, list(headers))
+            return [b""] if method == "HEAD" else [body]
+        captured: list[Any] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured[:] = [status, headers]
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, start)
+        if not environ.get(MARK) or not captured or not captured[0].startswith("200"):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        if method == "GET":  # a HEAD answer has no body to keep
+            with self._lock:
+                self._answers[key] = (captured[0], list(captured[1]), body)
+                if len(self._answers) > self.size:
+                    self._answers.popitem(last=False)
+        return [body]
