@@ -2,7 +2,8 @@
 
 It answers ``GET /<path>`` with the Turtle of the resource's own triples and nothing else: no
 negotiation, no caching headers, no labels or incoming links. Run it with gunicorn:
-``IMAGRAPH_FLOOR_DATA=file.nt IMAGRAPH_FLOOR_BASE=https://… gunicorn bench.floor_app:app``.
+``IMAGRAPH_FLOOR_DATA=file.nt IMAGRAPH_FLOOR_BASE=https://… gunicorn bench.floor_app:app``
+(or ``IMAGRAPH_FLOOR_STORE=DIR`` for an on-disk store made by ``imagraph load``).
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import os
 import pyoxigraph as ox
 from flask import Flask, Response, abort
 
-store = ox.Store()
-for path in os.environ["IMAGRAPH_FLOOR_DATA"].split(os.pathsep):
-    store.load(path=path, format=ox.RdfFormat.from_extension(path.rsplit(".", 1)[-1]))
+if "IMAGRAPH_FLOOR_STORE" in os.environ:  # an on-disk store, shared read-only by the workers
+    store = ox.Store.read_only(os.environ["IMAGRAPH_FLOOR_STORE"])
+else:
+    store = ox.Store()
+    for path in os.environ["IMAGRAPH_FLOOR_DATA"].split(os.pathsep):
+        store.load(path=path, format=ox.RdfFormat.from_extension(path.rsplit(".", 1)[-1]))
 BASE = os.environ["IMAGRAPH_FLOOR_BASE"]
 
 app = Flask(__name__)
