@@ -296,3 +296,28 @@ def test_accepted_write_survives_a_crash(tmp_path):
         assert (URIRef(TOWN), URIRef("http://www.w3.org/ns/org#subOrganizationOf"), None) in g
     finally:
         stop_server(proc)
+
+
+def test_data_record_and_version_are_written_together():
+    """One transaction holds the new data, its PROV record and the new data version."""
+    core, client = make()
+    resp = client.put(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        data=GOOD,
+        content_type="text/turtle",
+        headers=AUTH,
+    )
+    assert resp.status_code == 201
+    change = ox.NamedNode(resp.headers["Imagraph-Change"])
+    assert core._stored_version() == core.version  # the version in the store is the new one
+    record = [t for t in core.store.triples([BASE + "graph/changes"]) if t.subject == change]
+    assert {t.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1] for t in record} >= {
+        "type",
+        "wasAssociatedWith",
+        "startedAtTime",
+        "generated",
+        "description",
+    }
+    # nothing staged is left behind
+    assert not [g for g in core.store.graphs() if "#staging" in g]

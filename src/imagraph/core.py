@@ -166,11 +166,23 @@ class Core:
 
     def bump_version(self, change: str) -> None:
         """A write changed the data: a new version (ETags, caches) and modification time."""
-        self.version = hashlib.sha256((self.version + change).encode()).hexdigest()[:16]
+        self.set_version(self.next_version(change))
+        self._store_version()
+
+    def next_version(self, change: str) -> str:
+        return hashlib.sha256((self.version + change).encode()).hexdigest()[:16]
+
+    def set_version(self, version: str) -> None:
+        """Take a new version that is already stored (see :meth:`version_graph`)."""
+        self.version = version
         self.modified = datetime.now(UTC).replace(microsecond=0)
         self._shapes = None
         self._ontology = None
-        self._store_version()
+
+    def version_graph(self, version: str) -> tuple[str, list[ox.Triple]]:
+        """The meta graph as it is with ``version`` stored: (its IRI, its triples)."""
+        graph, node, prop = self._meta()
+        return graph, [ox.Triple(node, prop, ox.Literal(version))]
 
     # -- graphs ----------------------------------------------------------------------------------
 

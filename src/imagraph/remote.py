@@ -549,20 +549,26 @@ class RemoteStore:
     def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
         self.swap_graphs({graph: list(triples)}, staging)
 
-    def swap_graphs(self, new: dict[str, list[ox.Triple]], staging: str) -> None:
+    def swap_graphs(
+        self,
+        new: dict[str, list[ox.Triple]],
+        staging: str,
+        append: dict[str, list[ox.Triple]] | None = None,
+    ) -> None:
         for i, triples in enumerate(new.values()):
             if triples:
                 self._send_graph("PUT", f"{staging}{i}", triples)
-        # one SPARQL Update request moves every staged graph into place
-        response = self._request(
-            "POST", self.update_url, data={"update": swap_update(new, staging)}
-        )
+        for i, triples in enumerate((append or {}).values()):
+            self._send_graph("PUT", f"{staging}a{i}", triples)
+        # one SPARQL Update request moves every staged graph into place and adds the appended
+        update = swap_update(new, staging, append)
+        response = self._request("POST", self.update_url, data={"update": update})
         self.forget()
         if response.status_code not in (200, 204):
             for i in range(len(new)):
                 self.clear_graph(f"{staging}{i}")
             raise StoreError(f"the SPARQL store refused the update: {_excerpt(response)}")
-        self._register([g for g, triples in new.items() if triples])
+        self._register([*(g for g, triples in new.items() if triples), *(append or {})])
         self._register([g for g, triples in new.items() if not triples], remove=True)
 
     def flush(self) -> None:

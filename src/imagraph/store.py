@@ -298,16 +298,24 @@ def bind(template: str, **terms: ox.NamedNode | ox.Literal) -> str:
 
 _MOVE = "MOVE SILENT GRAPH $from TO GRAPH $to"
 _DROP = "DROP SILENT GRAPH $graph"
+_ADD = "ADD SILENT GRAPH $from TO GRAPH $to"
 
 
-def swap_update(new: dict[str, list[ox.Triple]], staging: str) -> str:
-    """The SPARQL Update that puts staged graphs (``staging`` + number) in place, in one request."""
-    return " ;\n".join(
+def swap_update(
+    new: dict[str, list[ox.Triple]], staging: str, append: dict[str, list[ox.Triple]] | None = None
+) -> str:
+    """The SPARQL Update that, in one request, puts staged graphs (``staging`` + number) in
+    place and adds the staged ``append`` graphs (``staging`` + ``a`` + number) to theirs."""
+    ops = [
         bind(_MOVE, **{"from": ox.NamedNode(f"{staging}{i}"), "to": ox.NamedNode(graph)})
         if triples
         else bind(_DROP, graph=ox.NamedNode(graph))
         for i, (graph, triples) in enumerate(new.items())
-    )
+    ]
+    for i, graph in enumerate(append or {}):
+        stage = ox.NamedNode(f"{staging}a{i}")
+        ops += [bind(_ADD, **{"from": stage, "to": ox.NamedNode(graph)}), bind(_DROP, graph=stage)]
+    return " ;\n".join(ops)
 
 
 class Store(Protocol):
@@ -328,9 +336,14 @@ class Store(Protocol):
     def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
         """Replace a named graph in one atomic step (staged under ``staging`` first)."""
 
-    def swap_graphs(self, new: dict[str, list[ox.Triple]], staging: str) -> None:
-        """Replace several named graphs in one atomic step (an empty list removes the graph);
-        each is staged under ``staging`` + a number first."""
+    def swap_graphs(
+        self,
+        new: dict[str, list[ox.Triple]],
+        staging: str,
+        append: dict[str, list[ox.Triple]] | None = None,
+    ) -> None:
+        """Replace several named graphs (an empty list removes the graph) and add ``append``'s
+        triples to theirs, all in one atomic step; each is staged under ``staging`` first."""
 
     def about(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
         """The triples with ``node`` as subject in ``graphs``."""
@@ -425,14 +438,21 @@ class OxigraphStore:
     def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
         self.swap_graphs({graph: list(triples)}, staging)
 
-    def swap_graphs(self, new: dict[str, list[ox.Triple]], staging: str) -> None:
+    def swap_graphs(
+        self,
+        new: dict[str, list[ox.Triple]],
+        staging: str,
+        append: dict[str, list[ox.Triple]] | None = None,
+    ) -> None:
         self._label_cache.clear()
-        for i, triples in enumerate(new.values()):
-            stage = ox.NamedNode(f"{staging}{i}")
+        staged = [(f"{staging}{i}", triples) for i, triples in enumerate(new.values())]
+        staged += [(f"{staging}a{i}", triples) for i, triples in enumerate((append or {}).values())]
+        for name, triples in staged:
+            stage = ox.NamedNode(name)
             self._store.extend(ox.Quad(t.subject, t.predicate, t.object, stage) for t in triples)
         # One SPARQL Update request (one transaction, also on disk) moves every staged graph
-        # into place and drops the graphs that become empty.
-        self._store.update(swap_update(new, staging))
+        # into place, drops the graphs that become empty and adds the appended triples.
+        self._store.update(swap_update(new, staging, append))
 
     def about(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
         return [

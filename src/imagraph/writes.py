@@ -143,24 +143,31 @@ def apply_changes(
     if not checked.conforms:
         raise WriteRejectedError(checked)
     change = f"{core.settings.base_iri}change/{uuid.uuid4()}"
-    store.swap_graphs(new, staging=f"{change}#staging")
-    _record(core, change, method, {g: (len(old[g]), len(new[g])) for g in new}, agent)
-    core.bump_version(change)
+    record = _record(core, change, method, {g: (len(old[g]), len(new[g])) for g in new}, agent)
+    version = core.next_version(change)
+    meta, stored = core.version_graph(version)
+    # the new data, its record and the new data version: one transaction
+    store.swap_graphs(
+        {**new, meta: stored},
+        staging=f"{change}#staging",
+        append={core.settings.graph_iri("changes"): record},
+    )
+    core.set_version(version)
     return change
 
 
 def _record(
     core: Core, change: str, method: str, counts: dict[str, tuple[int, int]], agent: str
-) -> None:
-    log = ox.NamedNode(core.settings.graph_iri("changes"))
+) -> list[ox.Triple]:
+    """The PROV record of a change: who, when, what (for the graph ``{base}graph/changes``)."""
     c = ox.NamedNode(change)
     who = ox.NamedNode(
         f"{core.settings.base_iri}agent/{hashlib.sha256(agent.encode()).hexdigest()[:16]}"
     )
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
 
-    def q(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> ox.Quad:
-        return ox.Quad(s, ox.NamedNode(p), o, log)
+    def q(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
+        return ox.Triple(s, ox.NamedNode(p), o)
 
     record = [
         q(c, PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Activity")),
@@ -175,4 +182,4 @@ def _record(
             q(c, PREFIXES["dct"] + "description",
               ox.Literal(f"{method} {graph}: {before} triples before, {after} after")),
         ]  # fmt: skip
-    core.store.load(record)
+    return record
