@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help run check test test-disk test-virtuoso lint format bench clean
+.PHONY: help run check test test-disk test-virtuoso ckan-env lint format bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -47,6 +47,14 @@ test-virtuoso: $(STAMP)  ## the whole suite on Virtuoso (needs virtuoso-opensour
 	IMAGRAPH_STORE_USER=dba IMAGRAPH_STORE_PASSWORD=dba IMAGRAPH_STORE_AUTH=digest \
 	$(BIN)/python -m pytest -q; status=$$?; scripts/virtuoso.sh stop $(VIRTUOSO_DIR); exit $$status
 
+ckan-env: .ckan/.installed  ## the ckanext-dcat environment tests/test_ckan.py harvests with
+
+.ckan/.installed: tests/peers/ckan-requirements.txt
+	$(PYTHON) -m venv .ckan
+	.ckan/bin/python -m pip install --quiet --upgrade pip
+	.ckan/bin/python -m pip install --quiet --no-deps -r tests/peers/ckan-requirements.txt
+	touch .ckan/.installed
+
 format: $(STAMP)  ## apply ruff's formatting and safe fixes
 	$(BIN)/ruff check --fix src tests bench
 	$(BIN)/ruff format src tests bench
@@ -55,4 +63,4 @@ bench: $(STAMP)  ## the load and validation benchmark (see bench/README.md)
 	$(BIN)/python bench/bench_foundation.py
 
 clean:  ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info $(VIRTUOSO_DIR)
+	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info $(VIRTUOSO_DIR) .ckan
