@@ -10,7 +10,7 @@ from pathlib import Path
 import pyshacl
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, SH
+from rdflib.namespace import DCAT, DCTERMS, RDF, SH, SKOS
 
 from imagraph.settings import Settings
 from imagraph.web import create_app
@@ -72,6 +72,9 @@ pytestmark = pytest.mark.skipif(
     not S.exists() and not os.environ.get("IMAGRAPH_REQUIRE_STANDARDS"),
     reason="the shared standards material is not present",
 )
+
+AVAILABILITY = URIRef("http://data.europa.eu/r5r/availability")
+STABLE = URIRef("http://publications.europa.eu/resource/authority/planned-availability/STABLE")
 
 SETTINGS = dict(
     contributor_id="http://dcat-ap.de/def/contributors/bundesministeriumDesInnernUndHeimat",
@@ -156,8 +159,11 @@ def test_catalogue_content(client):
             assert int(g.value(dist, DCAT.byteSize)) == len(
                 client.get(str(url).removeprefix("http://localhost")).data
             )
+            assert g.value(dist, AVAILABILITY) == STABLE
     service = next(g.subjects(RDF.type, DCAT.DataService))
     assert g.value(service, DCAT.endpointURL) == URIRef("http://localhost/sparql")
+    assert g.value(service, AVAILABILITY) == STABLE
+    assert {str(label) for label in g.objects(STABLE, SKOS.prefLabel)} == {"stable", "stabil"}
 
 
 def test_every_format_matches_its_content_type(client):

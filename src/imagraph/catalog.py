@@ -163,6 +163,17 @@ class CatalogBuilder:
     def concept(self, iri: str) -> ox.NamedNode:
         return self.typed(_n(iri), PREFIXES["skos"] + "Concept")
 
+    def availability(self) -> ox.NamedNode:
+        """How long the distributions and services stay available (dcatap:availability): stable,
+        from the EU planned-availability list, with its labels (there is no offline copy of it
+        to merge)."""
+        skos = PREFIXES["skos"]
+        stable = self.concept(EU + "planned-availability/STABLE")
+        self.add(stable, skos + "inScheme", _n(EU + "planned-availability"))
+        self.add(stable, skos + "prefLabel", _lit("stable", "en"))
+        self.add(stable, skos + "prefLabel", _lit("stabil", "de"))
+        return stable
+
     # -- the catalogue -------------------------------------------------------------------------
 
     def modified(self) -> ox.Literal:
@@ -233,6 +244,7 @@ class CatalogBuilder:
         self.add(s, DCT + "publisher", self.publisher())
         self.add(s, DCT + "license", self.licence())
         self.add(s, DCAT + "servesDataset", _n(self.settings.base_iri + "dataset/imanoeb"))
+        self.add(s, DCATAP + "availability", self.availability())
         return s
 
     def sparql_service(self) -> ox.NamedNode:
@@ -336,4 +348,5 @@ class CatalogBuilder:
         self.add(dist, DCT + "license", self.licence())
         self.add(dist, DCATDE + "licenseAttributionByText", _lit(self.settings.attribution, "de"))
         self.add(dist, DCT + "modified", self.modified())
+        self.add(dist, DCATAP + "availability", self.availability())
         return dist
