@@ -94,7 +94,9 @@ def main() -> None:
             writes.apply(big, "PUT", graph_iri, meeting(i), agent="bench", timeout=600)
             gated.append(time.perf_counter() - start)
             start = time.perf_counter()
-            big.store.swap_graph(graph_iri + "-plain", meeting(i), staging=graph_iri + "-staging")
+            big.store.swap_graphs(
+                {graph_iri + "-plain": list(meeting(i))}, staging=graph_iri + "-staging"
+            )
             plain.append(time.perf_counter() - start)
         g, p = statistics.median(gated), statistics.median(plain)
         rows.append(

@@ -546,9 +546,6 @@ class RemoteStore:
             self._register([graph], remove=True)
         self.forget()
 
-    def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
-        self.swap_graphs({graph: list(triples)}, staging)
-
     def swap_graphs(
         self,
         new: dict[str, list[ox.Triple]],

@@ -333,9 +333,6 @@ class Store(Protocol):
     def clear_graph(self, graph: str) -> None:
         """Remove one named graph and its triples."""
 
-    def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
-        """Replace a named graph in one atomic step (staged under ``staging`` first)."""
-
     def swap_graphs(
         self,
         new: dict[str, list[ox.Triple]],
@@ -434,9 +431,6 @@ class OxigraphStore:
         node = ox.NamedNode(graph)
         if self._store.contains_named_graph(node):
             self._store.remove_graph(node)
-
-    def swap_graph(self, graph: str, triples: Iterable[ox.Triple], staging: str) -> None:
-        self.swap_graphs({graph: list(triples)}, staging)
 
     def swap_graphs(
         self,
