@@ -111,6 +111,10 @@ def test_the_remote_store_reads_only_its_graphs(upstream):
     assert next(store.query(q).rows())["n"].value == "0"
     named = f"SELECT ?s FROM <{BASE}graph/shapes> WHERE {{ ?s a sh:NodeShape }}"
     assert list(store.query(named).rows()) == []
+    # a list of graphs is a list of graphs: an empty one holds nothing (not "all of ours")
+    meeting = ox.NamedNode(MEETING)
+    assert store.about(meeting, [BASE + "graph/data/meetings"])
+    assert store.about(meeting, []) == [] and store.pointing_to(meeting, []) == []
 
 
 virtuoso = pytest.mark.skipif(not REMOTE, reason="needs the writable remote store (Virtuoso)")

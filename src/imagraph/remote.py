@@ -333,7 +333,10 @@ class RemoteStore:
         else:
             ours = self.graphs()
             response = self._post_query(
-                _PROLOGUE + sparql, _JSON, self._ours(default or ours), self._ours(named or ours)
+                _PROLOGUE + sparql,
+                _JSON,
+                self._ours(ours if default is None else default),  # [] names no graph at all
+                self._ours(ours if named is None else named),
             )
         return list(self._rows(response))
 
