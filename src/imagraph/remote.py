@@ -150,8 +150,6 @@ class RemoteStore:
         self.auth = auth
         self.timeout = timeout
         self.graph_prefixes = graph_prefixes
-        self.path = None  # not on this machine's disk
-        self.read_only = False
         self._session: requests.Session | None = None
         self._pid = -1
         self._graphs: tuple[float, list[str]] | None = None

@@ -20,7 +20,7 @@ import select
 import signal
 import struct
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,6 +103,20 @@ def walk(node: object) -> Iterable[CompValue]:
             yield from walk(item)
 
 
+def parsed_nodes(
+    text: str, word: re.Pattern[str], parse: Callable[[str], Any], refusal: str
+) -> Iterable[CompValue]:
+    """The nodes of ``text`` parsed by rdflib's ``parse``, when ``word`` occurs in it (none
+    otherwise: what is checked for cannot be there); text rdflib cannot read is refused with
+    ``refusal``."""
+    if not word.search(text):
+        return ()
+    try:
+        return walk(parse(text))
+    except ParseException:
+        raise QueryRefusedError(refusal) from None
+
+
 def check_services(query: str, allowlist: Iterable[str] = ()) -> None:
     """Refuse ``SERVICE`` unless its endpoint is allowed; a variable endpoint is never allowed.
 
@@ -110,16 +124,9 @@ def check_services(query: str, allowlist: Iterable[str] = ()) -> None:
     SERVICE clause and is not parsed here; others are parsed with rdflib, and refused outright if
     rdflib cannot read them.
     """
-    if not _SERVICE_WORD.search(query):
-        return
     allowed = set(allowlist)
-    try:
-        tree = parseQuery(query)
-    except ParseException:
-        raise QueryRefusedError(
-            "SERVICE is not allowed on this endpoint (federated queries are off)"
-        ) from None
-    for node in walk(tree):
+    refusal = "SERVICE is not allowed on this endpoint (federated queries are off)"
+    for node in parsed_nodes(query, _SERVICE_WORD, parseQuery, refusal):
         if node.name == "ServiceGraphPattern":
             endpoint = node.get("term")
             if not allowed:

@@ -74,7 +74,7 @@ def fetch_submission(url: str, s: Settings) -> tuple[bytes, Format]:
     return got.body, format_for(got.content_type, urlsplit(got.url).path)
 
 
-def _forked(work: Any, timeout: float) -> Any:
+def forked(work: Any, timeout: float) -> Any:
     """Run ``work`` in a forked child (killed at ``timeout``) and return its picklable result."""
     deadline = time.monotonic() + timeout
     read_fd, write_fd = os.pipe()
@@ -143,6 +143,6 @@ def check(
     # built once in the parent and shared with every child, which never touches the store
     core.shapes_graph()
     core.ontology_graph()
-    result = _forked(work, timeout)
+    result = forked(work, timeout)
     assert isinstance(result, Checked)
     return result

@@ -20,14 +20,13 @@ import re
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import parseUpdate
 
 from . import writes
 from .core import Core
 from .errors import BadInputError, QuerySyntaxError
-from .sparql import QueryRefusedError, walk
-from .submissions import _forked
+from .sparql import QueryRefusedError, parsed_nodes
+from .submissions import forked
 
 _FETCHING_WORD = re.compile(r"LOAD|SERVICE", re.IGNORECASE)
 
@@ -48,15 +47,8 @@ def check_update(update: str) -> None:
     """Refuse ``LOAD`` and ``SERVICE`` (the server would fetch a URL a user chose). An update
     without either word is not parsed here; others are parsed with rdflib and refused outright
     if rdflib cannot read them."""
-    if not _FETCHING_WORD.search(update):
-        return
-    try:
-        tree = parseUpdate(update)
-    except ParseException:
-        raise QueryRefusedError(
-            "LOAD and SERVICE are not allowed in updates (the server fetches nothing)"
-        ) from None
-    for node in walk(tree):
+    refusal = "LOAD and SERVICE are not allowed in updates (the server fetches nothing)"
+    for node in parsed_nodes(update, _FETCHING_WORD, parseUpdate, refusal):
         if node.name == "Load":
             raise QueryRefusedError("LOAD is not allowed: the server fetches nothing")
         if node.name == "ServiceGraphPattern":
@@ -112,7 +104,7 @@ def run(core: Core, update: str, *, agent: str, timeout: float) -> UpdateOutcome
         ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
         for t in core.store.triples(context)
     )
-    default_changed, changed = _forked(
+    default_changed, changed = forked(
         lambda: _run_on_copy(scratch, update, settings.base_iri, graphs), timeout
     )
     if default_changed:
