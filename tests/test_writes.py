@@ -321,3 +321,53 @@ def test_data_record_and_version_are_written_together():
     }
     # nothing staged is left behind
     assert not [g for g in core.store.graphs() if "#staging" in g]
+
+
+def test_counts_in_void_and_the_service_description_follow_a_write():
+    """Counts are kept per data version (counting reads the whole store): a write renews them."""
+    _, client = make()
+    void = "http://rdfs.org/ns/void#"
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+
+    def counts() -> tuple[int, int, dict[str, int]]:
+        g = Graph().parse(
+            data=client.get("/.well-known/void", headers={"Accept": "text/turtle"}).data,
+            format="turtle",
+        )
+        dataset = URIRef("http://localhost/.well-known/void#dataset")
+        total = int(g.value(dataset, URIRef(void + "triples")))
+        g = Graph().parse(
+            data=client.get("/sparql", headers={"Accept": "text/turtle"}).data, format="turtle"
+        )
+        default = next(g.objects(None, URIRef(sd + "defaultGraph")))
+        per_graph = {
+            str(g.value(named, URIRef(sd + "name"))): int(
+                g.value(g.value(named, URIRef(sd + "graph")), URIRef(void + "triples"))
+            )
+            for named in g.subjects(URIRef(sd + "name"), None)
+        }
+        return total, int(g.value(default, URIRef(void + "triples"))), per_graph
+
+    def counted(graph: str | None) -> int:
+        where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "GRAPH ?g { ?s ?p ?o }"
+        resp = client.get(
+            "/sparql",
+            query_string={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}"},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        return int(resp.get_json()["results"]["bindings"][0]["n"]["value"])
+
+    total, default, per_graph = counts()
+    assert total == default == counted(None) == sum(per_graph.values())
+    assert GRAPH not in per_graph
+    for graph in (BASE + "graph/data/meetings", BASE + "graph/ontology"):
+        assert per_graph[graph] == counted(graph)
+    resp = client.put(
+        "/graph-store", query_string={"graph": GRAPH}, data=GOOD,
+        content_type="text/turtle", headers=AUTH,
+    )  # fmt: skip
+    assert resp.status_code == 201, resp.text
+    after_total, after_default, after_graphs = counts()
+    assert after_graphs[GRAPH] == len(Graph().parse(data=GOOD, format="turtle")) == counted(GRAPH)
+    # the write also adds its record (the changes graph) and a new version (meta graph)
+    assert after_total == after_default == counted(None) > total + after_graphs[GRAPH]

@@ -439,6 +439,9 @@ class RemoteStore:
         rows = self._select(bind(_POINTING, this=node), default=graphs)
         return [ox.Triple(r["s"], r["p"], node) for r in rows]  # type: ignore[arg-type]
 
+    def is_empty(self) -> bool:
+        return not self.graphs()
+
     def count(self, graph: str | None = None) -> int:
         rows = self._select(_COUNT, named=[graph] if graph is not None else None)
         return int(rows[0]["n"].value) if rows else 0
@@ -571,6 +574,9 @@ class RemoteStore:
 
     def flush(self) -> None:
         """Nothing to do: the remote store makes its own writes durable."""
+
+    def optimize(self) -> None:
+        """Nothing to do: the remote store organises its own indexes."""
 
     def for_child(self) -> RemoteStore:
         return self  # the session is made anew in a forked child (see :attr:`session`)

@@ -347,6 +347,10 @@ class Store(Protocol):
     def flush(self) -> None:
         """Make what was written durable (a no-op for stores that are not on disk)."""
 
+    def optimize(self) -> None:
+        """Reorganise the store for reading after a bulk load (a no-op where there is nothing
+        to do)."""
+
     def for_child(self) -> Store:
         """The store a forked child process should use: itself in memory; a fresh read-only
         handle for an on-disk store (RocksDB's threads do not survive a fork)."""
@@ -380,6 +384,9 @@ class Store(Protocol):
 
     def count(self, graph: str | None = None) -> int:
         """Number of quads in the store, or in one graph."""
+
+    def is_empty(self) -> bool:
+        """Whether the store holds no quad at all (without counting them)."""
 
     def graphs(self) -> list[str]:
         """The IRIs of the named graphs."""
@@ -585,6 +592,9 @@ class OxigraphStore:
         # A triple format for the whole dataset: the union of all graphs, without duplicates.
         ox.serialize(dict.fromkeys(self.triples()), out, format=fmt.oxigraph, prefixes=PREFIXES)
 
+    def is_empty(self) -> bool:
+        return next(iter(self._store), None) is None
+
     def count(self, graph: str | None = None) -> int:
         if graph is None:
             return len(self._store)
@@ -600,6 +610,14 @@ class OxigraphStore:
     def flush(self) -> None:
         if self.path is not None and not self.read_only:
             self._store.flush()
+
+    def optimize(self) -> None:
+        """Compact an on-disk store after a bulk load. A bulk load adds its sorted files side by
+        side, so every lookup has to look into each of them; compacted, one lookup reads one
+        file per level (labels of 200 linked resources at 10M triples: 30 ms before, 7 ms after;
+        the compaction of 10M takes about 17 s)."""
+        if self.path is not None and not self.read_only:
+            self._store.optimize()
 
     def for_child(self) -> OxigraphStore:
         if self.path is None:

@@ -264,6 +264,10 @@ def service_triples(endpoint_url: str) -> list[ox.Triple]:
     def count(n: int) -> ox.Literal:
         return ox.Literal(str(n), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer"))
 
+    # every graph's triples, counted once per data version; the default graph (their union)
+    # is given the sum: a triple in two graphs counts twice (imagraph's graphs share none), as
+    # counting distinct triples would hold all of them in memory (1.9 GB and 20 s at 10M)
+    quads, graphs = site.core.counts()
     out = [
         ox.Triple(service, rdf_type, sd("Service")),
         ox.Triple(service, sd("endpoint"), ox.NamedNode(endpoint_url)),
@@ -276,7 +280,7 @@ def service_triples(endpoint_url: str) -> list[ox.Triple]:
         ox.Triple(
             default_graph,
             ox.NamedNode(VOID + "triples"),
-            count(len(set(site.core.store.triples()))),
+            count(quads),
         ),
     ]
     for fmt in (
@@ -292,7 +296,7 @@ def service_triples(endpoint_url: str) -> list[ox.Triple]:
         "N-Quads",
     ):
         out.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + fmt)))
-    for i, graph in enumerate(site.core.store.graphs()):
+    for i, (graph, n) in enumerate(graphs.items()):
         named = ox.BlankNode(f"named{i}")
         inner = ox.BlankNode(f"graph{i}")
         out += [
@@ -301,7 +305,7 @@ def service_triples(endpoint_url: str) -> list[ox.Triple]:
             ox.Triple(named, sd("name"), ox.NamedNode(graph)),
             ox.Triple(named, sd("graph"), inner),
             ox.Triple(inner, rdf_type, sd("Graph")),
-            ox.Triple(inner, ox.NamedNode(VOID + "triples"), count(site.core.store.count(graph))),
+            ox.Triple(inner, ox.NamedNode(VOID + "triples"), count(n)),
         ]
     return out
 

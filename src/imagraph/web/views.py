@@ -429,7 +429,7 @@ def void_triples(urls: Urls) -> list[ox.Triple]:
         t(
             void + "triples",
             ox.Literal(
-                str(site.core.store.count()), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer")
+                str(site.core.counts()[0]), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer")
             ),
         ),
         t(void + "rootResource", ox.NamedNode(site.settings.base_iri + "org/ima-noeb")),
