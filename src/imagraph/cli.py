@@ -293,12 +293,21 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
             results_format=results_format,
             graph_format=graph_format,
             limits=limits,
+            stream=out_format != "table",
         )
         if result.kind != "graph" and out_format not in RESULT_FORMATS:
+            if isinstance(result, query_engine.StreamedResult):
+                result.close()
             raise UnsupportedFormatError(
                 f"a {result.kind.upper()} result is written as {', '.join(RESULT_FORMATS)}"
             )
-        if result.kind != "graph" and out_format == "table":
+        if isinstance(result, query_engine.StreamedResult):  # no cap: written as it comes
+            try:
+                for chunk in result:
+                    sys.stdout.buffer.write(chunk)
+            finally:
+                result.close()
+        elif result.kind != "graph" and out_format == "table":
             _print_table(result.kind, result.body)
         else:
             sys.stdout.buffer.write(result.body)

@@ -110,6 +110,11 @@ class Settings:
             raise BadInputError(
                 f"base IRI {self.base_iri!r} must be an http(s) IRI ending in '/' or '#'"
             )
+        if self.query_max_rows < 0:
+            raise BadInputError(
+                f"IMAGRAPH_QUERY_MAX_ROWS must be 0 (no cap: large answers are streamed) or more, "
+                f"not {self.query_max_rows}"
+            )
 
     @property
     def remote_store(self) -> bool:

@@ -8,6 +8,8 @@
   forks a new one. The runner also arms a kernel timer per query, so it ends at the limit even if
   its parent is gone.
 - Results stop at ``max_rows`` solutions or triples; :attr:`QueryResult.truncated` says so.
+  With no cap (``max_rows`` 0) the runner writes the answer into the pipe as the engine yields it,
+  and a large one reaches the client as a :class:`StreamedResult` while it is being written.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import select
 import signal
 import struct
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pyoxigraph as ox
@@ -77,6 +79,12 @@ class Limits:
         )
 
 
+#: An answer without a cap is streamed once this much of it is written (smaller ones are whole).
+STREAM_AFTER = 1 << 20
+#: The runner sends a streamed answer to its parent in pieces of this size.
+CHUNK = 1 << 16
+
+
 @dataclass(frozen=True)
 class QueryResult:
     kind: str  # "select", "ask" or "graph"
@@ -84,6 +92,48 @@ class QueryResult:
     media_type: str
     truncated: bool = False
     rows: int = 0
+
+
+class StreamedResult:
+    """A large answer without a cap, read from the runner while it writes it (iterate it once,
+    then close it; closing it early stops the runner). It stops at the time limit like any
+    query: the client then gets a cut answer (its transfer does not end properly)."""
+
+    truncated = False
+
+    def __init__(self, runner: QueryRunner, head: QueryResult, first: list[bytes], deadline: float,
+                 timeout: float) -> None:  # fmt: skip
+        self.kind, self.media_type = head.kind, head.media_type
+        self._runner, self._first, self._deadline, self._timeout = runner, first, deadline, timeout
+        self._done = False
+        self._on_close: list[Callable[[], None]] = []
+
+    def on_close(self, action: Callable[[], None]) -> None:
+        self._on_close.append(action)
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._first
+        self._first = []
+        try:
+            while True:
+                status, value = self._runner.receive(self._deadline, self._timeout)
+                if status == "chunk":
+                    yield value
+                    continue
+                self._done = True
+                if status == "end":
+                    return
+                raise value
+        finally:
+            self.close()  # at the end, on an error, or when the client went away
+
+    def close(self) -> None:
+        if not self._done:  # the client went away, or the stream failed: stop the writer
+            self._runner.stop()
+            self._done = True
+        actions, self._on_close = self._on_close, []
+        for action in actions:
+            action()
 
 
 # -- SERVICE ---------------------------------------------------------------------------------------
@@ -140,8 +190,31 @@ def check_services(query: str, allowlist: Iterable[str] = ()) -> None:
 # -- serialising -----------------------------------------------------------------------------------
 
 
-def _run(store: Store, request: dict[str, Any]) -> QueryResult:
-    """Run one query (in the runner) and serialise its result."""
+class _Pipe:
+    """A write-only sink that sends what the serialiser writes to the parent in chunks."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        self.size += len(data)
+        if self.size >= CHUNK:
+            self.flush()
+        return len(data)
+
+    def flush(self) -> None:
+        if self.parts:
+            _send(self.fd, ("chunk", b"".join(self.parts)))
+            self.parts, self.size = [], 0
+
+
+def _run(store: Store, request: dict[str, Any], reply_fd: int | None = None) -> QueryResult | None:
+    """Run one query (in the runner) and serialise its result. Without a cap (``max_rows`` 0)
+    a result of solutions or triples is written into ``reply_fd`` as it comes (a ``head``
+    message, ``chunk`` messages, then ``end``), and nothing is returned."""
     outcome = store.query(
         request["query"],
         default_graphs=request["default_graphs"],
@@ -155,6 +228,19 @@ def _run(store: Store, request: dict[str, Any]) -> QueryResult:
         return QueryResult(
             "ask", outcome.serialize(results_format), RESULTS_MEDIA_TYPES[results_format]
         )
+    if max_rows == 0 and reply_fd is not None:
+        if outcome.kind == "graph":
+            head = QueryResult("graph", b"", graph_format.media_type)
+            fmt: str | Format = graph_format
+        else:
+            head = QueryResult("select", b"", RESULTS_MEDIA_TYPES[results_format])
+            fmt = results_format
+        _send(reply_fd, ("head", head))
+        sink = _Pipe(reply_fd)
+        outcome.stream(fmt, sink)
+        sink.flush()
+        _send(reply_fd, ("end", None))
+        return None
     if outcome.kind == "graph":
         body, truncated, n = outcome.capped(graph_format, max_rows)
         return QueryResult("graph", body, graph_format.media_type, truncated, n)
@@ -234,14 +320,17 @@ class QueryRunner:
                 return
             # the kernel ends this process at the limit, even if the parent is gone
             signal.setitimer(signal.ITIMER_REAL, request["timeout"] + 0.5)
+            reply: tuple[str, object] | None
             try:
-                reply: tuple[str, object] = ("ok", _run(self.store, request))
+                result = _run(self.store, request, replies_fd if request["stream"] else None)
+                reply = ("ok", result) if result is not None else None
             except ImagraphError as err:
                 reply = ("error", err)
             except Exception as err:  # reported to the parent, never lost
                 reply = ("error", ImagraphError(f"query failed: {err}"))
             signal.setitimer(signal.ITIMER_REAL, 0)
-            _send(replies_fd, reply)
+            if reply is not None:
+                _send(replies_fd, reply)
 
     def stop(self) -> None:
         if self.pid is None:
@@ -255,16 +344,10 @@ class QueryRunner:
             os.waitpid(self.pid, 0)
         self.pid = None
 
-    def run(self, request: dict[str, Any], timeout: float, version: object = None) -> QueryResult:
-        """Run a request; a new runner is forked when none runs or the data version changed."""
-        if self.pid is not None and self._version != version:
-            self.stop()
-        if self.pid is None:
-            self.start(version)
-        deadline = time.monotonic() + timeout
+    def receive(self, deadline: float, timeout: float) -> tuple[str, Any]:
+        """The runner's next message; at the deadline, or if it ends, it is stopped."""
         try:
-            _send(self._to_child, {**request, "timeout": timeout})
-            status, value = _recv(self._from_child, deadline)
+            return _recv(self._from_child, deadline)  # type: ignore[no-any-return]
         except TimeoutError:
             self.stop()
             raise QueryTimeoutError(
@@ -273,6 +356,40 @@ class QueryRunner:
         except (EOFError, OSError):
             self.stop()
             raise ImagraphError("the query runner ended unexpectedly") from None
+
+    def run(
+        self, request: dict[str, Any], timeout: float, version: object = None, stream: bool = False
+    ) -> QueryResult | StreamedResult:
+        """Run a request; a new runner is forked when none runs or the data version changed.
+
+        An answer without a cap comes in chunks: past :data:`STREAM_AFTER` bytes it is returned
+        as a :class:`StreamedResult` if ``stream`` is true, else gathered whole."""
+        if self.pid is not None and self._version != version:
+            self.stop()
+        if self.pid is None:
+            self.start(version)
+        deadline = time.monotonic() + timeout
+        try:
+            _send(self._to_child, {**request, "timeout": timeout})
+        except OSError:
+            self.stop()
+            raise ImagraphError("the query runner ended unexpectedly") from None
+        status, value = self.receive(deadline, timeout)
+        if status == "head":
+            head: QueryResult = value
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                status, value = self.receive(deadline, timeout)
+                if status == "chunk":
+                    chunks.append(value)
+                    size += len(value)
+                    if stream and size >= STREAM_AFTER:
+                        return StreamedResult(self, head, chunks, deadline, timeout)
+                elif status == "end":
+                    return replace(head, body=b"".join(chunks))
+                else:
+                    break
         if status == "error":
             raise value
         assert isinstance(value, QueryResult)
@@ -302,14 +419,16 @@ def execute(
     base_iri: str | None = None,
     limits: Limits = Limits(),
     version: object = None,
-) -> QueryResult:
-    """Check, run (in the runner, with a time limit) and serialise one query."""
+    stream: bool = False,
+) -> QueryResult | StreamedResult:
+    """Check, run (in the runner, with a time limit) and serialise one query. Without a cap
+    (``limits.max_rows`` 0) a large answer is a :class:`StreamedResult` if ``stream`` is true."""
     if not query.strip():
         raise QuerySyntaxError("the query is empty")
     check_services(query, limits.service_allowlist)
     request = {
         "query": query, "results_format": results_format, "graph_format": graph_format.name,
         "default_graphs": default_graphs, "named_graphs": named_graphs, "base_iri": base_iri,
-        "max_rows": limits.max_rows,
+        "max_rows": limits.max_rows, "stream": limits.max_rows == 0,
     }  # fmt: skip
-    return runner_for(store).run(request, limits.timeout, version)
+    return runner_for(store).run(request, limits.timeout, version, stream)

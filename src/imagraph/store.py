@@ -141,6 +141,17 @@ class QueryOutcome:
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         return parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""
 
+    def stream(self, fmt: str | Format, sink: IO[bytes]) -> None:
+        """Write the whole result into ``sink`` as the engine yields it (a result made from
+        parts, which a remote store answered whole, is written at once)."""
+        if self._native is None or self.kind == "ask":
+            sink.write(self.serialize(fmt))
+        elif isinstance(self._native, ox.QuerySolutions):
+            self._native.serialize(sink, format=RESULTS_FORMATS[fmt])  # type: ignore[index]
+        else:
+            assert isinstance(fmt, Format)
+            ox.serialize(self._native, sink, format=fmt.oxigraph, prefixes=PREFIXES)
+
     def capped(self, fmt: str | Format, max_rows: int) -> tuple[bytes, bool, int]:
         """Serialise at most ``max_rows`` solutions or triples: (body, truncated, how many).
 

@@ -73,17 +73,28 @@ class Site:
 
     def cached(self, key: tuple[object, ...], make: Any) -> Any:
         """A small LRU cache; keys include the data version, so new data misses it."""
+        value = self.lookup(key)
+        if value is None:
+            value = make()
+            self.remember(key, value)
+        return value
+
+    def lookup(self, key: tuple[object, ...]) -> Any:
+        """What :meth:`remember` kept under ``key`` for this data version, or None."""
         if self._cache_size <= 0:
-            return make()
+            return None
         key = (self.version, *key)
-        if key in self._cache:
+        value = self._cache.get(key)
+        if value is not None:
             self._cache.move_to_end(key)
-            return self._cache[key]
-        value = make()
-        self._cache[key] = value
+        return value
+
+    def remember(self, key: tuple[object, ...], value: object) -> None:
+        if self._cache_size <= 0:
+            return
+        self._cache[(self.version, *key)] = value
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-        return value
 
     def term_label(self, iri: str, lang: str) -> str | None:
         labels = self.labels.get(iri)

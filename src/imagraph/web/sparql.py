@@ -6,6 +6,7 @@ import hashlib
 import json
 import multiprocessing
 import threading
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,10 +24,14 @@ from .. import formats, sparql
 from ..errors import ImagraphError
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
+from ..settings import Settings
 from . import current_site, negotiation
 from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
 from .pages import render_page
 from .urls import Urls
+
+#: Rows the query page shows when the endpoint has no cap.
+PAGE_MAX_ROWS = 10_000
 
 bp = Blueprint("sparql", __name__)
 
@@ -191,15 +196,16 @@ def answer(
     if request.method == "GET" and request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"', "Vary": "Accept"})
 
-    def run() -> sparql.QueryResult:
+    def run() -> sparql.QueryResult | sparql.StreamedResult:
         slots = _slots(max(1, s.query_slots or 1))
         if not slots.acquire(False):  # positional: threading and multiprocessing differ
             raise ServiceUnavailable(
                 "Too many queries are running; try again in a moment.",
                 retry_after=1,  # type: ignore[call-arg]
             )
+        streamed = None
         try:
-            return sparql.execute(
+            streamed = sparql.execute(
                 site.core.store,
                 query,
                 results_format=results_format or "json",
@@ -207,12 +213,22 @@ def answer(
                 limits=limits,
                 base_iri=urls.url("sparql"),
                 version=site.version,
+                stream=True,
                 **dataset,  # type: ignore[arg-type]
             )
+            return streamed
         finally:
-            slots.release()
+            if isinstance(streamed, sparql.StreamedResult):
+                streamed.on_close(slots.release)  # the slot is held while the answer streams
+            else:
+                slots.release()
 
-    result: sparql.QueryResult = site.cached(key, run)
+    # whole answers are kept (keyed by query, format and data version); streamed ones are not
+    result = site.lookup(key)
+    if result is None:
+        result = run()
+        if isinstance(result, sparql.QueryResult):
+            site.remember(key, result)
     if (result.kind == "graph" and rep is None) or (
         result.kind != "graph" and results_format is None
     ):
@@ -222,7 +238,10 @@ def answer(
         if result.media_type.startswith("text/") or "json" in result.media_type
         else ""
     )
-    resp = Response(result.body, content_type=content_type)
+    if isinstance(result, sparql.StreamedResult):
+        resp = Response(result, content_type=content_type)  # closed by the server when done
+    else:
+        resp = Response(result.body, content_type=content_type)
     resp.vary.add("Accept")
     if result.truncated:
         resp.headers["Imagraph-Result-Truncated"] = f"true; max-rows={s.query_max_rows}"
@@ -310,6 +329,13 @@ def service_triples(endpoint_url: str) -> list[ox.Triple]:
     return out
 
 
+def _page_limits(settings: Settings) -> sparql.Limits:
+    """The endpoint's limits, with a cap even where the endpoint has none (a page shows a
+    table, not a download)."""
+    limits = sparql.Limits.from_settings(settings)
+    return replace(limits, max_rows=limits.max_rows or PAGE_MAX_ROWS)
+
+
 def query_page(
     urls: Urls, query: str, stored: StoredQuery | None = None, run: bool = False
 ) -> Response:
@@ -323,7 +349,7 @@ def query_page(
                 site.core.store,
                 query,
                 results_format="json",
-                limits=sparql.Limits.from_settings(site.settings),
+                limits=_page_limits(site.settings),
                 base_iri=urls.url("sparql"),
                 version=site.version,
             )
