@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import threading
 
 import pyoxigraph as ox
 import pytest
@@ -371,3 +372,64 @@ def test_counts_in_void_and_the_service_description_follow_a_write():
     assert after_graphs[GRAPH] == len(Graph().parse(data=GOOD, format="turtle")) == counted(GRAPH)
     # the write also adds its record (the changes graph) and a new version (meta graph)
     assert after_total == after_default == counted(None) > total + after_graphs[GRAPH]
+
+
+@pytest.mark.parametrize("store", ["memory", "disk"])
+def test_writes_with_several_workers_need_a_shared_store(runner, tmp_path, store):
+    """The embedded stores cannot take writes from several processes: a clear refusal, before
+    anything starts."""
+    from imagraph.cli import cli
+
+    env = {"IMAGRAPH_WRITE_TOKENS": f"alice:{TOKEN}"}
+    if store == "disk":
+        env["IMAGRAPH_STORE"] = str(tmp_path / "store")
+    result = runner.invoke(cli, ["serve", "--workers", "2"], env=env)
+    assert result.exit_code == 2
+    assert "--workers 1" in result.output
+    expected = "own copy of the data" if store == "memory" else "serve a remote store"
+    assert expected in result.output
+    assert not (tmp_path / "store").exists()  # refused before the store was made
+
+
+@pytest.mark.skipif(not REMOTE, reason="several writing workers need the remote store")
+def test_several_workers_write_one_at_a_time_and_see_each_others_writes(tmp_path, core):
+    """Three workers on the remote store take six merges (POST) into one graph at once: none is
+    lost, and every worker answers with each write as soon as it was accepted."""
+    env = {"IMAGRAPH_STORE": core.settings.store, "IMAGRAPH_WRITE_TOKENS": f"alice:{TOKEN}"}
+    proc, url = start_server(tmp_path / "server.log", env, workers=3)
+    towns = [f"0927699{i}" for i in range(6)]
+    try:
+        outcome: dict[str, int] = {}
+
+        def post(ags: str) -> None:
+            resp = requests.post(
+                url + "graph-store",
+                params={"graph": GRAPH},
+                data=GOOD.replace("09276999", ags).encode(),
+                headers={**AUTH, "Content-Type": "text/turtle"},
+                timeout=120,
+            )
+            outcome[ags] = resp.status_code
+            if resp.status_code in (201, 204):  # seen by every worker at once
+                for _ in range(6):
+                    page = requests.get(
+                        url + f"org/gemeinde/{ags}", headers={"Accept": "text/turtle"}, timeout=30
+                    )
+                    outcome[ags + " seen"] = min(outcome.get(ags + " seen", 200), page.status_code)
+
+        threads = [threading.Thread(target=post, args=(ags,)) for ags in towns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcome[a] for a in towns).count(201) == 1, outcome  # the first creates
+        assert all(outcome[a] in (201, 204) for a in towns), outcome
+        assert all(outcome[a + " seen"] == 200 for a in towns), outcome
+        resp = requests.get(
+            url + "graph-store", params={"graph": GRAPH}, headers={"Accept": "text/turtle"},
+            timeout=30,
+        )  # fmt: skip
+        g = Graph().parse(data=resp.text, format="turtle")
+        assert {str(s) for s in g.subjects()} == {BASE + f"org/gemeinde/{a}" for a in towns}
+    finally:
+        stop_server(proc)

@@ -54,6 +54,9 @@ class Core:
         self.modified = datetime.now(UTC).replace(microsecond=0)
         self._checked = time.monotonic()
         self._counts: tuple[str, int, dict[str, int]] | None = None
+        #: The count of this server's writes when this core last took its version (see
+        #: :func:`writes.notice`).
+        self.writes_seen = 0
 
     @classmethod
     def open(

@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import multiprocessing
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -28,6 +33,43 @@ from .submissions import Checked, check
 
 XSD = PREFIXES["xsd"]
 PROV = PREFIXES["prov"]
+
+
+#: Held by a write from reading what it changes to storing it, so that a merge never loses a
+#: concurrent write. A server with several workers shares one across them (:func:`share`).
+LOCK: Any = threading.Lock()
+#: How many writes the workers of this server made (shared by :func:`share`; None: one process).
+WRITES: Any = None
+
+
+def share() -> None:
+    """Called by the server before it starts its workers: one lock and one count of writes for
+    all of them (inherited through the fork)."""
+    global LOCK, WRITES
+    LOCK = multiprocessing.Lock()
+    WRITES = multiprocessing.Value("Q", 0)
+
+
+def notice(core: Core) -> None:
+    """Take the data version another worker of this server wrote, at once (a store written by
+    other servers is noticed within :data:`core.VERSION_CHECK` seconds)."""
+    if WRITES is not None:
+        seen = WRITES.value
+        if seen != core.writes_seen:
+            core.refresh(max_age=0)
+            core.writes_seen = seen
+
+
+@contextmanager
+def exclusive(core: Core) -> Iterator[None]:
+    """One write at a time across the workers, each on the data as the last one left it."""
+    with LOCK:
+        notice(core)
+        yield
+        if WRITES is not None:
+            with WRITES.get_lock():
+                WRITES.value += 1
+                core.writes_seen = WRITES.value
 
 
 class WriteRejectedError(ImagraphError):

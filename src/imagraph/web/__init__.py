@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .. import writes
 from ..core import Core
 from ..settings import Settings
 from .fastpath import FastPath
@@ -37,7 +38,9 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     @app.before_request
     def before() -> None:  # one hook: each costs Flask a little on every request
         errors.limit_url()
-        # a remote store may be written by others: notice a new data version (every few s)
+        # a write by another worker is noticed at once; one by another server (a remote store)
+        # within a few seconds
+        writes.notice(core)
         core.refresh()
 
     # outermost first: forwarded headers, the response cache, CORS on every answer, Flask

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from threading import Lock
 from typing import Any
 
+from .. import writes
+
 #: The environ entries an answer may depend on: the request line, the negotiation headers and
 #: what makes the server's own absolute URLs (host, scheme, prefix, forwarded headers).
 KEY_ENTRIES = (
@@ -47,7 +49,9 @@ class FastPath:
         ):
             return self.app(environ, start_response)
         try:
-            self.site.core.refresh()  # a remote store: notice a new data version first
+            # a new data version first: written by another worker, or by others to a remote store
+            writes.notice(self.site.core)
+            self.site.core.refresh()
         except Exception:  # let Flask report it
             return self.app(environ, start_response)
         key = (self.site.version, *(environ.get(k) for k in KEY_ENTRIES))

@@ -87,15 +87,16 @@ def graph_store() -> Response:
             request.get_data(cache=False), fmt, source="the request body", base_iri=graph
         )
         data = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
-    elif graph not in core.store.graphs():
-        raise NotFound(f"no graph {graph}")
-    try:
-        outcome = writes.apply(
-            core, request.method, graph, data, agent=agent, timeout=settings.validate_timeout
-        )
-    except writes.WriteRejectedError as err:
-        return rejected(err)
-    core.store.flush()
+    with writes.exclusive(core):
+        if request.method == "DELETE" and graph not in core.store.graphs():
+            raise NotFound(f"no graph {graph}")
+        try:
+            outcome = writes.apply(
+                core, request.method, graph, data, agent=agent, timeout=settings.validate_timeout
+            )
+        except writes.WriteRejectedError as err:
+            return rejected(err)
+        core.store.flush()
     resp = Response(status=201 if outcome.created else 204)
     resp.headers["Location"] = request.url
     resp.headers["Imagraph-Change"] = outcome.change

@@ -74,9 +74,19 @@ def prepare(settings: Settings) -> None:
 
 def run(settings: Settings, host: str, port: int, workers: int) -> None:
     if writes.tokens(settings) and workers > 1:
-        raise ImagraphError(
-            "writes need a single worker (--workers 1) for now: each worker holds its own store"
-        )
+        if settings.store == "memory":
+            raise ImagraphError(
+                "writes to the in-memory store need a single worker (--workers 1): each worker "
+                "holds its own copy of the data"
+            )
+        if not settings.remote_store:
+            raise ImagraphError(
+                "writes to an on-disk store need a single worker (--workers 1): RocksDB lets one "
+                "process open it for writing, and pyoxigraph leaves readers beside a writer "
+                "undefined; for several workers with writes, serve a remote store (--store URL)"
+            )
+        # a remote store: the workers share it; one lock makes their writes one at a time
+        writes.share()
     # fail fast, before any worker starts, on data that does not load; an on-disk store is
     # created (with the bundled files) if it does not exist yet
     prepare(settings)

@@ -68,11 +68,12 @@ def update() -> Response:
         )
     agent = require_writer(settings)
     text = _read_update()
-    try:
-        outcome = updates.run(site.core, text, agent=agent, timeout=settings.validate_timeout)
-    except writes.WriteRejectedError as err:
-        return rejected(err)
-    site.core.store.flush()
+    with writes.exclusive(site.core):
+        try:
+            outcome = updates.run(site.core, text, agent=agent, timeout=settings.validate_timeout)
+        except writes.WriteRejectedError as err:
+            return rejected(err)
+        site.core.store.flush()
     doc = {"change": outcome.change, "graphs": outcome.graphs}
     resp = Response(json.dumps(doc, ensure_ascii=False), mimetype="application/json")
     if outcome.change:
