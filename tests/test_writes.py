@@ -30,6 +30,7 @@ TOKEN = "0123456789abcdef-alice"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BASE = "https://w3id.org/imanoeb/"
 GRAPH = BASE + "graph/data/submitted"
+PREFIXES_SKOS = "http://www.w3.org/2004/02/skos/core#"
 # Synthetic test data (not a fact): a fictional municipality under the base.
 TOWN = BASE + "org/gemeinde/09276999"
 GOOD = f"""@prefix imo: <https://w3id.org/imanoeb/ontology#> .
@@ -433,3 +434,25 @@ def test_several_workers_write_one_at_a_time_and_see_each_others_writes(tmp_path
         assert {str(s) for s in g.subjects()} == {BASE + f"org/gemeinde/{a}" for a in towns}
     finally:
         stop_server(proc)
+
+
+def test_labels_of_linking_resources_follow_a_write():
+    """Labels of linked resources are cached by the store: a write must renew them."""
+    _, client = make()
+    land = "/org/land/by"
+
+    def labels_on_land_page() -> set[str]:
+        g = Graph().parse(
+            data=client.get(land, headers={"Accept": "text/turtle"}).data, format="turtle"
+        )
+        return {str(o) for o in g.objects(URIRef(TOWN), URIRef(PREFIXES_SKOS + "prefLabel"))}
+
+    assert labels_on_land_page() == set()
+    for label in ("Beispielgemeinde", "Beispielort"):
+        body = GOOD.replace("Beispielgemeinde", label)
+        resp = client.put(
+            "/graph-store", query_string={"graph": GRAPH}, data=body,
+            content_type="text/turtle", headers=AUTH,
+        )  # fmt: skip
+        assert resp.status_code in (201, 204), resp.text
+        assert labels_on_land_page() == {label, "Example municipality"}

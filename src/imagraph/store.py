@@ -35,7 +35,7 @@ LABEL_PROPERTIES = tuple(
         ("rdfs", "label"),
     )
 )
-#: Labels of linked resources kept per on-disk store (see :meth:`OxigraphStore._labels`).
+#: Labels of linked resources kept per store (see :meth:`OxigraphStore._labels`).
 LABEL_CACHE = 100_000
 _RDF_SUBJECT = ox.NamedNode(PREFIXES["rdf"] + "subject")
 
@@ -557,20 +557,17 @@ class OxigraphStore:
         return list(out)
 
     def _labels(self, node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
-        """The label triples of ``node``: one lookup per label property. On disk each lookup
-        is a RocksDB seek (about 0.1 ms from Python when its blocks are not cached; one scan of all
-        the node's triples instead reads more and was slower), so on disk the answers are kept
-        in a bounded cache (the data of a store opened read-only never changes; a writable one
-        forgets them on every write)."""
-        cached = self._label_cache.get(node) if self.path is not None else None
+        """The label triples of ``node``: one lookup per label property, kept in a bounded cache
+        (a description links to dozens of resources, the same ones again and again; on disk a
+        lookup on uncached blocks is a RocksDB seek of 10-100 µs). Every write through this store
+        forgets them; the data of a store opened read-only never changes."""
+        cached = self._label_cache.get(node)
         if cached is None:
             cached = [
                 ox.Triple(q.subject, q.predicate, q.object)
                 for prop in LABEL_PROPERTIES
                 for q in self._store.quads_for_pattern(node, prop, None, None)
             ]
-            if self.path is None:
-                return cached
             if len(self._label_cache) >= LABEL_CACHE:
                 self._label_cache.pop(next(iter(self._label_cache)))
             self._label_cache[node] = cached
