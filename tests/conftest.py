@@ -150,6 +150,14 @@ class Listener:
         self._sock.close()
 
 
+def fetch(client, url: str, **kwargs: object):
+    """A response of the Flask test client, read whole and closed (a dump is sent from its
+    file, which a real server closes once sent)."""
+    with client.get(url, **kwargs) as resp:
+        resp.get_data()
+        return resp
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

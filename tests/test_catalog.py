@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, SH, SKOS
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
-from .conftest import ROOT
+from .conftest import ROOT, fetch
 
 S = ROOT.parent / "shared" / "standards"
 VOCABULARIES = [
@@ -156,9 +157,11 @@ def test_catalogue_content(client):
         for dist in g.objects(d, DCAT.distribution):
             url = g.value(dist, DCAT.downloadURL)
             assert str(url).startswith("http://localhost/dumps/")
-            assert int(g.value(dist, DCAT.byteSize)) == len(
-                client.get(str(url).removeprefix("http://localhost")).data
-            )
+            dump = fetch(client, str(url).removeprefix("http://localhost")).data
+            assert int(g.value(dist, DCAT.byteSize)) == len(dump)
+            checksum = g.value(dist, URIRef("http://spdx.org/rdf/terms#checksum"))
+            value = g.value(checksum, URIRef("http://spdx.org/rdf/terms#checksumValue"))
+            assert str(value) == hashlib.sha256(dump).hexdigest()
             assert g.value(dist, AVAILABILITY) == STABLE
     service = next(g.subjects(RDF.type, DCAT.DataService))
     assert g.value(service, DCAT.endpointURL) == URIRef("http://localhost/sparql")

@@ -8,7 +8,7 @@ from rdflib import Graph, URIRef
 
 from imagraph.web import create_app
 
-from .conftest import REMOTE, Listener, reset_remote
+from .conftest import REMOTE, Listener, fetch, reset_remote
 from .test_writes import AUTH, BASE, GOOD, TOKEN, TOWN, make
 
 MEETING = BASE + "meeting/2025-10-14-network"
@@ -98,7 +98,7 @@ def _ntriples(turtle: str) -> str:
 
 def test_an_update_that_breaks_the_shapes_is_422_and_changes_nothing():
     core, client = make()
-    dump = client.get("/dumps/imanoeb.nq").data
+    dump = fetch(client, "/dumps/imanoeb.nq").data
     version = core.version
     # every meeting needs a start date
     text = f"DELETE WHERE {{ GRAPH <{MEETINGS}> {{ <{MEETING}> <{SCHEMA}startDate> ?d }} }}"
@@ -107,7 +107,7 @@ def test_an_update_that_breaks_the_shapes_is_422_and_changes_nothing():
     body = resp.get_json()
     assert body["conforms"] is False
     assert MEETING in {n["focusNode"] for n in body["focusNodes"]}
-    assert client.get("/dumps/imanoeb.nq").data == dump and core.version == version
+    assert fetch(client, "/dumps/imanoeb.nq").data == dump and core.version == version
 
 
 def test_what_may_not_change_is_refused_with_403():

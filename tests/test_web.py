@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -17,7 +18,7 @@ from imagraph import loading
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
-from .conftest import ROOT
+from .conftest import ROOT, fetch
 
 BASE = "https://w3id.org/imanoeb/"
 MEETINGS = [
@@ -346,18 +347,23 @@ def test_dumps_list_and_files(client):
     names = {d["name"] for d in listing}
     assert {"imanoeb.trig", "imanoeb.nq.gz", "imanoeb.ttl", "imanoeb.nt", "imanoeb.jsonld"} <= names
     for d in listing:
-        resp = client.get(d["url"].removeprefix("http://localhost"))
+        path = d["url"].removeprefix("http://localhost")
+        resp = fetch(client, path)
         assert resp.status_code == 200
-        assert len(resp.data) == d["byteSize"]
+        assert resp.mimetype == d["mediaType"]
+        assert len(resp.data) == d["byteSize"] == int(resp.headers["Content-Length"])
         assert hashlib.sha256(resp.data).hexdigest() == d["sha256"]
         assert (
-            client.get(
-                d["url"].removeprefix("http://localhost"),
-                headers={"If-None-Match": resp.headers["ETag"]},
-            ).status_code
-            == 304
+            resp.headers["Digest"]
+            == "sha-256=" + base64.b64encode(hashlib.sha256(resp.data).digest()).decode()
         )
-    nt = client.get("/dumps/imanoeb.nt.gz").data
+        assert (
+            fetch(client, path, headers={"If-None-Match": resp.headers["ETag"]}).status_code == 304
+        )
+        # a broken download resumes where it stopped
+        part = fetch(client, path, headers={"Range": "bytes=10-19"})
+        assert part.status_code == 206 and part.data == resp.data[10:20]
+    nt = fetch(client, "/dumps/imanoeb.nt.gz").data
     assert len(Graph().parse(data=gzip.decompress(nt), format="nt")) > 4000
 
 

@@ -90,8 +90,8 @@ class DumpInfo:
     media_type: str
     extension: str  # the format's extension (ttl, nt …)
     gzip: bool
-    size: int
-    sha256: str
+    size: int | None  # None while the dump is being made
+    sha256: str | None
 
 
 def _n(iri: str) -> ox.NamedNode:
@@ -339,12 +339,13 @@ class CatalogBuilder:
                 DCAT + "compressFormat",
                 self.typed(_n(IANA + "application/gzip"), DCT + "MediaType"),
             )
-        self.add(dist, DCAT + "byteSize", _typed(str(dump.size), "nonNegativeInteger"))
-        checksum = _n(dist.value + "#sha256")
-        self.typed(checksum, SPDX + "Checksum")
-        self.add(checksum, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
-        self.add(checksum, SPDX + "checksumValue", _typed(dump.sha256, "hexBinary"))
-        self.add(dist, SPDX + "checksum", checksum)
+        if dump.size is not None and dump.sha256 is not None:
+            self.add(dist, DCAT + "byteSize", _typed(str(dump.size), "nonNegativeInteger"))
+            checksum = _n(dist.value + "#sha256")
+            self.typed(checksum, SPDX + "Checksum")
+            self.add(checksum, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
+            self.add(checksum, SPDX + "checksumValue", _typed(dump.sha256, "hexBinary"))
+            self.add(dist, SPDX + "checksum", checksum)
         self.add(dist, DCT + "license", self.licence())
         self.add(dist, DCATDE + "licenseAttributionByText", _lit(self.settings.attribution, "de"))
         self.add(dist, DCT + "modified", self.modified())

@@ -474,8 +474,8 @@ class RemoteStore:
             )
             ox.serialize(quads, out, format=fmt.oxigraph, prefixes=PREFIXES)
         else:
-            triples = dict.fromkeys(self.triples())
-            ox.serialize(triples, out, format=fmt.oxigraph, prefixes=PREFIXES)
+            # one graph at a time, as the embedded store writes them (see OxigraphStore.dump)
+            ox.serialize(self.triples(), out, format=fmt.oxigraph, prefixes=PREFIXES)
 
     def _send_graph(self, method: str, graph: str, triples: Iterable[ox.Triple]) -> None:
         url = self._needs(self.graph_store_url, "writing")

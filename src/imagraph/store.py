@@ -597,8 +597,10 @@ class OxigraphStore:
                 out, format=fmt.oxigraph, from_graph=ox.NamedNode(graph), prefixes=PREFIXES
             )
             return
-        # A triple format for the whole dataset: the union of all graphs, without duplicates.
-        ox.serialize(dict.fromkeys(self.triples()), out, format=fmt.oxigraph, prefixes=PREFIXES)
+        # A triple format for the whole dataset: every graph's triples, streamed (a set of 10M
+        # triples would take gigabytes); a triple stated in two graphs is written twice, which
+        # changes nothing once parsed (imagraph's graphs share none).
+        ox.serialize(self.triples(), out, format=fmt.oxigraph, prefixes=PREFIXES)
 
     def is_empty(self) -> bool:
         return next(iter(self._store), None) is None

@@ -12,7 +12,9 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest, NotFound
 
+from .. import formats
 from ..catalog import CATALOG_PREFIXES, CatalogBuilder, DumpInfo, Part
+from ..dumps import DumpFile
 from . import current_site, negotiation
 from .pages import render_page
 from .text import TEXT
@@ -23,27 +25,38 @@ bp = Blueprint("catalog", __name__)
 HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 
-def _dumps(urls: Urls) -> Any:
+def _dumps(made: dict[str, DumpFile]) -> Any:
+    """The distributions' dump files: size and checksum of those made (the others are being
+    made, see :mod:`imagraph.dumps`; a catalogue without them is not kept, see :func:`_made`)."""
     site = current_site()
 
-    def dumps(part_id: str) -> list[DumpInfo]:
+    def dumps(urls: Urls, part_id: str) -> list[DumpInfo]:
         out = []
         for name in site.dump_names(part_id):
-            d = site.dump(name)
-            assert d is not None
+            fmt = formats.guess(name.removesuffix(".gz"))
+            d = made.get(name)
             out.append(
                 DumpInfo(
                     urls.url(f"dumps/{name}"),
-                    d.fmt.media_type,
-                    d.fmt.extension,
-                    d.gzip,
-                    d.size,
-                    d.sha256,
+                    fmt.media_type,
+                    fmt.extension,
+                    name.endswith(".gz"),
+                    d.size if d is not None else None,
+                    d.sha256 if d is not None else None,
                 )
             )
         return out
 
     return dumps
+
+
+def _made() -> tuple[dict[str, DumpFile], str]:
+    """The dump files made for this version, and a variant key that differs while some are still
+    being made (so that a catalogue without their sizes is neither kept nor given a lasting
+    ETag)."""
+    made = current_site().made_dumps()
+    total = len(current_site().dump_specs())
+    return made, "" if len(made) == total else f";dumps={len(made)}/{total}"
 
 
 def _serialize(triples: list[ox.Triple], rep: negotiation.Representation) -> bytes:
@@ -89,8 +102,11 @@ def catalog(ext: str | None = None) -> Response:
         raise NotFound(f"the catalogue has {last} page(s)")
     shown = tuple(parts[(page - 1) * size : page * size])
 
+    made, partial = _made()
+
     def render(urls: Urls, lang: str) -> bytes:
-        builder = CatalogBuilder(site.core, site.settings, urls.url, _dumps(urls))
+        listed = _dumps(made)
+        builder = CatalogBuilder(site.core, site.settings, urls.url, lambda p: listed(urls, p))
         cat = builder.build_catalog(shown)
         for part in shown:
             builder.build_dataset(part)
@@ -100,7 +116,7 @@ def catalog(ext: str | None = None) -> Response:
             return _html(builder, shown, urls, lang)
         return _serialize(builder.triples, rep)
 
-    variant = f"page={page};since={request.args.get('modified_since', '')}"
+    variant = f"page={page};since={request.args.get('modified_since', '')}{partial}"
     return respond(doc_path, rep, render, negotiated=negotiated, variant=variant)
 
 
@@ -144,14 +160,17 @@ def dataset(ident: str) -> Response:
     if part is None:
         raise NotFound(f"No dataset {ident!r} in the catalogue.")
 
+    made, partial = _made()
+
     def render(urls: Urls, lang: str) -> bytes:
-        builder = CatalogBuilder(site.core, site.settings, urls.url, _dumps(urls))
+        listed = _dumps(made)
+        builder = CatalogBuilder(site.core, site.settings, urls.url, lambda p: listed(urls, p))
         builder.build_dataset(part)
         if rep.is_html:
             return _html(builder, (part,), urls, lang)
         return _serialize(builder.triples, rep)
 
-    return respond(doc_path, rep, render, negotiated=negotiated)
+    return respond(doc_path, rep, render, negotiated=negotiated, variant=partial)
 
 
 def _html(builder: CatalogBuilder, parts: tuple[Part, ...], urls: Urls, lang: str) -> bytes:

@@ -16,6 +16,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.http import HTTP_STATUS_CODES
 
+from ..dumps import DumpNotReadyError
 from ..errors import ImagraphError, StoreUnavailableError
 from .negotiation import NotAcceptableError, choose_language
 
@@ -84,6 +85,8 @@ def handle_imagraph(err: ImagraphError) -> Response:
     resp = _render(err.status, _reason(err.status), str(err))
     if isinstance(err, StoreUnavailableError):
         resp.headers["Retry-After"] = str(RETRY_AFTER)
+    elif isinstance(err, DumpNotReadyError):
+        resp.headers["Retry-After"] = str(err.retry_after)
     return resp
 
 

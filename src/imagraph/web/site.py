@@ -2,52 +2,30 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 
 from .. import catalog, formats
 from .. import queries as stored_queries
 from ..core import Core
+from ..dumps import DumpFile, DumpNotReadyError, Dumps, Spec
 from ..namespaces import PREFIXES
 from ..settings import Settings
+from ..store import Store
 from .rdfout import context_document
 
-#: Dump files: name → (format, gzip?).
 #: Dump files of the whole dataset: name → (format, gzip?).
 DUMPS = {
     f"imanoeb.{fmt.extension}{'.gz' if gz else ''}": (fmt, gz)
     for fmt in (formats.TRIG, formats.NQUADS, formats.TURTLE, formats.NTRIPLES, formats.JSONLD)
     for gz in (False, True)
 }
+#: Seconds a request waits for a dump being made before it is told to come back (503).
+DUMP_WAIT = 10.0
 #: Formats of the dumps of a catalogue dataset that is part of the graph.
 PART_FORMATS = (formats.TURTLE, formats.NTRIPLES, formats.JSONLD)
-
-
-@dataclass(frozen=True)
-class Dump:
-    name: str
-    media_type: str
-    body: bytes
-    sha256: str
-
-    @property
-    def size(self) -> int:
-        return len(self.body)
-
-    @property
-    def fmt(self) -> formats.Format:
-        name = self.name.removesuffix(".gz")
-        return formats.guess(name)
-
-    @property
-    def gzip(self) -> bool:
-        return self.name.endswith(".gz")
 
 
 class Site:
@@ -64,8 +42,7 @@ class Site:
         }
         self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._cache_size = cache_size
-        self._dumps: dict[str, Dump] = {}
-        self._dumps_version = ""
+        self.dumps = Dumps(settings.dumps_folder)
 
     @property
     def version(self) -> str:
@@ -121,24 +98,42 @@ class Site:
         fmt = formats.guess(name.removesuffix(".gz"))
         return fmt, name.endswith(".gz"), [self.settings.graph_iri(g) for g in part.graphs]
 
-    def dump(self, name: str) -> Dump | None:
-        """A dump file, made on first request for the current data version."""
-        spec = self._dump_spec(name)
-        if spec is None:
+    def dump_specs(self) -> dict[str, Spec]:
+        """Every dump file: of the whole dataset, and of each catalogue dataset that is a part."""
+        specs: dict[str, Spec] = {}
+        for part_id in self.parts:
+            for name in self.dump_names(part_id):
+                spec = self._dump_spec(name)
+                assert spec is not None
+                fmt, gz, graphs = spec
+
+                def write(
+                    out: IO[bytes], store: Store, fmt: formats.Format = fmt,
+                    graphs: list[str] | None = graphs,
+                ) -> None:  # fmt: skip
+                    if graphs is None:
+                        store.dump(out, fmt)
+                    else:  # a part: a few graphs, without duplicates
+                        triples = dict.fromkeys(store.triples(graphs))
+                        ox.serialize(triples, out, format=fmt.oxigraph, prefixes=PREFIXES)
+
+                specs[name] = (fmt, gz, write)
+        return specs
+
+    def dump(self, name: str) -> DumpFile | None:
+        """A dump file (None: no such dump), made for the current data version by a child
+        process; :class:`DumpNotReadyError` if it is still being made after a few seconds."""
+        if self._dump_spec(name) is None:
             return None
-        if self._dumps_version != self.version:
-            self._dumps, self._dumps_version = {}, self.version
-        if name not in self._dumps:
-            fmt, gz, graphs = spec
-            out = io.BytesIO()
-            if graphs is None:
-                self.core.store.dump(out, fmt)
-            else:
-                triples = dict.fromkeys(self.core.store.triples(graphs))
-                ox.serialize(triples, out, format=fmt.oxigraph, prefixes=PREFIXES)
-            body = out.getvalue()
-            if gz:
-                body = gzip.compress(body, compresslevel=6, mtime=0)
-            media = "application/gzip" if gz else fmt.media_type
-            self._dumps[name] = Dump(name, media, body, hashlib.sha256(body).hexdigest())
-        return self._dumps[name]
+        made = self.dumps.get(self.core.store, self.version, self.dump_specs(), name, DUMP_WAIT)
+        if name not in made:
+            raise DumpNotReadyError(
+                f"The dump {name} of this version of the data is being made; "
+                "try again in a few seconds."
+            )
+        return made[name]
+
+    def made_dumps(self) -> dict[str, DumpFile]:
+        """The dump files made for the current data version, waiting a few seconds for the rest
+        (see :mod:`imagraph.dumps`)."""
+        return self.dumps.get(self.core.store, self.version, self.dump_specs(), None, DUMP_WAIT)

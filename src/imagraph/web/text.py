@@ -24,6 +24,10 @@ TEXT = {
     "confidence": {"de": "Belastbarkeit", "en": "Confidence"},
     "sources": {"de": "Quellen", "en": "Sources"},
     "incoming": {"de": "Verweise auf diese Ressource", "en": "Links to this resource"},
+    "beingMade": {
+        "de": "wird für diese Version der Daten erstellt – bitte gleich noch einmal versuchen",
+        "en": "being made for this version of the data – try again in a moment",
+    },
     "type": {"de": "Typ", "en": "Type"},
     "property": {"de": "Eigenschaft", "en": "Property"},
     "value": {"de": "Wert", "en": "Value"},

@@ -8,13 +8,14 @@ that format.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, send_file
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 
@@ -352,33 +353,36 @@ def _json_bytes(doc: Any) -> bytes:
 
 @bp.get("/dumps/<name>")
 def dump(name: str) -> Response:
-    d = current_site().dump(name)
+    site = current_site()
+    d = site.dump(name)
     if d is None:
         raise NotFound(f"No dump {name!r}; dumps: {', '.join(DUMPS)}")
-    resp = Response(d.body, mimetype=d.media_type)
-    resp.set_etag(d.sha256)
-    resp.last_modified = current_site().core.modified
+    # from its file: never in memory, with ranges (a broken download resumes) and validators
+    resp = send_file(
+        d.path,
+        mimetype=d.media_type,
+        conditional=True,
+        etag=d.sha256,
+        last_modified=site.core.modified,
+        max_age=site.settings.cache_max_age,
+    )
     resp.cache_control.public = True
-    resp.cache_control.max_age = current_site().settings.cache_max_age
-    resp.headers["Digest"] = f"sha-256={d.sha256}"
-    return resp.make_conditional(request)
+    resp.headers["Digest"] = "sha-256=" + base64.b64encode(bytes.fromhex(d.sha256)).decode()
+    return resp
 
 
 @bp.get("/dumps")
 def dumps() -> Response:
     site = current_site()
     urls = _urls()
+    made = site.made_dumps()
     listing = [
-        {
-            "name": n,
-            "url": urls.url(f"dumps/{n}"),
-            "mediaType": d.media_type,
-            "byteSize": d.size,
-            "sha256": d.sha256,
-        }
+        {"name": n, "url": urls.url(f"dumps/{n}"), "mediaType": d.media_type,
+         "byteSize": d.size, "sha256": d.sha256}
+        if (d := made.get(n)) is not None
+        else {"name": n, "url": urls.url(f"dumps/{n}"), "beingMade": True}
         for n in DUMPS
-        if (d := site.dump(n)) is not None
-    ]
+    ]  # fmt: skip
     rep = negotiation.choose((HTML, negotiation.JSONLD))
     if rep.is_html:
         lang = negotiation.choose_language()

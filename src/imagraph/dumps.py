@@ -1,0 +1,193 @@
+"""Dump files: made once per data version, as files on disk, by a child process.
+
+A dump of 10M triples is gigabytes, and making one takes longer than a request may: so a dump is
+never held in memory, and never made by the request that asks for it. A child process (forked
+from the worker, so that it reads the worker's store, in memory too) writes the dumps one after
+the other, streamed into a file and hashed as they are written; a finished dump has its size and
+SHA-256 beside it (``NAME.json``) and is then renamed into place. The workers of a server share
+the folder: one child makes the dumps of a version (a file lock), the others wait a few seconds
+for it, then answer that the dump is being prepared (503 with ``Retry-After``). Dumps of other
+data versions are removed once a version's dumps are made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import gzip
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from . import formats
+from .errors import ImagraphError
+from .formats import Format
+from .store import Store
+
+#: Seconds a child may take to make the dumps of one version (then it is stopped; the next
+#: request for a missing dump starts another).
+BUILD_LIMIT = 6 * 3600
+_VERSION = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_RESET = (
+    signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
+    signal.SIGWINCH, signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU,
+)  # fmt: skip
+
+
+class DumpNotReadyError(ImagraphError):
+    """The dump is being made: 503, come back later."""
+
+    status = 503
+    retry_after = 10
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    name: str
+    media_type: str
+    path: Path
+    size: int
+    sha256: str
+
+    @property
+    def fmt(self) -> Format:
+        return formats.guess(self.name.removesuffix(".gz"))
+
+    @property
+    def gzip(self) -> bool:
+        return self.name.endswith(".gz")
+
+
+#: What makes one dump: (its RDF format, gzip-compressed?, a writer of its content in that format
+#: from a store).
+Spec = tuple[Format, bool, Callable[[IO[bytes], Store], None]]
+
+
+class _Hashing:
+    """A write-only file that hashes and counts what is written through it."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self.out = out
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        data = bytes(data)
+        self.sha.update(data)
+        self.size += len(data)
+        return self.out.write(data)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+
+class Dumps:
+    """The dump files of one store, in ``folder``/{data version}/."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _dir(self, version: str) -> Path:
+        if not _VERSION.fullmatch(version):
+            raise ImagraphError(f"not a data version: {version!r}")
+        return self.folder / version
+
+    def ready(self, version: str, name: str) -> DumpFile | None:
+        """The finished dump ``name`` of ``version``, or None."""
+        folder = self._dir(version)
+        try:
+            meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        path = folder / name
+        if not path.is_file():
+            return None
+        return DumpFile(name, meta["mediaType"], path, meta["byteSize"], meta["sha256"])
+
+    def get(
+        self, store: Store, version: str, specs: dict[str, Spec], first: str | None, wait: float
+    ) -> dict[str, DumpFile]:
+        """The finished dumps of ``specs`` (``first`` among them made first), waiting up to
+        ``wait`` seconds for a child to make the missing ones; those still missing are left
+        out (the child goes on making them)."""
+        done = {n: d for n in specs if (d := self.ready(version, n)) is not None}
+        missing = [n for n in specs if n not in done]
+        if not missing:
+            return done
+        if first in missing:
+            missing.remove(first)
+            missing.insert(0, first)
+        self._start(store, version, {n: specs[n] for n in missing})
+        deadline = time.monotonic() + wait
+        while missing and time.monotonic() < deadline:
+            time.sleep(0.02)
+            for n in list(missing):
+                if (d := self.ready(version, n)) is not None:
+                    done[n] = d
+                    missing.remove(n)
+        return done
+
+    def _start(self, store: Store, version: str, specs: dict[str, Spec]) -> None:
+        """Fork a child that makes the dumps (unless one is making this version's already)."""
+        folder = self._dir(version)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        lock = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another process is making them
+            os.close(lock)
+            return
+        pid = os.fork()
+        if pid == 0:  # the child forks the maker and ends, so that nobody has to wait for it
+            code = 1
+            try:
+                code = self._make(store, version, specs) if os.fork() == 0 else 0
+            finally:
+                os._exit(code)
+        os.close(lock)  # the child holds the lock (inherited) until the maker ends
+        os.waitpid(pid, 0)
+
+    def _make(self, store: Store, version: str, specs: dict[str, Spec]) -> int:
+        for sig in _RESET:  # the server's handlers are not this process's
+            signal.signal(sig, signal.SIG_DFL)
+        signal.alarm(BUILD_LIMIT)  # ends this process at the limit
+        try:
+            self._write(store.for_child(), version, specs)
+        except Exception as err:  # reported in the server's log; the next request tries again
+            print(f"imagraph: making the dumps of {version} failed: {err}", file=sys.stderr)
+            return 1
+        return 0
+
+    def _write(self, store: Store, version: str, specs: dict[str, Spec]) -> None:
+        folder = self._dir(version)
+        for name, (fmt, gz, write) in specs.items():
+            if self.ready(version, name) is not None:
+                continue
+            part = folder / f".{name}.part"
+            with part.open("wb") as raw:
+                hashing = _Hashing(raw)
+                if gz:
+                    with gzip.GzipFile(fileobj=hashing, mode="wb", compresslevel=6, mtime=0) as z:  # type: ignore[arg-type]
+                        write(z, store)  # type: ignore[arg-type]
+                else:
+                    write(hashing, store)  # type: ignore[arg-type]
+            media = "application/gzip" if gz else fmt.media_type
+            meta = {"mediaType": media, "byteSize": hashing.size, "sha256": hashing.sha.hexdigest()}
+            os.replace(part, folder / name)
+            sidecar = folder / f".{name}.json.part"
+            sidecar.write_text(json.dumps(meta), encoding="utf-8")
+            os.replace(sidecar, folder / f"{name}.json")
+        # the dumps of other versions are out of date (a file being sent stays readable)
+        for other in self.folder.iterdir():
+            if other.is_dir() and other.name != version:
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(other)

@@ -1,0 +1,114 @@
+"""Dump files are made once per data version by a child process, kept as files, and sent from
+them; while one is being made the answer is 503 with Retry-After, and the catalogue leaves its
+size out (without a lasting ETag)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import time
+
+from rdflib import Graph, URIRef
+
+from imagraph.core import Core
+from imagraph.settings import Settings
+from imagraph.web import create_app
+from imagraph.web import site as site_module
+
+from .conftest import ROOT, fetch
+from .test_writes import GOOD, GRAPH, TOKEN, TOWN
+
+DCAT = "http://www.w3.org/ns/dcat#"
+
+
+def app_with_dumps_in(tmp_path, **extra):
+    core = Core.open(Settings(root=ROOT, dump_dir=tmp_path / "dumps", cache_entries=0, **extra))
+    return core, create_app(core.settings, core).test_client()
+
+
+def until_made(client, path: str, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while True:
+        resp = fetch(client, path)
+        if resp.status_code != 503 or time.monotonic() > deadline:
+            return resp
+        time.sleep(0.05)
+
+
+def catalogue_sizes(client) -> tuple[int, int, str]:
+    """The catalogue's distributions, those with a size, and its ETag."""
+    resp = client.get("/catalog", headers={"Accept": "text/turtle"})
+    g = Graph().parse(data=resp.data, format="turtle")
+    dists = {str(u) for u in g.objects(None, URIRef(DCAT + "downloadURL"))}
+    sized = {
+        str(g.value(d, URIRef(DCAT + "downloadURL")))
+        for d in g.subjects(URIRef(DCAT + "byteSize"), None)
+    }
+    return len(dists), len(sized & dists), resp.headers["ETag"]
+
+
+def test_a_dump_being_made_is_503_then_sent_from_its_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(site_module, "DUMP_WAIT", 0.0)  # no request waits for the child
+    core, client = app_with_dumps_in(tmp_path)
+    first = fetch(client, "/dumps/imanoeb.nt.gz")
+    assert first.status_code == 503
+    assert first.headers["Retry-After"] == "10"
+    assert "being made" in first.text and "imanoeb.nt.gz" in first.text
+    resp = until_made(client, "/dumps/imanoeb.nt.gz")
+    assert resp.status_code == 200 and resp.mimetype == "application/gzip"
+    g = Graph().parse(data=gzip.decompress(resp.data), format="nt")
+    assert len(g) == core.store.count()  # imagraph's graphs share no triple
+    # the file and its size and checksum, in the folder of this data version
+    folder = tmp_path / "dumps" / core.version
+    assert (folder / "imanoeb.nt.gz").read_bytes() == resp.data
+    meta = json.loads((folder / "imanoeb.nt.gz.json").read_text())
+    assert meta == {
+        "mediaType": "application/gzip",
+        "byteSize": len(resp.data),
+        "sha256": hashlib.sha256(resp.data).hexdigest(),
+    }
+    # the child goes on with the other dumps; once all are made, nothing half-written is left
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        total, sized, _ = catalogue_sizes(client)
+        if sized == total:
+            break
+        time.sleep(0.05)
+    assert sized == total == len(list(folder.glob("*.json")))
+    listing = client.get("/dumps", headers={"Accept": "application/json"}).get_json()["dumps"]
+    assert all(d["byteSize"] == (folder / d["name"]).stat().st_size for d in listing)
+    assert not list(folder.glob(".*.part"))
+
+
+def test_the_catalogue_leaves_out_sizes_of_dumps_being_made(tmp_path, monkeypatch):
+    monkeypatch.setattr(site_module, "DUMP_WAIT", 0.0)
+    _, client = app_with_dumps_in(tmp_path)
+
+    total, sized, partial_etag = catalogue_sizes(client)
+    assert total > 0 and sized < total
+    deadline = time.monotonic() + 30
+    while sized < total and time.monotonic() < deadline:
+        time.sleep(0.05)
+        total, sized, etag = catalogue_sizes(client)
+    assert sized == total
+    assert etag != partial_etag  # a harvester revalidating the partial one gets the whole one
+
+
+def test_dumps_of_an_old_version_are_removed_after_a_write(tmp_path):
+    core, client = app_with_dumps_in(tmp_path, write_tokens=f"alice:{TOKEN}")
+    before = fetch(client, "/dumps/imanoeb.nq").data
+    old = tmp_path / "dumps" / core.version
+    assert (old / "imanoeb.nq").is_file()
+    resp = client.put(
+        "/graph-store", query_string={"graph": GRAPH}, data=GOOD,
+        content_type="text/turtle", headers={"Authorization": f"Bearer {TOKEN}"},
+    )  # fmt: skip
+    assert resp.status_code == 201, resp.text
+    after = until_made(client, "/dumps/imanoeb.nq").data
+    assert TOWN.encode() in after and TOWN.encode() not in before
+    assert (tmp_path / "dumps" / core.version / "imanoeb.nq").read_bytes() == after
+    deadline = time.monotonic() + 30
+    while old.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not old.exists()
