@@ -169,6 +169,7 @@ class Dumps:
 
     def _write(self, store: Store, version: str, specs: dict[str, Spec]) -> None:
         folder = self._dir(version)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         for name, (fmt, gz, write) in specs.items():
             if self.ready(version, name) is not None:
                 continue

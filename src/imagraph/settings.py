@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import tempfile
 from dataclasses import dataclass, field, fields, replace
@@ -23,6 +24,13 @@ def _find_root() -> Path:
         if (candidate / "ontology").is_dir() and (candidate / "shapes").is_dir():
             return candidate
     return Path.cwd()
+
+
+def _package_version() -> str:
+    try:
+        return importlib.metadata.version("imagraph")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout
+        return "unknown"
 
 
 @dataclass(frozen=True)
@@ -131,7 +139,9 @@ class Settings:
             if self.store == "memory" or self.remote_store
             else str(Path(self.store).resolve())
         )
-        key = hashlib.sha256(f"{store} {self.base_iri}".encode()).hexdigest()[:16]
+        # the package's version too: dumps made by another release may be written differently
+        key = f"{store} {self.base_iri} {_package_version()}"
+        key = hashlib.sha256(key.encode()).hexdigest()[:16]
         return Path(tempfile.gettempdir()) / f"imagraph-dumps-{os.getuid()}" / key
 
     @property
