@@ -187,8 +187,24 @@ class Dumps:
             sidecar = folder / f".{name}.json.part"
             sidecar.write_text(json.dumps(meta), encoding="utf-8")
             os.replace(sidecar, folder / f"{name}.json")
-        # the dumps of other versions are out of date (a file being sent stays readable)
+        # the dumps of other versions are out of date (a file being sent stays readable); those
+        # still being made (a worker that has not seen the new version yet) are left alone
         for other in self.folder.iterdir():
-            if other.is_dir() and other.name != version:
+            if other.is_dir() and other.name != version and not _locked(other / ".lock"):
                 with contextlib.suppress(OSError):
                     shutil.rmtree(other)
+
+
+def _locked(path: Path) -> bool:
+    """Whether a process holds the lock file ``path`` (is making that version's dumps)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
