@@ -203,9 +203,9 @@ def answer(
                 "Too many queries are running; try again in a moment.",
                 retry_after=1,  # type: ignore[call-arg]
             )
-        streamed = None
+        result = None
         try:
-            streamed = sparql.execute(
+            result = sparql.execute(
                 site.core.store,
                 query,
                 results_format=results_format or "json",
@@ -216,10 +216,10 @@ def answer(
                 stream=True,
                 **dataset,  # type: ignore[arg-type]
             )
-            return streamed
+            return result
         finally:
-            if isinstance(streamed, sparql.StreamedResult):
-                streamed.on_close(slots.release)  # the slot is held while the answer streams
+            if isinstance(result, sparql.StreamedResult):
+                result.on_close(slots.release)  # the slot is held while the answer streams
             else:
                 slots.release()
 
