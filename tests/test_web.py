@@ -6,15 +6,18 @@ import base64
 import gzip
 import hashlib
 import json
+import re
 import xml.etree.ElementTree as ET
+from html import unescape
 
 import pyoxigraph as ox
 import pytest
 from pyld import jsonld
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from imagraph import loading
+from imagraph.core import Core
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -463,3 +466,39 @@ def test_repeated_requests_get_the_same_answer_from_the_response_cache(core):
     )
     head = client.head(path, headers={"Accept": "text/turtle"})
     assert head.status_code == 200 and head.data == b"" and head.headers["ETag"] == etag
+
+
+def test_a_page_with_more_links_than_it_shows_links_to_all_of_them(tmp_path):
+    """A resource cited more often than a description holds: the page says so and links to the
+    query that lists every link (here: 250 fictional citing resources, test data only)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from imagraph.store import MAX_INCOMING
+
+    data = tmp_path / "data"
+    data.mkdir()
+    target = BASE + "org/bmi"
+    g = Graph()
+    g.add((URIRef(target), URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"), Literal("X")))
+    for i in range(250):
+        g.add((URIRef(f"{BASE}test/citing-{i}"), URIRef("http://purl.org/dc/terms/references"),
+               URIRef(target)))  # fmt: skip
+    g.serialize(data / "citing.ttl", format="turtle")
+    core = Core.open(Settings(root=ROOT, data_dir=data))
+    client = create_app(core.settings, core).test_client()
+    html = client.get("/org/bmi", headers={"Accept": "text/html"}).text
+    assert f"The first {MAX_INCOMING} links are shown here; there are more." in html
+    href = re.search(r'<a href="([^"]+)">All links \(SPARQL\)</a>', html)
+    assert href is not None
+    url = urlsplit(unescape(href[1]))
+    assert url.path == "/sparql"
+    query = parse_qs(url.query)["query"][0]
+    resp = client.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": "application/json"}
+    )
+    rows = resp.get_json()["results"]["bindings"]
+    assert len(rows) == 250
+    # a resource with few links has no such note
+    assert (
+        "there are more" not in client.get("/test/citing-1", headers={"Accept": "text/html"}).text
+    )

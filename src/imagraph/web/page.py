@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
 from ..namespaces import IMO, PREFIXES, SCHEMA, compact
-from ..store import LABEL_PROPERTIES
+from ..store import LABEL_PROPERTIES, MAX_INCOMING, bind
 from .site import Site
 from .urls import Urls
 
@@ -53,6 +54,10 @@ class ResourcePage:
     confidence: str | None
     rows: list[Row]
     incoming: list[Row]
+    #: The query page listing every link to the resource, when the description holds as many
+    #: as it may (:data:`store.MAX_INCOMING`): there may be more.
+    all_incoming: str | None
+    shown_incoming: int
     sources: list[Value]
     schema_org: dict[str, Any] | None
 
@@ -85,6 +90,13 @@ class Labeller:
             return label
         base = self.site.settings.base_iri
         return iri[len(base) :] if iri.startswith(base) else compact(iri)
+
+
+#: Every link to a resource (the query behind "all links" on a page that shows the first ones).
+ALL_INCOMING = (
+    "SELECT ?link ?property WHERE { VALUES ?this { $this } ?link ?property ?this "
+    "FILTER(isIRI(?link)) } ORDER BY ?property ?link"
+)
 
 
 def confidence_label(site: Site, term: Term | None, lang: str) -> str | None:
@@ -166,10 +178,16 @@ def resource_page(
         else:
             rows.setdefault(p, Row(p, label(p), [])).values.append(value(t.object, p))
     incoming: dict[str, Row] = {}
+    links = 0
     for t in triples:
         if t.object == node and isinstance(t.subject, ox.NamedNode) and t.subject != node:
             p = t.predicate.value
             incoming.setdefault(p, Row(p, label(p), [])).values.append(value(t.subject))
+            links += 1
+    all_incoming = None
+    if links >= MAX_INCOMING:
+        query = bind(ALL_INCOMING, this=node)
+        all_incoming = urls.url("sparql") + "?" + urlencode({"query": query})
     for r in (*rows.values(), *incoming.values()):
         r.values.sort(key=lambda v: (v.lang not in (lang, None), v.text.lower()))
     return ResourcePage(
@@ -179,6 +197,8 @@ def resource_page(
         confidence=resource_confidence,
         rows=sorted(rows.values(), key=lambda r: r.label.lower()),
         incoming=sorted(incoming.values(), key=lambda r: r.label.lower()),
+        all_incoming=all_incoming,
+        shown_incoming=links,
         sources=sorted(sources, key=lambda v: v.text.lower()),
         schema_org=schema_org(iri, by_subject.get(node, []), label, urls),
     )

@@ -24,6 +24,11 @@ TEXT = {
     "confidence": {"de": "Belastbarkeit", "en": "Confidence"},
     "sources": {"de": "Quellen", "en": "Sources"},
     "incoming": {"de": "Verweise auf diese Ressource", "en": "Links to this resource"},
+    "someIncoming": {
+        "de": "Hier stehen die ersten %d Verweise; es gibt mehr.",
+        "en": "The first %d links are shown here; there are more.",
+    },
+    "allIncoming": {"de": "Alle Verweise (SPARQL)", "en": "All links (SPARQL)"},
     "beingMade": {
         "de": "wird für diese Version der Daten erstellt – bitte gleich noch einmal versuchen",
         "en": "being made for this version of the data – try again in a moment",
