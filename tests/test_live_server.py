@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import requests
 from rdflib import Graph, Literal, URIRef
 
@@ -41,3 +43,20 @@ def test_browser_gets_html_and_unknown_is_404(server):
     )
     assert missing.status_code == 404
     assert missing.json()["status"] == 404
+
+
+def test_gunicorn_sends_dumps_made_by_a_child_of_a_worker(server):
+    """The dump files are made by a process forked from a gunicorn worker, then sent from the
+    file: the whole of it, a range of it, and the same bytes as the listing's checksum says."""
+    listing = requests.get(server + "dumps", headers={"Accept": "application/json"}, timeout=30)
+    dumps = {d["name"]: d for d in listing.json()["dumps"]}
+    turtle = dumps["imanoeb.ttl"]
+    assert "beingMade" not in turtle  # the bundled graph's dumps take about a second
+    resp = requests.get(server + "dumps/imanoeb.ttl", timeout=30)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith("text/turtle")
+    assert int(resp.headers["Content-Length"]) == turtle["byteSize"] == len(resp.content)
+    assert hashlib.sha256(resp.content).hexdigest() == turtle["sha256"]
+    assert len(Graph().parse(data=resp.content, format="turtle")) > 4000
+    part = requests.get(server + "dumps/imanoeb.ttl", headers={"Range": "bytes=0-99"}, timeout=30)
+    assert part.status_code == 206 and part.content == resp.content[:100]
