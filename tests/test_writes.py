@@ -52,6 +52,17 @@ BAD = GOOD.replace(
 )
 
 
+def put(client, body: str = GOOD):
+    """PUT ``body`` (Turtle) into the test graph as alice."""
+    return client.put(
+        "/graph-store",
+        query_string={"graph": GRAPH},
+        data=body,
+        content_type="text/turtle",
+        headers=AUTH,
+    )
+
+
 def make(tmp_path=None, **extra) -> tuple[Core, object]:
     """A writable core and its app: on a new on-disk store in ``tmp_path``, else on the store
     under test (a remote one is reset to the bundled graph, before and after each test)."""
@@ -74,13 +85,7 @@ def _remote_store_reset_afterwards(core):
 
 def test_writes_are_off_unless_configured(core):
     client = create_app(core.settings, core).test_client()
-    resp = client.put(
-        "/graph-store",
-        query_string={"graph": GRAPH},
-        data=GOOD,
-        content_type="text/turtle",
-        headers=AUTH,
-    )
+    resp = put(client)
     assert resp.status_code == 405
     assert "writes are off" in resp.get_data(as_text=True)
 
@@ -171,13 +176,7 @@ def test_bad_bodies_are_400_and_415():
 def test_accepted_write_is_visible_at_once_everywhere_and_recorded():
     _, client = make()
     page_etag = client.get("/org/land/by", headers={"Accept": "text/turtle"}).headers["ETag"]
-    resp = client.put(
-        "/graph-store",
-        query_string={"graph": GRAPH},
-        data=GOOD,
-        content_type="text/turtle",
-        headers=AUTH,
-    )
+    resp = put(client)
     assert resp.status_code == 201
     # the resource, SPARQL, the dumps and the graph store all see it
     g = Graph().parse(
@@ -239,16 +238,7 @@ def test_accepted_write_is_visible_at_once_everywhere_and_recorded():
 
 def test_accepted_write_survives_a_restart(tmp_path):
     core, client = make(tmp_path)
-    assert (
-        client.put(
-            "/graph-store",
-            query_string={"graph": GRAPH},
-            data=GOOD,
-            content_type="text/turtle",
-            headers=AUTH,
-        ).status_code
-        == 201
-    )
+    assert put(client).status_code == 201
     version = core.version
     core.store.flush()
     del core, client
@@ -304,13 +294,7 @@ def test_accepted_write_survives_a_crash(tmp_path):
 def test_data_record_and_version_are_written_together():
     """One transaction holds the new data, its PROV record and the new data version."""
     core, client = make()
-    resp = client.put(
-        "/graph-store",
-        query_string={"graph": GRAPH},
-        data=GOOD,
-        content_type="text/turtle",
-        headers=AUTH,
-    )
+    resp = put(client)
     assert resp.status_code == 201
     change = ox.NamedNode(resp.headers["Imagraph-Change"])
     assert core._stored_version() == core.version  # the version in the store is the new one
@@ -365,10 +349,7 @@ def test_counts_in_void_and_the_service_description_follow_a_write():
     assert GRAPH not in per_graph
     for graph in (BASE + "graph/data/meetings", BASE + "graph/ontology"):
         assert per_graph[graph] == counted(graph)
-    resp = client.put(
-        "/graph-store", query_string={"graph": GRAPH}, data=GOOD,
-        content_type="text/turtle", headers=AUTH,
-    )  # fmt: skip
+    resp = put(client)
     assert resp.status_code == 201, resp.text
     after_total, after_default, after_graphs = counts()
     assert after_graphs[GRAPH] == len(Graph().parse(data=GOOD, format="turtle")) == counted(GRAPH)
@@ -451,9 +432,6 @@ def test_labels_of_linking_resources_follow_a_write():
     assert labels_on_land_page() == set()
     for label in ("Beispielgemeinde", "Beispielort"):
         body = GOOD.replace("Beispielgemeinde", label)
-        resp = client.put(
-            "/graph-store", query_string={"graph": GRAPH}, data=body,
-            content_type="text/turtle", headers=AUTH,
-        )  # fmt: skip
+        resp = put(client, body)
         assert resp.status_code in (201, 204), resp.text
         assert labels_on_land_page() == {label, "Example municipality"}
