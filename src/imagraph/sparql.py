@@ -211,7 +211,7 @@ class _Pipe:
             self.parts, self.size = [], 0
 
 
-def _run(store: Store, request: dict[str, Any], reply_fd: int | None = None) -> QueryResult | None:
+def _run(store: Store, request: dict[str, Any], reply_fd: int) -> QueryResult | None:
     """Run one query (in the runner) and serialise its result. Without a cap (``max_rows`` 0)
     a result of solutions or triples is written into ``reply_fd`` as it comes (a ``head``
     message, ``chunk`` messages, then ``end``), and nothing is returned."""
@@ -228,7 +228,7 @@ def _run(store: Store, request: dict[str, Any], reply_fd: int | None = None) -> 
         return QueryResult(
             "ask", outcome.serialize(results_format), RESULTS_MEDIA_TYPES[results_format]
         )
-    if max_rows == 0 and reply_fd is not None:
+    if max_rows == 0:
         if outcome.kind == "graph":
             head = QueryResult("graph", b"", graph_format.media_type)
             fmt: str | Format = graph_format
@@ -322,7 +322,7 @@ class QueryRunner:
             signal.setitimer(signal.ITIMER_REAL, request["timeout"] + 0.5)
             reply: tuple[str, object] | None
             try:
-                result = _run(self.store, request, replies_fd if request["stream"] else None)
+                result = _run(self.store, request, replies_fd)
                 reply = ("ok", result) if result is not None else None
             except ImagraphError as err:
                 reply = ("error", err)
@@ -429,6 +429,6 @@ def execute(
     request = {
         "query": query, "results_format": results_format, "graph_format": graph_format.name,
         "default_graphs": default_graphs, "named_graphs": named_graphs, "base_iri": base_iri,
-        "max_rows": limits.max_rows, "stream": limits.max_rows == 0,
+        "max_rows": limits.max_rows,
     }  # fmt: skip
     return runner_for(store).run(request, limits.timeout, version, stream)

@@ -51,13 +51,15 @@ def share() -> None:
 
 
 def notice(core: Core) -> None:
-    """Take the data version another worker of this server wrote, at once (a store written by
-    other servers is noticed within :data:`core.VERSION_CHECK` seconds)."""
+    """Take a new data version: one another worker of this server wrote, at once; one other
+    servers wrote to a remote store, within :data:`core.VERSION_CHECK` seconds."""
     if WRITES is not None:
         seen = WRITES.value
         if seen != core.writes_seen:
             core.refresh(max_age=0)
             core.writes_seen = seen
+            return
+    core.refresh()
 
 
 @contextmanager

@@ -38,10 +38,7 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     @app.before_request
     def before() -> None:  # one hook: each costs Flask a little on every request
         errors.limit_url()
-        # a write by another worker is noticed at once; one by another server (a remote store)
-        # within a few seconds
-        writes.notice(core)
-        core.refresh()
+        writes.notice(core)  # a new data version, written by another worker or server
 
     # outermost first: forwarded headers, the response cache, CORS on every answer, Flask
     wsgi = FastPath(errors.Cors(app.wsgi_app), site, settings.cache_entries)

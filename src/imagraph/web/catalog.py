@@ -55,7 +55,7 @@ def _made() -> tuple[dict[str, DumpFile], str]:
     being made (so that a catalogue without their sizes is neither kept nor given a lasting
     ETag)."""
     made = current_site().made_dumps()
-    total = len(current_site().dump_specs())
+    total = len(current_site().dump_specs)
     return made, "" if len(made) == total else f";dumps={len(made)}/{total}"
 
 

@@ -49,9 +49,7 @@ class FastPath:
         ):
             return self.app(environ, start_response)
         try:
-            # a new data version first: written by another worker, or by others to a remote store
-            writes.notice(self.site.core)
-            self.site.core.refresh()
+            writes.notice(self.site.core)  # a new data version first (another worker, server)
         except Exception:  # let Flask report it
             return self.app(environ, start_response)
         key = (self.site.version, *(environ.get(k) for k in KEY_ENTRIES))

@@ -43,6 +43,9 @@ class Site:
         self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._cache_size = cache_size
         self.dumps = Dumps(settings.dumps_folder)
+        #: Every dump file: name → how it is made (the catalogue's parts are fixed at start).
+        self.dump_specs = self._dump_specs()
+        self._all_made: tuple[str, dict[str, DumpFile]] = ("", {})
 
     @property
     def version(self) -> str:
@@ -98,7 +101,7 @@ class Site:
         fmt = formats.guess(name.removesuffix(".gz"))
         return fmt, name.endswith(".gz"), [self.settings.graph_iri(g) for g in part.graphs]
 
-    def dump_specs(self) -> dict[str, Spec]:
+    def _dump_specs(self) -> dict[str, Spec]:
         """Every dump file: of the whole dataset, and of each catalogue dataset that is a part."""
         specs: dict[str, Spec] = {}
         for part_id in self.parts:
@@ -123,9 +126,9 @@ class Site:
     def dump(self, name: str) -> DumpFile | None:
         """A dump file (None: no such dump), made for the current data version by a child
         process; :class:`DumpNotReadyError` if it is still being made after a few seconds."""
-        if self._dump_spec(name) is None:
+        if name not in self.dump_specs:
             return None
-        made = self.dumps.get(self.core.store, self.version, self.dump_specs(), name, DUMP_WAIT)
+        made = self._made(first=name)
         if name not in made:
             raise DumpNotReadyError(
                 f"The dump {name} of this version of the data is being made; "
@@ -136,4 +139,13 @@ class Site:
     def made_dumps(self) -> dict[str, DumpFile]:
         """The dump files made for the current data version, waiting a few seconds for the rest
         (see :mod:`imagraph.dumps`)."""
-        return self.dumps.get(self.core.store, self.version, self.dump_specs(), None, DUMP_WAIT)
+        return self._made(first=None)
+
+    def _made(self, first: str | None) -> dict[str, DumpFile]:
+        version = self.version
+        if self._all_made[0] == version:  # all made: nothing to look up on disk again
+            return self._all_made[1]
+        made = self.dumps.get(self.core.store, version, self.dump_specs, first, DUMP_WAIT)
+        if len(made) == len(self.dump_specs):
+            self._all_made = (version, made)
+        return made
