@@ -13,7 +13,6 @@ from typing import IO
 
 import click
 import pyoxigraph as ox
-from rdflib import Graph
 
 from . import formats, loading, submissions
 from . import sparql as query_engine
@@ -176,19 +175,28 @@ def check(ctx: click.Context, lang: str) -> None:
     ctx.exit(0 if result.conforms else 1)
 
 
-def _read_graph(core: Core, sources: tuple[str, ...], fmt: str | None) -> Graph:
-    """The triples of all sources (files, or http(s) URLs fetched under the service's rules),
-    parsed safely, as one rdflib graph."""
+def _read_graph(
+    core: Core, sources: tuple[str, ...], fmt: str | None
+) -> list[submissions.Submission]:
+    """All sources (files, or http(s) URLs fetched under the service's rules), to be parsed
+    safely in the child that validates them."""
     fixed = formats.by_name(fmt) if fmt else None
-    graph = Graph()
+    parts = []
     for source in sources:
         if source.startswith(("http://", "https://")):
             data, fetched_fmt = submissions.fetch_submission(source, core.settings)
-            quads = loading.parse(data, fixed or fetched_fmt, source=source)
+            parts.append(submissions.Submission(data, fixed or fetched_fmt, source))
         else:
-            quads = loading.parse_file(Path(source), fixed)
-        loading.to_rdflib(quads, graph)
-    return graph
+            path = Path(source)
+            parts.append(
+                submissions.Submission(
+                    loading.read_bytes(path),
+                    fixed or formats.guess(path),
+                    source,
+                    base_iri=path.resolve().as_uri(),
+                )
+            )
+    return parts
 
 
 @cli.command()

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from . import formats
+from . import formats, isolation
 from .errors import ImagraphError
 from .formats import Format
 from .store import Store
@@ -152,13 +152,15 @@ class Dumps:
             try:
                 code = self._make(store, version, specs) if os.fork() == 0 else 0
             finally:
-                os._exit(code)
+                isolation.end(code)
         os.close(lock)  # the child holds the lock (inherited) until the maker ends
         os.waitpid(pid, 0)
 
     def _make(self, store: Store, version: str, specs: dict[str, Spec]) -> int:
         for sig in _RESET:  # the server's handlers are not this process's
             signal.signal(sig, signal.SIG_DFL)
+        # confined like every child (the dumps need no network, unless the store is remote)
+        isolation.confine(network=bool(getattr(store, "needs_network", False)), memory=0)
         signal.alarm(BUILD_LIMIT)  # ends this process at the limit
         try:
             self._write(store.for_child(), version, specs)

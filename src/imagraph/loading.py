@@ -8,6 +8,8 @@ become one :class:`RdfSyntaxError` that names the source, line and column.
 from __future__ import annotations
 
 import gzip
+import json
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from xml.parsers import expat
@@ -17,7 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from . import formats
-from .errors import NotFoundError, RdfSyntaxError
+from .errors import InputTooLargeError, NotFoundError, RdfSyntaxError
 from .formats import Format
 from .namespaces import CANONICAL_BASE
 
@@ -63,6 +65,10 @@ def check_xml_well_formed(data: bytes, source: str) -> None:
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     try:
         parser.Parse(data, True)
+    except ValueError as err:  # e.g. a declared encoding expat does not read (UTF-7)
+        raise RdfSyntaxError(
+            f"the XML cannot be read ({err}): write it in UTF-8", source=source, line=1
+        ) from None
     except expat.ExpatError as err:
         raise RdfSyntaxError(
             f"XML is not well-formed: {expat.ErrorString(err.code)}",
@@ -72,6 +78,62 @@ def check_xml_well_formed(data: bytes, source: str) -> None:
         ) from None
 
 
+#: JSON-LD documents may nest objects and arrays this deep (pyoxigraph's parser recurses on
+#: objects: a document nested thousands deep would overflow its stack).
+MAX_JSON_DEPTH = 100
+
+
+def check_json_depth(data: bytes, source: str) -> None:
+    """Refuse JSON nested deeper than :data:`MAX_JSON_DEPTH` (Python's own JSON parser reads
+    it first; it stops at its recursion limit instead of crashing)."""
+    try:
+        doc = json.loads(data)
+    except RecursionError:
+        raise RdfSyntaxError(
+            f"the JSON-LD document is nested more than {MAX_JSON_DEPTH} levels deep", source=source
+        ) from None
+    except ValueError as err:  # not JSON (or not UTF-8): the RDF parser says where
+        if isinstance(err, json.JSONDecodeError):
+            raise RdfSyntaxError(
+                err.msg, source=source, line=err.lineno, column=err.colno
+            ) from None
+        raise RdfSyntaxError(f"not UTF-8 JSON ({err})", source=source) from None
+    level = [doc]
+    for _ in range(MAX_JSON_DEPTH + 1):
+        level = [
+            v
+            for node in level
+            if isinstance(node, dict | list)
+            for v in (node.values() if isinstance(node, dict) else node)
+        ]
+        if not level:
+            return
+    raise RdfSyntaxError(
+        f"the JSON-LD document is nested more than {MAX_JSON_DEPTH} levels deep", source=source
+    )
+
+
+def gunzip(data: bytes, max_bytes: int, source: str) -> bytes:
+    """``data`` decompressed, if it is gzip (by its magic number), up to ``max_bytes``."""
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    out = bytearray()
+    stream = zlib.decompressobj(wbits=31)
+    try:
+        out += stream.decompress(data, max_bytes + 1)
+        while stream.unconsumed_tail and len(out) <= max_bytes:
+            out += stream.decompress(stream.unconsumed_tail, max_bytes + 1 - len(out))
+    except zlib.error as err:
+        raise RdfSyntaxError(f"not a valid gzip file ({err})", source=source) from None
+    if len(out) > max_bytes:
+        raise InputTooLargeError(
+            f"{source} is larger than the limit of {max_bytes} bytes once decompressed"
+        )
+    if not stream.eof:
+        raise RdfSyntaxError("the gzip data is cut short", source=source)
+    return bytes(out)
+
+
 def parse(
     data: bytes,
     fmt: Format,
@@ -79,11 +141,16 @@ def parse(
     source: str = "input",
     base_iri: str | None = None,
 ) -> list[ox.Quad]:
-    """Parse ``data`` completely, or raise :class:`RdfSyntaxError` saying where it failed."""
+    """Parse ``data`` completely, or raise :class:`RdfSyntaxError` saying where it failed.
+
+    Only RDF 1.1 terms are accepted: an RDF 1.2 triple term (``<<( … )>>``) or a reifying
+    triple (``<< … >>``) is an error that says so."""
     if fmt.oxigraph == ox.RdfFormat.RDF_XML:
         check_xml_well_formed(data, source)
+    elif fmt.oxigraph == ox.RdfFormat.JSON_LD:
+        check_json_depth(data, source)
     try:
-        return [
+        quads = [
             q if isinstance(q, ox.Quad) else ox.Quad(q.subject, q.predicate, q.object)
             for q in ox.parse(data, format=fmt.oxigraph, base_iri=base_iri)
         ]
@@ -91,6 +158,14 @@ def parse(
         raise syntax_error(err, source) from None
     except ValueError as err:  # e.g. an invalid base IRI or an encoding problem
         raise RdfSyntaxError(str(err), source=source) from None
+    for q in quads:
+        if isinstance(q.object, ox.Triple) or isinstance(q.subject, ox.Triple):
+            raise RdfSyntaxError(
+                "RDF 1.2 triple terms (<<( … )>> or << … >>) are not accepted: state the "
+                f"triple itself, or describe it with rdf:Statement (found one about {q.subject})",
+                source=source,
+            )
+    return quads
 
 
 def parse_file(path: Path, fmt: Format | None = None) -> list[ox.Quad]:

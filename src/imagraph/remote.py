@@ -134,6 +134,9 @@ def results_term(value: dict[str, str]) -> ox.NamedNode | ox.BlankNode | ox.Lite
 class RemoteStore:
     """imagraph's graphs in a SPARQL 1.1 store reached over HTTP."""
 
+    #: Query runners of a remote store reach it over the network.
+    needs_network = True
+
     def __init__(
         self,
         query_url: str,

@@ -105,6 +105,9 @@ class Settings:
     query_slots: int = 0
     #: SPARQL: endpoints that SERVICE may call, separated by spaces (empty: SERVICE is refused).
     service_allowlist: str = ""
+    #: Bytes of memory each child that runs untrusted work (a query runner, a validation, an
+    #: update, a dump maker) may take beyond what it inherited (0: no limit).
+    child_memory: int = 2 << 30
     #: Rendered responses kept per worker (keyed by data version, so new data never hits stale
     #: entries); 0 turns the cache off.
     cache_entries: int = 2048

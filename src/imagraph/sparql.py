@@ -28,10 +28,10 @@ from typing import Any
 
 import pyoxigraph as ox
 from pyparsing import ParseException
-from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parser import Query as QueryGrammar
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from . import formats
+from . import formats, isolation
 from .errors import BadInputError, ImagraphError, QuerySyntaxError
 from .formats import Format
 from .settings import Settings
@@ -58,6 +58,12 @@ class QueryRefusedError(BadInputError):
     status = 403
 
 
+class QueryEngineError(ImagraphError):
+    """The engine could not answer a query it had accepted (e.g. a remote store's refusal)."""
+
+    status = 502
+
+
 class QueryTimeoutError(ImagraphError):
     """The query ran past the time limit and was stopped."""
 
@@ -69,6 +75,7 @@ class Limits:
     timeout: float = 10.0  # seconds
     max_rows: int = 10_000
     service_allowlist: tuple[str, ...] = ()
+    memory: int = 2 << 30  # bytes the query runner may grow by
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
@@ -76,6 +83,7 @@ class Limits:
             settings.query_timeout,
             settings.query_max_rows,
             tuple(settings.service_allowlist.split()),
+            settings.child_memory,
         )
 
 
@@ -153,30 +161,52 @@ def walk(node: object) -> Iterable[CompValue]:
             yield from walk(item)
 
 
+def _views(text: str) -> list[str]:
+    """The texts a SPARQL engine may read ``text`` as: as written, and with its ``\\u``/``\\U``
+    escapes expanded first (the specification says so; pyoxigraph expands them only inside
+    IRIs and strings, rdflib everywhere). A check must hold for every view, so that no escape
+    can hide a clause from it."""
+    expanded = _ESCAPE.sub(_expand, text)
+    return [text] if expanded == text else [text, expanded]
+
+
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})")
+
+
+def _expand(m: re.Match[str]) -> str:
+    code = int(m.group(1) or m.group(2), 16)
+    return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else m.group(0)
+
+
 def parsed_nodes(
-    text: str, word: re.Pattern[str], parse: Callable[[str], Any], refusal: str
+    text: str, word: re.Pattern[str], grammar: Any, refusal: str
 ) -> Iterable[CompValue]:
-    """The nodes of ``text`` parsed by rdflib's ``parse``, when ``word`` occurs in it (none
-    otherwise: what is checked for cannot be there); text rdflib cannot read is refused with
-    ``refusal``."""
-    if not word.search(text):
-        return ()
-    try:
-        return walk(parse(text))
-    except ParseException:
-        raise QueryRefusedError(refusal) from None
+    """The nodes of ``text`` parsed with rdflib's ``grammar`` (``Query`` or ``UpdateUnit``) in
+    every view of it (:func:`_views`), when ``word`` occurs in it (none otherwise: what is
+    checked for cannot be there); text rdflib cannot read is refused with ``refusal``."""
+    if not any(word.search(view) for view in _views(text)):
+        return []
+    nodes: list[CompValue] = []
+    for view in _views(text):
+        try:
+            nodes.extend(walk(grammar.parse_string(view, parse_all=True)))
+        except (ParseException, RecursionError, ValueError):
+            raise QueryRefusedError(refusal) from None
+    return nodes
 
 
 def check_services(query: str, allowlist: Iterable[str] = ()) -> None:
     """Refuse ``SERVICE`` unless its endpoint is allowed; a variable endpoint is never allowed.
 
-    A query without the word SERVICE (in any case, anywhere, even in an IRI) cannot contain a
-    SERVICE clause and is not parsed here; others are parsed with rdflib, and refused outright if
-    rdflib cannot read them.
+    A query without the word SERVICE (in any case, anywhere, even in an IRI, in any view) cannot
+    contain a SERVICE clause and is not parsed here; others are parsed with rdflib in every view,
+    and refused outright if rdflib cannot read one. This check gives the reason; what makes it
+    hold on the embedded store is the query runner, which cannot open a network connection
+    unless an allow-list is configured (:mod:`imagraph.isolation`).
     """
     allowed = set(allowlist)
     refusal = "SERVICE is not allowed on this endpoint (federated queries are off)"
-    for node in parsed_nodes(query, _SERVICE_WORD, parseQuery, refusal):
+    for node in parsed_nodes(query, _SERVICE_WORD, QueryGrammar, refusal):
         if node.name == "ServiceGraphPattern":
             endpoint = node.get("term")
             if not allowed:
@@ -281,8 +311,11 @@ def _recv(fd: int, deadline: float | None = None) -> Any:
 class QueryRunner:
     """A child process, forked from the process that holds ``store``, that runs queries."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, network: bool = False, memory: int = 0) -> None:
         self.store = store
+        #: whether the runner may open network connections (a remote store, or SERVICE allowed)
+        self.network = network
+        self.memory = memory
         self.pid: int | None = None
         self._to_child = self._from_child = -1
         self._version: object = None
@@ -293,16 +326,17 @@ class QueryRunner:
         from_child_r, from_child_w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the runner: serves requests until its parent closes the pipe
-            os.close(to_child_w)
-            os.close(from_child_r)
-            signal.signal(signal.SIGALRM, signal.SIG_DFL)
-            self.store = self.store.for_child()
             code = 0
             try:
+                os.close(to_child_w)
+                os.close(from_child_r)
+                isolation.confine(network=self.network, memory=self.memory)
+                self.store = self.store.for_child()
                 self._serve(to_child_r, from_child_w)
             except BaseException:  # the runner must never return into the app
                 code = 1
-            os._exit(code)
+            finally:
+                isolation.end(code)
         os.close(to_child_r)
         os.close(from_child_w)
         self.pid, self._to_child, self._from_child, self._version = (
@@ -326,23 +360,40 @@ class QueryRunner:
                 reply = ("ok", result) if result is not None else None
             except ImagraphError as err:
                 reply = ("error", err)
+            except MemoryError:
+                reply = ("error", isolation.memory_error("the query", self.memory))
+            except RecursionError:
+                reply = ("error", QuerySyntaxError("the query is nested too deeply"))
+            except PermissionError:
+                # the engine tried to open a connection (SERVICE) and the runner may not
+                reply = ("error", QueryRefusedError(
+                    "the query tried to reach another endpoint (SERVICE): federated queries are "
+                    "off on this endpoint"
+                ))  # fmt: skip
             except Exception as err:  # reported to the parent, never lost
-                reply = ("error", ImagraphError(f"query failed: {err}"))
+                reply = ("error", QueryEngineError(f"the query failed: {err}"))
             signal.setitimer(signal.ITIMER_REAL, 0)
             if reply is not None:
                 _send(replies_fd, reply)
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """Stop the runner; its wait status if it had ended by itself (None otherwise)."""
         if self.pid is None:
-            return
+            return None
         for fd in (self._to_child, self._from_child):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
+        ended: int | None = None
         with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                ended = status
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
         self.pid = None
+        return ended
 
     def receive(self, deadline: float, timeout: float) -> tuple[str, Any]:
         """The runner's next message; at the deadline, or if it ends, it is stopped."""
@@ -354,8 +405,10 @@ class QueryRunner:
                 f"the query was stopped after the time limit of {timeout:g} s"
             ) from None
         except (EOFError, OSError):
-            self.stop()
-            raise ImagraphError("the query runner ended unexpectedly") from None
+            status = self.stop()
+            if status is None:
+                raise ImagraphError("the query runner ended unexpectedly") from None
+            raise isolation.death_error("the query", status, self.memory, timeout) from None
 
     def run(
         self, request: dict[str, Any], timeout: float, version: object = None, stream: bool = False
@@ -399,12 +452,24 @@ class QueryRunner:
 _runners: dict[int, QueryRunner] = {}
 
 
-def runner_for(store: Store) -> QueryRunner:
-    """The runner of this process for ``store`` (a forked worker gets its own)."""
+def runner_for(store: Store, limits: Limits = Limits()) -> QueryRunner:
+    """The runner of this process for ``store`` (a forked worker gets its own). It may open
+    network connections only to reach a remote store or an allowed SERVICE endpoint."""
     key = id(store)
+    network = bool(getattr(store, "needs_network", False) or limits.service_allowlist)
     runner = _runners.get(key)
-    if runner is None or runner.store is not store:
-        runner = _runners[key] = QueryRunner(store)
+    if (
+        runner is None
+        or runner.store is not store
+        or (runner.network, runner.memory)
+        != (
+            network,
+            limits.memory,
+        )
+    ):
+        if runner is not None:
+            runner.stop()
+        runner = _runners[key] = QueryRunner(store, network=network, memory=limits.memory)
     return runner
 
 
@@ -431,4 +496,4 @@ def execute(
         "default_graphs": default_graphs, "named_graphs": named_graphs, "base_iri": base_iri,
         "max_rows": limits.max_rows,
     }  # fmt: skip
-    return runner_for(store).run(request, limits.timeout, version, stream)
+    return runner_for(store, limits).run(request, limits.timeout, version, stream)

@@ -406,6 +406,9 @@ class Store(Protocol):
 class OxigraphStore:
     """The embedded store: in memory by default, on disk (RocksDB) when given a folder."""
 
+    #: Query runners of the embedded store never open a network connection.
+    needs_network = False
+
     def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
         if path is None:
             self._store = ox.Store()

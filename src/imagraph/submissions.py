@@ -4,21 +4,16 @@ shapes (or, where allowed, the submitter's), with size and time limits. One code
 
 from __future__ import annotations
 
-import contextlib
-import os
-import pickle
-import select
-import signal
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from rdflib import Graph
 
-from . import fetch, formats, loading
+from . import fetch, formats, isolation, loading
 from .core import Core
-from .errors import ImagraphError, InputTooLargeError, UnsupportedFormatError
+from .errors import InputTooLargeError, UnsupportedFormatError
 from .formats import Format
 from .settings import Settings
 from .validation import report_summary, report_text
@@ -26,7 +21,7 @@ from .validation import report_summary, report_text
 ACCEPT_RDF = ", ".join(f.media_type for f in formats.FORMATS)
 
 
-class ValidationTimeoutError(ImagraphError):
+class ValidationTimeoutError(isolation.ChildTimeoutError):
     status = 503
 
 
@@ -61,10 +56,25 @@ def format_for(media_type: str | None, filename: str | None = None) -> Format:
     )
 
 
-def parse_submission(data: bytes, fmt: Format, source: str, max_bytes: int) -> Graph:
+@dataclass(frozen=True)
+class Submission:
+    """Submitted RDF, not yet parsed: it is parsed in the child that validates it, so that no
+    input can crash, stall or fill the process that serves requests."""
+
+    data: bytes
+    fmt: Format
+    source: str
+    base_iri: str | None = None
+
+    def quads(self) -> list[Any]:
+        return loading.parse(self.data, self.fmt, source=self.source, base_iri=self.base_iri)
+
+
+def parse_submission(data: bytes, fmt: Format, source: str, max_bytes: int) -> Submission:
+    """A submission of ``data`` (gzip is decompressed), refused if larger than ``max_bytes``."""
     if len(data) > max_bytes:
         raise InputTooLargeError(f"{source} is larger than the limit of {max_bytes} bytes")
-    return loading.to_rdflib(loading.parse(data, fmt, source=source))
+    return Submission(loading.gunzip(data, max_bytes, source), fmt, source)
 
 
 def fetch_submission(url: str, s: Settings) -> tuple[bytes, Format]:
@@ -74,62 +84,45 @@ def fetch_submission(url: str, s: Settings) -> tuple[bytes, Format]:
     return got.body, format_for(got.content_type, urlsplit(got.url).path)
 
 
-def forked(work: Any, timeout: float) -> Any:
-    """Run ``work`` in a forked child (killed at ``timeout``) and return its picklable result."""
-    deadline = time.monotonic() + timeout
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        signal.setitimer(signal.ITIMER_REAL, timeout + 0.5)
-        os.close(read_fd)
-        try:
-            payload = pickle.dumps(("ok", work()))
-        except ImagraphError as err:
-            payload = pickle.dumps(("error", err))
-        except Exception as err:  # reported to the parent, never lost
-            payload = pickle.dumps(("error", ImagraphError(f"validation failed: {err}")))
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(payload)
-        os._exit(0)
-    chunks = []
-    try:
-        os.close(write_fd)
-        with os.fdopen(read_fd, "rb", buffering=0) as pipe:
-            while True:
-                ready, _, _ = select.select([pipe], [], [], max(deadline - time.monotonic(), 0))
-                if not ready:
-                    raise ValidationTimeoutError(
-                        f"the validation was stopped after the time limit of {timeout:g} s"
-                    )
-                chunk = pipe.read(1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    status, value = pickle.loads(b"".join(chunks))
-    if status == "error":
-        raise value
-    return value
+def forked(work: Any, timeout: float, *, memory: int, what: str = "the validation") -> Any:
+    """Run ``work`` in a confined child (no network, a memory limit, killed at ``timeout``)
+    and return its picklable result."""
+    return isolation.run(
+        work, timeout=timeout, memory=memory, what=what, timeout_error=ValidationTimeoutError
+    )
+
+
+Parts = Graph | Submission | Sequence[Submission]
+
+
+def _graph(parts: Parts | None) -> Graph | None:
+    if parts is None or isinstance(parts, Graph):
+        return parts
+    if isinstance(parts, Submission):
+        parts = [parts]
+    graph = Graph()
+    for part in parts:
+        loading.to_rdflib(part.quads(), graph)
+    return graph
 
 
 def check(
     core: Core,
-    data: Graph,
-    shapes: Graph | None = None,
+    data: Parts,
+    shapes: Parts | None = None,
     *,
     timeout: float,
     focus: set[Any] | None = None,
 ) -> Checked:
     """Validate ``data`` (with our ontology) against our shapes or ``shapes``, within ``timeout``
-    seconds. With ``focus`` (pyoxigraph terms), only results about those nodes count."""
-    triples = len(data)
+    seconds, in a confined child (submissions are parsed there). With ``focus`` (pyoxigraph
+    terms), only results about those nodes count."""
 
     def work() -> Checked:
-        result = core.validate_graph(data, shapes)
+        graph = _graph(data)
+        assert graph is not None
+        triples = len(graph)
+        result = core.validate_graph(graph, _graph(shapes))
         if focus is not None:
             result = result.only(loading.to_rdflib_term(t) for t in focus)
         return Checked(
@@ -143,6 +136,6 @@ def check(
     # built once in the parent and shared with every child, which never touches the store
     core.shapes_graph()
     core.ontology_graph()
-    result = forked(work, timeout)
+    result = forked(work, timeout, memory=core.settings.child_memory)
     assert isinstance(result, Checked)
     return result

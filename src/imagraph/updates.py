@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from rdflib.plugins.sparql.parser import parseUpdate
+from rdflib.plugins.sparql.parser import UpdateUnit
 
 from . import writes
 from .core import Core
@@ -48,7 +48,7 @@ def check_update(update: str) -> None:
     without either word is not parsed here; others are parsed with rdflib and refused outright
     if rdflib cannot read them."""
     refusal = "LOAD and SERVICE are not allowed in updates (the server fetches nothing)"
-    for node in parsed_nodes(update, _FETCHING_WORD, parseUpdate, refusal):
+    for node in parsed_nodes(update, _FETCHING_WORD, UpdateUnit, refusal):
         if node.name == "Load":
             raise QueryRefusedError("LOAD is not allowed: the server fetches nothing")
         if node.name == "ServiceGraphPattern":
@@ -74,6 +74,11 @@ def _run_on_copy(
         scratch.update(update, base_iri=base_iri)
     except SyntaxError as err:
         raise QuerySyntaxError(f"SPARQL syntax error: {err}") from None
+    except PermissionError:  # the engine tried to fetch (LOAD, SERVICE): the child may not
+        raise QueryRefusedError(
+            "the update tried to fetch from the network (LOAD or SERVICE): the server fetches "
+            "nothing"
+        ) from None
     except (OSError, RuntimeError, ValueError) as err:  # e.g. CLEAR of a graph that is not there
         raise BadInputError(f"the update failed: {err}") from None
     changed: dict[str, bytes] = {}
@@ -105,7 +110,10 @@ def run(core: Core, update: str, *, agent: str, timeout: float) -> UpdateOutcome
         for t in core.store.triples(context)
     )
     default_changed, changed = forked(
-        lambda: _run_on_copy(scratch, update, settings.base_iri, graphs), timeout
+        lambda: _run_on_copy(scratch, update, settings.base_iri, graphs),
+        timeout,
+        memory=settings.child_memory,
+        what="the update",
     )
     if default_changed:
         raise UpdateRefusedError(

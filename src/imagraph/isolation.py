@@ -1,0 +1,259 @@
+"""Untrusted work in a child process: one mechanism for every query, update, validation and dump.
+
+A child is forked from the process that holds the store and *confined* before it touches any
+input (:func:`confine`):
+
+- **no network**: a seccomp filter makes ``socket()`` fail for IPv4 and IPv6 (Linux on x86-64 and
+  AArch64), so no code in the child, imagraph's or a library's, can open a connection, whatever
+  a query, an update or a document asks for (``SERVICE``, ``LOAD``, a remote ``@context``).
+  Children that must reach a remote store are made with ``network=True``;
+- **a memory limit**: the child's address space may grow by ``memory`` bytes at most
+  (``RLIMIT_AS``, counted from what it inherited), so one request cannot take the machine's
+  memory;
+- **a time limit**: a kernel timer ends it at its deadline even if its parent is gone;
+- it **always ends with** ``os._exit``: whatever happens in it, it never returns into the app.
+
+:func:`run` does one piece of work in such a child and returns its result or raises the error it
+raised; a child that ran out of memory, crashed or passed its deadline becomes an
+:class:`ImagraphError` with the right status and a message saying what happened.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import pickle
+import platform
+import resource
+import select
+import signal
+import struct
+import sys
+import time
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+from .errors import ImagraphError
+
+T = TypeVar("T")
+
+
+class ChildLimitError(ImagraphError):
+    """The work needed more memory than its child may have (503: try a smaller request)."""
+
+    status = 503
+
+
+class ChildCrashedError(ImagraphError):
+    """The input made the child that handled it crash (400: the input is the cause)."""
+
+    status = 400
+
+
+class ChildTimeoutError(ImagraphError):
+    """The work ran past its time limit and was stopped."""
+
+    status = 503
+
+
+# -- seccomp: no IPv4 or IPv6 sockets -------------------------------------------------------------
+
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+_RET_ALLOW = 0x7FFF0000
+_RET_ERRNO = 0x00050000
+_EACCES = 13
+_AF_INET, _AF_INET6 = 2, 10
+#: machine → (the seccomp audit architecture, the number of the socket system call)
+_ARCHES = {"x86_64": (0xC000003E, 41), "aarch64": (0xC00000B7, 198)}
+
+
+class _Filter(ctypes.Structure):
+    _fields_ = [
+        ("code", ctypes.c_ushort),
+        ("jt", ctypes.c_ubyte),
+        ("jf", ctypes.c_ubyte),
+        ("k", ctypes.c_uint),
+    ]
+
+
+class _Program(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_Filter))]
+
+
+def _deny_network() -> bool:
+    """Install the filter in this process (and every thread and child it makes later).
+    False where the kernel or the machine does not allow it."""
+    arch = _ARCHES.get(platform.machine())
+    if arch is None or not sys.platform.startswith("linux"):
+        return False
+    audit_arch, socket_nr = arch
+    ld, jeq, ret = 0x20, 0x15, 0x06  # BPF_LD|W|ABS, BPF_JMP|JEQ|K, BPF_RET|K
+    program = [
+        (ld, 0, 0, 4),  # seccomp_data.arch
+        (jeq, 0, 5, audit_arch),  # another architecture: allow
+        (ld, 0, 0, 0),  # seccomp_data.nr
+        (jeq, 0, 3, socket_nr),  # not socket(): allow
+        (ld, 0, 0, 16),  # seccomp_data.args[0] (low half): the address family
+        (jeq, 2, 0, _AF_INET),
+        (jeq, 1, 0, _AF_INET6),
+        (ret, 0, 0, _RET_ALLOW),
+        (ret, 0, 0, _RET_ERRNO | _EACCES),
+    ]
+    filters = (_Filter * len(program))(*(_Filter(*i) for i in program))
+    prog = _Program(len(program), filters)
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return False
+    return bool(libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) == 0)
+
+
+def _address_space() -> int:
+    """This process's address space now, in bytes (0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+#: Whether the last :func:`confine` could take the network away (reported by ``/healthz``).
+NETWORK_DENIED: bool | None = None
+
+
+def confine(*, network: bool, memory: int, timeout: float | None = None) -> None:
+    """Confine this (child) process: see the module's text. ``memory`` 0: no memory limit."""
+    global NETWORK_DENIED
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    if timeout is not None:
+        signal.setitimer(signal.ITIMER_REAL, timeout + 0.5)
+    if memory > 0:
+        size = _address_space()
+        if size:
+            limit = size + memory
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if not network:
+        NETWORK_DENIED = _deny_network()
+
+
+def probe() -> bool:
+    """Whether a confined child can be kept off the network on this machine (a child tries)."""
+    return bool(run(_probe, timeout=10, memory=0, network=False))
+
+
+def _probe() -> bool:
+    import socket
+
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+    except OSError:
+        return True
+    return False
+
+
+def end(code: int = 0) -> NoReturn:
+    """End a child at once: no cleanup of the parent's state, no return into the app."""
+    os._exit(code)
+
+
+# -- one piece of work in a child ------------------------------------------------------------------
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def run(
+    work: Callable[[], T],
+    *,
+    timeout: float,
+    memory: int,
+    network: bool = False,
+    what: str = "the work",
+    timeout_error: type[ImagraphError] = ChildTimeoutError,
+) -> T:
+    """Run ``work`` in a confined child and return its (picklable) result; its
+    :class:`ImagraphError` is raised here. ``what`` names the work in messages."""
+    deadline = time.monotonic() + timeout
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            os.close(read_fd)
+            confine(network=network, memory=memory, timeout=timeout)
+            try:
+                payload = pickle.dumps(("ok", work()))
+            except ImagraphError as err:
+                payload = pickle.dumps(("error", err))
+            except MemoryError:
+                payload = pickle.dumps(("memory", None))
+            except RecursionError:
+                payload = pickle.dumps(("nested", None))
+            except Exception as err:  # reported to the parent, never lost
+                payload = pickle.dumps(("error", ImagraphError(f"{what} failed: {err}")))
+            _write_all(write_fd, struct.pack("!Q", len(payload)) + payload)
+        except BaseException:
+            code = 1
+        finally:
+            end(code)
+    os.close(write_fd)
+    data = bytearray()
+    timed_out = False
+    try:
+        while True:
+            ready, _, _ = select.select([read_fd], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                timed_out = True
+                break
+            chunk = os.read(read_fd, 1 << 16)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        os.close(read_fd)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if timed_out:
+        raise timeout_error(f"{what} was stopped after the time limit of {timeout:g} s")
+    if len(data) >= 8 and len(data) - 8 == struct.unpack("!Q", bytes(data[:8]))[0]:
+        kind, value = pickle.loads(bytes(data[8:]))
+        if kind == "ok":
+            return value  # type: ignore[no-any-return]
+        if kind == "error":
+            raise value
+        if kind == "nested":
+            raise ChildCrashedError(f"{what} failed: the input is nested too deeply")
+        raise memory_error(what, memory)
+    raise death_error(what, status, memory, timeout)
+
+
+def memory_error(what: str, memory: int) -> ChildLimitError:
+    return ChildLimitError(
+        f"{what} was stopped: it needed more than the memory limit of {memory >> 20} MiB"
+    )
+
+
+def death_error(what: str, status: int, memory: int, timeout: float) -> ImagraphError:
+    """The error for a child that ended with ``status`` (from ``waitpid``) without an answer."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGALRM:
+            return ChildTimeoutError(f"{what} was stopped after the time limit of {timeout:g} s")
+        if sig in (signal.SIGABRT, signal.SIGBUS) and memory:
+            # a native library that cannot allocate aborts
+            return memory_error(what, memory)
+        if sig == signal.SIGKILL:
+            return ChildLimitError(f"{what} was stopped by the system (out of memory?)")
+        name = signal.Signals(sig).name
+        return ChildCrashedError(
+            f"{what} ended the process that handled it ({name}): the input is probably nested "
+            "too deeply or too large; nothing was changed"
+        )
+    return ImagraphError(f"{what} ended without an answer (exit code {os.WEXITSTATUS(status)})")
