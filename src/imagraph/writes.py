@@ -1,11 +1,12 @@
 """Writes, gated by the shapes: a write is validated together with the data it touches and
 applied only if the result conforms; otherwise nothing changes.
 
-What a write touches: every subject of the graph before and after the write. The candidate
-state of those subjects (all their triples in every graph, the write applied), the descriptions of
-the resources they link to and of those linking to them, and the ontology are validated together;
-results about the touched subjects decide. Accepted writes are applied atomically, recorded with
-who, when and what (PROV) in the graph ``{base}graph/changes``, and change the data version.
+What a write can affect (see :func:`_affected`): the subjects it rewrites, the objects of the
+triples that come or go, the resources that link to the subjects, and chains along the shapes'
+transitive predicates. Their candidate state (the write applied), what they link with, and the
+ontology are validated together; results about the affected nodes decide. Accepted writes are
+applied atomically, recorded with who, when and what (PROV) in the graph ``{base}graph/changes``,
+and change the data version.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import BNode, Graph, URIRef
 
 from . import loading
 from .core import Core
@@ -119,41 +120,129 @@ class WriteOutcome:
     change: str
 
 
-def _description(
-    core: Core, subjects: set[ox.NamedNode | ox.BlankNode], new: dict[str, list[ox.Triple]]
-) -> Graph:
-    """The candidate state around ``subjects``: their triples everywhere (with the graphs in
-    ``new`` replaced by their new content), the descriptions of what they link to and of what
-    links to them."""
-    others = [g for g in core.data_graph_iris() if g not in new]
-    store = core.store
-    written = [t for triples in new.values() for t in triples]
-    out: dict[ox.Triple, None] = dict.fromkeys(written)
+Node = ox.NamedNode | ox.BlankNode
 
-    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
-    for t in written:
-        by_subject.setdefault(t.subject, []).append(t)
-    pointing: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
-    for t in written:
-        if isinstance(t.object, ox.NamedNode | ox.BlankNode):
-            pointing.setdefault(t.object, []).append(t)
 
-    def own(s: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
-        return by_subject.get(s, []) + store.about(s, others)
+class _Candidate:
+    """The data as it would be after a write, read around chosen nodes: the store's data
+    graphs, with the graphs in ``new`` replaced by their new content."""
 
-    neighbours: set[ox.NamedNode | ox.BlankNode] = set()
+    def __init__(self, core: Core, new: dict[str, list[ox.Triple]]) -> None:
+        self.store = core.store
+        self.others = [g for g in core.data_graph_iris() if g not in new]
+        self.by_subject: dict[Node, list[ox.Triple]] = {}
+        self.by_object: dict[Node, list[ox.Triple]] = {}
+        for triples in new.values():
+            for t in triples:
+                self.by_subject.setdefault(t.subject, []).append(t)
+                if isinstance(t.object, Node):
+                    self.by_object.setdefault(t.object, []).append(t)
+
+    def own(self, node: Node) -> list[ox.Triple]:
+        return self.by_subject.get(node, []) + self.store.about(node, self.others)
+
+    def incoming(self, node: Node) -> list[ox.Triple]:
+        return self.by_object.get(node, []) + self.store.pointing_to(node, self.others)
+
+
+#: :func:`transitive_predicates` of each shapes graph (by its id: a core keeps its graph).
+_CHAINS: dict[int, frozenset[ox.NamedNode]] = {}
+
+
+def transitive_predicates(shapes: Graph) -> frozenset[ox.NamedNode]:
+    """The predicates the shapes follow any number of times (``sh:oneOrMorePath``,
+    ``sh:zeroOrMorePath``, or ``p+`` / ``p*`` in a SPARQL target or constraint): a write that
+    changes one such link can affect nodes a whole chain away."""
+    from rdflib.namespace import SH
+    from rdflib.paths import MulPath
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    found = {
+        ox.NamedNode(str(p))
+        for mod in (SH.oneOrMorePath, SH.zeroOrMorePath)
+        for p in shapes.objects(None, mod)
+        if not isinstance(p, BNode)
+    }
+    prefixes = {
+        str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace))
+        for d in shapes.objects(None, SH.declare)
+    }
+
+    def walk(node: object) -> None:
+        if isinstance(node, MulPath):
+            if isinstance(node.path, URIRef):
+                found.add(ox.NamedNode(str(node.path)))
+            walk(node.path)
+        elif isinstance(node, CompValue | dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple | set):
+            for item in node:
+                walk(item)
+        elif hasattr(node, "args"):  # a sequence or alternative path
+            walk(node.args)
+
+    for select in shapes.objects(None, SH.select):
+        try:
+            walk(prepareQuery(str(select), initNs=prefixes).algebra)
+        except Exception:  # a shape pySHACL will report on; no chain to follow from it
+            continue
+    return frozenset(found)
+
+
+def _affected(
+    core: Core, old: dict[str, list[ox.Triple]], new: dict[str, list[ox.Triple]]
+) -> tuple[set[Node], Graph]:
+    """What a write can affect, and the candidate data around it.
+
+    Affected: the subjects of the written graphs before and after (their descriptions change);
+    the objects of the triples that come or go (they may start or stop being targets, as
+    ``sh:targetObjectsOf``, or be counted by inverse paths); the nodes that link to the
+    subjects (their ``sh:class`` and ``sh:node`` checks see the change); and the chains along
+    the shapes' transitive predicates from all of these. The graph holds every affected
+    node's own and incoming triples and the own triples of everything they link with, so
+    that each affected node is validated with what its shapes read; the results about the
+    affected nodes decide.
+    """
+    candidate = _Candidate(core, new)
+    changed: set[ox.Triple] = set()
+    for graph in new:
+        before, after = set(old[graph]), set(new[graph])
+        changed |= before ^ after
+    subjects: set[Node] = {t.subject for ts in (*old.values(), *new.values()) for t in ts}
+    affected: set[Node] = set(subjects)
+    affected |= {t.object for t in changed if isinstance(t.object, Node)}
     for s in subjects:
-        for t in own(s):
+        affected |= {t.subject for t in candidate.incoming(s)}
+    shapes = core.shapes_graph()
+    chain = _CHAINS.get(id(shapes))
+    if chain is None:
+        chain = _CHAINS[id(shapes)] = transitive_predicates(shapes)
+    if chain:
+        todo = list(affected)
+        while todo:
+            node = todo.pop()
+            links = [t.object for t in candidate.own(node) if t.predicate in chain]
+            links += [t.subject for t in candidate.incoming(node) if t.predicate in chain]
+            for n in links:
+                if isinstance(n, Node) and n not in affected:
+                    affected.add(n)
+                    todo.append(n)
+    out: dict[ox.Triple, None] = {}
+    neighbours: set[Node] = set()
+    for node in affected:
+        for t in candidate.own(node):
             out[t] = None
-            if isinstance(t.object, ox.NamedNode | ox.BlankNode):
+            if isinstance(t.object, Node):
                 neighbours.add(t.object)
-        for t in store.pointing_to(s, others) + pointing.get(s, []):
+        for t in candidate.incoming(node):
             out[t] = None
             neighbours.add(t.subject)
-    for s in neighbours - subjects:
-        for t in own(s):
+    for node in neighbours - affected:
+        for t in candidate.own(node):
             out[t] = None
-    return loading.to_rdflib(out)
+    return affected, loading.to_rdflib(out)
 
 
 def apply(
@@ -181,9 +270,8 @@ def apply_changes(
     store = core.store
     old = {graph: list(store.triples([graph])) for graph in new}
     new = {graph: list(dict.fromkeys(triples)) for graph, triples in new.items()}
-    touched = {t.subject for ts in (*old.values(), *new.values()) for t in ts}
-    candidate = _description(core, touched, new)
-    checked = check(core, candidate, timeout=timeout, focus=touched)
+    affected, candidate = _affected(core, old, new)
+    checked = check(core, candidate, timeout=timeout, focus=affected)
     if not checked.conforms:
         raise WriteRejectedError(checked)
     change = f"{core.settings.base_iri}change/{uuid.uuid4()}"
