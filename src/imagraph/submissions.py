@@ -42,10 +42,12 @@ class Checked:
 
 def format_for(media_type: str | None, filename: str | None = None) -> Format:
     """The format of a submission: from its media type, else from its file name."""
-    if media_type and media_type.split(";")[0].strip() not in (
+    if media_type and media_type.split(";")[0].strip().lower() not in (
         "",
         "application/octet-stream",
         "text/plain",
+        "application/gzip",  # a compressed file: its name tells the format (x.ttl.gz)
+        "application/x-gzip",
     ):
         return formats.by_media_type(media_type)
     if filename:

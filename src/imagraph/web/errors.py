@@ -8,7 +8,9 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
+from gunicorn.http.errors import ParseException as BodyParseError
 from werkzeug.exceptions import (
+    BadRequest,
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
@@ -97,6 +99,8 @@ def _reason(status: int) -> str:
 def handle_unexpected(err: Exception) -> Response:
     if isinstance(err, HTTPException):
         return handle_http(err)
+    if isinstance(err, BodyParseError):  # a form body the server could not decode
+        return handle_http(BadRequest(f"The request body cannot be read: {err}."))
     log.exception("unexpected error on %s", request.path)
     return handle_http(InternalServerError("The server could not answer this request."))
 

@@ -20,6 +20,7 @@ from .. import formats, loading, writes
 from ..namespaces import PREFIXES
 from ..settings import Settings
 from . import current_site, negotiation
+from .body import read_body
 from .negotiation import GRAPH_TYPES
 
 bp = Blueprint("graphstore", __name__)
@@ -83,9 +84,7 @@ def graph_store() -> Response:
     data = None
     if request.method != "DELETE":
         fmt = formats.by_media_type(request.mimetype or "")
-        quads = loading.parse(
-            request.get_data(cache=False), fmt, source="the request body", base_iri=graph
-        )
+        quads = loading.parse(read_body(), fmt, source="the request body", base_iri=graph)
         data = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
     with writes.exclusive(core):
         if request.method == "DELETE" and graph not in core.store.graphs():

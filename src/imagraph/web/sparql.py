@@ -26,6 +26,7 @@ from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from ..settings import Settings
 from . import current_site, negotiation
+from .body import read_body
 from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
 from .pages import render_page
 from .urls import Urls
@@ -82,7 +83,7 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
             if charset not in ("utf-8", "utf8"):
                 raise UnsupportedMediaType(f"the query must be UTF-8, not {charset}")
             try:
-                queries = [request.get_data().decode("utf-8")]
+                queries = [read_body().decode("utf-8")]
             except UnicodeDecodeError:
                 raise BadRequest("the query is not valid UTF-8") from None
             args = request.args

@@ -17,6 +17,7 @@ from werkzeug.exceptions import BadRequest, MethodNotAllowed, UnsupportedMediaTy
 
 from .. import updates, writes
 from . import current_site
+from .body import read_body
 from .graphstore import rejected, require_writer
 
 bp = Blueprint("update", __name__)
@@ -29,7 +30,7 @@ def _read_update() -> str:
         if charset not in ("utf-8", "utf8"):
             raise UnsupportedMediaType(f"the update must be UTF-8, not {charset}")
         try:
-            text = request.get_data(cache=False).decode("utf-8")
+            text = read_body().decode("utf-8")
         except UnicodeDecodeError:
             raise BadRequest("the update is not valid UTF-8") from None
         if "update" in request.args:

@@ -19,6 +19,7 @@ from .. import formats, submissions
 from ..errors import ImagraphError
 from ..namespaces import PREFIXES
 from . import current_site, negotiation
+from .body import read_body
 from .pages import render_page
 from .urls import Urls
 
@@ -95,7 +96,7 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
             )
         return None
     fmt = formats.by_media_type(request.mimetype or "")
-    body = request.get_data(cache=False)
+    body = read_body()
     return submissions.parse_submission(body, fmt, "the request body", max_bytes), None, "body"
 
 
