@@ -230,37 +230,99 @@ def test_url_submissions_to_internal_addresses_are_refused(client, url):
     assert listener.contacted == []
 
 
-def test_redirect_to_an_internal_address_is_refused(monkeypatch):
-    """A public-looking first hop that redirects inward: each hop is checked again."""
-    from http.server import BaseHTTPRequestHandler, HTTPServer
+class _Once:
+    """A loopback HTTP server (on ``host``) that answers each request with ``handler``."""
 
-    class Redirect(BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(302)
-            self.send_header("Location", "http://10.0.0.1/internal.ttl")
-            self.end_headers()
+    def __init__(self, handler, host: str = "127.0.0.1", requests: int = 1) -> None:
+        from http.server import BaseHTTPRequestHandler, HTTPServer
 
-        def log_message(self, *args):
-            pass
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
 
-    server = HTTPServer(("127.0.0.1", 0), Redirect)
-    port = server.server_address[1]
-    thread = threading.Thread(target=server.handle_request)
-    thread.start()
-    real = fetch._check_address
+            def do_GET(self):
+                handler(self)
 
-    def allow_this_test_server(host, address):  # stands in for a public first hop
-        if address == "127.0.0.1" and host == "127.0.0.1":
-            return
-        real(host, address)
+            def log_message(self, *args):
+                pass
 
-    monkeypatch.setattr(fetch, "_check_address", allow_this_test_server)
-    with pytest.raises(fetch.FetchRefusedError, match=r"10\.0\.0\.1"):
-        fetch.fetch(
-            f"http://127.0.0.1:{port}/start.ttl", max_bytes=1000, timeout=5, accept="text/turtle"
+        self.server = HTTPServer((host, 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(
+            target=lambda: [self.server.handle_request() for _ in range(requests)]
         )
-    thread.join()
-    server.server_close()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.thread.join(5)
+        self.server.server_close()
+
+
+def test_redirect_to_an_internal_address_is_refused():
+    """A first hop on an allowed network that redirects inward: each hop is checked again."""
+
+    def redirect(h):
+        h.send_response(302)
+        h.send_header("Location", "http://10.0.0.1/internal.ttl")
+        h.send_header("Content-Length", "0")
+        h.end_headers()
+
+    allow = fetch.networks("127.0.0.1/32")
+    with _Once(redirect) as server, pytest.raises(fetch.FetchRefusedError, match=r"10\.0\.0\.1"):
+        fetch.fetch(
+            f"http://127.0.0.1:{server.port}/start.ttl",
+            max_bytes=1000,
+            timeout=5,
+            accept="text/turtle",
+            allow=allow,
+        )
+
+
+def test_a_fetch_connects_to_the_address_it_checked_with_connection_close():
+    """The address checked is the address connected to, also when the server closes the
+    connection after its answer (the old second check read a private attribute that is None
+    then): an allowed loopback address is fetched, another loopback address is refused."""
+    body = MINIMAL.encode()
+
+    def answer(h):
+        h.send_response(200)
+        h.send_header("Content-Type", "text/turtle")
+        h.send_header("Content-Length", str(len(body)))
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.wfile.write(body)
+
+    with _Once(answer, host="127.0.0.2") as server:
+        got = fetch.fetch(
+            f"http://127.0.0.2:{server.port}/x.ttl",
+            max_bytes=10_000,
+            timeout=5,
+            accept="text/turtle",
+            allow=fetch.networks("127.0.0.2/32"),
+        )
+    assert got.body == body
+    assert got.content_type == "text/turtle"
+    with Listener() as listener, pytest.raises(fetch.FetchRefusedError, match=r"127\.0\.0\.1|::1"):
+        fetch.fetch(
+            f"http://localhost:{listener.port}/x.ttl",
+            max_bytes=10_000,
+            timeout=5,
+            accept="text/turtle",
+            allow=fetch.networks("127.0.0.2/32"),
+        )
+    assert listener.contacted == []
+
+
+def test_no_proxy_from_the_environment_is_used(monkeypatch):
+    """A proxy would connect to an address nobody checked: the environment's is ignored."""
+    with Listener() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.port}")
+        with pytest.raises(fetch.FetchRefusedError):
+            fetch.fetch("http://10.1.2.3/x.ttl", max_bytes=10, timeout=2, accept="text/turtle")
+    assert proxy.contacted == []
 
 
 def test_own_shapes_are_off_by_default_and_work_when_allowed(core, client):

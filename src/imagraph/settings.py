@@ -93,6 +93,9 @@ class Settings:
     validate_timeout: float = 60.0
     fetch_timeout: float = 10.0
     validate_user_shapes: bool = False
+    #: Networks (CIDR blocks separated by spaces) that submissions may be fetched from although
+    #: they are not public, e.g. an intranet's ``10.20.0.0/16`` (default: none, public only).
+    fetch_allow_networks: str = ""
     #: Writes (Graph Store Protocol) are off unless tokens are configured: ``name:token`` pairs
     #: separated by spaces, or a file with one pair per line. The name is recorded with each write.
     write_tokens: str = ""

@@ -81,7 +81,11 @@ def parse_submission(data: bytes, fmt: Format, source: str, max_bytes: int) -> S
 
 def fetch_submission(url: str, s: Settings) -> tuple[bytes, Format]:
     got = fetch.fetch(
-        url, max_bytes=s.validate_max_bytes, timeout=s.fetch_timeout, accept=ACCEPT_RDF
+        url,
+        max_bytes=s.validate_max_bytes,
+        timeout=s.fetch_timeout,
+        accept=ACCEPT_RDF,
+        allow=fetch.networks(s.fetch_allow_networks),
     )
     return got.body, format_for(got.content_type, urlsplit(got.url).path)
 

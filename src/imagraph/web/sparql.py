@@ -63,6 +63,23 @@ def _slots(n: int) -> Any:
     return _local_slots.setdefault(n, threading.BoundedSemaphore(n))
 
 
+#: Seconds a query waits for a free slot before it is answered 503.
+SLOT_WAIT = 2.0
+
+
+def take_slot(s: Settings) -> Any:
+    """One of the query slots shared by the workers (release it when the query is done). A
+    query waits up to :data:`SLOT_WAIT` seconds for one, so that a short burst queues instead
+    of failing; then ``503`` with ``Retry-After``."""
+    slots = _slots(max(1, s.query_slots or 1))
+    if not slots.acquire(True, SLOT_WAIT):  # positional: threading and multiprocessing differ
+        raise ServiceUnavailable(
+            "Too many queries are running; try again in a moment.",
+            retry_after=1,  # type: ignore[call-arg]
+        )
+    return slots
+
+
 def shared_slots(n: int) -> Any:
     """A semaphore for ``n`` concurrent queries that forked workers share."""
     return multiprocessing.BoundedSemaphore(n)
@@ -103,11 +120,14 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
             raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
     if len(queries) > 1:
         raise BadRequest("more than one query parameter: send exactly one query")
-    return (
-        (queries[0] if queries else None),
-        args.getlist("default-graph-uri"),
-        args.getlist("named-graph-uri"),
-    )
+    graphs = {name: args.getlist(name) for name in ("default-graph-uri", "named-graph-uri")}
+    for name, values in graphs.items():
+        for value in values:
+            try:
+                ox.NamedNode(value)
+            except ValueError:
+                raise BadRequest(f"{name}={value!r} is not an absolute IRI") from None
+    return (queries[0] if queries else None), graphs["default-graph-uri"], graphs["named-graph-uri"]
 
 
 def _negotiate() -> tuple[str | None, Representation | None]:
@@ -198,12 +218,7 @@ def answer(
         return Response(status=304, headers={"ETag": f'"{etag}"', "Vary": "Accept"})
 
     def run() -> sparql.QueryResult | sparql.StreamedResult:
-        slots = _slots(max(1, s.query_slots or 1))
-        if not slots.acquire(False):  # positional: threading and multiprocessing differ
-            raise ServiceUnavailable(
-                "Too many queries are running; try again in a moment.",
-                retry_after=1,  # type: ignore[call-arg]
-            )
+        slot = take_slot(s)
         result = None
         try:
             result = sparql.execute(
@@ -220,9 +235,9 @@ def answer(
             return result
         finally:
             if isinstance(result, sparql.StreamedResult):
-                result.on_close(slots.release)  # the slot is held while the answer streams
+                result.on_close(slot.release)  # the slot is held while the answer streams
             else:
-                slots.release()
+                slot.release()
 
     # whole answers are kept (keyed by query, format and data version); streamed ones are not
     result = site.lookup(key)
@@ -346,14 +361,18 @@ def query_page(
     status, error, table, graph_text, truncated = 200, None, None, None, False
     if run:
         try:
-            result = sparql.execute(
-                site.core.store,
-                query,
-                results_format="json",
-                limits=_page_limits(site.settings),
-                base_iri=urls.url("sparql"),
-                version=site.version,
-            )
+            slot = take_slot(site.settings)  # the page runs its query in a slot like any other
+            try:
+                result = sparql.execute(
+                    site.core.store,
+                    query,
+                    results_format="json",
+                    limits=_page_limits(site.settings),
+                    base_iri=urls.url("sparql"),
+                    version=site.version,
+                )
+            finally:
+                slot.release()
             truncated = result.truncated
             if result.kind == "graph":
                 graph_text = result.body.decode("utf-8")
@@ -361,6 +380,8 @@ def query_page(
                 table = _table(result.body, result.kind, urls)
         except ImagraphError as err:
             status, error = err.status, str(err)
+        except ServiceUnavailable as err:
+            status, error = 503, str(err.description)
     kinds = (
         ("ttl", "nt", "jsonld", "rdf") if graph_text is not None else ("json", "xml", "csv", "tsv")
     )
