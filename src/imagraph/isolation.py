@@ -154,6 +154,26 @@ def _probe() -> bool:
     return False
 
 
+def reap(pid: int, grace: float = 0.0) -> int | None:
+    """Wait for child ``pid``: its wait status if it ends by itself within ``grace`` seconds,
+    else it is killed (and None returned)."""
+    deadline = time.monotonic() + grace
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+    return None
+
+
 def end(code: int = 0) -> NoReturn:
     """End a child at once: no cleanup of the parent's state, no return into the app."""
     os._exit(code)
@@ -217,9 +237,7 @@ def run(
             data += chunk
     finally:
         os.close(read_fd)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-        _, status = os.waitpid(pid, 0)
+        status = reap(pid, 0.0 if timed_out else 1.0)
     if timed_out:
         raise timeout_error(f"{what} was stopped after the time limit of {timeout:g} s")
     if len(data) >= 8 and len(data) - 8 == struct.unpack("!Q", bytes(data[:8]))[0]:
@@ -231,6 +249,8 @@ def run(
         if kind == "nested":
             raise ChildCrashedError(f"{what} failed: the input is nested too deeply")
         raise memory_error(what, memory)
+    if status is None:
+        raise ImagraphError(f"{what} ended without an answer")
     raise death_error(what, status, memory, timeout)
 
 

@@ -376,22 +376,15 @@ class QueryRunner:
             if reply is not None:
                 _send(replies_fd, reply)
 
-    def stop(self) -> int | None:
-        """Stop the runner; its wait status if it had ended by itself (None otherwise)."""
+    def stop(self, grace: float = 0.0) -> int | None:
+        """Stop the runner; its wait status if it ended by itself (within ``grace`` seconds:
+        a process's pipes close a moment before it can be waited for), else None."""
         if self.pid is None:
             return None
         for fd in (self._to_child, self._from_child):
             with contextlib.suppress(OSError):
                 os.close(fd)
-        ended: int | None = None
-        with contextlib.suppress(ChildProcessError):
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                ended = status
-            else:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
+        ended = isolation.reap(self.pid, grace)
         self.pid = None
         return ended
 
@@ -405,7 +398,7 @@ class QueryRunner:
                 f"the query was stopped after the time limit of {timeout:g} s"
             ) from None
         except (EOFError, OSError):
-            status = self.stop()
+            status = self.stop(grace=1.0)
             if status is None:
                 raise ImagraphError("the query runner ended unexpectedly") from None
             raise isolation.death_error("the query", status, self.memory, timeout) from None

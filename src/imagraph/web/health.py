@@ -1,0 +1,54 @@
+"""``/healthz`` (the process answers) and ``/readyz`` (it can serve: the store answers and the
+children that run untrusted work can be confined), for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, Response
+
+from .. import isolation
+from ..errors import ImagraphError
+from . import current_site
+
+bp = Blueprint("health", __name__)
+
+#: Whether a confined child is kept off the network here (probed once per worker).
+_CONFINED: bool | None = None
+
+
+def _json(doc: dict[str, object], status: int) -> Response:
+    resp = Response(json.dumps(doc), status=status, content_type="application/json")
+    resp.cache_control.no_store = True
+    return resp
+
+
+@bp.route("/healthz")
+def healthz() -> Response:
+    return _json({"status": "ok"}, 200)
+
+
+@bp.route("/readyz")
+def readyz() -> Response:
+    global _CONFINED
+    site = current_site()
+    checks: dict[str, object] = {}
+    ready = True
+    start = time.monotonic()
+    try:
+        site.core.store.is_empty()
+        checks["store"] = "ok"
+    except ImagraphError as err:
+        checks["store"] = str(err)
+        ready = False
+    checks["store_ms"] = round((time.monotonic() - start) * 1000, 1)
+    if _CONFINED is None:
+        try:
+            _CONFINED = isolation.probe()
+        except ImagraphError:
+            _CONFINED = False
+    # without seccomp the SERVICE/LOAD checks still hold; the defence in depth is missing
+    checks["children_without_network"] = _CONFINED
+    checks["data_version"] = site.version
+    return _json({"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503)
