@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDF, XSD
+from rdflib.namespace import RDF, SKOS, XSD
 
 from imagraph import loading
 from imagraph.store import bind
@@ -33,7 +33,7 @@ SELECT ?meeting ?start ?nameDe ?nameEn ?organizerName ?sourceUrl WHERE {
   ?organizer skos:altLabel "BMI" ; skos:prefLabel ?organizerName .
   FILTER (LANG(?organizerName) = "de")
   ?source schema:url ?sourceUrl .
-  FILTER (STR(?start) IN ("2024-09-19T09:30:00", "2025-03-11", "2025-10-14"))
+  FILTER (STR(?start) IN ("2024-09-19T09:30:00+02:00", "2025-03-11", "2025-10-14"))
 }
 """
 
@@ -83,7 +83,7 @@ SELECT ?o WHERE {
         # 11 Mar 2025: the day is confirmed by the BMI
         ("2025-03-11-stakeholder", "https://schema.org/startDate", "2025-03-11", True),
         # 19 Sep 2024: day and planned times reported by one trade blog; the month is confirmed
-        ("2024-09-19-network", "https://schema.org/startDate", "2024-09-19T09:30:00", False),
+        ("2024-09-19-network", "https://schema.org/startDate", "2024-09-19T09:30:00+02:00", False),
         ("2024-09-19-network", "http://purl.org/dc/terms/date", "2024-09", True),
         # 14 Oct 2025: the day comes from one source, the month from two
         ("2025-10-14-network", "https://schema.org/startDate", "2025-10-14", False),
@@ -102,11 +102,20 @@ def test_confirmed_only_query(core, meeting, prop, value, confirmed):
 
 
 def test_no_digital_twin_claim_anywhere(data_graph):
+    """The false "digital twin" story is stated nowhere. It appears only as the real title of
+    the seed article (S35, fact audit E11), which the data calls false in its editorial note,
+    and in that note."""
     pattern = re.compile(r"digital(er)?[\s-]*(twin|zwilling)|zwilling", re.IGNORECASE)
+    seed = URIRef(BASE + "source/s35")
     offending = [
-        (s, p, o) for s, p, o in data_graph if isinstance(o, Literal) and pattern.search(o)
+        (s, p, o)
+        for s, p, o in data_graph
+        if isinstance(o, Literal) and pattern.search(o) and s != seed
     ]
     assert offending == []
+    notes = [str(n) for n in data_graph.objects(seed, SKOS.editorialNote)]
+    assert any("false" in n and "not a" in n for n in notes)
+    assert any("falsch" in n for n in notes)
 
 
 def test_the_7_july_2025_item_is_an_announcement_not_a_meeting(data_graph):
@@ -115,7 +124,7 @@ def test_the_7_july_2025_item_is_an_announcement_not_a_meeting(data_graph):
     assert (
         item,
         URIRef("http://purl.org/dc/terms/issued"),
-        Literal("2025-07-07T11:16:00", datatype=XSD.dateTime),
+        Literal("2025-07-07T11:16:00+02:00", datatype=XSD.dateTime),
     ) in data_graph
     assert (item, RDF.type, URIRef(schema + "Event")) not in data_graph
     starts = [

@@ -317,7 +317,7 @@ def test_html_resource_page_content(client):
         '<script type="application/ld+json">'
     )
     doc = json.loads(html[start : html.index("</script>", start)])
-    assert doc["@type"] == "Event" and doc["startDate"] == "2024-09-19T09:30:00"
+    assert doc["@type"] == "Event" and doc["startDate"] == "2024-09-19T09:30:00+02:00"
     assert {
         "@id": BASE + "place/bmi-berlin",
         "name": "Federal Ministry of the Interior, Berlin",

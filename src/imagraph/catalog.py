@@ -211,11 +211,14 @@ class CatalogBuilder:
         return c
 
     def first_issued(self) -> str:
-        """The founding date of the committee: the earliest fact the graph records."""
+        """The day the committee's history begins: the decision it resulted from (or its
+        founding date, where that is a day), the earliest fact the graph records (xsd:date)."""
         rows = list(
             self.core.store.query(
                 "SELECT (MIN(STR(?d)) AS ?first) WHERE { "
-                "?c a imo:InterministerialCommittee ; schema:foundingDate ?d }"
+                "?c a imo:InterministerialCommittee . "
+                "{ ?c org:resultedFrom/schema:startDate ?d } UNION { ?c schema:foundingDate ?d } "
+                "FILTER (DATATYPE(?d) = xsd:date) }"
             ).rows()
         )
         return rows[0]["first"].value if rows and "first" in rows[0] else "2021-08-25"
