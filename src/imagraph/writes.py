@@ -145,8 +145,18 @@ class _Candidate:
         return self.by_object.get(node, []) + self.store.pointing_to(node, self.others)
 
 
-#: :func:`transitive_predicates` of each shapes graph (by its id: a core keeps its graph).
-_CHAINS: dict[int, frozenset[ox.NamedNode]] = {}
+#: :func:`transitive_predicates` and :func:`inverse_predicates` of each shapes graph (by its
+#: id: a core keeps its graph).
+_CHAINS: dict[int, tuple[frozenset[ox.NamedNode], frozenset[ox.NamedNode]]] = {}
+
+
+def inverse_predicates(shapes: Graph) -> frozenset[ox.NamedNode]:
+    """The predicates the shapes read backwards (``sh:inversePath``)."""
+    from rdflib.namespace import SH
+
+    return frozenset(
+        ox.NamedNode(str(p)) for p in shapes.objects(None, SH.inversePath) if isinstance(p, URIRef)
+    )
 
 
 def transitive_predicates(shapes: Graph) -> frozenset[ox.NamedNode]:
@@ -212,13 +222,19 @@ def _affected(
         changed |= before ^ after
     subjects: set[Node] = {t.subject for ts in (*old.values(), *new.values()) for t in ts}
     affected: set[Node] = set(subjects)
-    affected |= {t.object for t in changed if isinstance(t.object, Node)}
     for s in subjects:
         affected |= {t.subject for t in candidate.incoming(s)}
+    whole = set(affected)  # the subjects and the resources that link to them
+    affected |= {t.object for t in changed if isinstance(t.object, Node)}
     shapes = core.shapes_graph()
-    chain = _CHAINS.get(id(shapes))
-    if chain is None:
-        chain = _CHAINS[id(shapes)] = transitive_predicates(shapes)
+    known = _CHAINS.get(id(shapes))
+    if known is None:
+        known = _CHAINS[id(shapes)] = (transitive_predicates(shapes), inverse_predicates(shapes))
+    chain, inverse = known
+    # an object of a triple that comes or goes, and nothing more, is read as its shapes read
+    # it: its own triples, and what points to it only along the shapes' inverse paths (a
+    # much-cited organisation is not read with everything that cites it)
+    objects_only = affected - whole
     if chain:
         todo = list(affected)
         while todo:
@@ -237,6 +253,8 @@ def _affected(
             if isinstance(t.object, Node):
                 neighbours.add(t.object)
         for t in candidate.incoming(node):
+            if node in objects_only and t.predicate not in inverse:
+                continue
             out[t] = None
             neighbours.add(t.subject)
     for node in neighbours - affected:
