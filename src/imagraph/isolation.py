@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import faulthandler
 import os
 import pickle
 import platform
@@ -126,6 +127,7 @@ NETWORK_DENIED: bool | None = None
 def confine(*, network: bool, memory: int, timeout: float | None = None) -> None:
     """Confine this (child) process: see the module's text. ``memory`` 0: no memory limit."""
     global NETWORK_DENIED
+    faulthandler.disable()  # a crash on hostile input is reported to the parent, not dumped
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     if timeout is not None:
         signal.setitimer(signal.ITIMER_REAL, timeout + 0.5)
