@@ -150,6 +150,16 @@ class _Candidate:
 _CHAINS: dict[int, tuple[frozenset[ox.NamedNode], frozenset[ox.NamedNode]]] = {}
 
 
+def _targets_of_objects(shapes: Graph) -> frozenset[ox.NamedNode]:
+    from rdflib.namespace import SH
+
+    return frozenset(
+        ox.NamedNode(str(p))
+        for p in shapes.objects(None, SH.targetObjectsOf)
+        if isinstance(p, URIRef)
+    )
+
+
 def inverse_predicates(shapes: Graph) -> frozenset[ox.NamedNode]:
     """The predicates the shapes read backwards (``sh:inversePath``)."""
     from rdflib.namespace import SH
@@ -225,12 +235,18 @@ def _affected(
     for s in subjects:
         affected |= {t.subject for t in candidate.incoming(s)}
     whole = set(affected)  # the subjects and the resources that link to them
-    affected |= {t.object for t in changed if isinstance(t.object, Node)}
     shapes = core.shapes_graph()
     known = _CHAINS.get(id(shapes))
     if known is None:
         known = _CHAINS[id(shapes)] = (transitive_predicates(shapes), inverse_predicates(shapes))
     chain, inverse = known
+    # a triple changes what its object is checked for only through a predicate the shapes read
+    # from the object's side: sh:targetObjectsOf, inverse paths, transitive chains (a class or
+    # a confidence level named by a million resources is not affected by one more)
+    reaching = chain | inverse | _targets_of_objects(shapes)
+    affected |= {
+        t.object for t in changed if isinstance(t.object, Node) and t.predicate in reaching
+    }
     # an object of a triple that comes or goes, and nothing more, is read as its shapes read
     # it: its own triples, and what points to it only along the shapes' inverse paths (a
     # much-cited organisation is not read with everything that cites it)
