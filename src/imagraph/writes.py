@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, URIRef
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
 
 from . import loading
 from .core import Core
@@ -125,7 +126,7 @@ Node = ox.NamedNode | ox.BlankNode
 
 class _Candidate:
     """The data as it would be after a write, read around chosen nodes: the store's data
-    graphs, with the graphs in ``new`` replaced by their new content."""
+    graphs, with the graphs in ``new`` replaced by their new content. Each node is read once."""
 
     def __init__(self, core: Core, new: dict[str, list[ox.Triple]]) -> None:
         self.store = core.store
@@ -137,35 +138,58 @@ class _Candidate:
                 self.by_subject.setdefault(t.subject, []).append(t)
                 if isinstance(t.object, Node):
                     self.by_object.setdefault(t.object, []).append(t)
+        self._own: dict[Node, list[ox.Triple]] = {}
+        self._incoming: dict[Node, list[ox.Triple]] = {}
 
     def own(self, node: Node) -> list[ox.Triple]:
-        return self.by_subject.get(node, []) + self.store.about(node, self.others)
+        if node not in self._own:
+            self._own[node] = self.by_subject.get(node, []) + self.store.about(node, self.others)
+        return self._own[node]
 
     def incoming(self, node: Node) -> list[ox.Triple]:
-        return self.by_object.get(node, []) + self.store.pointing_to(node, self.others)
+        if node not in self._incoming:
+            self._incoming[node] = self.by_object.get(node, []) + self.store.pointing_to(
+                node, self.others
+            )
+        return self._incoming[node]
 
 
-#: :func:`transitive_predicates` and :func:`inverse_predicates` of each shapes graph (by its
-#: id: a core keeps its graph).
-_CHAINS: dict[int, tuple[frozenset[ox.NamedNode], frozenset[ox.NamedNode]]] = {}
+@dataclass(frozen=True)
+class Reach:
+    """What the shapes read beyond a node's own triples, found once per shapes graph."""
+
+    #: predicates followed any number of times (:func:`transitive_predicates`)
+    chain: frozenset[ox.NamedNode]
+    #: predicates read backwards (``sh:inversePath``)
+    inverse: frozenset[ox.NamedNode]
+    #: predicates whose objects are targets (``sh:targetObjectsOf``)
+    object_targets: frozenset[ox.NamedNode]
+
+    @property
+    def from_objects(self) -> frozenset[ox.NamedNode]:
+        """The predicates through which a triple changes what its object is checked for."""
+        return self.chain | self.inverse | self.object_targets
 
 
-def _targets_of_objects(shapes: Graph) -> frozenset[ox.NamedNode]:
-    from rdflib.namespace import SH
+#: The :class:`Reach` of each shapes graph (by its id: a core keeps its graph).
+_REACH: dict[int, Reach] = {}
 
+
+def reach_of(shapes: Graph) -> Reach:
+    reach = _REACH.get(id(shapes))
+    if reach is None:
+        reach = _REACH[id(shapes)] = Reach(
+            transitive_predicates(shapes),
+            _iris(shapes, SH.inversePath),
+            _iris(shapes, SH.targetObjectsOf),
+        )
+    return reach
+
+
+def _iris(shapes: Graph, prop: URIRef) -> frozenset[ox.NamedNode]:
+    """The IRIs that are values of ``prop`` in the shapes."""
     return frozenset(
-        ox.NamedNode(str(p))
-        for p in shapes.objects(None, SH.targetObjectsOf)
-        if isinstance(p, URIRef)
-    )
-
-
-def inverse_predicates(shapes: Graph) -> frozenset[ox.NamedNode]:
-    """The predicates the shapes read backwards (``sh:inversePath``)."""
-    from rdflib.namespace import SH
-
-    return frozenset(
-        ox.NamedNode(str(p)) for p in shapes.objects(None, SH.inversePath) if isinstance(p, URIRef)
+        ox.NamedNode(str(v)) for v in shapes.objects(None, prop) if isinstance(v, URIRef)
     )
 
 
@@ -173,17 +197,11 @@ def transitive_predicates(shapes: Graph) -> frozenset[ox.NamedNode]:
     """The predicates the shapes follow any number of times (``sh:oneOrMorePath``,
     ``sh:zeroOrMorePath``, or ``p+`` / ``p*`` in a SPARQL target or constraint): a write that
     changes one such link can affect nodes a whole chain away."""
-    from rdflib.namespace import SH
     from rdflib.paths import MulPath
     from rdflib.plugins.sparql import prepareQuery
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    found = {
-        ox.NamedNode(str(p))
-        for mod in (SH.oneOrMorePath, SH.zeroOrMorePath)
-        for p in shapes.objects(None, mod)
-        if not isinstance(p, BNode)
-    }
+    found = set(_iris(shapes, SH.oneOrMorePath) | _iris(shapes, SH.zeroOrMorePath))
     prefixes = {
         str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace))
         for d in shapes.objects(None, SH.declare)
@@ -217,8 +235,9 @@ def _affected(
     """What a write can affect, and the candidate data around it.
 
     Affected: the subjects of the written graphs before and after (their descriptions change);
-    the objects of the triples that come or go (they may start or stop being targets, as
-    ``sh:targetObjectsOf``, or be counted by inverse paths); the nodes that link to the
+    the objects of the triples that come or go through a predicate the shapes read from the
+    object's side (they may start or stop being targets of ``sh:targetObjectsOf``, or be counted
+    by inverse paths); the nodes that link to the
     subjects (their ``sh:class`` and ``sh:node`` checks see the change); and the chains along
     the shapes' transitive predicates from all of these. The graph holds every affected
     node's own and incoming triples and the own triples of everything they link with, so
@@ -235,21 +254,16 @@ def _affected(
     for s in subjects:
         affected |= {t.subject for t in candidate.incoming(s)}
     whole = set(affected)  # the subjects and the resources that link to them
-    shapes = core.shapes_graph()
-    known = _CHAINS.get(id(shapes))
-    if known is None:
-        known = _CHAINS[id(shapes)] = (transitive_predicates(shapes), inverse_predicates(shapes))
-    chain, inverse = known
+    reach = reach_of(core.shapes_graph())
+    chain = reach.chain
     # a triple changes what its object is checked for only through a predicate the shapes read
-    # from the object's side: sh:targetObjectsOf, inverse paths, transitive chains (a class or
-    # a confidence level named by a million resources is not affected by one more)
-    reaching = chain | inverse | _targets_of_objects(shapes)
+    # from the object's side (a class or a confidence level named by a million resources is not
+    # affected by one more); such an object is read with its own triples and its inverse-path
+    # links only (a much-cited organisation is not read with everything that cites it)
+    from_objects = reach.from_objects
     affected |= {
-        t.object for t in changed if isinstance(t.object, Node) and t.predicate in reaching
+        t.object for t in changed if isinstance(t.object, Node) and t.predicate in from_objects
     }
-    # an object of a triple that comes or goes, and nothing more, is read as its shapes read
-    # it: its own triples, and what points to it only along the shapes' inverse paths (a
-    # much-cited organisation is not read with everything that cites it)
     objects_only = affected - whole
     if chain:
         todo = list(affected)
@@ -269,7 +283,7 @@ def _affected(
             if isinstance(t.object, Node):
                 neighbours.add(t.object)
         for t in candidate.incoming(node):
-            if node in objects_only and t.predicate not in inverse:
+            if node in objects_only and t.predicate not in reach.inverse:
                 continue
             out[t] = None
             neighbours.add(t.subject)
