@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 import requests
@@ -60,3 +61,41 @@ def test_gunicorn_sends_dumps_made_by_a_child_of_a_worker(server):
     assert len(Graph().parse(data=resp.content, format="turtle")) > 4000
     part = requests.get(server + "dumps/imanoeb.ttl", headers={"Range": "bytes=0-99"}, timeout=30)
     assert part.status_code == 206 and part.content == resp.content[:100]
+
+
+def _raw(server: str, request: bytes) -> tuple[int, bytes]:
+    """Send ``request`` as it is and read the answer (status, body)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(server)
+    with socket.create_connection((parts.hostname, parts.port), timeout=20) as sock:
+        # the server may answer (413) and close before it has read it all
+        with contextlib.suppress(OSError):
+            sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_a_chunked_body_is_read_within_the_limit_and_a_malformed_one_is_400(server):
+    """Chunked bodies have no Content-Length: the limit still holds (413, not a silent cut or
+    a 400), and a chunk size that is not hexadecimal is 400 saying so (it was a 500)."""
+    head = (
+        b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: text/turtle\r\n"
+        b"Accept: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    status, body = _raw(server, head + b"zz\r\nabc\r\n0\r\n\r\n")
+    assert status == 400
+    assert b"cannot be read" in body
+    piece = b"#" * 65536
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for _ in range(11 * 16))
+    status, body = _raw(server, head + chunks + b"0\r\n\r\n")
+    assert status == 413
+    assert b"limit" in body
+    ok = b"<urn:a> <urn:b> <urn:c> .\n"
+    status, body = _raw(server, head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(ok), ok))
+    assert status == 200
+    assert b'"triples": 1' in body

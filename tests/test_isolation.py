@@ -1,0 +1,126 @@
+"""The confined children that run untrusted work, and the query slots, over real processes."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import threading
+import time
+
+import pytest
+
+from imagraph import isolation
+from imagraph.errors import ImagraphError
+from imagraph.settings import Settings
+from imagraph.web import create_app
+from imagraph.web import sparql as web_sparql
+
+from .conftest import REMOTE, ROOT
+
+
+def _allocate() -> int:
+    return len(bytearray(512 << 20))
+
+
+def test_a_child_past_its_memory_limit_is_503_and_the_parent_goes_on():
+    with pytest.raises(isolation.ChildLimitError, match="memory limit of 64 MiB") as err:
+        isolation.run(_allocate, timeout=20, memory=64 << 20, what="the test")
+    assert err.value.status == 503
+    assert isolation.run(lambda: 1 + 1, timeout=10, memory=64 << 20) == 2
+
+
+def _leave() -> None:
+    raise SystemExit(0)
+
+
+def test_a_child_never_returns_into_the_app():
+    """A child whose work raises SystemExit ends there (os._exit): the parent alone goes on,
+    with an error that says the work ended without an answer."""
+    parent = os.getpid()
+    with pytest.raises(ImagraphError, match="ended without an answer"):
+        isolation.run(_leave, timeout=10, memory=0)
+    assert os.getpid() == parent
+
+
+def test_a_crash_is_400_and_a_child_past_its_time_503():
+    import ctypes
+
+    def crash() -> None:
+        ctypes.string_at(0)  # reads address 0: SIGSEGV
+
+    with pytest.raises(isolation.ChildCrashedError, match="SIGSEGV") as err:
+        isolation.run(crash, timeout=10, memory=0, what="the test")
+    assert err.value.status == 400
+    start = time.monotonic()
+    with pytest.raises(isolation.ChildTimeoutError, match=r"time limit of 0\.5 s"):
+        isolation.run(lambda: time.sleep(30), timeout=0.5, memory=0, what="the test")
+    assert time.monotonic() - start < 5
+
+
+def test_validations_and_updates_run_under_the_memory_limit():
+    """What validations and updates run in (``submissions.forked``) has the limit too. (Through
+    the app the figure depends on how much freed memory the worker's heap already holds, so the
+    allocation here is one the heap cannot have: a new 512 MiB mapping.)"""
+    from imagraph import submissions
+
+    with pytest.raises(isolation.ChildLimitError, match="memory limit of 64 MiB") as err:
+        submissions.forked(_allocate, 20, memory=64 << 20)
+    assert err.value.status == 503
+
+
+def test_a_gzip_upload_is_validated_as_the_file_it_holds(core):
+    client = create_app(core.settings, core).test_client()
+    data = gzip.compress(b"<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> <urn:d> .\n")
+    import io
+
+    resp = client.post(
+        "/validate",
+        data={"file": (io.BytesIO(data), "x.ttl.gz", "application/gzip")},
+        headers={"Accept": "application/json"},
+    )
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert resp.get_json()["triples"] == 2
+
+
+@pytest.mark.skipif(REMOTE, reason="the remote store's query runner needs the network")
+def test_the_embedded_query_runner_has_no_network(core):
+    from imagraph import sparql
+
+    assert sparql.runner_for(core.store).network is False
+    allowed = sparql.Limits(service_allowlist=("https://example.org/sparql",))
+    assert sparql.runner_for(core.store, allowed).network is True
+    assert sparql.runner_for(core.store).network is False
+
+
+def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
+    """One slot, held: a query waits SLOT_WAIT seconds, then 503 with Retry-After; the HTML
+    query page is inside the slots too; a slot freed while a query waits lets it run."""
+    settings = Settings(root=ROOT, query_slots=1)
+    client = create_app(settings, core).test_client()
+    slots = web_sparql._slots(1)
+    assert slots.acquire(False)
+    try:
+        start = time.monotonic()
+        resp = client.get(
+            "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
+        )
+        waited = time.monotonic() - start
+        assert resp.status_code == 503
+        assert resp.headers["Retry-After"] == "1"
+        assert web_sparql.SLOT_WAIT - 0.1 <= waited < web_sparql.SLOT_WAIT + 2
+        page = client.get(
+            "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "text/html"}
+        )
+        assert page.status_code == 503
+        assert "Too many queries" in page.get_data(as_text=True)
+        threading.Timer(0.5, slots.release).start()
+        resp = client.get(
+            "/sparql",
+            query_string={"query": "ASK { ?s ?p ?o }"},
+            headers={"Accept": "application/json"},
+        )
+        assert resp.status_code == 200
+        assert resp.get_json()["boolean"] is True
+    finally:
+        slots.acquire(False)  # the query that ran gave it back
+        slots.release()
