@@ -184,10 +184,11 @@ def parsed_nodes(
     """The nodes of ``text`` parsed with rdflib's ``grammar`` (``Query`` or ``UpdateUnit``) in
     every view of it (:func:`_views`), when ``word`` occurs in it (none otherwise: what is
     checked for cannot be there); text rdflib cannot read is refused with ``refusal``."""
-    if not any(word.search(view) for view in _views(text)):
+    views = _views(text)
+    if not any(word.search(view) for view in views):
         return []
     nodes: list[CompValue] = []
-    for view in _views(text):
+    for view in views:
         try:
             nodes.extend(walk(grammar.parse_string(view, parse_all=True)))
         except (ParseException, RecursionError, ValueError):
