@@ -13,7 +13,7 @@ from imagraph import isolation
 from imagraph.errors import ImagraphError
 from imagraph.settings import Settings
 from imagraph.web import create_app
-from imagraph.web import sparql as web_sparql
+from imagraph.web import slots as web_slots
 
 from .conftest import REMOTE, ROOT
 
@@ -93,34 +93,92 @@ def test_the_embedded_query_runner_has_no_network(core):
 
 
 def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
-    """One slot, held: a query waits SLOT_WAIT seconds, then 503 with Retry-After; the HTML
-    query page is inside the slots too; a slot freed while a query waits lets it run."""
+    """One slot, held by another client: a query waits slots.WAIT seconds, then 503 with
+    Retry-After; the HTML query page is inside the slots too; a slot freed while a query waits
+    lets it run."""
     settings = Settings(root=ROOT, query_slots=1)
     client = create_app(settings, core).test_client()
-    slots = web_sparql._slots(1)
-    assert slots.acquire(False)
+    held = web_slots.slots("query", settings).take("192.0.2.1")
+    start = time.monotonic()
+    resp = client.get(
+        "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
+    )
+    waited = time.monotonic() - start
+    assert resp.status_code == 503
+    assert resp.headers["Retry-After"] == "1"
+    assert "Too many queries" in resp.get_json()["detail"]
+    assert web_slots.WAIT - 0.1 <= waited < web_slots.WAIT + 2
+    page = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "text/html"})
+    assert page.status_code == 503
+    assert "Too many queries" in page.get_data(as_text=True)
+    threading.Timer(0.5, held.release).start()
+    resp = client.get(
+        "/sparql",
+        query_string={"query": "ASK { ?s ?p ?o }"},
+        headers={"Accept": "application/json"},
+    )
+    assert resp.status_code == 200
+    assert resp.get_json()["boolean"] is True
+    # the slot is free again (the query gave it back), else this waits and raises 503
+    web_slots.slots("query", settings).take("192.0.2.1").release()
+
+
+def test_one_client_cannot_hold_every_query_slot(core):
+    """Four slots: one client holds at most two; its third query is 429 at once (no wait), and
+    another client's query runs meanwhile."""
+    settings = Settings(root=ROOT, query_slots=4)
+    app = create_app(settings, core)
+    pool = web_slots.slots("query", settings)
+    held = [pool.take("127.0.0.1"), pool.take("127.0.0.1")]
     try:
         start = time.monotonic()
-        resp = client.get(
+        resp = app.test_client().get(
             "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
         )
-        waited = time.monotonic() - start
-        assert resp.status_code == 503
+        assert resp.status_code == 429
+        assert time.monotonic() - start < 1
         assert resp.headers["Retry-After"] == "1"
-        assert web_sparql.SLOT_WAIT - 0.1 <= waited < web_sparql.SLOT_WAIT + 2
-        page = client.get(
-            "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "text/html"}
+        assert "already has 2 queries running" in resp.get_json()["detail"]
+        other = app.test_client().get(
+            "/sparql",
+            query_string={"query": "ASK {}"},
+            headers={"Accept": "application/json"},
+            environ_base={"REMOTE_ADDR": "192.0.2.7"},
+        )
+        assert other.status_code == 200
+    finally:
+        for slot in held:
+            slot.release()
+
+
+def test_validations_have_slots_of_their_own(core):
+    """With the one validation slot taken, a validation waits, then 503 saying so, while queries
+    still run."""
+    settings = Settings(root=ROOT, validation_slots=1)
+    client = create_app(settings, core).test_client()
+    held = web_slots.slots("validation", settings).take("192.0.2.1")
+    try:
+        resp = client.post(
+            "/validate",
+            data=b"<urn:a> <urn:b> <urn:c> .",
+            headers={"Content-Type": "application/n-triples", "Accept": "application/json"},
+        )
+        assert resp.status_code == 503
+        assert "Too many validations" in resp.get_json()["detail"]
+        page = client.post(
+            "/validate", data={"text": "<urn:a> <urn:b> <urn:c> ."}, headers={"Accept": "text/html"}
         )
         assert page.status_code == 503
-        assert "Too many queries" in page.get_data(as_text=True)
-        threading.Timer(0.5, slots.release).start()
-        resp = client.get(
-            "/sparql",
-            query_string={"query": "ASK { ?s ?p ?o }"},
-            headers={"Accept": "application/json"},
+        assert "Too many validations" in page.get_data(as_text=True)
+        query = client.get(
+            "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
         )
-        assert resp.status_code == 200
-        assert resp.get_json()["boolean"] is True
+        assert query.status_code == 200
     finally:
-        slots.acquire(False)  # the query that ran gave it back
-        slots.release()
+        held.release()
+    resp = client.post(
+        "/validate",
+        data=b"<urn:a> <urn:b> <urn:c> .",
+        headers={"Content-Type": "application/n-triples", "Accept": "application/json"},
+    )
+    assert resp.status_code == 200

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
+import pytest
 import requests
 from rdflib import Graph, Literal, URIRef
+
+from .conftest import server_env, start_server, stop_server
 
 BASE = "https://w3id.org/imanoeb/"
 
@@ -99,3 +107,77 @@ def test_a_chunked_body_is_read_within_the_limit_and_a_malformed_one_is_400(serv
     status, body = _raw(server, head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(ok), ok))
     assert status == 200
     assert b'"triples": 1' in body
+
+
+@pytest.fixture(scope="module")
+def tight_server(tmp_path_factory, core) -> Iterator[str]:
+    """A server with few threads and short times for heads and bodies."""
+    env = {
+        **server_env(core.settings),
+        "IMAGRAPH_THREADS": "4",
+        "IMAGRAPH_HEADER_TIMEOUT": "3",
+        "IMAGRAPH_BODY_TIMEOUT": "3",
+    }
+    proc, url = start_server(tmp_path_factory.mktemp("tight") / "server.log", env, workers=1)
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+def _slow(server: str, data: bytes, stop: threading.Event) -> socket.socket:
+    """A connection that sends ``data`` a byte at a time, twice a second, until ``stop``."""
+    parts = urlsplit(server)
+    sock = socket.create_connection((parts.hostname, parts.port), timeout=20)
+
+    def trickle() -> None:
+        with contextlib.suppress(OSError):
+            for byte in data:
+                if stop.wait(0.5):
+                    return
+                sock.send(bytes([byte]))
+
+    threading.Thread(target=trickle, daemon=True).start()
+    return sock
+
+
+def test_slow_clients_hold_no_thread_and_get_408(tight_server):
+    """Forty clients sending their headers a byte at a time (ten times the worker's four
+    threads) and four trickling their bodies: pages are still answered at once; a head not
+    complete within the time is answered 408, and so is a body."""
+    stop = threading.Event()
+    heads = [
+        _slow(tight_server, b"GET / HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\n\r\n", stop)
+        for _ in range(40)
+    ]
+    body_head = (
+        b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: text/turtle\r\n"
+        b"Accept: application/json\r\nContent-Length: 1000\r\n\r\n"
+    )
+    bodies = []
+    for _ in range(4):
+        parts = urlsplit(tight_server)
+        sock = socket.create_connection((parts.hostname, parts.port), timeout=20)
+        sock.sendall(body_head + b"<urn:a>")  # then nothing: the body trickles, or stops
+        bodies.append(sock)
+    try:
+        time.sleep(0.5)
+        for _ in range(10):
+            start = time.monotonic()
+            resp = requests.get(
+                tight_server + "org/bmi", headers={"Accept": "text/turtle"}, timeout=5
+            )
+            assert resp.status_code == 200
+            assert time.monotonic() - start < 1.0
+        for sock in bodies:
+            answer = sock.recv(65536)
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+            assert b"did not arrive in time" in answer
+        answer = heads[0].recv(65536)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"not received within 3 seconds" in answer
+    finally:
+        stop.set()
+        for sock in heads + bodies:
+            sock.close()
+    assert requests.get(tight_server + "org/bmi", timeout=5).status_code == 200

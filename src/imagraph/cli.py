@@ -71,6 +71,12 @@ def cli(ctx: click.Context, base_iri: str | None, store: str | None) -> None:
     show_default=True,
     help="Worker processes, each with its own copy of the embedded store.",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Threads per worker (default 16, or IMAGRAPH_THREADS).",
+)
 @click.option("--base-iri", help="Base IRI the data is minted under (overrides the global option).")
 @click.option(
     "--public-url", help="Public URL behind a reverse proxy, e.g. https://data.example.org/."
@@ -87,6 +93,7 @@ def serve(
     host: str,
     port: int,
     workers: int,
+    threads: int | None,
     base_iri: str | None,
     public_url: str | None,
     trusted_proxies: int | None,
@@ -100,10 +107,14 @@ def serve(
             store=_settings(ctx).store,
             public_url=public_url,
             trusted_proxies=trusted_proxies,
+            **({"threads": threads} if threads else {}),
         )
     except ImagraphError as err:
         raise CliError(str(err)) from err
-    click.echo(f"Serving {settings.base_iri} on http://{host}:{port}/ with {workers} workers")
+    click.echo(
+        f"Serving {settings.base_iri} on http://{host}:{port}/ with {workers} workers of "
+        f"{settings.threads} threads"
+    )
     try:
         run(settings, host, port, workers)
     except ImagraphError as err:

@@ -104,8 +104,18 @@ class Settings:
     query_timeout: float = 10.0
     #: SPARQL: the most solutions (SELECT) or triples (CONSTRUCT/DESCRIBE) an answer carries.
     query_max_rows: int = 10_000
-    #: SPARQL: queries running at once across all workers (0: workers - 1, at least 1).
+    #: SPARQL: queries running at once across all workers (0: 4); one client runs at most half.
     query_slots: int = 0
+    #: Validations running at once across all workers (0: 2); one client runs at most half.
+    validation_slots: int = 0
+    #: The server: threads per worker; seconds a client has to send the head of a request (line
+    #: and headers) and, once the head is in, its body.
+    threads: int = 16
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    #: The server's control socket (for gunicorn's ``gunicornc``): a path, ``off``, or empty for
+    #: one in a private folder of each server.
+    control_socket: str = ""
     #: SPARQL: endpoints that SERVICE may call, separated by spaces (empty: SERVICE is refused).
     service_allowlist: str = ""
     #: Bytes of memory each child that runs untrusted work (a query runner, a validation, an

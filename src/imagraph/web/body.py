@@ -2,13 +2,16 @@
 
 The body is read in pieces up to the app's limit (``MAX_CONTENT_LENGTH``), with or without a
 ``Content-Length`` (a chunked body too): past the limit it is ``413``; a body the server cannot
-decode (a malformed chunk size, a cut connection) is ``400`` saying so.
+decode (a malformed chunk size, a cut connection) is ``400`` saying so; one that does not arrive
+within the server's time for bodies is ``408``.
 """
 
 from __future__ import annotations
 
 from flask import current_app, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
+
+from .worker import BodyTimeout
 
 PIECE = 1 << 16
 
@@ -32,6 +35,8 @@ def read_body() -> bytes:
                 raise RequestEntityTooLarge()
     except (RequestEntityTooLarge, BadRequest):
         raise
+    except BodyTimeout as err:  # the server's deadline for the body (IMAGRAPH_BODY_TIMEOUT)
+        raise RequestTimeout(f"The request body did not arrive in time: {err}.") from None
     except Exception as err:  # the server could not decode the body (gunicorn's parse errors)
         raise BadRequest(f"The request body cannot be read: {err}.") from None
     if known is not None and len(out) < known:

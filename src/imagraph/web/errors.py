@@ -14,6 +14,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
+    RequestTimeout,
     RequestURITooLarge,
 )
 from werkzeug.http import HTTP_STATUS_CODES
@@ -21,6 +22,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from ..dumps import DumpNotReadyError
 from ..errors import ImagraphError, StoreUnavailableError
 from .negotiation import NotAcceptableError, choose_language
+from .worker import BodyTimeout
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,8 @@ def handle_unexpected(err: Exception) -> Response:
         return handle_http(err)
     if isinstance(err, BodyParseError):  # a form body the server could not decode
         return handle_http(BadRequest(f"The request body cannot be read: {err}."))
+    if isinstance(err, BodyTimeout):  # a form body that did not arrive in time
+        return handle_http(RequestTimeout(f"The request body did not arrive in time: {err}."))
     log.exception("unexpected error on %s", request.path)
     return handle_http(InternalServerError("The server could not answer this request."))
 

@@ -6,8 +6,13 @@ master loads the data once first, so that bad data fails before any worker start
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -16,7 +21,7 @@ from .. import writes
 from ..core import Core
 from ..errors import ImagraphError
 from ..settings import Settings
-from . import sparql
+from . import slots, worker
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -90,21 +95,59 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
     # fail fast, before any worker starts, on data that does not load; an on-disk store is
     # created (with the bundled files) if it does not exist yet
     prepare(settings)
-    # queries share slots across workers, so that at least one worker stays free for pages
-    sparql.SHARED_SLOTS = sparql.shared_slots(settings.query_slots or max(1, workers - 1))
-    timeout = int(settings.query_timeout) + 30
-    Server(
-        settings,
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "timeout": timeout,
-            "graceful_timeout": 10,
-            "accesslog": "-",
-            "errorlog": "-",
-            "limit_request_line": 8190,
-            "limit_request_fields": 100,
-            "limit_request_field_size": 8190,
-            "forwarded_allow_ips": "*" if settings.trusted_proxies else "127.0.0.1",
-        },
-    ).run()
+    # query and validation slots, shared by the workers (made before they fork)
+    slots.share(settings)
+    worker.HEADER_TIMEOUT = settings.header_timeout
+    worker.BODY_TIMEOUT = settings.body_timeout
+    with control_socket(settings) as ctl:
+        Server(settings, options(settings, host, port, workers, ctl)).run()
+
+
+def options(
+    settings: Settings, host: str, port: int, workers: int, ctl: Path | None
+) -> dict[str, Any]:
+    """gunicorn's settings for ``imagraph serve``."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        # threads serve pages while others wait for a query's or a validation's child; the
+        # worker's event loop reads request heads (see worker.py)
+        "worker_class": "imagraph.web.worker.Worker",
+        "threads": settings.threads,
+        "http_protocols": "h1",
+        # the event loop reports to the master whatever the threads do: only a stuck loop
+        # gets the worker restarted
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": "-",
+        "errorlog": "-",
+        "logger_class": "imagraph.web.worker.AccessLog",
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+        "forwarded_allow_ips": "*" if settings.trusted_proxies else "127.0.0.1",
+        **(
+            {"control_socket": str(ctl), "control_socket_mode": 0o600}
+            if ctl is not None
+            else {"control_socket_disable": True}
+        ),
+    }
+
+
+@contextlib.contextmanager
+def control_socket(settings: Settings) -> Iterator[Path | None]:
+    """The path of this server's control socket (gunicorn's ``gunicornc`` talks to it): the one
+    set with ``IMAGRAPH_CONTROL_SOCKET``, else one in a new private folder of this server, removed
+    when it stops (so that two servers never share one); ``off``: none."""
+    if settings.control_socket == "off":
+        yield None
+        return
+    if settings.control_socket:
+        yield Path(settings.control_socket)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="imagraph-serve-"))
+    try:
+        yield folder / "gunicorn.ctl"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import threading
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
@@ -17,6 +15,7 @@ from werkzeug.exceptions import (
     NotAcceptable,
     NotFound,
     ServiceUnavailable,
+    TooManyRequests,
     UnsupportedMediaType,
 )
 
@@ -25,7 +24,7 @@ from ..errors import ImagraphError
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from ..settings import Settings
-from . import current_site, negotiation
+from . import current_site, negotiation, slots
 from .body import read_body
 from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
 from .pages import render_page
@@ -51,38 +50,6 @@ RESULTS = {  # media type → results format name
 RESULT_NAMES = {"json", "xml", "csv", "tsv"}
 GRAPH_REPS = (TURTLE, JSONLD, NTRIPLES, RDFXML, negotiation.TRIG, negotiation.NQUADS)
 SD_REPS = (TURTLE, JSONLD, NTRIPLES, RDFXML, HTML)
-
-#: Set by ``imagraph serve`` before the workers fork: query slots shared by all workers.
-SHARED_SLOTS: Any = None
-_local_slots: dict[int, threading.BoundedSemaphore] = {}
-
-
-def _slots(n: int) -> Any:
-    if SHARED_SLOTS is not None:
-        return SHARED_SLOTS
-    return _local_slots.setdefault(n, threading.BoundedSemaphore(n))
-
-
-#: Seconds a query waits for a free slot before it is answered 503.
-SLOT_WAIT = 2.0
-
-
-def take_slot(s: Settings) -> Any:
-    """One of the query slots shared by the workers (release it when the query is done). A
-    query waits up to :data:`SLOT_WAIT` seconds for one, so that a short burst queues instead
-    of failing; then ``503`` with ``Retry-After``."""
-    slots = _slots(max(1, s.query_slots or 1))
-    if not slots.acquire(True, SLOT_WAIT):  # positional: threading and multiprocessing differ
-        raise ServiceUnavailable(
-            "Too many queries are running; try again in a moment.",
-            retry_after=1,  # type: ignore[call-arg]
-        )
-    return slots
-
-
-def shared_slots(n: int) -> Any:
-    """A semaphore for ``n`` concurrent queries that forked workers share."""
-    return multiprocessing.BoundedSemaphore(n)
 
 
 def _read_request() -> tuple[str | None, list[str], list[str]]:
@@ -218,7 +185,7 @@ def answer(
         return Response(status=304, headers={"ETag": f'"{etag}"', "Vary": "Accept"})
 
     def run() -> sparql.QueryResult | sparql.StreamedResult:
-        slot = take_slot(s)
+        slot = slots.take("query", s)
         result = None
         try:
             result = sparql.execute(
@@ -361,7 +328,7 @@ def query_page(
     status, error, table, graph_text, truncated = 200, None, None, None, False
     if run:
         try:
-            slot = take_slot(site.settings)  # the page runs its query in a slot like any other
+            slot = slots.take("query", site.settings)  # the page runs in a slot like any other
             try:
                 result = sparql.execute(
                     site.core.store,
@@ -380,8 +347,8 @@ def query_page(
                 table = _table(result.body, result.kind, urls)
         except ImagraphError as err:
             status, error = err.status, str(err)
-        except ServiceUnavailable as err:
-            status, error = 503, str(err.description)
+        except (ServiceUnavailable, TooManyRequests) as err:
+            status, error = err.code, str(err.description)
     kinds = (
         ("ttl", "nt", "jsonld", "rdf") if graph_text is not None else ("json", "xml", "csv", "tsv")
     )

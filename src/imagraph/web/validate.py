@@ -13,12 +13,18 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from rdflib import Graph
-from werkzeug.exceptions import BadRequest, Forbidden, NotAcceptable
+from werkzeug.exceptions import (
+    BadRequest,
+    Forbidden,
+    NotAcceptable,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 
 from .. import formats, submissions
 from ..errors import ImagraphError
 from ..namespaces import PREFIXES
-from . import current_site, negotiation
+from . import current_site, negotiation, slots
 from .body import read_body
 from .pages import render_page
 from .urls import Urls
@@ -100,6 +106,16 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
     return submissions.parse_submission(body, fmt, "the request body", max_bytes), None, "body"
 
 
+def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
+    """Validate a submission in one of the validation slots (503 or 429 when none is free)."""
+    site = current_site()
+    slot = slots.take("validation", site.settings)
+    try:
+        return submissions.check(site.core, *submission[:2], timeout=site.settings.validate_timeout)
+    finally:
+        slot.release()
+
+
 @bp.route("/validate", methods=["GET", "POST"])
 def validate() -> Response:
     site = current_site()
@@ -109,22 +125,18 @@ def validate() -> Response:
     if output == "html":
         try:
             submission = _submission()
-            checked = (
-                submissions.check(
-                    site.core, *submission[:2], timeout=site.settings.validate_timeout
-                )
-                if submission
-                else None
-            )
+            checked = _check(submission) if submission else None
             return _page(urls, lang, checked, None, 200)
         except ImagraphError as err:
             return _page(urls, lang, None, str(err), err.status)
+        except (ServiceUnavailable, TooManyRequests) as err:
+            return _page(urls, lang, None, str(err.description), err.code or 503)
     submission = _submission()
     if submission is None:
         raise BadRequest(
             "nothing to validate: send RDF in the body, or a form with 'text', 'file' or 'url'"
         )
-    checked = submissions.check(site.core, *submission[:2], timeout=site.settings.validate_timeout)
+    checked = _check(submission)
     if output == "json":
         doc = {**checked.summary[lang], "triples": checked.triples}
         resp = Response(

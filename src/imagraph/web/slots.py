@@ -1,0 +1,117 @@
+"""Slots: how many queries, and how many validations, run at once, across every worker and thread,
+and fairly between clients.
+
+A slot is taken before the work starts (its child is forked) and given back when the answer is
+complete. A request waits up to :data:`WAIT` seconds for a free slot, so that a burst queues
+instead of failing, then gets ``503`` with ``Retry-After``. One client (its address, the one the
+trusted proxies forwarded behind a proxy) holds at most ``per_client`` slots of a kind at once:
+a client looping a heavy query leaves the other slots to everyone else, and gets ``429`` itself
+when it asks for more.
+
+``imagraph serve`` makes the slots before the workers fork (:func:`share`), so that the count is
+shared by the processes; an app without a server (tests, a WSGI host) has slots of its own.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from flask import request
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
+
+from ..settings import Settings
+
+#: Seconds a request waits for a free slot before it is answered 503.
+WAIT = 2.0
+#: Clients are counted in this many buckets (by a hash of their address): two clients that share
+#: a bucket share its limit, which is rare and errs on the strict side.
+BUCKETS = 4096
+
+_NOUN = {"query": ("query", "queries"), "validation": ("validation", "validations")}
+
+
+class Slots:
+    """``n`` slots of one kind, at most ``per_client`` of them held by one client."""
+
+    def __init__(self, kind: str, n: int, per_client: int) -> None:
+        self.kind = kind
+        self.n = n
+        self.per_client = per_client
+        self._free: Any = multiprocessing.BoundedSemaphore(n)
+        self._held: Any = multiprocessing.Array("i", BUCKETS)
+
+    def take(self, client: str | None = None) -> Slot:
+        """A slot for ``client`` (default: the current request's address); release it when done."""
+        if client is None:
+            client = request.remote_addr or ""
+        one, many = _NOUN[self.kind]
+        bucket = zlib.crc32(client.encode("utf-8", "replace")) % BUCKETS
+        with self._held.get_lock():
+            if self._held[bucket] >= self.per_client:
+                raise TooManyRequests(
+                    f"This client already has {self._held[bucket]} "
+                    f"{one if self._held[bucket] == 1 else many} running, the most one client may "
+                    f"run at once; wait for one to finish.",
+                    retry_after=1,  # type: ignore[call-arg]
+                )
+            self._held[bucket] += 1
+        if not self._free.acquire(True, WAIT):  # positional: threading and multiprocessing differ
+            self._give_back(bucket)
+            raise ServiceUnavailable(
+                f"Too many {many} are running; try again in a moment.",
+                retry_after=1,  # type: ignore[call-arg]
+            )
+        return Slot(self, bucket)
+
+    def _give_back(self, bucket: int) -> None:
+        with self._held.get_lock():
+            self._held[bucket] = max(0, self._held[bucket] - 1)
+
+
+@dataclass
+class Slot:
+    slots: Slots
+    bucket: int
+    released: bool = False
+
+    def release(self) -> None:
+        if not self.released:
+            self.released = True
+            self.slots._free.release()
+            self.slots._give_back(self.bucket)
+
+
+def sizes(kind: str, settings: Settings) -> tuple[int, int]:
+    """(slots, slots per client) of ``kind`` under ``settings``."""
+    n = settings.query_slots if kind == "query" else settings.validation_slots
+    n = max(1, n or (4 if kind == "query" else 2))
+    return n, max(1, n // 2)
+
+
+#: Set by ``imagraph serve`` before the workers fork: the slots they share.
+SHARED: dict[str, Slots] = {}
+_local: dict[tuple[str, int, int], Slots] = {}
+
+
+def share(settings: Settings) -> None:
+    """Make the slots the server's workers will share (call before they fork)."""
+    for kind in _NOUN:
+        SHARED[kind] = Slots(kind, *sizes(kind, settings))
+
+
+def slots(kind: str, settings: Settings) -> Slots:
+    if kind in SHARED:
+        return SHARED[kind]
+    n, per_client = sizes(kind, settings)
+    key = (kind, n, per_client)
+    if key not in _local:
+        _local[key] = Slots(kind, n, per_client)
+    return _local[key]
+
+
+def take(kind: str, settings: Settings) -> Slot:
+    """A slot of ``kind`` (``query`` or ``validation``) for the current request's client."""
+    return slots(kind, settings).take()
