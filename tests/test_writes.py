@@ -6,11 +6,13 @@ import gc
 import os
 import signal
 import threading
+import time
 
 import pyoxigraph as ox
 import pytest
 import requests
 from rdflib import Graph, URIRef
+from werkzeug.http import http_date
 
 from imagraph.core import Core
 from imagraph.settings import Settings
@@ -291,6 +293,89 @@ def test_accepted_write_survives_a_crash(tmp_path):
         stop_server(proc)
 
 
+def _town(i: int) -> tuple[str, str]:
+    """(IRI, Turtle) of the i-th fictional municipality (synthetic test data, not a fact)."""
+    iri = f"{BASE}org/gemeinde/092769{i:02d}"
+    body = (
+        GOOD.replace(TOWN, iri)
+        .replace('"09276999"', f'"092769{i:02d}"')
+        .replace("Beispielgemeinde", f"Beispielgemeinde {i}")
+        .replace("Example municipality", f"Example municipality {i}")
+    )
+    return iri, body
+
+
+@embedded_only
+def test_writes_survive_a_sigkill_in_the_middle_of_them(tmp_path):
+    """Writes one after another, and the server killed (SIGKILL, master and worker) while one is
+    in flight: after a restart every accepted write is there whole, the one in flight is there
+    whole or not at all, the data version and Last-Modified are the stored ones, and the data
+    still conforms."""
+    store = tmp_path / "store"
+    env = {"IMAGRAPH_STORE": str(store), "IMAGRAPH_WRITE_TOKENS": f"alice:{TOKEN}"}
+    log = tmp_path / "server.log"
+    proc, url = start_server(log, env, workers=1)
+    accepted: list[int] = []
+    started: list[int] = []
+    stop = threading.Event()
+
+    def writer() -> None:
+        for i in range(100):
+            if stop.is_set():
+                return
+            started.append(i)
+            try:
+                resp = requests.put(
+                    url + "graph-store",
+                    params={"graph": f"{GRAPH}-{i}"},
+                    data=_town(i)[1].encode(),
+                    headers={**AUTH, "Content-Type": "text/turtle"},
+                    timeout=30,
+                )
+            except requests.ConnectionError:
+                return
+            assert resp.status_code == 201, resp.text
+            accepted.append(i)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while len(accepted) < 5 and thread.is_alive():
+            time.sleep(0.01)
+        time.sleep(0.05)  # into the next write
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # no shutdown, no flush
+        proc.wait()
+        stop.set()
+        thread.join()
+    assert len(accepted) >= 5
+    proc, url = start_server(log, {"IMAGRAPH_STORE": str(store)}, workers=1)
+    try:
+        modified = requests.get(url + "org/bmi", timeout=10).headers["Last-Modified"]
+    finally:
+        stop_server(proc)
+    core = Core.open(Settings(root=ROOT, store=str(store)))
+    try:
+        for i in started:
+            body = _town(i)[1]
+            expected = {
+                (t.subject, t.predicate, t.object) for t in ox.parse(body, ox.RdfFormat.TURTLE)
+            }
+            found = {
+                (t.subject, t.predicate, t.object) for t in core.store.triples([f"{GRAPH}-{i}"])
+            }
+            if i in accepted:
+                assert found == expected, f"accepted write {i} is not there whole"
+            else:
+                assert found in (set(), expected), f"write {i} in flight is there in part"
+        assert core.validate().conforms
+        assert http_date(core.modified) == modified
+        assert core._stored_version() == core.version
+    finally:
+        del core
+        gc.collect()
+
+
 def test_data_record_and_version_are_written_together():
     """One transaction holds the new data, its PROV record and the new data version."""
     core, client = make()
@@ -435,3 +520,34 @@ def test_labels_of_linking_resources_follow_a_write():
         resp = put(client, body)
         assert resp.status_code in (201, 204), resp.text
         assert labels_on_land_page() == {label, "Example municipality"}
+
+
+@embedded_only
+def test_last_modified_comes_from_the_data_not_the_process(tmp_path):
+    """Last-Modified is the newest bundled file's time for every app that loads them (every
+    worker, every restart); a write moves it on, and a restart on the same store keeps it."""
+    newest = max(
+        p.stat().st_mtime for d in ("data", "ontology", "shapes") for p in (ROOT / d).rglob("*.ttl")
+    )
+    stamps = set()
+    for _ in range(2):
+        core = Core.open(Settings(root=ROOT))
+        stamps.add(
+            fetch(create_app(core.settings, core).test_client(), "/org/bmi").headers[
+                "Last-Modified"
+            ]
+        )
+    assert stamps == {http_date(int(newest))}
+    core, client = make(tmp_path)
+    before = fetch(client, "/org/bmi").headers["Last-Modified"]
+    assert before == http_date(int(newest))
+    time.sleep(1.1)
+    assert put(client).status_code == 201
+    after = fetch(client, "/org/bmi").headers["Last-Modified"]
+    assert after != before
+    del core, client
+    gc.collect()
+    core = Core.open(Settings(root=ROOT, store=str(tmp_path / "store")))
+    assert http_date(core.modified) == after
+    del core
+    gc.collect()

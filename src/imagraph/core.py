@@ -6,6 +6,7 @@ and ``{base}graph/data/{file stem}``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ def _turtle_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".ttl", ".nt", ".trig", ".nq"))
 
 
+def now() -> datetime:
+    """The time of a change: UTC, whole seconds (HTTP dates have no more)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
 class Core:
     """The graph of one imagraph instance, with its settings and store."""
 
@@ -50,8 +56,11 @@ class Core:
         self._ontology: Graph | None = None
         #: A hash of everything loaded: it changes exactly when the data changes (ETags use it).
         self.version = "empty"
-        #: When this version was loaded (UTC, whole seconds): the Last-Modified of every page.
-        self.modified = datetime.now(UTC).replace(microsecond=0)
+        #: When the data last changed (UTC, whole seconds): the Last-Modified of every page. The
+        #: bundled files' newest modification time, or the time of the last write; kept in the
+        #: store's meta graph with the version, so every worker and every restart on the same
+        #: data says the same.
+        self.modified = datetime.fromtimestamp(0, UTC)
         self._checked = time.monotonic()
         self._counts: tuple[str, int, dict[str, int]] | None = None
         #: The count of this server's writes when this core last took its version (see
@@ -75,7 +84,7 @@ class Core:
             stored = core._stored_version() if load or read_only else None
             if stored is not None or read_only or not load:
                 # a remote store keeps its data: imagraph's graphs are served as they are
-                core.version = stored or core.version
+                core._take_stored()
             else:
                 core.load_bundled()
             return core
@@ -86,11 +95,11 @@ class Core:
             raise NotFoundError(f"{path}: no store here; create it with imagraph load")
         core = cls(settings, OxigraphStore(path, read_only=read_only))
         if read_only:
-            core.version = core._stored_version() or core.version
+            core._take_stored()
             return core
         if load and path is not None and not core.store.is_empty():
             # an on-disk store keeps its data (and the writes made to it) across restarts
-            core.version = core._stored_version() or core.version
+            core._take_stored()
         elif load:
             core.load_bundled()
         return core
@@ -104,8 +113,7 @@ class Core:
         self._checked = time.monotonic()
         stored = self._stored_version()
         if stored is not None and stored != self.version:
-            self.version = stored
-            self.modified = datetime.now(UTC).replace(microsecond=0)
+            self._take_stored()
             self._shapes = None
             self._ontology = None
             self.store.forget()  # type: ignore[attr-defined]
@@ -123,14 +131,29 @@ class Core:
         graph = self.settings.graph_iri("meta")
         return graph, ox.NamedNode(graph), ox.NamedNode(PREFIXES["owl"] + "versionInfo")
 
+    def _stored(self) -> dict[str, str]:
+        """The meta graph's values: ``versionInfo`` and ``modified`` (if stored)."""
+        graph, node, _ = self._meta()
+        return {
+            t.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]: t.object.value
+            for t in self.store.about(node, [graph])
+        }
+
     def _stored_version(self) -> str | None:
-        graph, node, prop = self._meta()
-        values = [t.object.value for t in self.store.about(node, [graph]) if t.predicate == prop]
-        return values[0] if values else None
+        return self._stored().get("versionInfo")
+
+    def _take_stored(self) -> None:
+        """Take the version and modification time the store holds."""
+        stored = self._stored()
+        self.version = stored.get("versionInfo") or self.version
+        if "modified" in stored:
+            with contextlib.suppress(ValueError):
+                self.modified = datetime.fromisoformat(stored["modified"]).astimezone(UTC)
 
     def _store_version(self) -> None:
-        graph, node, prop = self._meta()
-        self.store.replace_graph(graph, [ox.Quad(node, prop, ox.Literal(self.version), node)])
+        graph, triples = self.version_graph(self.version, self.modified)
+        node = ox.NamedNode(graph)
+        self.store.replace_graph(graph, [ox.Quad(*t, node) for t in triples])
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -153,6 +176,7 @@ class Core:
         remint = self.settings.base_iri != CANONICAL_BASE
         remap = loading.rebaser(self.settings.base_iri)
         counts = {}
+        newest = 0.0
         for name, paths in self.bundled_files().items():
             graph = self.settings.graph_iri(name)
             self.store.clear_graph(graph)
@@ -169,9 +193,14 @@ class Core:
                 else:  # the store's own loader, straight into the graph
                     self.store.load_rdf(loading.read_bytes(path), fmt, graph, source=str(path))
                 digest.update(name.encode() + b"\0" + path.read_bytes())
+                newest = max(newest, path.stat().st_mtime)
             counts[name] = self.store.count(graph)
         self.version = digest.hexdigest()[:16]
-        self.modified = datetime.now(UTC).replace(microsecond=0)
+        # the data changed when its files did: the same for every worker and every restart
+        newest = max(
+            (p.stat().st_mtime for ps in self.bundled_files().values() for p in ps), default=0
+        )
+        self.modified = datetime.fromtimestamp(int(newest), UTC)
         self._shapes = None
         self._ontology = None
         self._store_version()
@@ -179,23 +208,30 @@ class Core:
 
     def bump_version(self, change: str) -> None:
         """A write changed the data: a new version (ETags, caches) and modification time."""
-        self.set_version(self.next_version(change))
+        self.set_version(self.next_version(change), now())
         self._store_version()
 
     def next_version(self, change: str) -> str:
         return hashlib.sha256((self.version + change).encode()).hexdigest()[:16]
 
-    def set_version(self, version: str) -> None:
+    def set_version(self, version: str, modified: datetime) -> None:
         """Take a new version that is already stored (see :meth:`version_graph`)."""
         self.version = version
-        self.modified = datetime.now(UTC).replace(microsecond=0)
+        self.modified = modified
         self._shapes = None
         self._ontology = None
 
-    def version_graph(self, version: str) -> tuple[str, list[ox.Triple]]:
-        """The meta graph as it is with ``version`` stored: (its IRI, its triples)."""
+    def version_graph(self, version: str, modified: datetime) -> tuple[str, list[ox.Triple]]:
+        """The meta graph as it is with ``version`` and ``modified`` stored: (its IRI, its
+        triples)."""
         graph, node, prop = self._meta()
-        return graph, [ox.Triple(node, prop, ox.Literal(version))]
+        stamp = ox.Literal(
+            modified.isoformat(), datatype=ox.NamedNode(PREFIXES["xsd"] + "dateTime")
+        )
+        return graph, [
+            ox.Triple(node, prop, ox.Literal(version)),
+            ox.Triple(node, ox.NamedNode(PREFIXES["dct"] + "modified"), stamp),
+        ]
 
     # -- graphs ----------------------------------------------------------------------------------
 

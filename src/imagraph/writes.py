@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pyoxigraph as ox
@@ -27,7 +27,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
 from . import loading
-from .core import Core
+from .core import Core, now
 from .errors import ImagraphError
 from .namespaces import PREFIXES
 from .settings import Settings
@@ -323,28 +323,34 @@ def apply_changes(
     if not checked.conforms:
         raise WriteRejectedError(checked)
     change = f"{core.settings.base_iri}change/{uuid.uuid4()}"
-    record = _record(core, change, method, {g: (len(old[g]), len(new[g])) for g in new}, agent)
-    version = core.next_version(change)
-    meta, stored = core.version_graph(version)
+    version, modified = core.next_version(change), now()
+    counts = {g: (len(old[g]), len(new[g])) for g in new}
+    record = _record(core, change, method, counts, agent, modified)
+    meta, stored = core.version_graph(version, modified)
     # the new data, its record and the new data version: one transaction
     store.swap_graphs(
         {**new, meta: stored},
         staging=f"{change}#staging",
         append={core.settings.graph_iri("changes"): record},
     )
-    core.set_version(version)
+    core.set_version(version, modified)
     return change
 
 
 def _record(
-    core: Core, change: str, method: str, counts: dict[str, tuple[int, int]], agent: str
+    core: Core,
+    change: str,
+    method: str,
+    counts: dict[str, tuple[int, int]],
+    agent: str,
+    when: datetime,
 ) -> list[ox.Triple]:
     """The PROV record of a change: who, when, what (for the graph ``{base}graph/changes``)."""
     c = ox.NamedNode(change)
     who = ox.NamedNode(
         f"{core.settings.base_iri}agent/{hashlib.sha256(agent.encode()).hexdigest()[:16]}"
     )
-    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    stamp = ox.Literal(when.isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))
 
     def q(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
         return ox.Triple(s, ox.NamedNode(p), o)
@@ -354,7 +360,7 @@ def _record(
         q(c, PROV + "wasAssociatedWith", who),
         q(who, PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Agent")),
         q(who, PREFIXES["foaf"] + "name", ox.Literal(agent)),
-        q(c, PROV + "startedAtTime", ox.Literal(now, datatype=ox.NamedNode(XSD + "dateTime"))),
+        q(c, PROV + "startedAtTime", stamp),
     ]
     for graph, (before, after) in counts.items():
         record += [

@@ -5,8 +5,8 @@ A slot is taken before the work starts (its child is forked) and given back when
 complete. A request waits up to :data:`WAIT` seconds for a free slot, so that a burst queues
 instead of failing, then gets ``503`` with ``Retry-After``. One client (its address, the one the
 trusted proxies forwarded behind a proxy) holds at most ``per_client`` slots of a kind at once:
-a client looping a heavy query leaves the other slots to everyone else, and gets ``429`` itself
-when it asks for more.
+a client looping a heavy query leaves the other slots to everyone else; asking for more, it
+waits (within the same :data:`WAIT`) for one of its own, then gets ``429``.
 
 ``imagraph serve`` makes the slots before the workers fork (:func:`share`), so that the count is
 shared by the processes; an app without a server (tests, a WSGI host) has slots of its own.
@@ -15,6 +15,7 @@ shared by the processes; an app without a server (tests, a WSGI host) has slots 
 from __future__ import annotations
 
 import multiprocessing
+import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -49,16 +50,22 @@ class Slots:
             client = request.remote_addr or ""
         one, many = _NOUN[self.kind]
         bucket = zlib.crc32(client.encode("utf-8", "replace")) % BUCKETS
-        with self._held.get_lock():
-            if self._held[bucket] >= self.per_client:
+        deadline = time.monotonic() + WAIT
+        while True:  # the client's own slots first: it may be finishing one (a closed stream)
+            with self._held.get_lock():
+                held = self._held[bucket]
+                if held < self.per_client:
+                    self._held[bucket] = held + 1
+                    break
+            if time.monotonic() >= deadline:
                 raise TooManyRequests(
-                    f"This client already has {self._held[bucket]} "
-                    f"{one if self._held[bucket] == 1 else many} running, the most one client may "
-                    f"run at once; wait for one to finish.",
+                    f"This client already has {held} {one if held == 1 else many} running, the "
+                    "most one client may run at once; wait for one to finish.",
                     retry_after=1,  # type: ignore[call-arg]
                 )
-            self._held[bucket] += 1
-        if not self._free.acquire(True, WAIT):  # positional: threading and multiprocessing differ
+            time.sleep(0.05)
+        left = max(0.0, deadline - time.monotonic())
+        if not self._free.acquire(True, left):  # positional: threading and multiprocessing differ
             self._give_back(bucket)
             raise ServiceUnavailable(
                 f"Too many {many} are running; try again in a moment.",
