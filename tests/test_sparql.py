@@ -16,7 +16,7 @@ import requests
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
+from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
 from imagraph.core import Core
 from imagraph.errors import StoreError
@@ -319,6 +319,26 @@ def test_service_description(client):
         assert URIRef("https://w3id.org/imanoeb/graph/data/meetings") in names
 
 
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("text/html, application/sparql-results+json", "application/sparql-results+json"),
+        ("application/sparql-results+json, text/html;q=0.5", "application/sparql-results+json"),
+        ("application/sparql-results+xml, text/html", "application/sparql-results+xml"),
+        # a client that prefers the page gets it
+        ("text/html, application/sparql-results+xml;q=0.9", "text/html"),
+    ],
+)
+def test_html_beside_a_results_type_answers_the_results(client, accept, expected):
+    """A client that lists text/html beside a results type at the same preference gets the
+    results (it was 406): a browser's Accept names no results type."""
+    resp = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": accept})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert resp.mimetype == expected
+    if expected.endswith("json"):
+        assert resp.get_json()["boolean"] is True
+
+
 def test_real_clients_against_the_live_server(server):
     endpoint = server + "sparql"
     wrapper = SPARQLWrapper(endpoint)
@@ -334,6 +354,12 @@ def test_real_clients_against_the_live_server(server):
     wrapper.setReturnFormat(TURTLE)
     g = Graph().parse(data=wrapper.query().convert(), format="turtle")
     assert len(g) == 5
+    # SPARQLWrapper's default for CONSTRUCT: XML, sent as format=xml (it was 406): RDF/XML
+    wrapper.setReturnFormat(XML)
+    answer = wrapper.query()
+    assert answer.response.headers["Content-Type"].startswith("application/rdf+xml")
+    g = answer.convert()  # SPARQLWrapper parses the RDF/XML with rdflib
+    assert isinstance(g, Graph) and len(g) == 5
     store = Graph(store=SPARQLStore(endpoint, returnFormat="json"))
     rows = list(
         store.query(
