@@ -25,9 +25,10 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     site = Site(core, settings, cache_size=settings.cache_entries)
     app.extensions["imagraph"] = site
-    from . import catalog, errors, graphstore, health, sparql, update, validate, views
+    from . import catalog, errors, graphstore, health, openapi, sparql, update, validate, views
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(graphstore.bp)
     app.register_blueprint(update.bp)

@@ -1,0 +1,522 @@
+"""``/openapi.json``: the HTTP interface described in OpenAPI 3.1, for clients and their tools.
+
+Kept true by tests: every route of the app is described here and nothing else
+(``tests/test_openapi.py``), and schemathesis sends what the description allows to a live server
+and checks the answers against it (no 5xx, only the statuses, media types and JSON shapes the
+description names).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response
+
+from ..settings import Settings, _package_version
+from . import current_site
+from .urls import Urls
+
+bp = Blueprint("openapi", __name__)
+
+RESOURCE_TYPES = (
+    "text/html",
+    "text/turtle",
+    "application/ld+json",
+    "application/n-triples",
+    "application/rdf+xml",
+)
+GRAPH_TYPES = RESOURCE_TYPES[1:]
+RESULT_TYPES = (
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
+DUMP_TYPES = (
+    "application/trig",
+    "application/n-quads",
+    "text/turtle",
+    "application/n-triples",
+    "application/ld+json",
+    "application/gzip",
+)
+#: What an error is answered in (by the client's Accept).
+ERROR_TYPES = ("application/problem+json", "text/html", "text/plain")
+BINARY = {"type": "string"}
+JSON_OBJECT = {"type": "object"}
+
+PROBLEM = {
+    "type": "object",
+    "required": ["title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "offered": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+#: Statuses an answer may have besides the success ones, and what they mean here.
+ERRORS = {
+    "400": "The request is malformed; the message says what and where.",
+    "401": "A write without a valid token.",
+    "403": "Refused: writes are off, or the query asks the server to fetch (SERVICE, LOAD).",
+    "404": "Nothing here.",
+    "405": "The method is not allowed here (writes: off on this server, no tokens configured).",
+    "406": "None of the accepted media types is offered; the answer lists those that are.",
+    "408": "The request did not arrive within the server's time.",
+    "409": "A write conflicts with the data's current version.",
+    "413": "The body is larger than the limit.",
+    "414": "The URL is longer than 4096 characters.",
+    "415": "The body's media type is not accepted here.",
+    "416": "The range is outside the file.",
+    "422": "The write would leave data that does not conform to the shapes (the report).",
+    "429": "This client already runs as many queries or validations as one client may.",
+    "502": "The remote store answered with an error.",
+    "503": "Busy (no free slot), past a time or memory limit, or the store is unavailable.",
+}
+
+
+def _content(types: tuple[str, ...], schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {t: {"schema": _schema(t, schema)} for t in types}
+
+
+def _schema(media_type: str, schema: dict[str, Any] | None) -> dict[str, Any]:
+    if media_type == "application/ld+json":  # compacted (an object) or expanded (an array)
+        return {"type": ["object", "array"]}
+    if "json" in media_type:
+        return schema or JSON_OBJECT
+    return BINARY
+
+
+def _responses(ok: dict[str, Any], *errors: str) -> dict[str, Any]:
+    out = dict(ok)
+    for status in errors:
+        out[status] = {
+            "description": ERRORS[status],
+            "content": {
+                "application/problem+json": {"schema": PROBLEM},
+                "text/html": {"schema": BINARY},
+                "text/plain": {"schema": BINARY},
+            },
+        }
+    return out
+
+
+def _ok(description: str, types: tuple[str, ...], schema: dict[str, Any] | None = None) -> Any:
+    return {"200": {"description": description, "content": _content(types, schema)}}
+
+
+def _query(name: str, description: str, schema: dict[str, Any] | None = None, **extra: Any) -> Any:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": schema or {"type": "string"},
+        **extra,
+    }
+
+
+def _path(name: str, description: str, example: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+        "example": example,
+    }
+
+
+LANG = _query("lang", "The language of the page.", {"type": "string", "enum": ["de", "en"]})
+FORMAT = _query(
+    "format",
+    "The representation, overriding Accept.",
+    {"type": "string", "enum": ["html", "ttl", "jsonld", "nt", "rdf"]},
+)
+EXT = _path("ext", "The representation by file extension: ttl, jsonld, nt, rdf (html too).", "ttl")
+GET_ERRORS = ("400", "404", "406", "414", "503")
+SPARQL_PARAMS = [
+    _query("query", "The SPARQL 1.1 query (without it: the service description)."),
+    _query(
+        "default-graph-uri",
+        "An IRI of a graph to query as the default graph (repeatable).",
+        {"type": "array", "items": {"type": "string", "format": "iri"}},
+        style="form",
+        explode=True,
+    ),
+    _query(
+        "named-graph-uri",
+        "An IRI of a graph to query as a named graph (repeatable).",
+        {"type": "array", "items": {"type": "string", "format": "iri"}},
+        style="form",
+        explode=True,
+    ),
+    _query(
+        "format",
+        "The answer's format, overriding Accept: json, xml, csv, tsv (results) or ttl, nt, "
+        "jsonld, rdf, trig, nq (graphs), html (the query page).",
+    ),
+    LANG,
+]
+RDF_BODY = {
+    "required": True,
+    "content": {
+        t: {"schema": BINARY}
+        for t in (
+            "text/turtle",
+            "application/ld+json",
+            "application/n-triples",
+            "application/rdf+xml",
+            "application/trig",
+            "application/n-quads",
+        )
+    },
+}
+BEARER = [{"bearer": []}]
+WRITE_ERRORS = ("400", "401", "403", "405", "409", "413", "415", "422", "503")
+
+
+def _resource(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [LANG, FORMAT, *params],
+            "responses": _responses(
+                {
+                    **_ok("The resource, as negotiated.", RESOURCE_TYPES),
+                    "303": {"description": "See the document that describes this IRI."},
+                    "304": {"description": "Not modified (ETag, Last-Modified)."},
+                },
+                *GET_ERRORS,
+            ),
+        }
+    }
+
+
+def _document(summary: str, types: tuple[str, ...], *params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": list(params),
+            "responses": _responses(
+                {
+                    **_ok(summary, types),
+                    "304": {"description": "Not modified."},
+                },
+                *GET_ERRORS,
+            ),
+        }
+    }
+
+
+def document(urls: Urls, settings: Settings) -> dict[str, Any]:
+    """The OpenAPI description of this server (its URL from the request)."""
+    sparql_ok = _ok(
+        "The results (SELECT, ASK), the graph (CONSTRUCT, DESCRIBE), the service description "
+        "(no query) or the query page (HTML).",
+        (*RESULT_TYPES, *GRAPH_TYPES, "application/trig", "application/n-quads", "text/html"),
+        JSON_OBJECT,
+    )
+    sparql_errors = ("400", "403", "406", "413", "414", "415", "429", "502", "503")
+    graph_param = _query(
+        "graph",
+        "The IRI of the graph.",
+        {"type": "string", "format": "iri"},
+        example=settings.graph_iri("data/meetings"),
+    )
+    default_param = _query("default", "The default graph (no value).", allowEmptyValue=True)
+    write = {
+        "security": BEARER,
+        "parameters": [graph_param],
+    }
+    paths: dict[str, Any] = {
+        "/": _resource("The landing page: what the graph holds and how to use it."),
+        "/{path}": _resource(
+            "A resource of the data (an organisation, a meeting, a topic, a source…), or the "
+            "document describing it ({path}.ttl and the other extensions).",
+            _path("path", "The IRI's path, e.g. org/bmi (it may contain '/').", "org/bmi"),
+        ),
+        "/ontology": _resource("The ontology."),
+        "/ontology.{ext}": _resource("The ontology, by file extension.", EXT),
+        "/shapes": _resource("The SHACL shapes submissions and writes are checked against."),
+        "/shapes.{ext}": _resource("The shapes, by file extension.", EXT),
+        "/.well-known/void": _resource("The VoID description of the dataset."),
+        "/.well-known/void.{ext}": _resource("The VoID description, by file extension.", EXT),
+        "/catalog": _resource(
+            "The DCAT catalogue (DCAT-AP.de), paged with Hydra.",
+            _query("page", "The page (from 1).", {"type": "integer", "minimum": 1}),
+            _query(
+                "modified_since",
+                "Only datasets modified since this ISO 8601 date or date-time.",
+                {"type": "string"},
+            ),
+        ),
+        "/catalog.{ext}": _resource("The catalogue, by file extension.", EXT),
+        "/dataset/{ident}": _resource(
+            "A dataset of the catalogue.", _path("ident", "The dataset's identifier.", "meetings")
+        ),
+        "/context/v1.jsonld": _document(
+            "The JSON-LD context of the JSON-LD documents.", ("application/ld+json",)
+        ),
+        "/dumps": _document(
+            "The downloadable dumps: name, size, checksum, whether being made.",
+            ("application/json", "text/html"),
+            LANG,
+        ),
+        "/dumps/{name}": {
+            "get": {
+                "summary": "A dump file (ranges supported).",
+                "parameters": [
+                    _path("name", "The file's name, e.g. imanoeb.nt.gz.", "imanoeb.nt.gz")
+                ],
+                "responses": _responses(
+                    {
+                        "200": {
+                            "description": "The file.",
+                            "content": _content(DUMP_TYPES),
+                        },
+                        "206": {"description": "The range asked for."},
+                        "304": {"description": "Not modified."},
+                    },
+                    *GET_ERRORS,
+                    "416",
+                ),
+            }
+        },
+        "/queries": _document("The stored queries.", ("text/html", "application/json"), LANG),
+        "/queries/{name}": _document(
+            "A stored query, run (its results, negotiated like /sparql).",
+            (*RESULT_TYPES, "text/html"),
+            _path("name", "The stored query's name.", "confirmed-facts-only"),
+            LANG,
+        ),
+        "/queries/{name}.rq": _document(
+            "A stored query's text.",
+            ("application/sparql-query",),
+            _path("name", "The stored query's name.", "confirmed-facts-only"),
+        ),
+        "/sparql": {
+            "get": {
+                "summary": "SPARQL 1.1 query (read-only), or the service description.",
+                "parameters": SPARQL_PARAMS,
+                "responses": _responses(sparql_ok, *sparql_errors),
+            },
+            "post": {
+                "summary": "SPARQL 1.1 query in the body (for long queries).",
+                "parameters": SPARQL_PARAMS[1:],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/sparql-query": {"schema": BINARY},
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["query"],
+                                "properties": {"query": {"type": "string"}},
+                            }
+                        },
+                    },
+                },
+                "responses": _responses(sparql_ok, *sparql_errors),
+            },
+        },
+        "/update": {
+            "get": {
+                "summary": "Updates are POSTed: 405 saying so.",
+                "responses": _responses({}, "405"),
+            },
+            "post": {
+                "summary": "SPARQL 1.1 Update, gated by the shapes (writes must be configured).",
+                "security": BEARER,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/sparql-update": {"schema": BINARY},
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["update"],
+                                "properties": {"update": {"type": "string"}},
+                            }
+                        },
+                    },
+                },
+                "responses": _responses(
+                    {"204": {"description": "Applied."}},
+                    *WRITE_ERRORS,
+                ),
+            },
+        },
+        "/graph-store": {
+            "get": {
+                "summary": "SPARQL 1.1 Graph Store Protocol: a graph.",
+                "parameters": [graph_param, default_param],
+                "responses": _responses(_ok("The graph.", GRAPH_TYPES), *GET_ERRORS),
+            },
+            "put": {
+                "summary": "Replace a data graph (gated by the shapes).",
+                **write,
+                "requestBody": RDF_BODY,
+                "responses": _responses(
+                    {
+                        "201": {"description": "Created."},
+                        "204": {"description": "Replaced."},
+                    },
+                    *WRITE_ERRORS,
+                ),
+            },
+            "post": {
+                "summary": "Add triples to a data graph (gated by the shapes).",
+                **write,
+                "requestBody": RDF_BODY,
+                "responses": _responses(
+                    {
+                        "201": {"description": "Created."},
+                        "204": {"description": "Added."},
+                    },
+                    *WRITE_ERRORS,
+                ),
+            },
+            "delete": {
+                "summary": "Remove a data graph (gated by the shapes).",
+                **write,
+                "responses": _responses(
+                    {"204": {"description": "Removed."}},
+                    *WRITE_ERRORS,
+                    "404",
+                ),
+            },
+        },
+        "/validate": {
+            "get": {
+                "summary": "The validation form, or a validation of the RDF at `url`.",
+                "parameters": [
+                    _query("url", "An http(s) URL of RDF to fetch and validate."),
+                    _query(
+                        "output",
+                        "The report's form, overriding Accept.",
+                        {"type": "string", "enum": ["json", "html", "turtle", "json-ld"]},
+                    ),
+                    LANG,
+                ],
+                "responses": _responses(
+                    _ok(
+                        "The report (conforming or not), or the form.",
+                        ("application/json", "text/html", "text/turtle", "application/ld+json"),
+                        JSON_OBJECT,
+                    ),
+                    "400",
+                    "403",
+                    "406",
+                    "413",
+                    "414",
+                    "415",
+                    "429",
+                    "503",
+                ),
+            },
+            "post": {
+                "summary": "Validate RDF (a body, or a form's text, file or url).",
+                "parameters": [LANG],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        **RDF_BODY["content"],
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "text": {"type": "string"},
+                                    "format": {"type": "string"},
+                                    "file": {"type": "string", "format": "binary"},
+                                    "url": {"type": "string"},
+                                },
+                            }
+                        },
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "text": {"type": "string"},
+                                    "format": {"type": "string"},
+                                    "url": {"type": "string"},
+                                },
+                            }
+                        },
+                    },
+                },
+                "responses": _responses(
+                    _ok(
+                        "The report (conforming or not).",
+                        ("application/json", "text/html", "text/turtle", "application/ld+json"),
+                        JSON_OBJECT,
+                    ),
+                    "400",
+                    "403",
+                    "406",
+                    "408",
+                    "413",
+                    "415",
+                    "429",
+                    "503",
+                ),
+            },
+        },
+        "/healthz": _document("The process answers.", ("application/json",)),
+        "/readyz": {
+            "get": {
+                "summary": "The server can serve: the store answers, children are confined.",
+                "responses": {
+                    **_ok("Ready.", ("application/json",), JSON_OBJECT),
+                    "503": {
+                        "description": "Not ready.",
+                        "content": _content(("application/json",), JSON_OBJECT),
+                    },
+                },
+            }
+        },
+        "/openapi.json": _document("This description.", ("application/json",)),
+        "/robots.txt": _document("Rules for crawlers.", ("text/plain",)),
+        "/sitemap.xml": _document("The sitemap of the resource pages.", ("application/xml",)),
+        "/static/{filename}": _document(
+            "The pages' style sheet, scripts and images.",
+            ("text/css", "text/javascript", "image/svg+xml", "application/octet-stream"),
+            _path("filename", "The file's name.", "style.css"),
+        ),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "imagraph: the knowledge graph of the IMA nöB",
+            "version": _package_version(),
+            "description": (
+                "Linked data (content negotiation), SPARQL 1.1 query, update and graph store, "
+                "validation against the published shapes, a DCAT catalogue and dumps."
+            ),
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
+        },
+        "servers": [{"url": urls.url("")}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A write token (IMAGRAPH_WRITE_TOKENS).",
+                }
+            }
+        },
+    }
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    site = current_site()
+    doc = document(Urls.for_request(site.settings), site.settings)
+    resp = Response(json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json")
+    resp.cache_control.public = True
+    resp.cache_control.max_age = site.settings.cache_max_age
+    return resp
