@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help run check test test-disk test-virtuoso ckan-env lint format bench clean
+.PHONY: help run check test test-disk test-virtuoso ckan-env lint format bench bench-load bench-load-short clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -61,6 +61,12 @@ format: $(STAMP)  ## apply ruff's formatting and safe fixes
 
 bench: $(STAMP)  ## the load and validation benchmark (see bench/README.md)
 	$(BIN)/python bench/bench_foundation.py
+
+bench-load: $(STAMP)  ## 32 clients for 60 s, with and without heavy queries (bench/README.md)
+	cd bench && ../$(BIN)/python bench_load.py --seconds 60
+
+bench-load-short: $(STAMP)  ## the load benchmark's short form CI runs: 10 s, 0 errors
+	cd bench && ../$(BIN)/python bench_load.py --seconds 10 --max-p99 100
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info $(VIRTUOSO_DIR) .ckan

@@ -749,7 +749,7 @@ def test_the_query_runner_cannot_open_a_connection_even_unchecked(core):
 
     with Listener() as listener:
         query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/s> {{ ?s ?p ?o }} }}"
-        runner = sparql.runner_for(core.store)
+        runner = sparql.pool_for(core.store).take()
         request = {
             "query": query, "results_format": "json", "graph_format": "turtle",
             "default_graphs": None, "named_graphs": None, "base_iri": None, "max_rows": 10,

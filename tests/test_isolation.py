@@ -86,10 +86,10 @@ def test_a_gzip_upload_is_validated_as_the_file_it_holds(core):
 def test_the_embedded_query_runner_has_no_network(core):
     from imagraph import sparql
 
-    assert sparql.runner_for(core.store).network is False
+    assert sparql.pool_for(core.store).network is False
     allowed = sparql.Limits(service_allowlist=("https://example.org/sparql",))
-    assert sparql.runner_for(core.store, allowed).network is True
-    assert sparql.runner_for(core.store).network is False
+    assert sparql.pool_for(core.store, allowed).network is True
+    assert sparql.pool_for(core.store).network is False
 
 
 def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
@@ -182,3 +182,24 @@ def test_validations_have_slots_of_their_own(core):
         headers={"Content-Type": "application/n-triples", "Accept": "application/json"},
     )
     assert resp.status_code == 200
+
+
+def test_queries_from_threads_side_by_side_each_get_their_own_answer(core):
+    """The threads of a worker run queries at once: each takes a runner of its own from the
+    process's pool (one shared runner mixed their answers), and the runners are kept for the next
+    queries."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from imagraph import sparql
+
+    def ask(n: int) -> tuple[int, str]:
+        result = sparql.execute(core.store, f"SELECT ?n WHERE {{ BIND({n} AS ?n) }}")
+        return n, result.body.decode()
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(40)))
+    for n, body in answers:
+        assert f'"{n}"' in body, (n, body)
+    kept = sparql.pool_for(core.store)._idle
+    assert 1 <= len(kept) <= 4
+    assert all(r.pid is not None for r in kept)

@@ -181,3 +181,51 @@ def test_slow_clients_hold_no_thread_and_get_408(tight_server):
         for sock in heads + bodies:
             sock.close()
     assert requests.get(tight_server + "org/bmi", timeout=5).status_code == 200
+
+
+def test_each_server_has_its_own_control_socket_and_json_access_logs(tmp_path, core):
+    """Two servers at once: each has a control socket of its own in a private folder (gunicorn's
+    default, ~/.gunicorn/gunicorn.ctl, would be one for both), which gunicornc can talk to; the
+    access log is one JSON object per request, without the Authorization header."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    home, tmp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    tmp.mkdir()
+    env = {**server_env(core.settings), "HOME": str(home), "TMPDIR": str(tmp)}
+    env.pop("XDG_RUNTIME_DIR", None)
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    servers = [start_server(log, env, workers=1) for log in logs]
+    try:
+        sockets = sorted(tmp.glob("imagraph-serve-*/gunicorn.ctl"))
+        assert len(sockets) == 2
+        assert not (home / ".gunicorn").exists()
+        for sock in sockets:
+            assert oct(sock.stat().st_mode & 0o777) == "0o600"
+            gunicornc = os.path.join(os.path.dirname(sys.executable), "gunicornc")
+            shown = subprocess.run(
+                [gunicornc, "-s", str(sock), "-c", "show workers", "-j"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
+            assert shown.returncode == 0, shown.stderr
+            assert json.loads(shown.stdout)
+        url = servers[0][1]
+        requests.get(
+            url + "org/bmi?lang=de", headers={"Authorization": "Bearer secret-token"}, timeout=10
+        )
+    finally:
+        for proc, _ in servers:
+            stop_server(proc)
+    assert not list(tmp.glob("imagraph-serve-*"))  # removed when the servers stopped
+    records = [
+        json.loads(line) for line in logs[0].read_text().splitlines() if line.startswith("{")
+    ]
+    hit = [r for r in records if r["path"] == "/org/bmi"]
+    assert hit and hit[0]["status"] == 200 and hit[0]["query"] == "lang=de"
+    assert hit[0]["method"] == "GET" and hit[0]["ms"] >= 0 and hit[0]["bytes"] > 0
+    assert "secret-token" not in logs[0].read_text()

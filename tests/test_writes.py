@@ -551,3 +551,43 @@ def test_last_modified_comes_from_the_data_not_the_process(tmp_path):
     assert http_date(core.modified) == after
     del core
     gc.collect()
+
+
+def test_a_write_body_is_parsed_in_a_confined_child(tmp_path):
+    """The body of a write is parsed in a child with the children's memory limit, as a
+    submission to /validate is: past it, 503 saying so, nothing written, and the server goes
+    on (a valid write right after is accepted). On a live server: a fresh worker, whose children
+    cannot grow into memory its earlier work freed."""
+    env = {
+        "IMAGRAPH_STORE": "memory",
+        "IMAGRAPH_WRITE_TOKENS": f"alice:{TOKEN}",
+        "IMAGRAPH_CHILD_MEMORY": str(16 << 20),
+    }
+    proc, url = start_server(tmp_path / "server.log", env, workers=1)
+    try:
+        lines = b"".join(
+            b'<urn:x:%d> <http://www.w3.org/2000/01/rdf-schema#label> "%s" .\n' % (i, b"x" * 40)
+            for i in range(100_000)
+        )
+        resp = requests.put(
+            url + "graph-store",
+            params={"graph": GRAPH},
+            data=lines,
+            headers={**AUTH, "Content-Type": "application/n-triples", "Accept": "application/json"},
+            timeout=60,
+        )
+        assert resp.status_code == 503, resp.text[:300]
+        assert "reading the request body" in resp.json()["detail"]
+        assert "memory" in resp.json()["detail"]
+        missing = requests.get(url + "graph-store", params={"graph": GRAPH}, timeout=10)
+        assert missing.status_code == 404
+        resp = requests.put(
+            url + "graph-store",
+            params={"graph": GRAPH},
+            data=GOOD.encode(),
+            headers={**AUTH, "Content-Type": "text/turtle"},
+            timeout=60,
+        )
+        assert resp.status_code == 201, resp.text
+    finally:
+        stop_server(proc)

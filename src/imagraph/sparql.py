@@ -21,6 +21,7 @@ import re
 import select
 import signal
 import struct
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -309,6 +310,11 @@ def _recv(fd: int, deadline: float | None = None) -> Any:
     return pickle.loads(_recv_exact(fd, size, deadline))
 
 
+#: The parent's ends of every runner's pipes in this process (a new runner closes them).
+_PARENT_ENDS: set[int] = set()
+_FORK_LOCK = threading.Lock()
+
+
 class QueryRunner:
     """A child process, forked from the process that holds ``store``, that runs queries."""
 
@@ -323,23 +329,29 @@ class QueryRunner:
 
     def start(self, version: object = None) -> None:
         """Fork the runner (done by :meth:`run` when needed)."""
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the runner: serves requests until its parent closes the pipe
-            code = 0
-            try:
-                os.close(to_child_w)
-                os.close(from_child_r)
-                isolation.confine(network=self.network, memory=self.memory)
-                self.store = self.store.for_child()
-                self._serve(to_child_r, from_child_w)
-            except BaseException:  # the runner must never return into the app
-                code = 1
-            finally:
-                isolation.end(code)
-        os.close(to_child_r)
-        os.close(from_child_w)
+        with _FORK_LOCK:  # a runner forked meanwhile must know these ends to close them
+            to_child_r, to_child_w = os.pipe()
+            from_child_r, from_child_w = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the runner: serves requests until its parent closes the pipe
+                code = 0
+                try:
+                    os.close(to_child_w)
+                    os.close(from_child_r)
+                    # the other runners' pipes: held here, they would never see their parent go
+                    for fd in _PARENT_ENDS:
+                        with contextlib.suppress(OSError):
+                            os.close(fd)
+                    isolation.confine(network=self.network, memory=self.memory)
+                    self.store = self.store.for_child()
+                    self._serve(to_child_r, from_child_w)
+                except BaseException:  # the runner must never return into the app
+                    code = 1
+                finally:
+                    isolation.end(code)
+            os.close(to_child_r)
+            os.close(from_child_w)
+            _PARENT_ENDS.update((to_child_w, from_child_r))
         self.pid, self._to_child, self._from_child, self._version = (
             pid,
             to_child_w,
@@ -383,6 +395,7 @@ class QueryRunner:
         if self.pid is None:
             return None
         for fd in (self._to_child, self._from_child):
+            _PARENT_ENDS.discard(fd)
             with contextlib.suppress(OSError):
                 os.close(fd)
         ended = isolation.reap(self.pid, grace)
@@ -443,28 +456,61 @@ class QueryRunner:
         return value
 
 
-_runners: dict[int, QueryRunner] = {}
+class RunnerPool:
+    """The query runners of one process for one store: a query takes one of them for itself
+    (the threads of a worker run queries side by side), and gives it back when it ended well,
+    for the next query; a runner that was stopped (a time limit, a stream cut short) is not
+    kept. At most ``keep`` idle runners wait."""
+
+    def __init__(self, store: Store, *, network: bool, memory: int, keep: int = 4) -> None:
+        self.store, self.network, self.memory, self.keep = store, network, memory, keep
+        self._idle: list[QueryRunner] = []
+        self._lock = threading.Lock()
+
+    def take(self) -> QueryRunner:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return QueryRunner(self.store, network=self.network, memory=self.memory)
+
+    def give_back(self, runner: QueryRunner) -> None:
+        with self._lock:
+            if runner.pid is not None and len(self._idle) < self.keep:
+                self._idle.append(runner)
+                return
+        runner.stop()
+
+    def stop(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for runner in idle:
+            runner.stop()
 
 
-def runner_for(store: Store, limits: Limits = Limits()) -> QueryRunner:
-    """The runner of this process for ``store`` (a forked worker gets its own). It may open
+_pools: dict[int, RunnerPool] = {}
+_pools_lock = threading.Lock()
+
+
+def pool_for(store: Store, limits: Limits = Limits()) -> RunnerPool:
+    """The runners of this process for ``store`` (a forked worker gets its own). They may open
     network connections only to reach a remote store or an allowed SERVICE endpoint."""
     key = id(store)
     network = bool(getattr(store, "needs_network", False) or limits.service_allowlist)
-    runner = _runners.get(key)
-    if (
-        runner is None
-        or runner.store is not store
-        or (runner.network, runner.memory)
-        != (
-            network,
-            limits.memory,
-        )
-    ):
-        if runner is not None:
-            runner.stop()
-        runner = _runners[key] = QueryRunner(store, network=network, memory=limits.memory)
-    return runner
+    with _pools_lock:
+        pool = _pools.get(key)
+        if (
+            pool is None
+            or pool.store is not store
+            or (pool.network, pool.memory)
+            != (
+                network,
+                limits.memory,
+            )
+        ):
+            if pool is not None:
+                pool.stop()
+            pool = _pools[key] = RunnerPool(store, network=network, memory=limits.memory)
+        return pool
 
 
 def execute(
@@ -490,4 +536,14 @@ def execute(
         "default_graphs": default_graphs, "named_graphs": named_graphs, "base_iri": base_iri,
         "max_rows": limits.max_rows,
     }  # fmt: skip
-    return runner_for(store, limits).run(request, limits.timeout, version, stream)
+    pool = pool_for(store, limits)
+    runner = pool.take()
+    result: QueryResult | StreamedResult | None = None
+    try:
+        result = runner.run(request, limits.timeout, version, stream)
+        return result
+    finally:
+        if isinstance(result, StreamedResult):  # the runner is the stream's until it is closed
+            result.on_close(lambda: pool.give_back(runner))
+        else:
+            pool.give_back(runner)

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import BadRequest, Forbidden, MethodNotAllowed, NotFound, Unauthorized
 
-from .. import formats, loading, writes
+from .. import formats, isolation, loading, writes
 from ..namespaces import PREFIXES
 from ..settings import Settings
 from . import current_site, negotiation
@@ -84,8 +84,7 @@ def graph_store() -> Response:
     data = None
     if request.method != "DELETE":
         fmt = formats.by_media_type(request.mimetype or "")
-        quads = loading.parse(read_body(), fmt, source="the request body", base_iri=graph)
-        data = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+        data = _parse_confined(read_body(), fmt, graph, settings)
     with writes.exclusive(core):
         if request.method == "DELETE" and graph not in core.store.graphs():
             raise NotFound(f"no graph {graph}")
@@ -100,6 +99,23 @@ def graph_store() -> Response:
     resp.headers["Location"] = request.url
     resp.headers["Imagraph-Change"] = outcome.change
     return resp
+
+
+def _parse_confined(body: bytes, fmt: formats.Format, graph: str, settings: Settings) -> list:
+    """The triples of a write's body, parsed in a confined child (no network, a memory and a
+    time limit), as validations parse submissions: a body that crashes or exhausts the parser
+    is 400 or 503, and the worker is untouched."""
+
+    def work() -> list[ox.Triple]:
+        quads = loading.parse(body, fmt, source="the request body", base_iri=graph)
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+
+    return isolation.run(
+        work,
+        timeout=settings.validate_timeout,
+        memory=settings.child_memory,
+        what="reading the request body",
+    )
 
 
 def rejected(err: writes.WriteRejectedError) -> Response:
