@@ -26,6 +26,7 @@ DCATAP = "http://data.europa.eu/r5r/"
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 SPDX = "http://spdx.org/rdf/terms#"
 FOAF = PREFIXES["foaf"]
+SKOS = PREFIXES["skos"]
 XSD = PREFIXES["xsd"]
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
 EU = "http://publications.europa.eu/resource/authority/"
@@ -46,6 +47,12 @@ PROVENANCE = {
     "Belastbarkeit (bestätigt, berichtet, gefolgert).",
     "en": "Compiled from public sources; every statement names its sources and its confidence "
     "(confirmed, reported, inferred).",
+}
+
+#: The labels of the EU language table's terms the catalogue uses.
+LANGUAGE_LABELS = {
+    "DEU": {"de": "Deutsch", "en": "German"},
+    "ENG": {"de": "Englisch", "en": "English"},
 }
 
 #: EU file-type IRI of each dump format.
@@ -132,6 +139,16 @@ class CatalogBuilder:
             self.add(s, RDF_TYPE.value, _n(t))
         return s
 
+    def language(self, code: str) -> ox.NamedNode:
+        """A term of the EU language table, described as DCAT-AP.de asks (in its scheme), so
+        that a harvester without the table can check it."""
+        term = self.typed(_n(EU + "language/" + code), DCT + "LinguisticSystem", SKOS + "Concept")
+        self.add(term, SKOS + "inScheme", _n(EU + "language"))
+        self.add(term, SKOS + "notation", _lit(code))
+        for lang, label in LANGUAGE_LABELS[code].items():
+            self.add(term, SKOS + "prefLabel", _lit(label, lang))
+        return term
+
     # -- IRIs ----------------------------------------------------------------------------------
 
     def catalog_iri(self) -> ox.NamedNode:
@@ -191,11 +208,7 @@ class CatalogBuilder:
         self.add(c, DCT + "issued", _typed(self.first_issued(), "date"))
         self.add(c, DCT + "modified", self.modified())
         for lang in ("DEU", "ENG"):
-            self.add(
-                c,
-                DCT + "language",
-                self.typed(_n(EU + "language/" + lang), DCT + "LinguisticSystem"),
-            )
+            self.add(c, DCT + "language", self.language(lang))
         self.add(c, FOAF + "homepage", self.typed(_n(self.url("")), FOAF + "Document"))
         self.add(c, DCT + "license", self.licence())
         self.add(
