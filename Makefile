@@ -65,8 +65,10 @@ bench: $(STAMP)  ## the load and validation benchmark (see bench/README.md)
 bench-load: $(STAMP)  ## 32 clients for 60 s, with and without heavy queries (bench/README.md)
 	cd bench && ../$(BIN)/python bench_load.py --seconds 60
 
-bench-load-short: $(STAMP)  ## the load benchmark's short form CI runs: 10 s, 0 errors
-	cd bench && ../$(BIN)/python bench_load.py --seconds 10 --max-p99 100
+# CI's short form gates on errors only: a shared CI machine's timings are not figures (the 60 s
+# run on a quiet machine is, see bench/README.md); it prints the p99 it saw.
+bench-load-short: $(STAMP)  ## the load benchmark's short form CI runs: 10 s per phase, 0 errors
+	cd bench && ../$(BIN)/python bench_load.py --seconds 10 --max-p99 0
 
 clean:  ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache build src/*.egg-info $(VIRTUOSO_DIR) .ckan

@@ -99,7 +99,10 @@ def server_env(settings: Settings) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def shapes_graph() -> Graph:
-    return Graph().parse(ROOT / "shapes" / "imanoeb-shapes.ttl")
+    g = Graph()  # every file of shapes/ (the resource shapes and the range shapes), as imagraph
+    for path in sorted((ROOT / "shapes").glob("*.ttl")):
+        g.parse(path)
+    return g
 
 
 @pytest.fixture(scope="session")
