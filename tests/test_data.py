@@ -33,6 +33,7 @@ SELECT ?meeting ?start ?nameDe ?nameEn ?organizerName ?sourceUrl WHERE {
   ?organizer skos:altLabel "BMI" ; skos:prefLabel ?organizerName .
   FILTER (LANG(?organizerName) = "de")
   ?source schema:url ?sourceUrl .
+  FILTER NOT EXISTS { ?meeting schema:superEvent ?whole }  # top-level events, not agenda items
   FILTER (STR(?start) IN ("2024-09-19T09:30:00+02:00", "2025-03-11", "2025-10-14"))
 }
 """
@@ -63,6 +64,33 @@ def test_standard_vocabularies_find_the_three_meetings_with_names_bmi_and_source
         "https://bmi.bund.de/SharedDocs/kurzmeldungen/DE/2025/03/nachhaltige-beschaffung.html"
         in sources
     )
+
+
+def test_a_client_listing_events_finds_date_place_and_organiser_of_every_one(core):
+    """Every schema:Event (agenda items too, which take them from their meeting) has a start
+    date, a place with a name and an organiser with a name, read with schema.org alone."""
+    query = """
+    PREFIX schema: <https://schema.org/>
+    SELECT ?event (COUNT(DISTINCT ?start) AS ?starts) (COUNT(DISTINCT ?place) AS ?places)
+           (COUNT(DISTINCT ?organizer) AS ?organizers) WHERE {
+      ?event a schema:Event .
+      OPTIONAL { ?event schema:startDate ?start }
+      OPTIONAL { ?event schema:location ?place . ?place schema:name ?placeName }
+      OPTIONAL { ?event schema:organizer ?organizer . ?organizer schema:name ?organizerName }
+    } GROUP BY ?event"""
+    rows = list(core.store.query(query).rows())
+    assert len(rows) == 19  # 5 meetings, 14 agenda items
+    for r in rows:
+        assert int(r["starts"].value) >= 1, r["event"]
+        assert int(r["places"].value) == 1, r["event"]
+        assert int(r["organizers"].value) >= 1, r["event"]
+    items = """
+    PREFIX schema: <https://schema.org/>
+    SELECT ?item WHERE {
+      ?item schema:superEvent ?meeting .
+      ?meeting schema:location ?place . FILTER NOT EXISTS { ?item schema:location ?place }
+    }"""
+    assert list(core.store.query(items).rows()) == []
 
 
 # A statement's own label (rdf:Statement) wins over its resource's label.
