@@ -54,9 +54,9 @@ def test_a_conforming_update_changes_the_data_everywhere_and_is_recorded():
         before = client.get("/meeting/2025-10-14-network", headers={"Accept": "text/turtle"})
     assert b"keywords" not in before.data
     text = f"""
-    DELETE {{ GRAPH <{MEETINGS}> {{ <{MEETING}> schema:location ?old }} }}
+    DELETE {{ GRAPH <{MEETINGS}> {{ <{MEETING}> schema:keywords ?old }} }}
     INSERT {{ GRAPH <{MEETINGS}> {{ <{MEETING}> schema:keywords "Beschaffung"@de }} }}
-    WHERE {{ OPTIONAL {{ <{MEETING}> schema:location ?old }} }}
+    WHERE {{ OPTIONAL {{ <{MEETING}> schema:keywords ?old }} }}
     """
     resp = _update(client, "PREFIX schema: <https://schema.org/>\n" + text)
     assert resp.status_code == 200, resp.get_data(as_text=True)

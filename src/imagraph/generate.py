@@ -334,15 +334,18 @@ class Generator:
             yield self._t(m, "name", _lit(f"Treffen {i}", "de"))
             yield self._t(m, "name", _lit(f"Meeting {i}", "en"))
             if i % 5 == 0:
-                yield self._t(m, "startDate", _typed(f"{year}-{i % 12 + 1:02d}", "gYearMonth"))
+                when = _typed(f"{year}-{i % 12 + 1:02d}", "gYearMonth")
+                yield self._t(m, "startDate", when)
                 yield ox.Triple(m, _imo("datePrecision"), _imo("monthPrecision"))
             else:
                 day = self._date(year)
+                when = _typed(day, "date")
                 yield self._t(m, "startDate", _typed(f"{day}T09:30:00", "dateTime"))
                 yield self._t(m, "endDate", _typed(f"{day}T16:30:00", "dateTime"))
                 yield ox.Triple(m, _imo("datePrecision"), _imo("dayPrecision"))
-            yield self._t(m, "organizer", rng.choice(self.bodies))
-            yield self._t(m, "location", rng.choice(self.places))
+            organizer, place = rng.choice(self.bodies), rng.choice(self.places)
+            yield self._t(m, "organizer", organizer)
+            yield self._t(m, "location", place)
             yield self._t(m, "attendanceMode", T[modes[i % 3]])
             yield self._t(m, "audience", rng.choice(self.audiences))
             topics = rng.sample(self.topics, 3)
@@ -357,6 +360,10 @@ class Generator:
                 yield self._t(item, "name", _lit(f"Item {k}", "en"))
                 yield self._t(item, "superEvent", m)
                 yield self._t(m, "subEvent", item)
+                # an agenda item carries its meeting's date, place and organiser
+                yield self._t(item, "startDate", when)
+                yield self._t(item, "location", place)
+                yield self._t(item, "organizer", organizer)
                 yield self._t(
                     item, "position", ox.Literal(str(k), datatype=ox.NamedNode(XSD + "integer"))
                 )
