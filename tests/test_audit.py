@@ -87,3 +87,132 @@ def test_date_times_carry_their_time_zone(data_graph):
     ]
     assert times
     assert all(str(t).endswith("+02:00") for t in times), times
+
+
+ORG = "http://www.w3.org/ns/org#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+
+
+def _labels(g, node, prop=RDFS.label) -> dict[str | None, str]:
+    return {lit.language: str(lit) for lit in g.objects(node, URIRef(prop))}
+
+
+def test_e2_the_bmds_names_the_six_ministries_and_two_press_sources(data_graph):
+    bmds = u("org/bmds")
+    comment = _labels(data_graph, bmds, RDFS.comment)["en"]
+    assert "six ministries" in comment and "BMDV" in comment
+    sources = set(data_graph.objects(bmds, URIRef(DCT + "source")))
+    assert {u("source/s59"), u("source/s60")} <= sources
+    urls = {str(data_graph.value(s, URIRef(SCHEMA + "url"))) for s in sources}
+    assert any("behoerden-spiegel.de" in x for x in urls) and any(
+        "tagesschau.de" in x for x in urls
+    )
+
+
+def test_e6_citations_say_what_they_support(data_graph):
+    for ministry in ("aa", "bmf", "bmas", "bmg"):
+        note = _labels(data_graph, u(f"org/{ministry}"), SKOS + "editorialNote")
+        assert "do not state this ministry's name" in note["en"] and "de" in note
+    declaration = u("instrument/verpflichtungserklaerung")
+    issued = URIRef(DCT + "issued")
+    assert data_graph.value(declaration, issued) == Literal("2013-08-07", datatype=XSD.date)
+    statement = next(
+        st
+        for st in data_graph.subjects(RDF.subject, declaration)
+        if data_graph.value(st, RDF.predicate) == issued
+    )
+    assert data_graph.value(statement, URIRef(DCT + "source")) == u("source/s37")
+    assert data_graph.value(statement, URIRef(IMO + "confidence")) == URIRef(IMO + "reported")
+
+
+def test_e7_types_and_conflations(data_graph):
+    company, authority = URIRef(IMO + "Company"), URIRef(IMO + "FederalAuthority")
+    assert (u("org/digitalservice"), RDF.type, company) in data_graph
+    assert (u("org/digitalservice"), RDF.type, authority) not in data_graph
+    assert (u("org/skew"), RDF.type, authority) not in data_graph
+    assert (u("org/skew"), RDF.type, URIRef(ORG + "OrganizationalUnit")) in data_graph
+    assert (
+        "UEFA / EURO 2024 GmbH"
+        not in _labels(data_graph, u("org/euro2024"), SKOS + "prefLabel").values()
+    )
+    assert not list(data_graph.triples((u("org/wikipedia-mirror"), None, None)))
+    publishers = {
+        data_graph.value(u(f"source/{s}"), URIRef(DCT + "publisher")) for s in ("s46", "s51", "s54")
+    }
+    assert len(publishers) == 3  # three sites, not one "mirror"
+
+
+def test_e8_doods_belongs_to_the_lower_saxony_ministry(data_graph):
+    ministry = data_graph.value(u("membership/doods-ni"), URIRef(ORG + "organization"))
+    assert ministry == u("org/ni-mw")
+    assert "Digitalisierung" in _labels(data_graph, ministry, SKOS + "prefLabel")["de"]
+    assert (ministry, URIRef(ORG + "subOrganizationOf"), u("org/land/ni")) in data_graph
+
+
+def test_m1_the_laender_carry_their_iso_codes_and_keys_are_typed_identifiers(data_graph):
+    ident, pid, value = (URIRef(SCHEMA + p) for p in ("identifier", "propertyID", "value"))
+    for land in ("bw", "by", "be", "hh", "ni", "nw", "rp"):
+        codes = {
+            str(data_graph.value(i, value))
+            for i in data_graph.objects(u(f"org/land/{land}"), ident)
+            if str(data_graph.value(i, pid)) == "ISO 3166-2"
+        }
+        assert codes == {f"DE-{land.upper()}"}
+    district = {
+        str(data_graph.value(i, value)) for i in data_graph.objects(u("org/kreis/09276"), ident)
+    }
+    assert district == {"09276"}
+
+
+def test_m3_m4_m7_m9_missing_facts(data_graph):
+    assert Literal("Dienstsitz Moabit Werder", lang="de") in set(
+        data_graph.objects(u("place/bmi-berlin"), URIRef(SCHEMA + "alternateName"))
+    )
+    comments = {str(c) for c in data_graph.objects(u("org/ima-noeb"), RDFS.comment)}
+    assert any("once a year" in c for c in comments)
+    for name, full in (
+        (
+            "bmuv",
+            "Bundesministerium für Umwelt, Naturschutz, nukleare Sicherheit und Verbraucherschutz",
+        ),
+        ("bmfsfj", "Bundesministerium für Familie, Senioren, Frauen und Jugend"),
+        ("bmwi", "Bundesministerium für Wirtschaft und Energie"),
+    ):
+        names = _labels(data_graph, u(f"former-name/{name}"), SCHEMA + "name")
+        assert names["de"] == full and "en" in names
+    also = set(data_graph.objects(u("meeting/2025-03-11-stakeholder"), URIRef(IMO + "alsoCalled")))
+    assert Literal("forum", lang="en") in also
+
+
+def test_the_decree_of_6_may_2025_is_one_change_event(data_graph):
+    decree = u("event/organisational-decree-2025-05-06")
+    assert (decree, RDF.type, URIRef(ORG + "ChangeEvent")) in data_graph
+    before = set(data_graph.objects(decree, URIRef(ORG + "originalOrganization")))
+    after = set(data_graph.objects(decree, URIRef(ORG + "resultingOrganization")))
+    assert u("org/bmds") in after and u("org/bmds") not in before
+    assert {
+        u("org/bmftr"),
+        u("org/bmbfsfj"),
+        u("org/bmv"),
+        u("org/bmwe"),
+        u("org/bmukn"),
+    } <= before & after
+    assert (u("org/bmds"), URIRef(ORG + "resultedFrom"), decree) in data_graph
+    assert (u("org/bmftr"), URIRef(ORG + "changedBy"), decree) in data_graph
+
+
+def test_labels_in_german_and_english_where_pages_showed_iris(data_graph):
+    kinds = [URIRef(ORG + "Membership"), URIRef(IMO + "Participation"), URIRef(SCHEMA + "Audience")]
+    for kind in kinds:
+        nodes = set(data_graph.subjects(RDF.type, kind))
+        assert nodes
+        for node in nodes:
+            assert set(_labels(data_graph, node)) >= {"de", "en"}, node
+    publishers = {
+        data_graph.value(s, URIRef(DCT + "publisher"))
+        for s in data_graph.subjects(RDF.type, URIRef("http://xmlns.com/foaf/0.1/Document"))
+    }
+    for publisher in publishers - {None}:
+        assert set(_labels(data_graph, publisher, SKOS + "prefLabel")) >= {"de", "en"}, publisher
+    for former in data_graph.subjects(RDF.type, URIRef(IMO + "FormerName")):
+        assert set(_labels(data_graph, former, SCHEMA + "name")) >= {"de", "en"}, former
