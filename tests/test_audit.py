@@ -216,3 +216,23 @@ def test_labels_in_german_and_english_where_pages_showed_iris(data_graph):
         assert set(_labels(data_graph, publisher, SKOS + "prefLabel")) >= {"de", "en"}, publisher
     for former in data_graph.subjects(RDF.type, URIRef(IMO + "FormerName")):
         assert set(_labels(data_graph, former, SCHEMA + "name")) >= {"de", "en"}, former
+
+
+def test_m6_the_fobi_names_the_ministries_that_signed_for_their_land(data_graph):
+    signer = URIRef("http://www.w3.org/ns/prov#wasAttributedTo")
+    for land in ("by", "rp", "nw", "hh"):
+        ministry = data_graph.value(u(f"membership/fobi-{land}"), signer)
+        assert ministry is not None, land
+        assert (ministry, URIRef(ORG + "subOrganizationOf"), u(f"org/land/{land}")) in data_graph
+        assert data_graph.value(ministry, URIRef(DCT + "source")) == u("source/s24")
+
+
+def test_m5_green_procurement_links_the_eforms_term_and_code_list(data_graph):
+    see = {
+        str(o) for o in data_graph.objects(u("topic/environmental-sustainability"), RDFS.seeAlso)
+    }
+    assert any(x.endswith("BT-774.html") for x in see)
+    assert any(x.endswith("gpp-criteria.html") for x in see)
+    # the SDG 12.7 IRI is unverified: a scope note, not a link
+    iris = {str(t) for triple in data_graph for t in triple if isinstance(t, URIRef)}
+    assert not any("metadata.un.org/sdg" in i for i in iris)
