@@ -262,6 +262,17 @@ def test_tokens_must_be_long_enough():
         writes.tokens(Settings(root=ROOT, write_tokens="bob:short"))
 
 
+def put_live(url: str, body: bytes, graph: str = GRAPH, content_type: str = "text/turtle"):
+    """PUT ``body`` into ``graph`` on a live server as alice."""
+    return requests.put(
+        url + "graph-store",
+        params={"graph": graph},
+        data=body,
+        headers={**AUTH, "Content-Type": content_type, "Accept": "application/json"},
+        timeout=60,
+    )
+
+
 @embedded_only
 def test_accepted_write_survives_a_crash(tmp_path):
     """The server is killed (SIGKILL, master and worker) right after it accepted a write."""
@@ -270,13 +281,7 @@ def test_accepted_write_survives_a_crash(tmp_path):
     log = tmp_path / "server.log"
     proc, url = start_server(log, env, workers=1)
     try:
-        resp = requests.put(
-            url + "graph-store",
-            params={"graph": GRAPH},
-            data=GOOD.encode(),
-            headers={**AUTH, "Content-Type": "text/turtle"},
-            timeout=30,
-        )
+        resp = put_live(url, GOOD.encode())
         assert resp.status_code == 201, resp.text
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # no shutdown, no flush
@@ -325,13 +330,7 @@ def test_writes_survive_a_sigkill_in_the_middle_of_them(tmp_path):
                 return
             started.append(i)
             try:
-                resp = requests.put(
-                    url + "graph-store",
-                    params={"graph": f"{GRAPH}-{i}"},
-                    data=_town(i)[1].encode(),
-                    headers={**AUTH, "Content-Type": "text/turtle"},
-                    timeout=30,
-                )
+                resp = put_live(url, _town(i)[1].encode(), graph=f"{GRAPH}-{i}")
             except requests.ConnectionError:
                 return
             assert resp.status_code == 201, resp.text
@@ -569,25 +568,13 @@ def test_a_write_body_is_parsed_in_a_confined_child(tmp_path):
             b'<urn:x:%d> <http://www.w3.org/2000/01/rdf-schema#label> "%s" .\n' % (i, b"x" * 40)
             for i in range(100_000)
         )
-        resp = requests.put(
-            url + "graph-store",
-            params={"graph": GRAPH},
-            data=lines,
-            headers={**AUTH, "Content-Type": "application/n-triples", "Accept": "application/json"},
-            timeout=60,
-        )
+        resp = put_live(url, lines, content_type="application/n-triples")
         assert resp.status_code == 503, resp.text[:300]
         assert "reading the request body" in resp.json()["detail"]
         assert "memory" in resp.json()["detail"]
         missing = requests.get(url + "graph-store", params={"graph": GRAPH}, timeout=10)
         assert missing.status_code == 404
-        resp = requests.put(
-            url + "graph-store",
-            params={"graph": GRAPH},
-            data=GOOD.encode(),
-            headers={**AUTH, "Content-Type": "text/turtle"},
-            timeout=60,
-        )
+        resp = put_live(url, GOOD.encode())
         assert resp.status_code == 201, resp.text
     finally:
         stop_server(proc)

@@ -212,6 +212,18 @@ def _document(summary: str, types: tuple[str, ...], *params: dict[str, Any]) -> 
     }
 
 
+def _write(summary: str, done: str, write: dict[str, Any]) -> dict[str, Any]:
+    """A Graph Store write with an RDF body: 201 for a new graph, 204 for an existing one."""
+    return {
+        "summary": summary,
+        **write,
+        "requestBody": RDF_BODY,
+        "responses": _responses(
+            {"201": {"description": "Created."}, "204": {"description": done}}, *WRITE_ERRORS
+        ),
+    }
+
+
 def document(urls: Urls, settings: Settings) -> dict[str, Any]:
     """The OpenAPI description of this server (its URL from the request)."""
     sparql_ok = _ok(
@@ -356,38 +368,12 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
                 "parameters": [graph_param, default_param],
                 "responses": _responses(_ok("The graph.", GRAPH_TYPES), *GET_ERRORS),
             },
-            "put": {
-                "summary": "Replace a data graph (gated by the shapes).",
-                **write,
-                "requestBody": RDF_BODY,
-                "responses": _responses(
-                    {
-                        "201": {"description": "Created."},
-                        "204": {"description": "Replaced."},
-                    },
-                    *WRITE_ERRORS,
-                ),
-            },
-            "post": {
-                "summary": "Add triples to a data graph (gated by the shapes).",
-                **write,
-                "requestBody": RDF_BODY,
-                "responses": _responses(
-                    {
-                        "201": {"description": "Created."},
-                        "204": {"description": "Added."},
-                    },
-                    *WRITE_ERRORS,
-                ),
-            },
+            "put": _write("Replace a data graph (gated by the shapes).", "Replaced.", write),
+            "post": _write("Add triples to a data graph (gated by the shapes).", "Added.", write),
             "delete": {
                 "summary": "Remove a data graph (gated by the shapes).",
                 **write,
-                "responses": _responses(
-                    {"204": {"description": "Removed."}},
-                    *WRITE_ERRORS,
-                    "404",
-                ),
+                "responses": _responses({"204": {"description": "Removed."}}, *WRITE_ERRORS, "404"),
             },
         },
         "/validate": {
