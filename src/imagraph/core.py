@@ -197,9 +197,6 @@ class Core:
             counts[name] = self.store.count(graph)
         self.version = digest.hexdigest()[:16]
         # the data changed when its files did: the same for every worker and every restart
-        newest = max(
-            (p.stat().st_mtime for ps in self.bundled_files().values() for p in ps), default=0
-        )
         self.modified = datetime.fromtimestamp(int(newest), UTC)
         self._shapes = None
         self._ontology = None
