@@ -158,6 +158,19 @@ def test_m1_the_laender_carry_their_iso_codes_and_keys_are_typed_identifiers(dat
             if str(data_graph.value(i, pid)) == "ISO 3166-2"
         }
         assert codes == {f"DE-{land.upper()}"}
+    keys = {"bw": "08", "by": "09", "be": "11", "hh": "02", "ni": "03", "nw": "05", "rp": "07"}
+    for land, key in keys.items():
+        found = [
+            i
+            for i in data_graph.objects(u(f"org/land/{land}"), ident)
+            if str(data_graph.value(i, pid)) == "Länderschlüssel"
+        ]
+        assert [str(data_graph.value(i, value)) for i in found] == [key]
+        (node,) = found
+        assert (node, URIRef(IMO + "confidence"), URIRef(IMO + "reported")) in data_graph
+        assert {u("source/s84"), u("source/s85")} <= set(
+            data_graph.objects(node, URIRef(DCT + "source"))
+        )
     district = {
         str(data_graph.value(i, value)) for i in data_graph.objects(u("org/kreis/09276"), ident)
     }
