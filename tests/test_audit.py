@@ -249,3 +249,154 @@ def test_m5_green_procurement_links_the_eforms_term_and_code_list(data_graph):
     # the SDG 12.7 IRI is unverified: a scope note, not a link
     iris = {str(t) for triple in data_graph for t in triple if isinstance(t, URIRef)}
     assert not any("metadata.un.org/sdg" in i for i in iris)
+
+
+def confidence(graph, node):
+    return graph.value(node, URIRef(IMO + "confidence"))
+
+
+def reified(graph, subject, predicate):
+    """The confidence of each statement made about (subject, predicate)."""
+    return {
+        graph.value(s, RDF.object): confidence(graph, s)
+        for s in graph.subjects(RDF.subject, subject)
+        if (s, RDF.predicate, predicate) in graph
+    }
+
+
+def test_n2_richter_moved_to_the_bmds_reported(data_graph):
+    ORG = "http://www.w3.org/ns/org#"
+    move = u("membership/richter-bmds")
+    assert data_graph.value(move, URIRef(ORG + "organization")) == u("org/bmds")
+    assert data_graph.value(move, URIRef(ORG + "member")) == u("person/markus-richter")
+    assert confidence(data_graph, move) == URIRef(IMO + "reported")
+    assert set(data_graph.objects(move, URIRef(DCT + "source"))) == {
+        u("source/s65"),
+        u("source/s66"),
+    }
+    month = Literal("2025-05", datatype=XSD.gYearMonth)
+    end = URIRef(SCHEMA + "endDate")
+    assert data_graph.value(u("membership/richter-bmi"), end) == month
+    assert reified(data_graph, u("membership/richter-bmi"), end) == {
+        month: URIRef(IMO + "reported")
+    }
+
+
+def test_n7_the_bmi_department_renamed_and_a_third_state_secretary(data_graph):
+    dept = u("org/bmi-abteilung-demokratie-gesellschaft")
+    assert Literal("Abteilung Demokratie und Gesellschaft (BMI)", lang="de") in set(
+        data_graph.objects(dept, URIRef(SCHEMA + "name"))
+    )
+    assert confidence(data_graph, dept) == URIRef(IMO + "reported")
+    wueste = u("membership/wueste-bmi")
+    assert data_graph.value(wueste, URIRef(SCHEMA + "startDate")) == Literal(
+        "2025-09", datatype=XSD.gYearMonth
+    )
+    decree = " ".join(
+        str(d)
+        for d in data_graph.objects(
+            u("event/organisational-decree-2025-05-06"), URIRef(DCT + "description")
+        )
+    )
+    assert "sport and volunteering went from the BMI to the Federal Chancellery" in decree
+
+
+def test_m2_n9_the_work4germany_partner_unit_and_team(data_graph):
+    ORG = "http://www.w3.org/ns/org#"
+    project = u("instrument/work4germany-nachhaltige-beschaffung")
+    unit = u("org/abteilung-digitale-verwaltung")
+    assert unit in set(data_graph.objects(project, URIRef(ORG + "linkedTo")))
+    assert data_graph.value(unit, URIRef(ORG + "unitOf")) == u("org/bmds")
+    team = {
+        str(
+            data_graph.value(data_graph.value(m, URIRef(ORG + "member")), URIRef(SCHEMA + "name"))
+        ): (data_graph.value(m, URIRef(ORG + "role")))
+        for m in data_graph.objects(project, URIRef(ORG + "hasMembership"))
+    }
+    assert team == {
+        "Sandra Schicktanz": URIRef(IMO + "projectPartner"),
+        "Anna-Careen Urban": URIRef(IMO + "fellow"),
+        "Johanna Pfleger": URIRef(IMO + "teamMember"),
+        "Adina Wurster": URIRef(IMO + "teamMember"),
+    }
+
+
+def test_n10_n11_the_circular_economy_context(data_graph):
+    ag = u("org/nkws-ag-zirkulaere-beschaffung")
+    assert data_graph.value(ag, URIRef("http://www.w3.org/ns/org#unitOf")) == u("org/bmukn")
+    assert u("source/s68") in set(data_graph.objects(ag, URIRef(DCT + "source")))
+    conference = u("event/2025-10-07-nkws-conference")
+    assert data_graph.value(conference, URIRef(SCHEMA + "startDate")) == Literal(
+        "2025-10-07", datatype=XSD.date
+    )
+    assert confidence(data_graph, conference) == URIRef(IMO + "reported")
+    organizer = URIRef(SCHEMA + "organizer")
+    assert reified(data_graph, conference, organizer) == {u("org/bmukn"): URIRef(IMO + "inferred")}
+
+
+def test_n12_to_n14_guideline_and_fair_trade(data_graph):
+    guideline = u("instrument/hamburg-leitfaden")
+    assert Literal("Nachhaltigkeitsleitfaden", lang="de") in set(
+        data_graph.objects(guideline, URIRef(SCHEMA + "alternateName"))
+    )
+    assert data_graph.value(guideline, URIRef(DCT + "issued")) == Literal(
+        "2024-11", datatype=XSD.gYearMonth
+    )
+    assert "340" in " ".join(data_graph.objects(guideline, URIRef(DCT + "description")))
+    region = u("org/fairtraderegion-unterweser")
+    description = " ".join(data_graph.objects(region, URIRef(DCT + "description")))
+    assert "27 Nov 2025" in description and "Bremerhaven" in description
+    assert data_graph.value(region, URIRef(SCHEMA + "foundingDate")) == Literal(
+        "2017", datatype=XSD.gYear
+    )
+    regen = " ".join(data_graph.objects(u("org/kreis/09276"), RDFS.comment))
+    assert "2019" in regen and "2021" in regen and "Rita Röhrl" in regen
+
+
+def test_n15_m8_the_declaration_timeline(data_graph):
+    modified = URIRef(DCT + "modified")
+    declaration = u("instrument/verpflichtungserklaerung")
+    assert reified(data_graph, declaration, modified) == {
+        Literal("2014-12", datatype=XSD.gYearMonth): URIRef(IMO + "reported"),
+        Literal("2019-05-07", datatype=XSD.date): URIRef(IMO + "reported"),
+    }
+    assert set(data_graph.objects(declaration, modified)) == set(
+        reified(data_graph, declaration, modified)
+    )
+
+
+def test_n16_heads_of_the_knb_and_presidents_of_the_procurement_office(data_graph):
+    ORG = "http://www.w3.org/ns/org#"
+    heads = {
+        str(
+            data_graph.value(data_graph.value(m, URIRef(ORG + "member")), URIRef(SCHEMA + "name"))
+        ): (confidence(data_graph, m))
+        for m in data_graph.subjects(URIRef(ORG + "organization"), u("org/knb"))
+        if data_graph.value(m, URIRef(ORG + "role")) == URIRef(IMO + "head")
+    }
+    assert heads == {
+        "Sabine Poell": URIRef(IMO + "reported"),
+        "Ilse Beneke": URIRef(IMO + "confirmed"),
+    }
+    presidents = {
+        str(data_graph.value(data_graph.value(m, URIRef(ORG + "member")), URIRef(SCHEMA + "name")))
+        for m in data_graph.subjects(URIRef(ORG + "organization"), u("org/bescha"))
+        if data_graph.value(m, URIRef(ORG + "role")) == URIRef(IMO + "president")
+    }
+    assert presidents == {"Dr. Ruth Brand", "Dr. Alexander Eisvogel"}
+    opened = reified(data_graph, u("org/knb"), URIRef(DCT + "available"))
+    assert opened == {Literal("2012-01", datatype=XSD.gYearMonth): URIRef(IMO + "reported")}
+
+
+def test_n1_n19_the_oecd_date_is_cited_and_the_rlp_project_ended(data_graph):
+    founding = [
+        s
+        for s in data_graph.subjects(RDF.subject, u("org/ima-noeb"))
+        if (s, RDF.predicate, URIRef(SCHEMA + "foundingDate")) in data_graph
+    ]
+    assert u("source/s86") in set(data_graph.objects(founding[0], URIRef(DCT + "source")))
+    project = u("instrument/rlp-kauft-nachhaltig-ein")
+    assert data_graph.value(project, URIRef(SCHEMA + "foundingDate")) == Literal(
+        "2012", datatype=XSD.gYear
+    )
+    assert "10 Oct 2023" in " ".join(data_graph.objects(project, RDFS.comment))

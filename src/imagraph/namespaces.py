@@ -41,7 +41,7 @@ IMO_TERMS = (
     "confidenceLevels", "confirmed", "reported", "inferred", "datePrecisionLevels",
     "dayPrecision", "monthPrecision", "roles", "chair", "votingMember", "observer",
     "advisoryMember", "office", "openingSpeaker", "presenter", "panelTopic", "member",
-    "stateSecretary", "minister",
+    "stateSecretary", "minister", "head", "president", "projectPartner", "fellow", "teamMember",
 )  # fmt: skip
 
 IMO = ClosedNamespace(CANONICAL_BASE + "ontology#", IMO_TERMS)
