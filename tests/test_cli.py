@@ -290,3 +290,13 @@ def test_query_shares_the_endpoints_safety_checks(runner, monkeypatch):
         or len(capped.output.splitlines()) >= 3
     )
     assert "(stopped at 2 rows" in capped.output
+
+
+def test_validate_with_the_published_data_by_default_or_alone(runner):
+    meeting = str(TESTS / "data" / "new-meeting.ttl")
+    together = runner.invoke(cli, ["validate", meeting])
+    assert together.exit_code == 0, together.output
+    assert together.output == "Conforms: no violations.\n"
+    alone = runner.invoke(cli, ["validate", "--alone", meeting])
+    assert alone.exit_code == 1
+    assert "dct:source" in alone.output

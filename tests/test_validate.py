@@ -364,3 +364,60 @@ def test_html_page_groups_results_and_links_shapes(client):
         headers={"Accept": "text/html"},
     )
     assert error.status_code == 400 and 'id="error-message"' in error.get_data(as_text=True)
+
+
+NEW_MEETING = (TESTS / "data" / "new-meeting.ttl").read_bytes()
+BMI = "https://w3id.org/imanoeb/org/bmi"
+#: a second German name for a published organisation (the shapes allow one per language)
+SECOND_NAME = (
+    f'<{BMI}> <http://www.w3.org/2004/02/skos/core#prefLabel> "Zweites Innenministerium"@de .\n'
+).encode()
+
+
+def _json(client, body, media="text/turtle", query=""):
+    r = client.post(
+        "/validate" + query, data=body, content_type=media, headers={"Accept": "application/json"}
+    )
+    assert r.status_code == 200, r.text
+    return r.get_json()
+
+
+def test_a_submission_is_validated_together_with_the_published_data(client):
+    together = _json(client, NEW_MEETING)
+    assert together["conforms"] is True and together["withPublishedData"] is True
+    assert together["triples"] == len(Graph().parse(data=NEW_MEETING, format="turtle"))
+    alone = _json(client, NEW_MEETING, query="?alone=true")
+    assert alone["conforms"] is False and alone["withPublishedData"] is False
+    paths = {r["path"] for n in alone["focusNodes"] for r in n["results"]}
+    assert "dct:source" in paths  # S7 is not described in the submission alone
+
+
+def test_a_submission_that_breaks_a_published_resource_is_reported(client):
+    together = _json(client, SECOND_NAME, media="application/n-triples")
+    assert together["conforms"] is False
+    assert [n["focusNode"] for n in together["focusNodes"]] == [BMI]
+    messages = {r["message"] for r in together["focusNodes"][0]["results"]}
+    assert "An organisation needs a name (skos:prefLabel), at most one per language." in messages
+    assert _json(client, SECOND_NAME, media="application/n-triples", query="?alone=true")[
+        "conforms"
+    ]
+
+
+def test_the_form_validates_with_the_published_data_unless_alone_is_ticked(client):
+    text = NEW_MEETING.decode()
+    page = client.post(
+        "/validate?lang=en",
+        data={"text": text, "format": "text/turtle"},
+        headers={"Accept": "text/html"},
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert 'id="conforms"' in html and "Validated together with the published data." in html
+    page = client.post(
+        "/validate?lang=de",
+        data={"text": text, "format": "text/turtle", "alone": "true"},
+        headers={"Accept": "text/html"},
+    )
+    html = page.get_data(as_text=True)
+    assert 'id="violations"' in html and "Allein geprüft" in html
+    assert 'name="alone" value="true" checked' in html

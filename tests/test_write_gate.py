@@ -7,7 +7,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from imagraph.writes import reach_of
+from imagraph.affected import reach_of
 
 from .conftest import REMOTE, reset_remote
 from .test_writes import AUTH, BASE, GRAPH, make

@@ -234,6 +234,12 @@ def _read_graph(
     show_default=True,
     help="Language of the messages.",
 )
+@click.option(
+    "--alone",
+    is_flag=True,
+    help="Validate the files alone, without the published data (by default they are "
+    "validated together with it, so they may cite published resources).",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -242,8 +248,10 @@ def validate(
     input_format: str | None,
     out_format: str,
     lang: str,
+    alone: bool,
 ) -> None:
-    """Validate RDF FILES (or http(s) URLs) against the shapes.
+    """Validate RDF FILES (or http(s) URLs) against the shapes, together with the published
+    data (or --alone).
 
     Exit 0 conforms, 1 does not, 2 bad input. URLs are fetched under the rules of the /validate
     service (public addresses only, size and time limits).
@@ -252,7 +260,8 @@ def validate(
         core = Core.open(_settings(ctx))
         data = _read_graph(core, files, input_format)
         shapes = _read_graph(core, shapes_files, None) if shapes_files else None
-        checked = submissions.check(core, data, shapes, timeout=core.settings.validate_timeout)
+        run = submissions.check if alone else submissions.check_with_published
+        checked = run(core, data, shapes, timeout=core.settings.validate_timeout)
     except ImagraphError as err:
         raise CliError(str(err)) from err
     if out_format == "text":

@@ -4,14 +4,19 @@ shapes (or, where allowed, the submitter's), with size and time limits. One code
 
 from __future__ import annotations
 
+import dataclasses
+import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import pyoxigraph as ox
 from rdflib import Graph
 
 from . import fetch, formats, isolation, loading
+from .affected import affected
 from .core import Core
 from .errors import InputTooLargeError, UnsupportedFormatError
 from .formats import Format
@@ -35,6 +40,8 @@ class Checked:
     summary: dict[str, dict[str, Any]]
     text: dict[str, str]
     triples: int
+    #: whether the submission was validated together with the published data
+    with_published: bool = False
 
     def report_graph(self) -> Graph:
         return Graph().parse(data=self.report_turtle, format="turtle")
@@ -112,6 +119,39 @@ def _graph(parts: Parts | None) -> Graph | None:
     return graph
 
 
+def _triples(parts: Submission | Sequence[Submission]) -> list[ox.Triple]:
+    """The triples of all parts (quads of any graph taken as triples)."""
+    if isinstance(parts, Submission):
+        parts = [parts]
+    return [ox.Triple(q.subject, q.predicate, q.object) for part in parts for q in part.quads()]
+
+
+def check_with_published(
+    core: Core,
+    data: Submission | Sequence[Submission],
+    shapes: Parts | None = None,
+    *,
+    timeout: float,
+) -> Checked:
+    """Validate a submission together with the published data, as if it were added to it:
+    a new meeting may cite published organisations, topics and sources without describing them
+    again. The submission is parsed in a confined child; what it can affect is found as for a
+    write (:mod:`imagraph.affected`), and only results about those nodes count, so that the
+    report speaks of the submission and of the published resources it would break."""
+    start = time.monotonic()
+    triples = forked(
+        lambda: _triples(data),
+        timeout,
+        memory=core.settings.child_memory,
+        what="reading the submission",
+    )
+    graph = core.settings.graph_iri(f"submission/{uuid.uuid4()}")  # never a graph of the store
+    nodes, candidate = affected(core, {graph: []}, {graph: triples})
+    left = max(1.0, timeout - (time.monotonic() - start))
+    checked = check(core, candidate, shapes, timeout=left, focus=nodes)
+    return dataclasses.replace(checked, triples=len(triples), with_published=True)
+
+
 def check(
     core: Core,
     data: Parts,
@@ -120,7 +160,8 @@ def check(
     timeout: float,
     focus: set[Any] | None = None,
 ) -> Checked:
-    """Validate ``data`` (with our ontology) against our shapes or ``shapes``, within ``timeout``
+    """Validate ``data`` (with our ontology, not with the published data: see
+    :func:`check_with_published`) against our shapes or ``shapes``, within ``timeout``
     seconds, in a confined child (submissions are parsed there). With ``focus`` (pyoxigraph
     terms), only results about those nodes count."""
 

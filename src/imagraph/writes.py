@@ -1,7 +1,7 @@
 """Writes, gated by the shapes: a write is validated together with the data it touches and
 applied only if the result conforms; otherwise nothing changes.
 
-What a write can affect (see :func:`_affected`): the subjects it rewrites, the objects of the
+What a write can affect (see :mod:`imagraph.affected`): the subjects it rewrites, the objects of the
 triples that come or go, the resources that link to the subjects, and chains along the shapes'
 transitive predicates. Their candidate state (the write applied), what they link with, and the
 ontology are validated together; results about the affected nodes decide. Accepted writes are
@@ -23,10 +23,8 @@ from datetime import datetime
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
-from rdflib.namespace import SH
 
-from . import loading
+from .affected import affected as find_affected
 from .core import Core, now
 from .errors import ImagraphError
 from .namespaces import PREFIXES
@@ -121,178 +119,6 @@ class WriteOutcome:
     change: str
 
 
-Node = ox.NamedNode | ox.BlankNode
-
-
-class _Candidate:
-    """The data as it would be after a write, read around chosen nodes: the store's data
-    graphs, with the graphs in ``new`` replaced by their new content. Each node is read once."""
-
-    def __init__(self, core: Core, new: dict[str, list[ox.Triple]]) -> None:
-        self.store = core.store
-        self.others = [g for g in core.data_graph_iris() if g not in new]
-        self.by_subject: dict[Node, list[ox.Triple]] = {}
-        self.by_object: dict[Node, list[ox.Triple]] = {}
-        for triples in new.values():
-            for t in triples:
-                self.by_subject.setdefault(t.subject, []).append(t)
-                if isinstance(t.object, Node):
-                    self.by_object.setdefault(t.object, []).append(t)
-        self._own: dict[Node, list[ox.Triple]] = {}
-        self._incoming: dict[Node, list[ox.Triple]] = {}
-
-    def own(self, node: Node) -> list[ox.Triple]:
-        if node not in self._own:
-            self._own[node] = self.by_subject.get(node, []) + self.store.about(node, self.others)
-        return self._own[node]
-
-    def incoming(self, node: Node) -> list[ox.Triple]:
-        if node not in self._incoming:
-            self._incoming[node] = self.by_object.get(node, []) + self.store.pointing_to(
-                node, self.others
-            )
-        return self._incoming[node]
-
-
-@dataclass(frozen=True)
-class Reach:
-    """What the shapes read beyond a node's own triples, found once per shapes graph."""
-
-    #: predicates followed any number of times (:func:`transitive_predicates`)
-    chain: frozenset[ox.NamedNode]
-    #: predicates read backwards (``sh:inversePath``)
-    inverse: frozenset[ox.NamedNode]
-    #: predicates whose objects are targets (``sh:targetObjectsOf``)
-    object_targets: frozenset[ox.NamedNode]
-
-    @property
-    def from_objects(self) -> frozenset[ox.NamedNode]:
-        """The predicates through which a triple changes what its object is checked for."""
-        return self.chain | self.inverse | self.object_targets
-
-
-#: The :class:`Reach` of each shapes graph (by its id: a core keeps its graph).
-_REACH: dict[int, Reach] = {}
-
-
-def reach_of(shapes: Graph) -> Reach:
-    reach = _REACH.get(id(shapes))
-    if reach is None:
-        reach = _REACH[id(shapes)] = Reach(
-            transitive_predicates(shapes),
-            _iris(shapes, SH.inversePath),
-            _iris(shapes, SH.targetObjectsOf),
-        )
-    return reach
-
-
-def _iris(shapes: Graph, prop: URIRef) -> frozenset[ox.NamedNode]:
-    """The IRIs that are values of ``prop`` in the shapes."""
-    return frozenset(
-        ox.NamedNode(str(v)) for v in shapes.objects(None, prop) if isinstance(v, URIRef)
-    )
-
-
-def transitive_predicates(shapes: Graph) -> frozenset[ox.NamedNode]:
-    """The predicates the shapes follow any number of times (``sh:oneOrMorePath``,
-    ``sh:zeroOrMorePath``, or ``p+`` / ``p*`` in a SPARQL target or constraint): a write that
-    changes one such link can affect nodes a whole chain away."""
-    from rdflib.paths import MulPath
-    from rdflib.plugins.sparql import prepareQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    found = set(_iris(shapes, SH.oneOrMorePath) | _iris(shapes, SH.zeroOrMorePath))
-    prefixes = {
-        str(shapes.value(d, SH.prefix)): str(shapes.value(d, SH.namespace))
-        for d in shapes.objects(None, SH.declare)
-    }
-
-    def walk(node: object) -> None:
-        if isinstance(node, MulPath):
-            if isinstance(node.path, URIRef):
-                found.add(ox.NamedNode(str(node.path)))
-            walk(node.path)
-        elif isinstance(node, CompValue | dict):
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list | tuple | set):
-            for item in node:
-                walk(item)
-        elif hasattr(node, "args"):  # a sequence or alternative path
-            walk(node.args)
-
-    for select in shapes.objects(None, SH.select):
-        try:
-            walk(prepareQuery(str(select), initNs=prefixes).algebra)
-        except Exception:  # a shape pySHACL will report on; no chain to follow from it
-            continue
-    return frozenset(found)
-
-
-def _affected(
-    core: Core, old: dict[str, list[ox.Triple]], new: dict[str, list[ox.Triple]]
-) -> tuple[set[Node], Graph]:
-    """What a write can affect, and the candidate data around it.
-
-    Affected: the subjects of the written graphs before and after (their descriptions change);
-    the objects of the triples that come or go through a predicate the shapes read from the
-    object's side (they may start or stop being targets of ``sh:targetObjectsOf``, or be counted
-    by inverse paths); the nodes that link to the
-    subjects (their ``sh:class`` and ``sh:node`` checks see the change); and the chains along
-    the shapes' transitive predicates from all of these. The graph holds every affected
-    node's own and incoming triples and the own triples of everything they link with, so
-    that each affected node is validated with what its shapes read; the results about the
-    affected nodes decide.
-    """
-    candidate = _Candidate(core, new)
-    changed: set[ox.Triple] = set()
-    for graph in new:
-        before, after = set(old[graph]), set(new[graph])
-        changed |= before ^ after
-    subjects: set[Node] = {t.subject for ts in (*old.values(), *new.values()) for t in ts}
-    affected: set[Node] = set(subjects)
-    for s in subjects:
-        affected |= {t.subject for t in candidate.incoming(s)}
-    whole = set(affected)  # the subjects and the resources that link to them
-    reach = reach_of(core.shapes_graph())
-    chain = reach.chain
-    # a triple changes what its object is checked for only through a predicate the shapes read
-    # from the object's side (a class or a confidence level named by a million resources is not
-    # affected by one more); such an object is read with its own triples and its inverse-path
-    # links only (a much-cited organisation is not read with everything that cites it)
-    from_objects = reach.from_objects
-    affected |= {
-        t.object for t in changed if isinstance(t.object, Node) and t.predicate in from_objects
-    }
-    objects_only = affected - whole
-    if chain:
-        todo = list(affected)
-        while todo:
-            node = todo.pop()
-            links = [t.object for t in candidate.own(node) if t.predicate in chain]
-            links += [t.subject for t in candidate.incoming(node) if t.predicate in chain]
-            for n in links:
-                if isinstance(n, Node) and n not in affected:
-                    affected.add(n)
-                    todo.append(n)
-    out: dict[ox.Triple, None] = {}
-    neighbours: set[Node] = set()
-    for node in affected:
-        for t in candidate.own(node):
-            out[t] = None
-            if isinstance(t.object, Node):
-                neighbours.add(t.object)
-        for t in candidate.incoming(node):
-            if node in objects_only and t.predicate not in reach.inverse:
-                continue
-            out[t] = None
-            neighbours.add(t.subject)
-    for node in neighbours - affected:
-        for t in candidate.own(node):
-            out[t] = None
-    return affected, loading.to_rdflib(out)
-
-
 def apply(
     core: Core, method: str, graph: str, data: list[ox.Triple] | None, *, agent: str, timeout: float
 ) -> WriteOutcome:
@@ -318,7 +144,7 @@ def apply_changes(
     store = core.store
     old = {graph: list(store.triples([graph])) for graph in new}
     new = {graph: list(dict.fromkeys(triples)) for graph, triples in new.items()}
-    affected, candidate = _affected(core, old, new)
+    affected, candidate = find_affected(core, old, new)
     checked = check(core, candidate, timeout=timeout, focus=affected)
     if not checked.conforms:
         raise WriteRejectedError(checked)

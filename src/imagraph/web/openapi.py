@@ -119,6 +119,14 @@ def _query(name: str, description: str, schema: dict[str, Any] | None = None, **
     }
 
 
+ALONE = _query(
+    "alone",
+    "`true`: validate the submission alone. By default it is validated together with the "
+    "published data (it may cite published resources without describing them again).",
+    {"type": "string", "enum": ["true", "false"]},
+)
+
+
 def _path(name: str, description: str, example: str) -> dict[str, Any]:
     return {
         "name": name,
@@ -381,6 +389,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
                 "summary": "The validation form, or a validation of the RDF at `url`.",
                 "parameters": [
                     _query("url", "An http(s) URL of RDF to fetch and validate."),
+                    ALONE,
                     _query(
                         "output",
                         "The report's form, overriding Accept.",
@@ -406,7 +415,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
             },
             "post": {
                 "summary": "Validate RDF (a body, or a form's text, file or url).",
-                "parameters": [LANG],
+                "parameters": [LANG, ALONE],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -417,6 +426,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
                                 "properties": {
                                     "text": {"type": "string"},
                                     "format": {"type": "string"},
+                                    "alone": {"type": "string"},
                                     "file": {"type": "string", "format": "binary"},
                                     "url": {"type": "string"},
                                 },
@@ -428,6 +438,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
                                 "properties": {
                                     "text": {"type": "string"},
                                     "format": {"type": "string"},
+                                    "alone": {"type": "string"},
                                     "url": {"type": "string"},
                                 },
                             }

@@ -65,8 +65,24 @@ TEXT = {
     "catalog": {"de": "Datenkatalog (DCAT)", "en": "Data catalogue (DCAT)"},
     "validate": {"de": "Daten prüfen (SHACL)", "en": "Validate data (SHACL)"},
     "validateIntro": {
-        "de": "Prüft RDF gegen die veröffentlichten Shapes. Die Daten werden nicht gespeichert.",
-        "en": "Checks RDF against the published shapes. The data is not stored.",
+        "de": "Prüft RDF gegen die veröffentlichten Shapes, zusammen mit den veröffentlichten "
+        "Daten: Ein neues Treffen darf veröffentlichte Organisationen, Themen und Quellen "
+        "nennen, ohne sie erneut zu beschreiben. Die Daten werden nicht gespeichert.",
+        "en": "Checks RDF against the published shapes, together with the published data: a new "
+        "meeting may cite published organisations, topics and sources without describing them "
+        "again. The data is not stored.",
+    },
+    "alone": {
+        "de": "Allein prüfen, ohne die veröffentlichten Daten",
+        "en": "Validate alone, without the published data",
+    },
+    "withPublished": {
+        "de": "Geprüft zusammen mit den veröffentlichten Daten.",
+        "en": "Validated together with the published data.",
+    },
+    "checkedAlone": {
+        "de": "Allein geprüft, ohne die veröffentlichten Daten.",
+        "en": "Validated alone, without the published data.",
     },
     "paste": {"de": "RDF einfügen", "en": "Paste RDF"},
     "syntax": {"de": "Syntax", "en": "Syntax"},

@@ -106,12 +106,22 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
     return submissions.parse_submission(body, fmt, "the request body", max_bytes), None, "body"
 
 
+def _alone() -> bool:
+    """Whether the submission is to be validated alone, without the published data (``alone``:
+    a query parameter, or a form field)."""
+    values = request.form if request.mimetype in FORM_TYPES else request.args
+    value = values.get("alone") or request.args.get("alone") or ""
+    return value.lower() in ("1", "true", "on", "yes")
+
+
 def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
-    """Validate a submission in one of the validation slots (503 or 429 when none is free)."""
+    """Validate a submission in one of the validation slots (503 or 429 when none is free):
+    together with the published data, unless it is to be validated alone."""
     site = current_site()
+    run = submissions.check if _alone() else submissions.check_with_published
     slot = slots.take("validation", site.settings)
     try:
-        return submissions.check(site.core, *submission[:2], timeout=site.settings.validate_timeout)
+        return run(site.core, *submission[:2], timeout=site.settings.validate_timeout)
     finally:
         slot.release()
 
@@ -138,7 +148,11 @@ def validate() -> Response:
         )
     checked = _check(submission)
     if output == "json":
-        doc = {**checked.summary[lang], "triples": checked.triples}
+        doc = {
+            **checked.summary[lang],
+            "triples": checked.triples,
+            "withPublishedData": checked.with_published,
+        }
         resp = Response(
             json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json"
         )
@@ -183,6 +197,7 @@ def _page(
         checked=checked,
         user_shapes=site.settings.validate_user_shapes,
         prefixes=PREFIXES,
+        alone=request.method == "POST" and _alone(),
     )
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
