@@ -300,3 +300,23 @@ def test_validate_with_the_published_data_by_default_or_alone(runner):
     alone = runner.invoke(cli, ["validate", "--alone", meeting])
     assert alone.exit_code == 1
     assert "dct:source" in alone.output
+
+
+def test_validate_an_impossible_date_prints_a_hint_and_no_traceback(tmp_path):
+    """Run as a user would (a separate process), so that anything printed to stderr is seen."""
+    import subprocess
+    import sys
+
+    body = (TESTS / "data" / "new-meeting.ttl").read_text(encoding="utf-8")
+    path = tmp_path / "feb30.ttl"
+    path.write_text(body.replace('"2026-03-12"^^xsd:date', '"2026-02-30"^^xsd:date'), "utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "imagraph.cli", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 1, run.stderr
+    assert run.stderr == ""
+    assert "→ “2026-02-30” is not a valid xsd:date" in run.stdout
+    assert run.stdout.startswith("Does not conform: 1 violations on 1 resources.")

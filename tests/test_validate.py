@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from html import unescape
 
 import pyoxigraph as ox
 import pytest
@@ -421,3 +422,46 @@ def test_the_form_validates_with_the_published_data_unless_alone_is_ticked(clien
     html = page.get_data(as_text=True)
     assert 'id="violations"' in html and "Allein geprüft" in html
     assert 'name="alone" value="true" checked' in html
+
+
+@pytest.mark.parametrize(
+    ("start", "hint"),
+    [
+        ('"12.03.2026"', 'Write "2026-03-12"^^xsd:date (year-month-day) instead of “12.03.2026”.'),
+        ('"03.2026"', 'Write "2026-03"^^xsd:gYearMonth (year-month) instead of “03.2026”.'),
+        ('"2026-03-12"', 'Give the datatype: "2026-03-12"^^xsd:date.'),
+        (
+            '"2026-02-30"^^xsd:date',
+            "“2026-02-30” is not a valid xsd:date (form YYYY-MM-DD; does that day exist?).",
+        ),
+        ('"30.02.2026"', "“30.02.2026” is not a day that exists."),
+    ],
+)
+def test_a_date_in_another_form_gets_one_result_saying_what_to_write(client, start, hint):
+    body = NEW_MEETING.replace(b'"2026-03-12"^^xsd:date', start.encode())
+    summary = _json(client, body)
+    [node] = summary["focusNodes"]
+    [result] = node["results"]  # one result, not one per shape that reads the date
+    assert result["path"] == "schema:startDate"
+    assert result["hint"].startswith(hint)
+    html = client.post(
+        "/validate?lang=en",
+        data={"text": body.decode(), "format": "text/turtle"},
+        headers={"Accept": "text/html"},
+    ).get_data(as_text=True)
+    assert "→ " + hint in unescape(html)
+
+
+def test_german_hint(client):
+    body = NEW_MEETING.replace(b'"2026-03-12"^^xsd:date', b'"12.03.2026"')
+    summary = client.post(
+        "/validate",
+        data=body,
+        content_type="text/turtle",
+        headers={"Accept": "application/json", "Accept-Language": "de"},
+    ).get_json()
+    [result] = summary["focusNodes"][0]["results"]
+    assert (
+        result["hint"]
+        == 'Schreiben Sie "2026-03-12"^^xsd:date (Jahr-Monat-Tag) statt „12.03.2026“.'
+    )

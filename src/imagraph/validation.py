@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -28,6 +30,8 @@ class Violation:
     severity: str
     shape: Node | None
     messages: dict[str, str] = field(default_factory=dict)
+    #: what to write instead of the value, where we can tell (:func:`hint_for`), by language
+    hints: dict[str, str] = field(default_factory=dict)
 
     def message(self, lang: str) -> str:
         """The message in ``lang``, else in English, else any."""
@@ -35,6 +39,75 @@ class Violation:
             if key in self.messages:
                 return self.messages[key]
         return next(iter(self.messages.values()), "")
+
+    def hint(self, lang: str) -> str | None:
+        return self.hints.get(lang) or self.hints.get("en")
+
+
+XSD_NS = PREFIXES["xsd"]
+_DATE_TYPES = {
+    URIRef(XSD_NS + "date"): "YYYY-MM-DD",
+    URIRef(XSD_NS + "dateTime"): "YYYY-MM-DDThh:mm:ss+01:00",
+    URIRef(XSD_NS + "gYearMonth"): "YYYY-MM",
+    URIRef(XSD_NS + "gYear"): "YYYY",
+}
+#: dates as people write them in German and English texts: 12.03.2026, 12/03/2026, 03.2026
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})[./](\d{1,2})[./](\d{4})")
+_MONTH_YEAR = re.compile(r"(\d{1,2})[./](\d{4})")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MONTH = re.compile(r"\d{4}-\d{2}")
+
+
+def _typed(text: str, datatype: str) -> str:
+    return f'"{text}"^^xsd:{datatype}'
+
+
+def hint_for(value: Node | None) -> dict[str, str]:
+    """What to write instead of a literal that is a date in another form, or a date that does
+    not exist (``"2026-02-30"^^xsd:date``), in German and English; empty where we cannot tell."""
+    if not isinstance(value, Literal):
+        return {}
+    text = str(value).strip()
+    pattern = _DATE_TYPES.get(value.datatype) if value.datatype else None  # type: ignore[arg-type]
+    if pattern and value.ill_typed:
+        return {
+            "de": f"„{text}“ ist kein gültiger Wert für xsd:{value.datatype.removeprefix(XSD_NS)}"
+            f" (Form {pattern}; gibt es den Tag?).",
+            "en": f"“{text}” is not a valid xsd:{value.datatype.removeprefix(XSD_NS)}"
+            f" (form {pattern}; does that day exist?).",
+        }
+    if value.datatype not in (None, URIRef(XSD_NS + "string")):
+        return {}
+    day = _DAY_MONTH_YEAR.fullmatch(text)
+    if day:
+        d, m, y = (int(g) for g in day.groups())
+        try:
+            iso = datetime.date(y, m, d).isoformat()
+        except ValueError:
+            return {
+                "de": f"„{text}“ ist kein Tag, den es gibt. Schreiben Sie Daten als Jahr-Monat-Tag"
+                f", z. B. {_typed('2026-03-12', 'date')}.",
+                "en": f"“{text}” is not a day that exists. Write dates as year-month-day, e.g. "
+                f"{_typed('2026-03-12', 'date')}.",
+            }
+        return {
+            "de": f"Schreiben Sie {_typed(iso, 'date')} (Jahr-Monat-Tag) statt „{text}“.",
+            "en": f"Write {_typed(iso, 'date')} (year-month-day) instead of “{text}”.",
+        }
+    month = _MONTH_YEAR.fullmatch(text)
+    if month and 1 <= int(month.group(1)) <= 12:
+        iso = f"{month.group(2)}-{int(month.group(1)):02d}"
+        return {
+            "de": f"Schreiben Sie {_typed(iso, 'gYearMonth')} (Jahr-Monat) statt „{text}“.",
+            "en": f"Write {_typed(iso, 'gYearMonth')} (year-month) instead of “{text}”.",
+        }
+    for regex, datatype in ((_ISO_DAY, "date"), (_ISO_MONTH, "gYearMonth")):
+        if regex.fullmatch(text):
+            return {
+                "de": f"Geben Sie den Datentyp an: {_typed(text, datatype)}.",
+                "en": f"Give the datatype: {_typed(text, datatype)}.",
+            }
+    return {}
 
 
 @dataclass(frozen=True)
@@ -151,6 +224,7 @@ def validate(data: Graph, shapes: Graph) -> ValidationResult:
                 severity=_term_text(severity).removeprefix("sh:") if severity else "Violation",
                 shape=report.value(r, SH.sourceShape),
                 messages=messages,
+                hints=hint_for(report.value(r, SH.value)),
             )
         )
     return ValidationResult(bool(conforms), report, tuple(results), data)
@@ -182,6 +256,8 @@ def report_text(result: ValidationResult, lang: str = "en") -> str:
                 head += f"  {REPORT_TEXT['value'][lang]}: {_term_text(v.value)}"
             lines.append(head)
             lines.append(f"    {v.message(lang)}")
+            if v.hint(lang):
+                lines.append(f"    → {v.hint(lang)}")
             if v.shape is not None and isinstance(v.shape, URIRef):
                 lines.append(f"    {REPORT_TEXT['shape'][lang]}: {v.shape}")
         lines.append("")
@@ -203,6 +279,7 @@ def report_summary(result: ValidationResult, lang: str = "en") -> dict[str, obje
                         "value": None if v.value is None else str(v.value),
                         "severity": v.severity,
                         "message": v.message(lang),
+                        "hint": v.hint(lang),
                         "shape": None if isinstance(v.shape, BNode) else str(v.shape),
                     }
                     for v in violations
