@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import requests
 from rdflib import Graph, URIRef
 
@@ -83,3 +85,37 @@ def test_workers_share_an_on_disk_store_read_only(runner, tmp_path):
         assert int(answer["results"]["bindings"][0]["n"]["value"]) > 50
     finally:
         stop_server(proc)
+
+
+def test_load_reads_what_generate_writes_gzipped(runner, tmp_path):
+    data = tmp_path / "gen.nt.gz"
+    made = runner.invoke(cli, ["generate", "--scale", "1000", "-o", str(data)])
+    assert made.exit_code == 0, made.output
+    store = tmp_path / "store"
+    result = runner.invoke(cli, ["--store", str(store), "load", str(data)])
+    assert result.exit_code == 0, result.output
+    expected = len(Graph().parse(data=gzip.decompress(data.read_bytes()), format="nt"))
+    core = Core.open(Settings(root=ROOT, store=str(store)), read_only=True)
+    assert core.store.count("https://w3id.org/imanoeb/graph/data/gen") == expected
+
+
+def test_a_file_that_does_not_parse_changes_nothing_and_leaves_no_store(runner, tmp_path):
+    bad = tmp_path / "bad.nt.gz"
+    bad.write_bytes(gzip.compress(b"<https://e.org/s> <https://e.org/p> .\n"))
+    not_gzip = tmp_path / "plain.nt.gz"
+    not_gzip.write_bytes(b"<https://e.org/s> <https://e.org/p> <https://e.org/o> .\n")
+    store = tmp_path / "new"
+    for path, words in ((bad, f"{bad}, line 1, column "), (not_gzip, "not a valid gzip file")):
+        result = runner.invoke(cli, ["--store", str(store), "load", str(path)])
+        assert result.exit_code == 2 and words in result.output, result.output
+        assert not store.exists()
+    good = tmp_path / "gen.nt"
+    n = write_ntriples(good, scale=1000)
+    existing = tmp_path / "existing"
+    assert runner.invoke(cli, ["--store", str(existing), "load", str(good)]).exit_code == 0
+    bad_gen = tmp_path / "gen.nt.gz"  # the same graph name, data/gen
+    bad_gen.write_bytes(gzip.compress(good.read_bytes() + b"<https://e.org/s> oops .\n"))
+    result = runner.invoke(cli, ["--store", str(existing), "load", str(bad_gen)])
+    assert result.exit_code == 2
+    core = Core.open(Settings(root=ROOT, store=str(existing)), read_only=True)
+    assert core.store.count("https://w3id.org/imanoeb/graph/data/gen") == n

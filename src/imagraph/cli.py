@@ -130,13 +130,17 @@ def load(ctx: click.Context, files: tuple[Path, ...]) -> None:
 
     A new store first gets the bundled ontology, shapes and data. Serve it with
     `imagraph --store DIR serve`; its workers share it read-only. Without FILES, the bundled
-    files are loaded anew (e.g. after they changed).
+    files are loaded anew (e.g. after they changed). FILES may be gzipped (.nt.gz); each is
+    read through once before anything is written, so a file that does not parse changes
+    nothing and leaves no store behind.
     """
     settings = _settings(ctx)
     if settings.store == "memory":
         raise CliError("give the store: imagraph --store DIR|URL load FILES...")
     start = time.perf_counter()
     try:
+        for path in files:
+            loading.check_file(path, formats.guess(path))
         core = Core.open(settings, load=False)
         if files:
             counts = core.bulk_load(list(files))

@@ -11,7 +11,9 @@ import gzip
 import json
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 from xml.parsers import expat
 
 import pyoxigraph as ox
@@ -38,6 +40,35 @@ def syntax_error(err: SyntaxError, source: str) -> RdfSyntaxError:
     if message.startswith("Parser error") and ": " in message:
         message = message.split(": ", 1)[1]
     return RdfSyntaxError(message, source=source, line=err.lineno, column=err.offset)
+
+
+def open_file(path: Path) -> BinaryIO:
+    """A file to read as a stream, gunzipped as it is read when it ends in ``.gz``."""
+    try:
+        return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")  # type: ignore[return-value]
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise NotFoundError(f"{path}: is a folder, not a file") from None
+
+
+@contextmanager
+def reading(path: Path) -> Iterator[BinaryIO]:
+    """A file opened with :func:`open_file`, whose syntax and gzip errors say where they are."""
+    with open_file(path) as stream:
+        try:
+            yield stream
+        except SyntaxError as err:
+            raise syntax_error(err, str(path)) from None
+        except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+            raise RdfSyntaxError(f"not a valid gzip file ({err})", source=str(path)) from None
+
+
+def check_file(path: Path, fmt: Format) -> int:
+    """Parse a whole file as a stream, keeping nothing, and count its triples; a syntax error
+    is raised saying where, before anything is written with the file."""
+    with reading(path) as stream:
+        return sum(1 for _ in ox.parse(stream, format=fmt.oxigraph))
 
 
 def read_bytes(path: Path) -> bytes:

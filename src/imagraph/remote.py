@@ -527,14 +527,12 @@ class RemoteStore:
 
     def bulk_load_file(self, path: Path, fmt: Format, graph: str) -> None:
         """Stream a large file into ``graph``, parsed here, in chunks of :data:`CHUNK` triples."""
-        try:
+        with loading.reading(path) as stream:
             triples = (
                 ox.Triple(q.subject, q.predicate, q.object)
-                for q in ox.parse(path=str(path), format=fmt.oxigraph)
+                for q in ox.parse(stream, format=fmt.oxigraph)
             )
             self._send_graph("POST", graph, triples)
-        except SyntaxError as err:
-            raise loading.syntax_error(err, str(path)) from None
 
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> int:
         triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]

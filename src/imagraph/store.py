@@ -641,7 +641,5 @@ class OxigraphStore:
         """Load a large file straight into ``graph`` without holding it in memory (not
         transactional: meant for building a store, before it is served)."""
         self._label_cache.clear()
-        try:
-            self._store.bulk_load(path=str(path), format=fmt.oxigraph, to_graph=ox.NamedNode(graph))
-        except SyntaxError as err:
-            raise loading.syntax_error(err, str(path)) from None
+        with loading.reading(path) as stream:
+            self._store.bulk_load(stream, format=fmt.oxigraph, to_graph=ox.NamedNode(graph))
