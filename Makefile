@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## the main job: serve the bundled graph on http://127.0.0.1:8080/
-	$(BIN)/imagraph serve
+# make run PORT=8081 HOST=0.0.0.0
+HOST ?= 127.0.0.1
+PORT ?= 8080
+
+run: $(STAMP)  ## the main job: serve the bundled graph on http://$(HOST):$(PORT)/ (PORT=, HOST=)
+	$(BIN)/imagraph serve --host $(HOST) --port $(PORT)
 
 check: $(STAMP)  ## load the bundled graph, validate it and print the figures
 	$(BIN)/imagraph check

@@ -21,6 +21,9 @@ from imagraph.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
+#: Official standards material (DCAT-AP shapes, the W3C SPARQL protocol tests), beside the
+#: checkout; the tests that read it skip without it, and the run says so at its start and end.
+STANDARDS = ROOT.parent / "shared" / "standards"
 
 #: The store the suite runs on: ``memory`` (the default), ``disk`` (a new on-disk store), or the
 #: query URL of a remote SPARQL 1.1 store, whose other settings come from ``IMAGRAPH_STORE_*``
@@ -223,3 +226,23 @@ def server(tmp_path_factory, core: Core) -> Iterator[str]:
         yield url
     finally:
         stop_server(proc)
+
+
+def _standards_note() -> str | None:
+    if STANDARDS.exists():
+        return None
+    return (
+        f"standards material not found at {os.path.relpath(STANDARDS)}: the DCAT-AP/DCAT-AP.de "
+        "catalogue tests and the W3C SPARQL protocol tests are skipped "
+        "(IMAGRAPH_REQUIRE_STANDARDS=1 makes them fail instead)"
+    )
+
+
+def pytest_report_header(config):
+    return _standards_note() or f"standards material: {os.path.relpath(STANDARDS)}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    note = _standards_note()
+    if note:
+        terminalreporter.write_line("NOTE: " + note, yellow=True, bold=True)

@@ -16,9 +16,9 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, SH, SKOS
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
-from .conftest import ROOT, fetch
+from .conftest import ROOT, STANDARDS, fetch
 
-S = ROOT.parent / "shared" / "standards"
+S = STANDARDS
 VOCABULARIES = [
     "eu-vocabularies/data-theme-skos.rdf",
     "eu-vocabularies/filetypes-skos.rdf",
@@ -64,7 +64,7 @@ EXPLAINED = [
 # CI sets IMAGRAPH_REQUIRE_STANDARDS: there the material must be present and these tests cannot skip.
 pytestmark = pytest.mark.skipif(
     not S.exists() and not os.environ.get("IMAGRAPH_REQUIRE_STANDARDS"),
-    reason="the shared standards material is not present",
+    reason=f"the standards material is not at {STANDARDS}",
 )
 
 AVAILABILITY = URIRef("http://data.europa.eu/r5r/availability")

@@ -320,3 +320,34 @@ def test_validate_an_impossible_date_prints_a_hint_and_no_traceback(tmp_path):
     assert run.stderr == ""
     assert "→ “2026-02-30” is not a valid xsd:date" in run.stdout
     assert run.stdout.startswith("Does not conform: 1 violations on 1 resources.")
+
+
+def test_serve_on_a_busy_port_says_so_and_how_to_choose_another():
+    import socket
+    import subprocess
+    import sys
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "imagraph.cli", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert run.returncode == 2
+    assert run.stderr == (
+        f"Error: port {port} on 127.0.0.1 is in use (another server?): choose another with "
+        "--port N (make run PORT=N)\n"
+    )
+    assert "Serving" not in run.stdout
+
+
+def test_make_run_takes_a_port():
+    import subprocess
+
+    run = subprocess.run(
+        ["make", "-n", "run", "PORT=9123"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert ".venv/bin/imagraph serve --host 127.0.0.1 --port 9123" in run.stdout.splitlines()

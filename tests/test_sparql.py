@@ -23,9 +23,9 @@ from imagraph.errors import StoreError
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
-from .conftest import REMOTE, ROOT, Listener, open_core, start_server, stop_server
+from .conftest import REMOTE, ROOT, STANDARDS, Listener, open_core, start_server, stop_server
 
-W3C = ROOT.parent / "shared" / "standards" / "w3c-sparql11-tests" / "protocol"
+W3C = STANDARDS / "w3c-sparql11-tests" / "protocol"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
 HT = "http://www.w3.org/2011/http#"
 HTS = "http://www.w3.org/2011/http-statusCodes#"
@@ -48,7 +48,7 @@ RDF_FORMATS = {
 # CI sets IMAGRAPH_REQUIRE_STANDARDS: there the material must be present and these tests cannot skip.
 pytestmark = pytest.mark.skipif(
     not W3C.exists() and not os.environ.get("IMAGRAPH_REQUIRE_STANDARDS"),
-    reason="the shared W3C test material is not present",
+    reason=f"the W3C test material is not at {W3C}",
 )
 
 

@@ -62,8 +62,21 @@ def cli(ctx: click.Context, base_iri: str | None, store: str | None) -> None:
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="IMAGRAPH_HOST",
+    help="Address to listen on (or IMAGRAPH_HOST).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    envvar="IMAGRAPH_PORT",
+    help="Port to listen on (or IMAGRAPH_PORT).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
@@ -99,9 +112,10 @@ def serve(
     trusted_proxies: int | None,
 ) -> None:
     """Serve the graph as linked data on a production WSGI server (gunicorn)."""
-    from .web.server import run
+    from .web.server import free_port, run
 
     try:
+        free_port(host, port)
         settings = Settings.from_env(
             base_iri=base_iri or _settings(ctx).base_iri,
             store=_settings(ctx).store,

@@ -7,13 +7,16 @@ master loads the data once first, so that bad data fails before any worker start
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import multiprocessing
 import shutil
+import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from gunicorn.app.base import BaseApplication
 
@@ -75,6 +78,34 @@ def prepare(settings: Settings) -> None:
         raise ImagraphError(errors.get())
     if child.exitcode != 0:
         raise ImagraphError(f"the store could not be opened (exit code {child.exitcode})")
+
+
+def free_port(host: str, port: int, wait: float = 3.0) -> None:
+    """Fail with a hint, before anything starts, if the address cannot be listened on (a port
+    in use is tried for ``wait`` seconds, as gunicorn would, while a stopped server lets go)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with socket.create_server((host, port)):
+                return
+        except OSError as err:
+            if err.errno == errno.EADDRINUSE and time.monotonic() < deadline:
+                time.sleep(0.5)
+                continue
+            _cannot_listen(host, port, err)
+
+
+def _cannot_listen(host: str, port: int, err: OSError) -> NoReturn:
+    if err.errno == errno.EADDRINUSE:
+        raise ImagraphError(
+            f"port {port} on {host} is in use (another server?): choose another with --port N "
+            f"(make run PORT=N)"
+        ) from None
+    if err.errno == errno.EACCES:
+        raise ImagraphError(
+            f"port {port} on {host} needs privileges: choose one above 1023 with --port N"
+        ) from None
+    raise ImagraphError(f"cannot listen on {host} port {port}: {err.strerror}") from None
 
 
 def run(settings: Settings, host: str, port: int, workers: int) -> None:
