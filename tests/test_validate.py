@@ -32,8 +32,15 @@ SYNTAXES = [
 
 
 @pytest.fixture(scope="module")
-def client(core):
-    return create_app(core.settings, core).test_client()
+def app(core):
+    return create_app(core.settings, core)
+
+
+@pytest.fixture
+def client(app):
+    """A client of its own per test: a page asked for with ?lang= keeps the language in a
+    cookie, as a browser would."""
+    return app.test_client()
 
 
 def _as(text: str, fmt: str) -> bytes:

@@ -502,3 +502,65 @@ def test_a_page_with_more_links_than_it_shows_links_to_all_of_them(tmp_path):
     assert (
         "there are more" not in client.get("/test/citing-1", headers={"Accept": "text/html"}).text
     )
+
+
+def _html_lang(resp) -> str:
+    match = re.search(r'<html lang="(\w+)"', resp.get_data(as_text=True))
+    assert match, resp.get_data(as_text=True)[:200]
+    return match.group(1)
+
+
+def test_the_chosen_language_is_kept_from_page_to_page(client):
+    first = client.get("/?lang=de", headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert first.status_code == 200 and _html_lang(first) == "de"
+    cookie = first.headers["Set-Cookie"]
+    assert cookie.startswith("lang=de;") and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "Cookie" in first.headers["Vary"]
+    # the next click carries no ?lang= and an English browser: the page stays German
+    for path in ("/", "/meeting/2025-10-14-network", "/sparql", "/validate", "/nothing-here"):
+        resp = client.get(path, headers={"Accept": "text/html", "Accept-Language": "en"})
+        assert _html_lang(resp) == "de", path
+        assert "Cookie" in resp.headers["Vary"], path
+    # switching back
+    assert _html_lang(client.get("/?lang=en", headers={"Accept": "text/html"})) == "en"
+    assert _html_lang(client.get("/", headers={"Accept": "text/html"})) == "en"
+
+
+def test_the_response_cache_keeps_languages_apart(app):
+    german, english = app.test_client(), app.test_client()
+    german.set_cookie("lang", "de")
+    for _ in range(2):  # the second round is answered from the cache
+        assert _html_lang(german.get("/org/bmi", headers={"Accept": "text/html"})) == "de"
+        assert _html_lang(english.get("/org/bmi", headers={"Accept": "text/html"})) == "en"
+
+
+def test_the_404_page_has_the_menu_and_speaks_one_language(client):
+    resp = client.get("/org/nobody", headers={"Accept": "text/html", "Accept-Language": "de"})
+    assert resp.status_code == 404
+    html = resp.get_data(as_text=True)
+    assert _html_lang(resp) == "de"
+    assert 'aria-label="Hauptnavigation"' in html and 'id="lang-en"' in html
+    assert '<h1 id="error-heading">Nicht gefunden <small>(404)</small></h1>' in html
+    assert "Unter dieser Adresse gibt es nichts." in html
+    # the specific message is English and marked so; nothing else on the page is
+    assert re.search(r'<p id="error-detail" lang="en"><code>No resource [^<]+</code></p>', html)
+    outside = re.sub(r'<p id="error-detail".*?</p>', "", html, flags=re.S)
+    for english in ("Not Found", "Home</a>", "Skip to content", ">Main<"):
+        assert english not in outside
+    english_page = client.get("/org/nobody?lang=en", headers={"Accept": "text/html"})
+    assert '<h1 id="error-heading">Not found <small>(404)</small></h1>' in english_page.text
+    assert 'lang="en"><code>' not in english_page.text
+
+
+def test_stored_queries_pick_labels_in_the_readers_language(app):
+    reader = app.test_client()
+    reader.set_cookie("lang", "de")
+    for client, lang in ((reader, "de"), (app.test_client(), "en")):
+        resp = client.get(
+            "/queries/topics-per-meeting",
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        rows = resp.get_json()["results"]["bindings"]
+        assert rows and {r["topicLabel"]["xml:lang"] for r in rows} == {lang}
+        text = client.get("/queries/topics-per-meeting.rq").get_data(as_text=True)
+        assert f'(LANG(?topicLabel) = "{lang}")' in text

@@ -1,5 +1,7 @@
 """Stored queries: TOML files in ``queries/`` with a title and a description in German and
-English and the SPARQL query. Each is listed on the query page and runnable at its own URL."""
+English and the SPARQL query: one ``query`` for both languages, or a ``[query]`` table with a
+``de`` and an ``en`` text where the query picks labels in the reader's language. Each is listed
+on the query page and runnable at its own URL."""
 
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ class StoredQuery:
     name: str
     title: dict[str, str]
     description: dict[str, str]
-    query: str
+    #: the query text by language (the same text for both where it does not pick labels)
+    query: dict[str, str]
 
     def text(self, field: str, lang: str) -> str:
         values: dict[str, str] = getattr(self, field)
@@ -33,10 +36,17 @@ def load(folder: Path) -> dict[str, StoredQuery]:
         except tomllib.TOMLDecodeError as err:
             raise BadInputError(f"{path}: {err}") from None
         missing = [k for k in ("query", "title", "description") if k not in doc]
-        langs = [k for k in ("title", "description") if k in doc and set(doc[k]) < {"de", "en"}]
+        if isinstance(doc.get("query"), str):
+            doc["query"] = {"de": doc["query"], "en": doc["query"]}
+        langs = [
+            k
+            for k in ("title", "description", "query")
+            if k in doc and not (isinstance(doc[k], dict) and {"de", "en"} <= set(doc[k]))
+        ]
         if missing or langs:
             raise BadInputError(
-                f"{path}: needs query, title and description, the latter two in de and en"
+                f"{path}: needs title and description in de and en, and a query (one text, or "
+                "one in de and one in en)"
             )
         queries[path.stem] = StoredQuery(path.stem, doc["title"], doc["description"], doc["query"])
     return queries

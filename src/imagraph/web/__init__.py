@@ -25,7 +25,18 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     site = Site(core, settings, cache_size=settings.cache_entries)
     app.extensions["imagraph"] = site
-    from . import catalog, errors, graphstore, health, openapi, sparql, update, validate, views
+    from . import (
+        catalog,
+        errors,
+        graphstore,
+        health,
+        negotiation,
+        openapi,
+        sparql,
+        update,
+        validate,
+        views,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
@@ -36,6 +47,7 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     app.register_blueprint(sparql.bp)
     app.register_blueprint(views.bp)
     errors.init_app(app)
+    app.after_request(negotiation.keep_language)
 
     @app.before_request
     def before() -> None:  # one hook: each costs Flask a little on every request

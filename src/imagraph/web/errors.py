@@ -21,7 +21,10 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 from ..dumps import DumpNotReadyError
 from ..errors import ImagraphError, StoreUnavailableError
+from . import current_site
 from .negotiation import NotAcceptableError, choose_language
+from .pages import render_page
+from .urls import Urls
 from .worker import BodyTimeout
 
 log = logging.getLogger(__name__)
@@ -49,13 +52,84 @@ def _render(
             json.dumps(doc, ensure_ascii=False), status=status, mimetype="application/problem+json"
         )
     elif best == "text/html":
-        lang = choose_language()
-        body = render_template("error.html", status=status, title=title, detail=detail, lang=lang)
-        resp = Response(body, status=status, mimetype="text/html")
+        resp = Response(_page(status, title, detail), status=status, mimetype="text/html")
+        resp.vary.add("Accept-Language")
     else:
         resp = Response(f"{status} {title}: {detail}\n", status=status, mimetype="text/plain")
     resp.vary.add("Accept")
     return resp
+
+
+#: What each status means, for people, in the page's language (the heading and a first line);
+#: the specific message, in English, follows it.
+STATUS_TEXT = {
+    400: (("Ungültige Anfrage", "Bad request"),
+          ("Die Anfrage kann so nicht beantwortet werden.",
+           "The request cannot be answered as it is.")),
+    403: (("Nicht erlaubt", "Forbidden"),
+          ("Das ist hier nicht erlaubt.", "This is not allowed here.")),
+    404: (("Nicht gefunden", "Not found"),
+          ("Unter dieser Adresse gibt es nichts. Die Startseite führt zu allen Treffen, "
+           "Stakeholdern und Themen.",
+           "There is nothing at this address. The home page leads to every meeting, stakeholder "
+           "and topic.")),
+    405: (("Methode nicht erlaubt", "Method not allowed"),
+          ("Diese Adresse nimmt diese Art von Anfrage nicht an.",
+           "This address does not take this kind of request.")),
+    406: (("Kein passendes Format", "Not acceptable"),
+          ("Keines der angefragten Formate wird hier angeboten.",
+           "None of the formats asked for is offered here.")),
+    408: (("Zeit abgelaufen", "Request timeout"),
+          ("Die Anfrage kam nicht rechtzeitig an.", "The request did not arrive in time.")),
+    413: (("Zu groß", "Too large"),
+          ("Die Daten sind größer als erlaubt.", "The data is larger than allowed.")),
+    414: (("Adresse zu lang", "URL too long"),
+          ("Die Adresse ist zu lang. Lange Abfragen lassen sich mit POST senden.",
+           "The address is too long. Long queries can be sent with POST.")),
+    415: (("Format nicht unterstützt", "Unsupported format"),
+          ("Die Daten sind in einem Format, das hier nicht gelesen wird.",
+           "The data is in a format not read here.")),
+    429: (("Zu viele Anfragen", "Too many requests"),
+          ("Bitte warten Sie einen Moment und versuchen Sie es erneut.",
+           "Please wait a moment and try again.")),
+    500: (("Interner Fehler", "Internal error"),
+          ("Der Server konnte diese Anfrage nicht beantworten.",
+           "The server could not answer this request.")),
+    503: (("Gerade nicht verfügbar", "Unavailable"),
+          ("Der Dienst ist gerade ausgelastet oder nicht erreichbar. Bitte versuchen Sie es "
+           "gleich noch einmal.",
+           "The service is busy or unreachable just now. Please try again shortly.")),
+}  # fmt: skip
+
+
+def _page(status: int, title: str, detail: str) -> str | bytes:
+    """The error page on the site's own template (menu, language switch), in one language: the
+    heading and what the status means in the reader's language; the specific message follows,
+    marked as English where the page is German."""
+    lang = choose_language()
+    known = STATUS_TEXT.get(status)
+    heading = known[0][lang == "en"] if known else title
+    meaning = known[1][lang == "en"] if known else None
+    if meaning and detail.rstrip(".") == meaning.rstrip("."):
+        detail = ""
+    try:
+        urls = Urls.for_request(current_site().settings)
+        here = (request.script_root or "") + request.path
+        return render_page(
+            "error.html",
+            urls,
+            lang,
+            switch={other: f"{here}?lang={other}" for other in ("de", "en")},
+            status=status,
+            heading=heading,
+            meaning=meaning,
+            detail=detail,
+        )
+    except Exception:  # the plain page, should the site's template itself be what failed
+        log.exception("the error page could not be rendered")
+        return render_template(
+            "error-plain.html", status=status, heading=heading, detail=detail, lang=lang
+        )
 
 
 def _wants_json() -> bool:

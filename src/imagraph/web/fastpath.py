@@ -17,11 +17,13 @@ from typing import Any
 
 from .. import writes
 
-#: The environ entries an answer may depend on: the request line, the negotiation headers and
-#: what makes the server's own absolute URLs (host, scheme, prefix, forwarded headers).
+#: The environ entries an answer may depend on: the request line, the negotiation headers (the
+#: language cookie among them) and what makes the server's own absolute URLs (host, scheme,
+#: prefix, forwarded headers).
 KEY_ENTRIES = (
     "REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "SCRIPT_NAME", "wsgi.url_scheme",
     "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_COOKIE",
     "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT",
     "HTTP_X_FORWARDED_PREFIX",
 )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request
+from flask import Response, request
 from werkzeug.exceptions import NotAcceptable
 
 from .. import formats
@@ -101,10 +101,25 @@ def _choose(offered: tuple[Representation, ...]) -> Representation | None:
     return next(r for m, r in candidates if m == media)
 
 
-def choose_language(default: str = "en") -> str:
-    """``?lang=`` first, then Accept-Language, among German and English."""
+#: The cookie that keeps a reader's choice of language from page to page (set by ``?lang=``).
+LANG_COOKIE = "lang"
+LANG_COOKIE_AGE = 365 * 24 * 3600
+
+
+def chosen_language() -> str | None:
+    """The language the request chose itself: ``?lang=``, else the cookie."""
     lang = request.args.get("lang") if request.query_string else None
     if lang in ("de", "en"):
+        return lang
+    lang = request.cookies.get(LANG_COOKIE) if "HTTP_COOKIE" in request.environ else None
+    return lang if lang in ("de", "en") else None
+
+
+def choose_language(default: str = "en") -> str:
+    """``?lang=`` first, then the reader's earlier choice (a cookie), then Accept-Language,
+    among German and English."""
+    lang = chosen_language()
+    if lang is not None:
         return lang
     header = request.headers.get("Accept-Language", "")
     key = (header, default)
@@ -117,3 +132,27 @@ def choose_language(default: str = "en") -> str:
 
 
 _LANGUAGES: dict[tuple[str, str], str] = {}
+
+
+def keep_language(resp: Response) -> Response:
+    """After a request: an answer that speaks a language (every page, and what negotiated one)
+    depends on Accept-Language and the cookie (``Vary``), and a page asked for with ``?lang=``
+    keeps that choice for the next pages (a cookie)."""
+    if resp.mimetype == "text/html" or "Accept-Language" in resp.vary:
+        resp.vary.add("Accept-Language")
+        resp.vary.add("Cookie")
+        lang = request.args.get("lang") if request.query_string else None
+        if (
+            lang in ("de", "en")
+            and resp.mimetype == "text/html"
+            and request.cookies.get(LANG_COOKIE) != lang
+        ):
+            resp.set_cookie(
+                LANG_COOKIE,
+                lang,
+                max_age=LANG_COOKIE_AGE,
+                path=(request.script_root or "") + "/",
+                samesite="Lax",
+                secure=request.is_secure,
+            )
+    return resp

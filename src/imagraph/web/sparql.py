@@ -362,7 +362,7 @@ def query_page(
         urls,
         lang,
         switch={o: _with_lang(urls, query, stored, o) for o in ("de", "en")},
-        query=query or DEFAULT_QUERY,
+        query=query or DEFAULT_QUERY[lang],
         stored=stored,
         queries=list(site.queries.values()),
         prefixes=PREFIXES,
@@ -440,7 +440,12 @@ def stored_text(name: str) -> Response:
     stored = current_site().queries.get(name)
     if stored is None:
         raise NotFound(f"No stored query {name!r}.")
-    return Response(stored.query, content_type="application/sparql-query; charset=utf-8")
+    resp = Response(
+        stored.text("query", negotiation.choose_language()),
+        content_type="application/sparql-query; charset=utf-8",
+    )
+    resp.vary.add("Accept-Language")
+    return resp
 
 
 @bp.get("/queries/<name>")
@@ -450,11 +455,19 @@ def stored_run(name: str) -> Response:
     if stored is None:
         raise NotFound(f"No stored query {name!r}; see /queries.")
     urls = Urls.for_request(site.settings)
-    return answer(stored.query, [], [], urls, stored=stored)
+    return answer(stored.text("query", negotiation.choose_language()), [], [], urls, stored=stored)
 
 
-DEFAULT_QUERY = """SELECT ?meeting ?start ?name WHERE {
+#: The query the page opens with, picking names in the page's language.
+DEFAULT_QUERY = {
+    "de": """SELECT ?meeting ?start ?name WHERE {
+  ?meeting a imo:Meeting ; schema:startDate ?start ; schema:name ?name .
+  FILTER (LANG(?name) = "de")
+}
+ORDER BY ?start""",
+    "en": """SELECT ?meeting ?start ?name WHERE {
   ?meeting a imo:Meeting ; schema:startDate ?start ; schema:name ?name .
   FILTER (LANG(?name) = "en")
 }
-ORDER BY ?start"""
+ORDER BY ?start""",
+}
