@@ -46,6 +46,13 @@ def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+TERM_LABELS = (
+    "SELECT ?term ?label WHERE { { ?term rdfs:label ?label } UNION "
+    "{ ?term skos:prefLabel ?label } FILTER(isIRI(?term)) }"
+)
+INVERSE_LABELS = "SELECT ?term ?label WHERE { ?term imo:inverseLabel ?label FILTER(isIRI(?term)) }"
+
+
 class Core:
     """The graph of one imagraph instance, with its settings and store."""
 
@@ -268,11 +275,11 @@ class Core:
         self.store.optimize()
         return counts
 
-    def term_labels(self) -> dict[str, dict[str, str]]:
-        """Labels of vocabulary terms (ours and the standard ones we use), by IRI and language."""
+    def term_labels(self, inverse: bool = False) -> dict[str, dict[str, str]]:
+        """Labels of vocabulary terms (ours and the standard ones we use), by IRI and language;
+        with ``inverse``, their labels read backwards (``imo:inverseLabel``)."""
         outcome = self.store.query(
-            "SELECT ?term ?label WHERE { { ?term rdfs:label ?label } UNION "
-            "{ ?term skos:prefLabel ?label } FILTER(isIRI(?term)) }",
+            INVERSE_LABELS if inverse else TERM_LABELS,
             default_graphs=[self.settings.graph_iri("ontology"), self.settings.graph_iri("labels")],
         )
         labels: dict[str, dict[str, str]] = {}

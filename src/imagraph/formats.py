@@ -27,6 +27,11 @@ class Format:
     def extension(self) -> str:
         return self.extensions[0]
 
+    @property
+    def title(self) -> str:
+        """The format's name for people (``Turtle``, ``RDF/XML``, ``JSON-LD``)."""
+        return self.oxigraph.name
+
 
 TURTLE = Format(
     "turtle", "text/turtle", ("ttl",), ox.RdfFormat.TURTLE, ("ttl",), ("application/x-turtle",)

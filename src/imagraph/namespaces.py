@@ -38,7 +38,7 @@ IMO_TERMS = (
     "positionHeld", "attestedOn", "datePrecision", "timesArePlanned", "registrationDeadline",
     "alsoCalled", "confidence", "policyBasis",
     # individuals and schemes
-    "confidenceLevels", "confirmed", "reported", "inferred", "datePrecisionLevels",
+    "confidenceLevels", "confirmed", "reported", "inferred", "datePrecisionLevels", "inverseLabel",
     "dayPrecision", "monthPrecision", "roles", "chair", "votingMember", "observer",
     "advisoryMember", "office", "openingSpeaker", "presenter", "panelTopic", "member",
     "stateSecretary", "minister", "head", "president", "projectPartner", "fellow", "teamMember",

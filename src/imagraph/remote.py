@@ -45,7 +45,7 @@ from .formats import Format
 from .namespaces import PREFIXES
 from .settings import Settings
 from .store import (
-    LABEL_PROPERTIES,
+    LINK_PROPERTIES,
     MAX_INCOMING,
     Bindings,
     QueryOutcome,
@@ -67,7 +67,7 @@ _JSON = "application/sparql-results+json"
 _NT = formats.NTRIPLES
 
 _PROLOGUE = "".join(f"PREFIX {p}: {ox.NamedNode(iri)}\n" for p, iri in PREFIXES.items())
-_LABELS = " ".join(str(p) for p in LABEL_PROPERTIES)
+_LABELS = " ".join(str(p) for p in LINK_PROPERTIES)
 
 # The description of a resource ($this), as on the embedded store: its triples, the blank nodes
 # it points to (two levels deep), the statements about it (rdf:subject) and their triples, the

@@ -35,6 +35,9 @@ LABEL_PROPERTIES = tuple(
         ("rdfs", "label"),
     )
 )
+#: What a description holds of each resource it links to: its labels, and its position where
+#: it has one (so that a meeting's page lists its agenda items in order).
+LINK_PROPERTIES = (*LABEL_PROPERTIES, ox.NamedNode(PREFIXES["schema"] + "position"))
 #: Labels of linked resources kept per store (see :meth:`OxigraphStore._labels`).
 LABEL_CACHE = 100_000
 _RDF_SUBJECT = ox.NamedNode(PREFIXES["rdf"] + "subject")
@@ -568,7 +571,7 @@ class OxigraphStore:
         if cached is None:
             cached = [
                 ox.Triple(q.subject, q.predicate, q.object)
-                for prop in LABEL_PROPERTIES
+                for prop in LINK_PROPERTIES
                 for q in self._store.quads_for_pattern(node, prop, None, None)
             ]
             if len(self._label_cache) >= LABEL_CACHE:

@@ -22,6 +22,7 @@ RDF_OBJECT = ox.NamedNode(PREFIXES["rdf"] + "object")
 CONFIDENCE = ox.NamedNode(str(IMO.confidence))
 DCT_SOURCE = ox.NamedNode(PREFIXES["dct"] + "source")
 RDFS_COMMENT = ox.NamedNode(PREFIXES["rdfs"] + "comment")
+POSITION = ox.NamedNode(PREFIXES["schema"] + "position")
 _LABEL_IRIS = [p.value for p in LABEL_PROPERTIES]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
@@ -31,6 +32,7 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal
 class Value:
     text: str
     href: str | None = None
+    iri: str | None = None  # the resource a link value names
     lang: str | None = None
     datatype: str | None = None
     confidence: str | None = None  # a statement-level label, if any
@@ -142,7 +144,7 @@ def resource_page(
 
     def value(term: Term, predicate: str | None = None) -> Value:
         if isinstance(term, ox.NamedNode):
-            v = Value(label(term.value), href=urls.href(term.value))
+            v = Value(label(term.value), href=urls.href(term.value), iri=term.value)
         elif isinstance(term, ox.BlankNode):
             parts = [
                 (label(t.predicate.value), _plain(t.object, label))
@@ -182,26 +184,72 @@ def resource_page(
     for t in triples:
         if t.object == node and isinstance(t.subject, ox.NamedNode) and t.subject != node:
             p = t.predicate.value
-            incoming.setdefault(p, Row(p, label(p), [])).values.append(value(t.subject))
+            # a link read backwards is named as such: "has sub-organisation" on the parent
+            name = site.term_label(p, lang, inverse=True) or f"← {label(p)}"
+            incoming.setdefault(p, Row(p, name, [])).values.append(value(t.subject))
             links += 1
     all_incoming = None
     if links >= MAX_INCOMING:
         query = bind(ALL_INCOMING, this=node)
         all_incoming = urls.url("sparql") + "?" + urlencode({"query": query})
+    # linked resources in their own order where they have one (agenda items), else by name
+    positions = {
+        t.subject.value: int(t.object.value)
+        for t in triples
+        if t.predicate == POSITION
+        and isinstance(t.object, ox.Literal)
+        and t.object.value.lstrip("-").isdigit()
+    }
+    last = len(positions) + 1_000_000
     for r in (*rows.values(), *incoming.values()):
-        r.values.sort(key=lambda v: (v.lang not in (lang, None), v.text.lower()))
+        r.values.sort(
+            key=lambda v: (
+                v.lang not in (lang, None),
+                positions.get(v.iri or "", last),
+                v.text.lower(),
+            )
+        )
     return ResourcePage(
         iri=iri,
         title=label(iri),
-        types=sorted(types, key=lambda v: v.text.lower()),
+        types=_distinct(sorted(types, key=lambda v: v.text.lower())),
         confidence=resource_confidence,
-        rows=sorted(rows.values(), key=lambda r: r.label.lower()),
+        rows=sorted(_without_repeated_names(rows), key=lambda r: r.label.lower()),
         incoming=sorted(incoming.values(), key=lambda r: r.label.lower()),
         all_incoming=all_incoming,
         shown_incoming=links,
         sources=sorted(sources, key=lambda v: v.text.lower()),
         schema_org=schema_org(iri, by_subject.get(node, []), label, urls),
     )
+
+
+def _distinct(values: list[Value]) -> list[Value]:
+    """Values with the same text once (foaf:Organization and schema:Organization are both
+    "organisation" to a reader)."""
+    seen: set[str] = set()
+    out = []
+    for v in values:
+        if v.text not in seen:
+            seen.add(v.text)
+            out.append(v)
+    return out
+
+
+def _without_repeated_names(rows: dict[str, Row]) -> list[Row]:
+    """The rows, less a name row that repeats an earlier one word for word (schema:name beside
+    skos:prefLabel, foaf:name beside schema:name): the data states both for different clients,
+    a reader needs one."""
+    seen: list[set[tuple[str, str | None]]] = []
+    out = []
+    rank = {iri: i for i, iri in enumerate(_LABEL_IRIS)}
+    for p, row in sorted(rows.items(), key=lambda item: rank.get(item[0], len(rank))):
+        if p in _LABEL_IRIS:
+            names = {(v.text, v.lang) for v in row.values}
+            if names in seen:
+                continue
+            seen.append(names)
+        out.append(row)
+    return out
 
 
 def _plain(term: Term, label: Labeller) -> str:

@@ -35,6 +35,7 @@ class Site:
         self.core = core
         self.settings = settings
         self.labels = core.term_labels()
+        self.inverse_labels = core.term_labels(inverse=True)
         self.context: dict[str, Any] = context_document(core.settings.ontology_path)
         self.queries = stored_queries.load(settings.queries_path)
         self.parts = {
@@ -76,8 +77,10 @@ class Site:
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
 
-    def term_label(self, iri: str, lang: str) -> str | None:
-        labels = self.labels.get(iri)
+    def term_label(self, iri: str, lang: str, inverse: bool = False) -> str | None:
+        """A term's label in ``lang`` (else English, else any); with ``inverse``, the label of
+        a link read from the resource it points to."""
+        labels = (self.inverse_labels if inverse else self.labels).get(iri)
         if not labels:
             return None
         return labels.get(lang) or labels.get("en") or labels.get("") or next(iter(labels.values()))

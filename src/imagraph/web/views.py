@@ -63,7 +63,14 @@ def _urls() -> Urls:
 def _alternates(
     urls: Urls, doc_path: str, offered: tuple[Representation, ...]
 ) -> list[dict[str, str]]:
-    return [{"href": urls.url(f"{doc_path}.{r.key}"), "type": r.media_type} for r in offered]
+    return [
+        {
+            "href": urls.url(f"{doc_path}.{r.key}"),
+            "type": r.media_type,
+            "name": r.rdf.title if r.rdf else "HTML",
+        }
+        for r in offered
+    ]
 
 
 def respond(
