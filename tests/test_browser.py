@@ -149,3 +149,52 @@ def test_validation_form_paste_upload_and_language(browser, server, tmp_path):
     WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.ID, "conforms")))
     assert browser.find_element(By.ID, "conforms").text.startswith("Konform")
     assert console_errors(browser) == []
+
+
+PAGES = (
+    "", "meeting/2025-10-14-network", "org/bmi", "org/ima-noeb", "source/s1",
+    "topic/sustainable-public-procurement", "ontology", "shapes", "sparql", "validate",
+    "catalog", "dumps", "queries/meetings-in-date-order", "no-such-page",
+    "sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%2050",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_page_scrolls_sideways_on_a_phone_or_a_desktop(browser, server, width):
+    """Every page fits a 390 px phone and a desktop in both languages, its menu whole."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 844, "deviceScaleFactor": 1, "mobile": width < 500},
+    )
+    try:
+        wide = []
+        for lang in ("de", "en"):
+            for page in PAGES:
+                browser.get(f"{server}{page}{'&' if '?' in page else '?'}lang={lang}")
+                scroll = browser.execute_script("return document.documentElement.scrollWidth")
+                menu = browser.execute_script(
+                    "return Math.max(...Array.from(document.querySelectorAll('header.site a'),"
+                    " a => a.getBoundingClientRect().right))"
+                )
+                if scroll > width or menu > width:
+                    wide.append((lang, page, scroll, menu))
+        assert wide == []
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def test_the_chosen_language_is_kept_on_the_next_click(browser, server):
+    browser.get(server + "?lang=de")
+    browser.find_element(
+        By.LINK_TEXT, "Zweites Treffen mit Ländern und Kommunen am 14. Oktober 2025"
+    ).click()
+    WebDriverWait(browser, 10).until(ec.url_contains("/meeting/2025-10-14-network"))
+    assert "lang=" not in browser.current_url
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
+    browser.find_element(By.LINK_TEXT, "Ontologie").click()
+    WebDriverWait(browser, 10).until(ec.url_contains("/ontology"))
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
+    browser.get(server + "nothing-here")
+    assert browser.find_element(By.ID, "error-heading").text == "Nicht gefunden (404)"
+    assert browser.find_element(By.LINK_TEXT, "Ontologie").is_displayed()
+    browser.get(server + "?lang=en")  # leave the browser in English for the other tests

@@ -200,6 +200,12 @@ def test_etag_depends_on_language_for_html(client):
     de = client.get("/org/bmi", headers={"Accept-Language": "de"})
     en = client.get("/org/bmi", headers={"Accept-Language": "en"})
     assert de.headers["ETag"] != en.headers["ETag"]
+    # the language may come from a cookie, which browsers do not key their caches on: a page is
+    # revalidated every time, and a revalidation with the other language's ETag gets the page
+    assert de.headers["Cache-Control"] == "no-cache"
+    client.set_cookie("lang", "de")
+    again = client.get("/org/bmi", headers={"If-None-Match": en.headers["ETag"]})
+    assert again.status_code == 200 and again.headers["ETag"] == de.headers["ETag"]
 
 
 def test_head_has_the_headers_and_no_body(client):

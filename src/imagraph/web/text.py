@@ -93,5 +93,6 @@ TEXT = {
     "conforms": REPORT_TEXT["conforms"],
     "violations": REPORT_TEXT["fails"],
     "triples": {"de": "Tripel", "en": "triples"},
+    "mediaType": {"de": "Medientyp", "en": "Media type"},
     "shape": {"de": "Shape", "en": "shape"},
 }

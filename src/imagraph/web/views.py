@@ -108,7 +108,11 @@ def respond(
         headers = {
             "ETag": f'"{etag}"',
             "Last-Modified": http_date(site.core.modified),
-            "Cache-Control": f"public, max-age={site.settings.cache_max_age}",
+            # a page's language may come from the reader's cookie, which browsers do not key
+            # their caches on: a page is revalidated (its ETag names the language) every time
+            "Cache-Control": "no-cache"
+            if rep.is_html
+            else f"public, max-age={site.settings.cache_max_age}",
             "Vary": "Accept, Accept-Language",
             "Link": ", ".join(links),
         }
