@@ -212,7 +212,7 @@ def test_describe(client):
         (
             {"method": "GET", "query_string": {"query": "SELECT ?x WHERE { ?x"}},
             400,
-            "SPARQL syntax error: error at 1:",
+            "SPARQL syntax error at line 1, column 21: expected one of",
         ),
         (
             {"method": "GET", "query_string": [("query", "ASK {}"), ("query", "ASK {}")]},
@@ -540,3 +540,28 @@ def test_stored_queries(client):
         "2025-10-14",
     ]
     assert client.get("/queries/nothing").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "SELECT * WHERE { ?s foo:bar ?o }",
+            "SPARQL syntax error at line 1, column 21: the prefix foo: is not declared. Declare "
+            "it with PREFIX foo: <…>, or use one of those declared for you: imo:, rdf:",
+        ),
+        (
+            "SELECT * WHERE {\n  ?s ?p ?o\n  FILTER(\n}",
+            "SPARQL syntax error at line 4, column 2: expected one of ",
+        ),
+    ],
+)
+def test_syntax_errors_say_where_and_what_in_a_few_words(client, query, message):
+    resp = client.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": "application/json"}
+    )
+    detail = resp.get_json()["detail"]
+    assert resp.status_code == 400 and detail.startswith(message)
+    assert len(detail) < 400  # not a page of expected characters
+    if "expected" in message:
+        assert detail.endswith("\n  }\n   ^")  # the line, marked where the parser stopped

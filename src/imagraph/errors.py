@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+#: pyoxigraph's syntax errors: "error at LINE:COLUMN: what it expected"
+_POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+#: the prefixed name that ends where an undeclared prefix was found ("foo:bar")
+_PREFIXED_NAME = re.compile(r"([A-Za-z][\w.-]*)?:[\w.-]*$")
+
 
 class ImagraphError(Exception):
     """Base of all errors imagraph reports to a user; ``status`` is the HTTP status it maps to."""
@@ -47,6 +54,36 @@ class RdfSyntaxError(BadInputError):
 
 class QuerySyntaxError(BadInputError):
     """A SPARQL query that does not parse."""
+
+    @classmethod
+    def from_parser(cls, text: str, err: SyntaxError) -> QuerySyntaxError:
+        """The parser's error for people: where it is (line, column, the line with a mark),
+        an undeclared prefix named as such, and no page-long list of expected characters."""
+        from .namespaces import PREFIXES
+
+        message = str(err)
+        found = _POSITION.match(message)
+        if found is None:
+            return cls(f"SPARQL syntax error: {message}")
+        line, column, rest = int(found.group(1)), int(found.group(2)), found.group(3)
+        lines = text.splitlines()
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        where = f"SPARQL syntax error at line {line}, column {column}"
+        if "Prefix not found" in rest:
+            name = _PREFIXED_NAME.search(source[: max(column - 1, 0)])
+            prefix = (name.group(1) or "") if name else ""
+            if name:
+                where = f"SPARQL syntax error at line {line}, column {name.start() + 1}"
+            return cls(
+                f"{where}: the prefix {prefix}: is not declared. Declare it with "
+                f"PREFIX {prefix}: <…>, or use one of those declared for you: "
+                + ", ".join(f"{p}:" for p in PREFIXES)
+            )
+        expected = " ".join(rest.split())
+        if len(expected) > 160:
+            expected = expected[:157].rsplit(",", 1)[0] + ", …"
+        mark = " " * (max(column - 1, 0)) + "^"
+        return cls(f"{where}: {expected}\n  {source}\n  {mark}")
 
 
 class UnsupportedFormatError(ImagraphError):

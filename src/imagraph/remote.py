@@ -372,7 +372,7 @@ class RemoteStore:
         try:  # parsed here first: the same syntax errors as on the embedded store
             probe = _EMPTY.query(sparql, base_iri=base_iri, prefixes=PREFIXES)
         except SyntaxError as err:
-            raise QuerySyntaxError(f"SPARQL syntax error: {err}") from None
+            raise QuerySyntaxError.from_parser(sparql, err) from None
         except ValueError as err:
             raise QuerySyntaxError(str(err)) from None
         if default_graphs is None and named_graphs is None:

@@ -509,7 +509,7 @@ class OxigraphStore:
                 **dataset,  # type: ignore[arg-type]
             )
         except SyntaxError as err:
-            raise QuerySyntaxError(f"SPARQL syntax error: {err}") from None
+            raise QuerySyntaxError.from_parser(sparql, err) from None
         except ValueError as err:  # e.g. an invalid IRI in default-graph-uri
             raise QuerySyntaxError(str(err)) from None
         return QueryOutcome(result)

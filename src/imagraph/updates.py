@@ -73,7 +73,7 @@ def _run_on_copy(
     try:
         scratch.update(update, base_iri=base_iri)
     except SyntaxError as err:
-        raise QuerySyntaxError(f"SPARQL syntax error: {err}") from None
+        raise QuerySyntaxError.from_parser(update, err) from None
     except PermissionError:  # the engine tried to fetch (LOAD, SERVICE): the child may not
         raise QueryRefusedError(
             "the update tried to fetch from the network (LOAD or SERVICE): the server fetches "
