@@ -181,6 +181,7 @@ def test_no_page_scrolls_sideways_on_a_phone_or_a_desktop(browser, server, width
         assert wide == []
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        browser.get_log("browser")  # the 404 page's status, logged by the browser as it should
 
 
 def test_the_chosen_language_is_kept_on_the_next_click(browser, server):
@@ -198,3 +199,16 @@ def test_the_chosen_language_is_kept_on_the_next_click(browser, server):
     assert browser.find_element(By.ID, "error-heading").text == "Nicht gefunden (404)"
     assert browser.find_element(By.LINK_TEXT, "Ontologie").is_displayed()
     browser.get(server + "?lang=en")  # leave the browser in English for the other tests
+    browser.get_log("browser")  # the 404 page's status, logged by the browser as it should
+
+
+def test_a_long_query_runs_from_the_page(browser, server):
+    browser.get(server + "sparql?lang=en")
+    long_query = "# " + "a long comment " * 400 + "\nSELECT ?t WHERE { ?t a imo:Topic } ORDER BY ?t"
+    browser.execute_script("document.getElementById('query').value = arguments[0]", long_query)
+    browser.find_element(By.ID, "run").click()
+    WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "row-count")))
+    assert browser.find_element(By.ID, "row-count").text == "23"
+    assert "query=" not in browser.current_url  # sent by POST, not refused as too long
+    assert browser.find_element(By.ID, "query").get_attribute("value") == long_query
+    assert console_errors(browser) == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -565,3 +566,52 @@ def test_syntax_errors_say_where_and_what_in_a_few_words(client, query, message)
     assert len(detail) < 400  # not a page of expected characters
     if "expected" in message:
         assert detail.endswith("\n  }\n   ^")  # the line, marked where the parser stopped
+
+
+def _page_html(client, method="GET", **params):
+    if method == "GET":
+        resp = client.get("/sparql", query_string=params, headers={"Accept": "text/html"})
+    else:
+        resp = client.post("/sparql", data=params, headers={"Accept": "text/html"})
+    assert resp.status_code == 200, resp.text[:500]
+    return resp.get_data(as_text=True)
+
+
+def test_the_query_page_shows_a_large_result_a_page_at_a_time(client):
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o FILTER(isIRI(?s)) } ORDER BY ?s ?p ?o LIMIT 250"
+    first = _page_html(client, query=query, lang="en")
+    assert '<span id="row-count">250</span> rows; showing 1–100' in first
+    assert first.count("<tr><td>") == 100
+    assert 'id="page-next" rel="next"' in first and 'id="page-previous"' not in first
+    last = _page_html(client, query=query, lang="en", page="3")
+    assert "showing 201–250" in last and last.count("<tr><td>") == 50
+    assert 'id="page-previous"' in last and 'id="page-next"' not in last
+    # the rows of page 3 are the last 50 of the whole answer
+    whole = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/csv"})
+    last_subject = whole.get_data(as_text=True).strip().splitlines()[-1].split(",")[0]
+    assert f">{last_subject}</a>" in last
+    # a large SELECT * is no longer one enormous page
+    everything = _page_html(client, query="SELECT * WHERE { ?s ?p ?o }")
+    assert len(everything.encode()) < 200_000
+    bad = client.get(
+        "/sparql", query_string={"query": query, "page": "0"}, headers={"Accept": "text/html"}
+    )
+    assert bad.status_code == 400
+
+
+def test_a_long_query_is_sent_by_post_and_keeps_its_pages(client):
+    padding = "# " + "a comment that makes the query long " * 150 + "\n"
+    query = padding + "SELECT ?s WHERE { ?s a ?c } ORDER BY ?s LIMIT 150"
+    assert len(query) > 4000
+    html = _page_html(client, "POST", query=query, lang="en")
+    assert '<span id="row-count">150</span>' in html
+    # the next page is a form that sends the query again
+    assert re.search(
+        r'<form method="post" action="[^"]*/sparql"><input type="hidden" name="query"', html
+    )
+    second = _page_html(client, "POST", query=query, page="2", lang="en")
+    assert "showing 101–150" in second
+    # the form switches to POST for such a query (query.js), with the limit the page names
+    assert 'data-long="1500"' in html
+    with client.get("/static/query.js") as script:
+        assert "form.dataset.long" in script.get_data(as_text=True)

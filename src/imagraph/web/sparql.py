@@ -32,6 +32,13 @@ from .urls import Urls
 
 #: Rows the query page shows when the endpoint has no cap.
 PAGE_MAX_ROWS = 10_000
+#: Rows of a result table on one page of the query page (the rest on the next pages).
+PAGE_ROWS = 100
+#: A result the query page keeps for its next pages at most (a larger one is run again).
+PAGE_CACHE_BYTES = 1 << 20
+#: A query whose form data is longer than this is sent by POST (query.js): an address has
+#: room for about 4,000 characters, and a long query would be refused as too long.
+LONG_QUERY = 1500
 
 bp = Blueprint("sparql", __name__)
 
@@ -326,25 +333,31 @@ def query_page(
     site = current_site()
     lang = negotiation.choose_language()
     status, error, table, graph_text, truncated = 200, None, None, None, False
+    page = _page_number()
     if run:
         try:
-            slot = slots.take("query", site.settings)  # the page runs in a slot like any other
-            try:
-                result = sparql.execute(
-                    site.core.store,
-                    query,
-                    results_format="json",
-                    limits=_page_limits(site.settings),
-                    base_iri=urls.url("sparql"),
-                    version=site.version,
-                )
-            finally:
-                slot.release()
+            # one run serves every page of the table (kept until the data changes)
+            result = site.lookup(("query-page", query))
+            if result is None:
+                slot = slots.take("query", site.settings)  # in a slot like any other query
+                try:
+                    result = sparql.execute(
+                        site.core.store,
+                        query,
+                        results_format="json",
+                        limits=_page_limits(site.settings),
+                        base_iri=urls.url("sparql"),
+                        version=site.version,
+                    )
+                finally:
+                    slot.release()
+                if len(result.body) <= PAGE_CACHE_BYTES:
+                    site.remember(("query-page", query), result)
             truncated = result.truncated
             if result.kind == "graph":
                 graph_text = result.body.decode("utf-8")
             else:
-                table = _table(result.body, result.kind, urls)
+                table = _table(result.body, result.kind, urls, page)
         except ImagraphError as err:
             status, error = err.status, str(err)
         except (ServiceUnavailable, TooManyRequests) as err:
@@ -372,19 +385,35 @@ def query_page(
         truncated=truncated,
         max_rows=site.settings.query_max_rows,
         downloads=downloads,
+        pages=_pages(urls, query, stored, table),
+        long_query=LONG_QUERY,
     )
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
     return resp
 
 
-def _table(body: bytes, kind: str, urls: Urls) -> dict[str, Any]:
+def _page_number() -> int:
+    value = request.values.get("page", "1")
+    if not value.isdigit() or int(value) < 1:
+        raise BadRequest(f"page={value!r}: the page is a whole number from 1")
+    return int(value)
+
+
+def _table(body: bytes, kind: str, urls: Urls, page: int = 1) -> dict[str, Any]:
+    """The results as a table: all variables, the rows of ``page`` (:data:`PAGE_ROWS` a page)
+    and how many there are in all."""
     parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
     if kind == "ask":
         return {"boolean": bool(parsed)}
     variables = [v.value for v in parsed.variables]  # type: ignore[union-attr]
     rows = []
+    first, last = (page - 1) * PAGE_ROWS, page * PAGE_ROWS
+    total = 0
     for solution in parsed:  # type: ignore[union-attr]
+        total += 1
+        if not first < total <= last:
+            continue
         row = []
         for v in variables:
             term = solution[v]
@@ -397,7 +426,37 @@ def _table(body: bytes, kind: str, urls: Urls) -> dict[str, Any]:
             else:
                 row.append({"text": f"_:{term.value}"})
         rows.append(row)
-    return {"variables": variables, "rows": rows}
+    return {
+        "variables": variables,
+        "rows": rows,
+        "total": total,
+        "page": page,
+        "first": first + 1 if rows else 0,
+        "last": first + len(rows),
+        "pages": max(1, -(-total // PAGE_ROWS)),
+    }
+
+
+def _pages(
+    urls: Urls, query: str, stored: StoredQuery | None, table: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Where the previous and next pages of a table are: links for a query in the address,
+    forms that send it again for a query that came by POST."""
+    if not table or "rows" not in table:
+        return {}
+    page, count = table["page"], table["pages"]
+    neighbours = {"previous": page - 1 if page > 1 else None}
+    neighbours["next"] = page + 1 if page < count else None
+    out: dict[str, Any] = {"post": request.method == "POST", "query": query}
+    for name, n in neighbours.items():
+        if n is None:
+            continue
+        if stored is not None:
+            out[name] = {"page": n, "href": urls.url(f"queries/{stored.name}") + f"?page={n}"}
+        else:
+            href = urls.url("sparql") + "?" + urlencode({"query": query, "page": n})
+            out[name] = {"page": n, "href": href}
+    return out
 
 
 def _with_format(urls: Urls, query: str, stored: StoredQuery | None, fmt: str) -> str:

@@ -50,6 +50,10 @@ TEXT = {
     "stored": {"de": "Gespeicherte Abfragen", "en": "Stored queries"},
     "results": {"de": "Ergebnis", "en": "Results"},
     "rows": {"de": "Zeilen", "en": "rows"},
+    "showing": {"de": "hier {first}–{last}", "en": "showing {first}–{last}"},
+    "pages": {"de": "Seiten", "en": "Pages"},
+    "previous": {"de": "← vorige Seite", "en": "← previous page"},
+    "next": {"de": "nächste Seite →", "en": "next page →"},
     "download": {"de": "Herunterladen", "en": "Download"},
     "truncated": {
         "de": "Das Ergebnis wurde nach {n} Zeilen abgeschnitten.",
