@@ -78,7 +78,12 @@ SETTINGS = dict(
 
 @pytest.fixture(scope="module")
 def client(core):
-    return create_app(Settings(root=ROOT, **SETTINGS), core).test_client()
+    app = create_app(Settings(root=ROOT, **SETTINGS), core)
+    # the catalogue gives sizes and checksums of the dumps once they are made (a server starts
+    # making them as it starts; a listing waits only briefly): these tests read them made
+    made = app.extensions["imagraph"].made_dumps(wait=120)
+    assert len(made) == len(app.extensions["imagraph"].dump_specs)
+    return app.test_client()
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,7 @@ def catalogue_sizes(client) -> tuple[int, int, str]:
 
 def test_a_dump_being_made_is_503_then_sent_from_its_file(tmp_path, monkeypatch):
     monkeypatch.setattr(site_module, "DUMP_WAIT", 0.0)  # no request waits for the child
+    monkeypatch.setattr(site_module, "LIST_WAIT", 0.0)
     core, client = app_with_dumps_in(tmp_path)
     first = fetch(client, "/dumps/imanoeb.nt.gz")
     assert first.status_code == 503
@@ -83,6 +84,7 @@ def test_a_dump_being_made_is_503_then_sent_from_its_file(tmp_path, monkeypatch)
 
 def test_the_catalogue_leaves_out_sizes_of_dumps_being_made(tmp_path, monkeypatch):
     monkeypatch.setattr(site_module, "DUMP_WAIT", 0.0)
+    monkeypatch.setattr(site_module, "LIST_WAIT", 0.0)
     _, client = app_with_dumps_in(tmp_path)
 
     total, sized, partial_etag = catalogue_sizes(client)

@@ -117,8 +117,8 @@ class Dumps:
         self, store: Store, version: str, specs: dict[str, Spec], first: str | None, wait: float
     ) -> dict[str, DumpFile]:
         """The finished dumps of ``specs`` (``first`` among them made first), waiting up to
-        ``wait`` seconds for a child to make the missing ones; those still missing are left
-        out (the child goes on making them)."""
+        ``wait`` seconds for a child to make the missing ones (for ``first`` alone, where it is
+        given); those still missing are left out (the child goes on making them)."""
         done = {n: d for n in specs if (d := self.ready(version, n)) is not None}
         missing = [n for n in specs if n not in done]
         if not missing:
@@ -129,6 +129,8 @@ class Dumps:
         self._start(store, version, {n: specs[n] for n in missing})
         deadline = time.monotonic() + wait
         while missing and time.monotonic() < deadline:
+            if first is not None and first in done:  # a download waits for its own file
+                break
             time.sleep(0.02)
             for n in list(missing):
                 if (d := self.ready(version, n)) is not None:

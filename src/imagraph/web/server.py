@@ -41,11 +41,16 @@ class Server(BaseApplication):  # type: ignore[misc]
         from . import create_app
 
         if self.settings.store == "memory":
-            return create_app(self.settings)
-        # an on-disk store: with writes, the one worker opens it for writing; otherwise every
-        # worker opens it read-only and they share it
-        read_only = not writes.tokens(self.settings)
-        return create_app(self.settings, Core.open(self.settings, read_only=read_only))
+            app = create_app(self.settings)
+        else:
+            # an on-disk store: with writes, the one worker opens it for writing; otherwise
+            # every worker opens it read-only and they share it
+            read_only = not writes.tokens(self.settings)
+            app = create_app(self.settings, Core.open(self.settings, read_only=read_only))
+        # the dumps are made as the server starts (one child for all workers), not when the
+        # first harvester asks for the catalogue
+        app.extensions["imagraph"].start_dumps()
+        return app
 
 
 def _open_and_close(settings: Settings, errors: Any) -> None:

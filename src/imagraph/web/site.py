@@ -24,6 +24,9 @@ DUMPS = {
 }
 #: Seconds a request waits for a dump being made before it is told to come back (503).
 DUMP_WAIT = 10.0
+#: Seconds a listing of the dumps (the catalogue, /dumps) waits for dumps being made: it lists
+#: them without size and checksum meanwhile, under another ETag, so it is fetched again later.
+LIST_WAIT = 1.0
 #: Formats of the dumps of a catalogue dataset that is part of the graph.
 PART_FORMATS = (formats.TURTLE, formats.NTRIPLES, formats.JSONLD)
 
@@ -139,16 +142,22 @@ class Site:
             )
         return made[name]
 
-    def made_dumps(self) -> dict[str, DumpFile]:
-        """The dump files made for the current data version, waiting a few seconds for the rest
-        (see :mod:`imagraph.dumps`)."""
-        return self._made(first=None)
+    def made_dumps(self, wait: float | None = None) -> dict[str, DumpFile]:
+        """The dump files made for the current data version, waiting up to ``wait`` seconds
+        (:data:`LIST_WAIT`) for the rest (see :mod:`imagraph.dumps`)."""
+        return self._made(first=None, wait=LIST_WAIT if wait is None else wait)
 
-    def _made(self, first: str | None) -> dict[str, DumpFile]:
+    def start_dumps(self) -> None:
+        """Have the current version's dumps made now, in a child, without waiting (a server
+        calls this as it starts: the first harvester finds them made)."""
+        self._made(first=None, wait=0.0)
+
+    def _made(self, first: str | None, wait: float | None = None) -> dict[str, DumpFile]:
+        wait = DUMP_WAIT if wait is None else wait
         version = self.version
         if self._all_made[0] == version:  # all made: nothing to look up on disk again
             return self._all_made[1]
-        made = self.dumps.get(self.core.store, version, self.dump_specs, first, DUMP_WAIT)
+        made = self.dumps.get(self.core.store, version, self.dump_specs, first, wait)
         if len(made) == len(self.dump_specs):
             self._all_made = (version, made)
         return made
