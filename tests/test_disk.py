@@ -119,3 +119,43 @@ def test_a_file_that_does_not_parse_changes_nothing_and_leaves_no_store(runner, 
     assert result.exit_code == 2
     core = Core.open(Settings(root=ROOT, store=str(existing)), read_only=True)
     assert core.store.count("https://w3id.org/imanoeb/graph/data/gen") == n
+
+
+def test_the_landing_page_and_search_stay_small_on_a_large_graph(runner, tmp_path):
+    """At about 140k triples (a thousand meetings would make the page megabytes long): each list
+    shows at most 25 items and links to all of them, paged; the search pages its results."""
+    import re
+    from html import unescape
+
+    from imagraph.web import create_app
+
+    data = tmp_path / "gen.nt"
+    write_ntriples(data, scale=50_000)
+    store = tmp_path / "store"
+    assert runner.invoke(cli, ["--store", str(store), "load", str(data)]).exit_code == 0
+    settings = Settings(root=ROOT, store=str(store))
+    client = create_app(settings, Core.open(settings, read_only=True)).test_client()
+    page = client.get("/?lang=en", headers={"Accept": "text/html"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and len(page.data) < 100_000
+    assert html.count('<li><time datetime="') == 25
+    groups = re.findall(r"<summary>([^<]+) \((\d+)\)</summary>\s*<ul>(.*?)</ul>", html, re.S)
+    big = [(name, int(n)) for name, n, items in groups if int(n) > 25]
+    assert big and all(items.count("<li>") <= 25 for _, _, items in groups)
+    assert "the 25 most recent of" in html
+    # the link to all municipalities runs a query whose table has every one of them
+    name, total = next((name, n) for name, n in big if name == "municipality")
+    link = unescape(
+        re.search(
+            rf"<summary>{name} \({total}\)</summary>.*?<a href=\"([^\"]+)\">all {total} →</a>",
+            html,
+            re.S,
+        ).group(1)
+    )
+    listing = client.get(link.removeprefix("http://localhost"), headers={"Accept": "text/html"})
+    assert f'<span id="row-count">{total}</span>' in listing.get_data(as_text=True)
+    found = client.get("/search?q=a&lang=en", headers={"Accept": "text/html"}).get_data(
+        as_text=True
+    )
+    listed = re.search(r'<ol class="found" start="1">(.*?)</ol>', found, re.S).group(1)
+    assert listed.count("<li><a href=") == 50 and 'id="page-next"' in found

@@ -330,6 +330,28 @@ CASES: list[tuple[str, str, str, dict, dict, bytes | str | None, int, str]] = [
         406,
         "",
     ),
+    # -- page numbers: Unicode digits that Python's isdigit() takes and int() does not
+    ("catalog-page-superscript", "GET", "/catalog", {"page": "9\u00b9"}, JSON, None, 400, "page"),
+    (
+        "query-page-superscript",
+        "GET",
+        "/sparql",
+        {"query": "ASK {}", "page": "\u00b2", "format": "html"},
+        JSON,
+        None,
+        400,
+        "page",
+    ),
+    (
+        "search-page-superscript",
+        "GET",
+        "/search",
+        {"q": "a", "page": "\u00b2"},
+        {"Accept": "text/html"},
+        None,
+        400,
+        "page",
+    ),
     # -- /sparql
     ("sparql-syntax", "GET", "/sparql", {"query": "SELEC * WHERE {}"}, JSON, None, 400, "syntax"),
     ("sparql-empty", "GET", "/sparql", {"query": "   "}, JSON, None, 400, "empty"),

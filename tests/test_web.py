@@ -627,3 +627,17 @@ def test_resource_pages_read_as_a_person_would(client):
     assert items == [r["name"].value for r in in_order.rows()]
     assert items[0] == "Interactive warm-up" and len(items) == 8
     assert items != sorted(items)  # the test would pass by chance with names in that order
+
+
+def test_search_finds_resources_by_name_in_either_language(client):
+    html = client.get("/search?q=BRAKE&lang=en", headers={"Accept": "text/html"}).text
+    assert 'href="http://localhost/org/gemeinde/03461002"' in html
+    assert re.search(r'<h2 id="found">\d+ resources whose name contains “BRAKE”', html)
+    german = client.get("/search?q=Innenministerium&lang=de", headers={"Accept": "text/html"})
+    assert "Ressourcen, deren Name „Innenministerium“ enthält" in german.text
+    none = client.get("/search?q=xyzzy&lang=en", headers={"Accept": "text/html"}).text
+    assert "No name contains “xyzzy”." in none
+    for bad in ("/search?q=a&page=0", "/search?q=" + "a" * 201):
+        assert client.get(bad, headers={"Accept": "text/html"}).status_code == 400
+    # the landing page has the search box
+    assert 'role="search"' in client.get("/", headers={"Accept": "text/html"}).text

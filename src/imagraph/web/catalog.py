@@ -81,7 +81,7 @@ def _since() -> datetime | None:
 
 def _page() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise BadRequest(f"page must be a whole number from 1, not {raw!r}")
     return int(raw)
 

@@ -476,6 +476,13 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
             }
         },
         "/openapi.json": _document("This description.", ("application/json",)),
+        "/search": _document(
+            "Resources whose names contain the words searched for, 50 a page (HTML).",
+            ("text/html",),
+            _query("q", "The words to look for in the names (at most 200 characters)."),
+            _query("page", "The page of results, from 1.", {"type": "integer", "minimum": 1}),
+            LANG,
+        ),
         "/robots.txt": _document("Rules for crawlers.", ("text/plain",)),
         "/sitemap.xml": _document("The sitemap of the resource pages.", ("application/xml",)),
         "/static/{filename}": _document(

@@ -198,6 +198,7 @@ def resource_page(
         for t in triples
         if t.predicate == POSITION
         and isinstance(t.object, ox.Literal)
+        and t.object.value.lstrip("-").isascii()
         and t.object.value.lstrip("-").isdigit()
     }
     last = len(positions) + 1_000_000

@@ -395,7 +395,7 @@ def query_page(
 
 def _page_number() -> int:
     value = request.values.get("page", "1")
-    if not value.isdigit() or int(value) < 1:
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
         raise BadRequest(f"page={value!r}: the page is a whole number from 1")
     return int(value)
 

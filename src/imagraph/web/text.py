@@ -50,6 +50,23 @@ TEXT = {
     "stored": {"de": "Gespeicherte Abfragen", "en": "Stored queries"},
     "results": {"de": "Ergebnis", "en": "Results"},
     "rows": {"de": "Zeilen", "en": "rows"},
+    "search": {"de": "Suche", "en": "Search"},
+    "searchLabel": {"de": "Namen durchsuchen", "en": "Search the names"},
+    "searchButton": {"de": "Suchen", "en": "Search"},
+    "searchNone": {"de": "Kein Name enthält „{q}“.", "en": "No name contains “{q}”."},
+    "searchFound": {
+        "de": "{n} Ressourcen, deren Name „{q}“ enthält; hier {first}–{last}.",
+        "en": "{n} resources whose name contains “{q}”; showing {first}–{last}.",
+    },
+    "searchCapped": {
+        "de": "Gezeigt werden die ersten 1.000; bitte genauer suchen.",
+        "en": "The first 1,000 are shown; please search more precisely.",
+    },
+    "allOf": {"de": "alle {n} →", "en": "all {n} →"},
+    "recentOf": {
+        "de": "die {shown} jüngsten von {n}",
+        "en": "the {shown} most recent of {n}",
+    },
     "showing": {"de": "hier {first}–{last}", "en": "showing {first}–{last}"},
     "pages": {"de": "Seiten", "en": "Pages"},
     "previous": {"de": "← vorige Seite", "en": "← previous page"},

@@ -13,15 +13,17 @@ import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, send_file
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import http_date
 
+from .. import sparql
 from ..namespaces import IMO, PREFIXES
 from ..store import bind
-from . import current_site, fastpath, negotiation, page, rdfout
+from . import current_site, fastpath, negotiation, page, rdfout, slots
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
 from .site import DUMPS
@@ -54,6 +56,23 @@ SELECT ?c ?label ?parent ?lang WHERE {
   OPTIONAL { ?c skos:broader ?parent }
 }
 """
+
+
+#: Resources whose labels contain the words searched for (``$q``, in any case), by label.
+SEARCH_QUERY = """
+SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?type) AS ?kind) WHERE {
+  VALUES ?q { $q }
+  ?s skos:prefLabel|schema:name|foaf:name|dct:title|rdfs:label ?l
+  FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?l)), LCASE(?q)))
+  OPTIONAL { ?s a ?type FILTER(STRSTARTS(STR(?type), STR(imo:))) }
+} GROUP BY ?s ORDER BY LCASE(STR(?label)) LIMIT 1000
+"""
+#: Items of a list on the landing page; a longer list links to all of it (paged).
+LANDING_MAX = 25
+#: Topics in the landing page's tree; with more, the tree shows two levels.
+TREE_MAX = 200
+#: Search results on one page.
+SEARCH_PAGE = 50
 
 
 def _urls() -> Urls:
@@ -229,21 +248,32 @@ def index() -> Response:
         ]
         groups = []
         for kind in _KINDS:
+            query = bind(MEMBERS_QUERY, kind=ox.NamedNode(str(kind)), lang=ox.Literal(lang))
             members = [
                 {"href": urls.href(r["s"].value), "label": r["label"].value}
-                for r in store.query(
-                    bind(MEMBERS_QUERY, kind=ox.NamedNode(str(kind)), lang=ox.Literal(lang))
-                ).rows()
+                for r in store.query(query).rows()
             ]
             if members:
-                groups.append({"label": site.term_label(str(kind), lang), "members": members})
+                groups.append(
+                    {
+                        "label": site.term_label(str(kind), lang),
+                        "members": members[:LANDING_MAX],
+                        "total": len(members),
+                        "all": urls.url("sparql") + "?" + urlencode({"query": query})
+                        if len(members) > LANDING_MAX
+                        else None,
+                    }
+                )
         return _page(
             "index.html",
             urls,
             lang,
             "",
             (HTML,),
-            meetings=meetings,
+            # the most recent meetings, in date order; all of them a click away
+            meetings=meetings[-LANDING_MAX:],
+            meetings_total=len(meetings),
+            meetings_all=urls.url("queries/meetings-in-date-order"),
             groups=groups,
             topics=_topic_tree(urls, lang),
             dumps=_dump_list(urls),
@@ -269,7 +299,90 @@ def _topic_tree(urls: Urls, lang: str) -> list[dict[str, Any]]:
             nodes[parent.value]["children"].append(node)
     for n in nodes.values():
         n["children"].sort(key=lambda c: c["label"].lower())
+    roots.sort(key=lambda c: c["label"].lower())
+    if len(nodes) > TREE_MAX:  # a large scheme: its top two levels (every topic has a page)
+        for root in roots:
+            for child in root["children"]:
+                child["children"] = []
     return roots
+
+
+@bp.get("/search")
+def search() -> Response:
+    """Resources whose names contain the words searched for, a page at a time (HTML)."""
+    site = current_site()
+    negotiation.choose((HTML,))
+    urls = _urls()
+    lang = negotiation.choose_language()
+    words = " ".join(request.args.get("q", "").split())
+    if len(words) > 200:
+        raise BadRequest("the search is longer than 200 characters")
+    number = request.args.get("page", "1")
+    if not (number.isascii() and number.isdigit()) or int(number) < 1:
+        raise BadRequest(f"page={number!r}: the page is a whole number from 1")
+    page_number = int(number)
+    results: list[dict[str, str]] = []
+    if words:
+        query = bind(SEARCH_QUERY, q=ox.Literal(words))
+        found = site.lookup(("search", words))
+        if found is None:
+            slot = slots.take("query", site.settings)
+            try:
+                outcome = sparql.execute(
+                    site.core.store,
+                    query,
+                    results_format="json",
+                    limits=sparql.Limits.from_settings(site.settings),
+                    base_iri=urls.url("search"),
+                    version=site.version,
+                )
+            finally:
+                slot.release()
+            found = [
+                {
+                    "iri": s["s"].value,
+                    "label": s["label"].value,
+                    "kind": s["kind"].value if s["kind"] is not None else "",
+                }
+                for s in ox.parse_query_results(  # type: ignore[union-attr]
+                    outcome.body, format=ox.QueryResultsFormat.JSON
+                )
+            ]
+            site.remember(("search", words), found)
+        results = [
+            {
+                "href": urls.href(r["iri"]),
+                "label": r["label"],
+                "iri": r["iri"],
+                "kind": site.term_label(r["kind"], lang) if r["kind"] else "",
+            }
+            for r in found
+        ]
+    first = (page_number - 1) * SEARCH_PAGE
+    shown = results[first : first + SEARCH_PAGE]
+
+    def at(n: int) -> str:
+        return urls.url("search") + "?" + urlencode({"q": words, "page": n})
+
+    body = render_page(
+        "search.html",
+        urls,
+        lang,
+        switch={
+            other: urls.url("search") + "?" + urlencode({"q": words, "lang": other})
+            for other in ("de", "en")
+        },
+        words=words,
+        results=shown,
+        total=len(results),
+        first=first + 1,
+        last=first + len(shown),
+        previous=at(page_number - 1) if page_number > 1 else None,
+        next=at(page_number + 1) if first + SEARCH_PAGE < len(results) else None,
+    )
+    resp = Response(body, content_type="text/html; charset=utf-8")
+    resp.vary.add("Accept")
+    return resp
 
 
 def _dump_list(urls: Urls) -> list[dict[str, str]]:

@@ -59,7 +59,7 @@ def _body_end(head: bytes) -> int:
     lengths = headers.get_all("Content-Length") or []
     if (
         len(lengths) != 1
-        or not lengths[0].strip().isdigit()
+        or not (lengths[0].strip().isascii() and lengths[0].strip().isdigit())
         or headers.get("Transfer-Encoding")
         or headers.get("Expect")
     ):
