@@ -63,7 +63,8 @@ def test_validate_nonconformant_file_groups_by_focus_node(runner, tmp_path, lang
     lines = result.output.splitlines()
     assert lines[0].startswith(("Does not conform", "Nicht konform"))
     # the focus node heads its group, followed by path, value and message lines
-    focus = lines.index("https://example.org/m  (Treffen)")
+    line = "Zeile" if lang == "de" else "line"
+    focus = lines.index(f"https://example.org/m  (Treffen)  [{line} 4]")
     group = lines[focus + 1 :]
     assert "  [Violation] schema:name" in group
     assert f"    {message}" in group
@@ -351,3 +352,20 @@ def test_make_run_takes_a_port():
     )
     assert run.returncode == 0, run.stderr
     assert ".venv/bin/imagraph serve --host 127.0.0.1 --port 9123" in run.stdout.splitlines()
+
+
+def test_validate_names_file_and_line_of_each_resource(runner, tmp_path):
+    first, second = tmp_path / "a.ttl", tmp_path / "b.ttl"
+    first.write_text(
+        "@prefix imo: <https://w3id.org/imanoeb/ontology#> .\n\n<https://example.org/a> a imo:Meeting .\n",
+        encoding="utf-8",
+    )
+    second.write_text(
+        "@prefix ex: <https://example.org/> .\n@prefix imo: <https://w3id.org/imanoeb/ontology#> .\nex:b a imo:Meeting .\n",
+        encoding="utf-8",
+    )
+    alone = runner.invoke(cli, ["validate", str(first)])
+    assert "https://example.org/a  [line 3]" in alone.output
+    both = runner.invoke(cli, ["validate", str(first), str(second)])
+    assert f"https://example.org/a  [{first}, line 3]" in both.output
+    assert f"https://example.org/b  [{second}, line 3]" in both.output

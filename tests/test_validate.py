@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from html import unescape
 
@@ -472,3 +473,34 @@ def test_german_hint(client):
         result["hint"]
         == 'Schreiben Sie "2026-03-12"^^xsd:date (Jahr-Monat-Tag) statt „12.03.2026“.'
     )
+
+
+def test_reports_name_the_line_where_a_resource_is_written(client):
+    body = (
+        b"@prefix ex: <https://example.org/> .\n"
+        b"@prefix imo: <https://w3id.org/imanoeb/ontology#> .\n\n"
+        b"ex:first a imo:Meeting .\n\n\n"
+        b"<https://example.org/second> a imo:Meeting .\n"
+    )
+    lines = {n["focusNode"]: n["line"] for n in _json(client, body)["focusNodes"]}
+    assert lines == {"https://example.org/first": 4, "https://example.org/second": 7}
+    # N-Triples and JSON-LD write IRIs in full
+    nt = Graph().parse(data=body, format="turtle").serialize(format="nt", encoding="utf-8")
+    found = _json(client, nt, media="application/n-triples")["focusNodes"]
+    text_lines = nt.decode().splitlines()
+    for node in found:
+        assert node["focusNode"] in text_lines[node["line"] - 1]
+    page = client.post(
+        "/validate?lang=de",
+        data={"text": body.decode(), "format": "text/turtle"},
+        headers={"Accept": "text/html"},
+    ).get_data(as_text=True)
+    assert '<span class="line">Zeile 4</span>' in page
+
+
+def test_the_shapes_page_names_each_rule_for_people(client):
+    page = client.get("/shapes?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
+    row = re.search(r'<tr id="Meeting-startDate">(.*?)</tr>', page, re.S).group(1)
+    assert ">Meeting – start</a>" in row
+    assert "<td>rule for a statement</td>" in row
+    assert "<code>schema:startDate</code> · exactly 1" in row

@@ -172,8 +172,10 @@ def parse(
     *,
     source: str = "input",
     base_iri: str | None = None,
+    prefixes: dict[str, str] | None = None,
 ) -> list[ox.Quad]:
-    """Parse ``data`` completely, or raise :class:`RdfSyntaxError` saying where it failed.
+    """Parse ``data`` completely, or raise :class:`RdfSyntaxError` saying where it failed; the
+    prefixes the document declares go into ``prefixes`` where one is given.
 
     Only RDF 1.1 terms are accepted: an RDF 1.2 triple term (``<<( … )>>``) or a reifying
     triple (``<< … >>``) is an error that says so."""
@@ -182,10 +184,13 @@ def parse(
     elif fmt.oxigraph == ox.RdfFormat.JSON_LD:
         check_json_depth(data, source)
     try:
+        parser = ox.parse(data, format=fmt.oxigraph, base_iri=base_iri)
         quads = [
             q if isinstance(q, ox.Quad) else ox.Quad(q.subject, q.predicate, q.object)
-            for q in ox.parse(data, format=fmt.oxigraph, base_iri=base_iri)
+            for q in parser
         ]
+        if prefixes is not None and fmt.oxigraph in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG):
+            prefixes.update(parser.prefixes)
     except SyntaxError as err:
         raise syntax_error(err, source) from None
     except ValueError as err:  # e.g. an invalid base IRI or an encoding problem

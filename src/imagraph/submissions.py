@@ -5,15 +5,16 @@ shapes (or, where allowed, the submitter's), with size and time limits. One code
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import pyoxigraph as ox
-from rdflib import Graph
+from rdflib import Graph, URIRef
 
 from . import fetch, formats, isolation, loading
 from .affected import affected
@@ -75,8 +76,28 @@ class Submission:
     source: str
     base_iri: str | None = None
 
-    def quads(self) -> list[Any]:
-        return loading.parse(self.data, self.fmt, source=self.source, base_iri=self.base_iri)
+    def quads(self, prefixes: dict[str, str] | None = None) -> list[Any]:
+        return loading.parse(
+            self.data, self.fmt, source=self.source, base_iri=self.base_iri, prefixes=prefixes
+        )
+
+    def lines(self, iris: Iterable[str], prefixes: dict[str, str]) -> dict[str, int]:
+        """The line on which each IRI is first written in the submission: as ``<IRI>``, as
+        ``"IRI"`` (JSON-LD, RDF/XML) or as a prefixed name of the document's ``prefixes``. A
+        pointer for people, found in the text; IRIs written otherwise have none."""
+        text = self.data.decode("utf-8", errors="replace")
+        found = {}
+        for iri in iris:
+            spellings = [re.escape(f"<{iri}>"), re.escape(f'"{iri}"')]
+            spellings += [
+                rf"(?<![\w:-]){re.escape(prefix)}:{re.escape(iri[len(ns) :])}(?![\w:-])"
+                for prefix, ns in prefixes.items()
+                if iri.startswith(ns) and iri != ns
+            ]
+            match = re.search("|".join(spellings), text)
+            if match:
+                found[iri] = text.count("\n", 0, match.start()) + 1
+        return found
 
 
 def parse_submission(data: bytes, fmt: Format, source: str, max_bytes: int) -> Submission:
@@ -108,22 +129,51 @@ def forked(work: Any, timeout: float, *, memory: int, what: str = "the validatio
 Parts = Graph | Submission | Sequence[Submission]
 
 
-def _graph(parts: Parts | None) -> Graph | None:
+def _graph(parts: Parts | None, prefixes: list[dict[str, str]] | None = None) -> Graph | None:
+    """The parts as one graph; the prefixes each part declares go into ``prefixes``."""
     if parts is None or isinstance(parts, Graph):
         return parts
     if isinstance(parts, Submission):
         parts = [parts]
     graph = Graph()
     for part in parts:
-        loading.to_rdflib(part.quads(), graph)
+        declared: dict[str, str] = {}
+        loading.to_rdflib(part.quads(declared), graph)
+        if prefixes is not None:
+            prefixes.append(declared)
     return graph
 
 
-def _triples(parts: Submission | Sequence[Submission]) -> list[ox.Triple]:
-    """The triples of all parts (quads of any graph taken as triples)."""
+def _where(
+    parts: Parts, prefixes: list[dict[str, str]], result: Any
+) -> dict[str, tuple[str | None, int]]:
+    """For each focus node that is an IRI: the part (where there are several) and the line
+    where it is first written."""
+    if isinstance(parts, Graph):
+        return {}
     if isinstance(parts, Submission):
         parts = [parts]
-    return [ox.Triple(q.subject, q.predicate, q.object) for part in parts for q in part.quads()]
+    iris = {str(v.focus) for v in result.results if isinstance(v.focus, URIRef)}
+    where: dict[str, tuple[str | None, int]] = {}
+    for part, declared in zip(parts, prefixes, strict=True):
+        for iri, line in part.lines(iris - set(where), declared).items():
+            where[iri] = (part.source if len(parts) > 1 else None, line)
+    return where
+
+
+def _triples(
+    parts: Submission | Sequence[Submission],
+) -> tuple[list[ox.Triple], list[dict[str, str]]]:
+    """The triples of all parts (quads of any graph taken as triples), and the prefixes each
+    part declares."""
+    if isinstance(parts, Submission):
+        parts = [parts]
+    triples, prefixes = [], []
+    for part in parts:
+        declared: dict[str, str] = {}
+        triples += [ox.Triple(q.subject, q.predicate, q.object) for q in part.quads(declared)]
+        prefixes.append(declared)
+    return triples, prefixes
 
 
 def check_with_published(
@@ -139,7 +189,7 @@ def check_with_published(
     write (:mod:`imagraph.affected`), and only results about those nodes count, so that the
     report speaks of the submission and of the published resources it would break."""
     start = time.monotonic()
-    triples = forked(
+    triples, prefixes = forked(
         lambda: _triples(data),
         timeout,
         memory=core.settings.child_memory,
@@ -148,7 +198,7 @@ def check_with_published(
     graph = core.settings.graph_iri(f"submission/{uuid.uuid4()}")  # never a graph of the store
     nodes, candidate = affected(core, {graph: []}, {graph: triples})
     left = max(1.0, timeout - (time.monotonic() - start))
-    checked = check(core, candidate, shapes, timeout=left, focus=nodes)
+    checked = check(core, candidate, shapes, timeout=left, focus=nodes, written=(data, prefixes))
     return dataclasses.replace(checked, triples=len(triples), with_published=True)
 
 
@@ -159,24 +209,29 @@ def check(
     *,
     timeout: float,
     focus: set[Any] | None = None,
+    written: tuple[Parts, list[dict[str, str]]] | None = None,
 ) -> Checked:
     """Validate ``data`` (with our ontology, not with the published data: see
     :func:`check_with_published`) against our shapes or ``shapes``, within ``timeout``
     seconds, in a confined child (submissions are parsed there). With ``focus`` (pyoxigraph
-    terms), only results about those nodes count."""
+    terms), only results about those nodes count. The report names the line where each focus
+    node is first written in ``data``, or in the submission ``written`` (with its prefixes)
+    where ``data`` was built from one."""
 
     def work() -> Checked:
-        graph = _graph(data)
+        prefixes: list[dict[str, str]] = []
+        graph = _graph(data, prefixes)
         assert graph is not None
         triples = len(graph)
         result = core.validate_graph(graph, _graph(shapes))
         if focus is not None:
             result = result.only(loading.to_rdflib_term(t) for t in focus)
+        where = _where(*(written or (data, prefixes)), result)
         return Checked(
             result.conforms,
             result.report.serialize(format="turtle").encode("utf-8"),
-            {lang: report_summary(result, lang) for lang in ("de", "en")},
-            {lang: report_text(result, lang) for lang in ("de", "en")},
+            {lang: report_summary(result, lang, where) for lang in ("de", "en")},
+            {lang: report_text(result, lang, where) for lang in ("de", "en")},
             triples,
         )
 

@@ -237,19 +237,36 @@ REPORT_TEXT = {
         "en": "Does not conform: {n} violations on {f} resources.",
     },
     "value": {"de": "Wert", "en": "value"},
+    "line": {"de": "Zeile", "en": "line"},
     "shape": {"de": "Shape", "en": "shape"},
 }
 
 
-def report_text(result: ValidationResult, lang: str = "en") -> str:
-    """A report for people: grouped by focus node, with path, value and message in ``lang``."""
+#: Where a focus node is first written in a submission: (the file, where there are several;
+#: the line).
+Where = dict[str, tuple[str | None, int]]
+
+
+def _where_text(where: Where | None, focus: Node, lang: str) -> str:
+    found = (where or {}).get(str(focus))
+    if found is None:
+        return ""
+    source, line = found
+    return f"  [{source + ', ' if source else ''}{REPORT_TEXT['line'][lang]} {line}]"
+
+
+def report_text(result: ValidationResult, lang: str = "en", where: Where | None = None) -> str:
+    """A report for people: grouped by focus node (with the line where the submission writes
+    it, from ``where``), with path, value and message in ``lang``."""
     if result.conforms:
         return REPORT_TEXT["conforms"][lang] + "\n"
     groups = result.by_focus()
     lines = [REPORT_TEXT["fails"][lang].format(n=len(result.results), f=len(groups)), ""]
     for focus, violations in groups.items():
         label = result.label(focus, lang)
-        lines.append(f"{focus}" + (f"  ({label})" if label else ""))
+        lines.append(
+            f"{focus}" + (f"  ({label})" if label else "") + _where_text(where, focus, lang)
+        )
         for v in violations:
             head = f"  [{v.severity}] {v.path or '(node)'}"
             if v.value is not None:
@@ -264,8 +281,11 @@ def report_text(result: ValidationResult, lang: str = "en") -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def report_summary(result: ValidationResult, lang: str = "en") -> dict[str, object]:
-    """A compact JSON-ready summary: the verdict and the results grouped by focus node."""
+def report_summary(
+    result: ValidationResult, lang: str = "en", where: Where | None = None
+) -> dict[str, object]:
+    """A compact JSON-ready summary: the verdict and the results grouped by focus node (with
+    the line where the submission writes it, from ``where``)."""
     return {
         "conforms": result.conforms,
         "violations": len(result.results),
@@ -273,6 +293,8 @@ def report_summary(result: ValidationResult, lang: str = "en") -> dict[str, obje
             {
                 "focusNode": str(focus),
                 "label": result.label(focus, lang),
+                "line": (where or {}).get(str(focus), (None, None))[1],
+                "file": (where or {}).get(str(focus), (None, None))[0],
                 "results": [
                     {
                         "path": v.path,

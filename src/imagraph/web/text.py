@@ -115,5 +115,6 @@ TEXT = {
     "violations": REPORT_TEXT["fails"],
     "triples": {"de": "Tripel", "en": "triples"},
     "mediaType": {"de": "Medientyp", "en": "Media type"},
+    "line": REPORT_TEXT["line"],
     "shape": {"de": "Shape", "en": "shape"},
 }

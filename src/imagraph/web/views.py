@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import http_date
 
 from .. import sparql
-from ..namespaces import IMO, PREFIXES
+from ..namespaces import IMO, PREFIXES, compact
 from ..store import bind
 from . import current_site, fastpath, negotiation, page, rdfout, slots
 from .negotiation import HTML, RESOURCE, Representation
@@ -416,6 +416,19 @@ def _graph_document(name: str, path: str) -> Response:
     return respond(doc_path, rep, render, negotiated=negotiated)
 
 
+def _count_text(least: str | None, most: str | None, lang: str) -> str | None:
+    """How many values a property shape asks for, in words."""
+    de = lang == "de"
+    if least and most and least == most:
+        return f"genau {least}" if de else f"exactly {least}"
+    parts = []
+    if least and least != "0":
+        parts.append(f"mindestens {least}" if de else f"at least {least}")
+    if most:
+        parts.append(f"höchstens {most}" if de else f"at most {most}")
+    return ", ".join(parts) or None
+
+
 def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, Any]]:
     site = current_site()
     label = page.Labeller(site, triples, lang)
@@ -424,9 +437,17 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
     message = PREFIXES["sh"] + "message"
     kinds: dict[str, list[str]] = {}
     notes: dict[str, dict[str, str]] = {}
+    sh = PREFIXES["sh"]
+    # a property shape, for people: the shape it belongs to, the property it is about, how many
+    owner: dict[str, str] = {}
+    facts: dict[str, dict[str, str]] = {}
     for t in triples:
         if not isinstance(t.subject, ox.NamedNode):
             continue
+        if t.predicate.value == sh + "property" and isinstance(t.object, ox.NamedNode):
+            owner.setdefault(t.object.value, t.subject.value)
+        elif t.predicate.value in (sh + "path", sh + "minCount", sh + "maxCount"):
+            facts.setdefault(t.subject.value, {})[t.predicate.value[len(sh) :]] = t.object.value
         if t.predicate.value == rdf_type:
             kinds.setdefault(t.subject.value, []).append(
                 site.term_label(t.object.value, lang) or t.object.value
@@ -436,13 +457,20 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
     terms = []
     for iri, k in kinds.items():
         n = notes.get(iri, {})
+        about = facts.get(iri, {})
+        name = label(iri)
+        path = about.get("path")
+        if iri in owner and path:  # "Meeting – start" rather than "shapes#Meeting-startDate"
+            name = f"{label(owner[iri])} – {site.term_label(path, lang) or compact(path)}"
         terms.append(
             {
                 "iri": iri,
                 "anchor": iri.rpartition("#")[2] or iri,
-                "label": label(iri),
+                "label": name,
                 "kinds": sorted(set(k)),
                 "comment": n.get(lang) or n.get("en") or n.get(""),
+                "path": compact(path) if path else None,
+                "count": _count_text(about.get("minCount"), about.get("maxCount"), lang),
             }
         )
     return sorted(terms, key=lambda t: (t["kinds"], t["label"].lower()))
