@@ -200,7 +200,12 @@ def test_each_server_has_its_own_control_socket_and_json_access_logs(tmp_path, c
     logs = [tmp_path / "a.log", tmp_path / "b.log"]
     servers = [start_server(log, env, workers=1) for log in logs]
     try:
-        sockets = sorted(tmp.glob("imagraph-serve-*/gunicorn.ctl"))
+        # the master opens its control socket beside serving (in a thread): it may come last
+        deadline = time.monotonic() + 20
+        while len(sockets := sorted(tmp.glob("imagraph-serve-*/gunicorn.ctl"))) < 2:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert len(sockets) == 2
         assert not (home / ".gunicorn").exists()
         for sock in sockets:
