@@ -24,6 +24,7 @@ if not AVAILABLE and not os.environ.get("IMAGRAPH_REQUIRE_BROWSER"):
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -47,6 +48,16 @@ def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
         yield driver
     finally:
         driver.quit()
+
+
+def set_query(driver: webdriver.Chrome, text: str) -> None:
+    """Put a query into the page's editor (CodeMirror over the form's text area)."""
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return !!document.querySelector('.CodeMirror')")
+    )
+    driver.execute_script(
+        "document.querySelector('.CodeMirror').CodeMirror.setValue(arguments[0])", text
+    )
 
 
 def console_errors(driver: webdriver.Chrome) -> list[str]:
@@ -105,9 +116,7 @@ def test_topic_tree_and_details_open(browser, server):
 
 def test_query_page_runs_a_query_and_shares_it_by_url(browser, server):
     browser.get(server + "sparql?lang=en")
-    box = browser.find_element(By.ID, "query")
-    box.clear()
-    box.send_keys("SELECT ?t WHERE { ?t a imo:Topic } ORDER BY ?t")
+    set_query(browser, "SELECT ?t WHERE { ?t a imo:Topic } ORDER BY ?t")
     browser.find_element(By.ID, "run").click()
     WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "row-count")))
     assert browser.find_element(By.ID, "row-count").text == "23"
@@ -205,10 +214,36 @@ def test_the_chosen_language_is_kept_on_the_next_click(browser, server):
 def test_a_long_query_runs_from_the_page(browser, server):
     browser.get(server + "sparql?lang=en")
     long_query = "# " + "a long comment " * 400 + "\nSELECT ?t WHERE { ?t a imo:Topic } ORDER BY ?t"
-    browser.execute_script("document.getElementById('query').value = arguments[0]", long_query)
+    set_query(browser, long_query)
     browser.find_element(By.ID, "run").click()
     WebDriverWait(browser, 10).until(ec.presence_of_element_located((By.ID, "row-count")))
     assert browser.find_element(By.ID, "row-count").text == "23"
     assert "query=" not in browser.current_url  # sent by POST, not refused as too long
     assert browser.find_element(By.ID, "query").get_attribute("value") == long_query
+    assert console_errors(browser) == []
+
+
+def test_the_editor_highlights_and_completes_our_terms_offline(browser, server):
+    browser.get(server + "sparql?lang=en")
+    set_query(browser, "SELECT ?m WHERE { ?m a ")
+    editor = browser.find_element(By.CSS_SELECTOR, ".CodeMirror")
+    assert browser.find_elements(By.CSS_SELECTOR, ".CodeMirror .cm-keyword")  # highlighted
+    browser.execute_script(
+        "const cm = arguments[0].CodeMirror; cm.focus(); cm.setCursor(cm.lineCount(), 0)", editor
+    )
+    editor.find_element(By.CSS_SELECTOR, "textarea").send_keys("imo:Mee")
+    WebDriverWait(browser, 10).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, ".CodeMirror-hints"))
+    )
+    offered = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".CodeMirror-hint")]
+    assert "imo:Meeting" in offered
+    editor.find_element(By.CSS_SELECTOR, "textarea").send_keys(Keys.ENTER)
+    text = browser.execute_script("return arguments[0].CodeMirror.getValue()", editor)
+    assert text.endswith("?m a imo:Meeting")
+    # every file the page needs comes from this server
+    sources = browser.execute_script(
+        "return Array.from(document.querySelectorAll('script[src], link[href]'),"
+        " e => e.src || e.href)"
+    )
+    assert sources and all(s.startswith(server) or s.startswith("data:") for s in sources)
     assert console_errors(browser) == []

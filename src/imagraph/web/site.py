@@ -11,7 +11,7 @@ from .. import catalog, formats
 from .. import queries as stored_queries
 from ..core import Core
 from ..dumps import DumpFile, DumpNotReadyError, Dumps, Spec
-from ..namespaces import PREFIXES
+from ..namespaces import PREFIXES, compact
 from ..settings import Settings
 from ..store import Store
 from .rdfout import context_document
@@ -39,6 +39,10 @@ class Site:
         self.settings = settings
         self.labels = core.term_labels()
         self.inverse_labels = core.term_labels(inverse=True)
+        #: What the query editor completes: the terms with a label, as prefixed names.
+        self.completions = sorted(
+            {name for iri in self.labels if ":" in (name := compact(iri)) and "/" not in name}
+        )
         self.context: dict[str, Any] = context_document(core.settings.ontology_path)
         self.queries = stored_queries.load(settings.queries_path)
         self.parts = {

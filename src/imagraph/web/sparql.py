@@ -387,6 +387,7 @@ def query_page(
         downloads=downloads,
         pages=_pages(urls, query, stored, table),
         long_query=LONG_QUERY,
+        completions=site.completions,
     )
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
