@@ -641,3 +641,19 @@ def test_search_finds_resources_by_name_in_either_language(client):
         assert client.get(bad, headers={"Accept": "text/html"}).status_code == 400
     # the landing page has the search box
     assert 'role="search"' in client.get("/", headers={"Accept": "text/html"}).text
+
+
+def test_documents_of_hash_iris_are_addressed_with_the_hash_encoded(client):
+    """An ontology term (…/ontology#abbreviation) is served at /ontology%23abbreviation; the
+    documents named in Content-Location and Link must keep the # encoded, or a client reads a
+    fragment and fetches the whole ontology."""
+    resp = client.get("/ontology%23abbreviation", headers={"Accept": "text/turtle"})
+    location = resp.headers["Content-Location"]
+    assert location == "http://localhost/ontology%23abbreviation.ttl"
+    assert "#" not in resp.headers["Link"]
+    again = client.get(location.removeprefix("http://localhost"))
+    assert again.status_code == 200 and again.mimetype == "text/turtle"
+    assert isomorphic(
+        Graph().parse(data=resp.data, format="turtle"),
+        Graph().parse(data=again.data, format="turtle"),
+    )

@@ -52,8 +52,13 @@ class Urls:
     def local(self, iri: str) -> str | None:
         """The URL of this server that serves ``iri``, or None for IRIs outside the base."""
         if iri.startswith(self.base_iri):
-            return self.root + quote(iri[len(self.base_iri) :], safe="/:@-._~!$&'()*+,;=")
+            return self.document(iri[len(self.base_iri) :])
         return None
+
+    def document(self, path: str) -> str:
+        """The URL of a document path as the server decodes it (``ontology#term.ttl``): what
+        a URL may not hold as it is (``#``, ``?``, spaces) percent-encoded."""
+        return self.root + quote(path.lstrip("/"), safe="/:@-._~!$&'()*+,;=")
 
     def href(self, iri: str) -> str:
         """Where a link to ``iri`` should point: here for our IRIs, else the IRI itself."""

@@ -84,7 +84,7 @@ def _alternates(
 ) -> list[dict[str, str]]:
     return [
         {
-            "href": urls.url(f"{doc_path}.{r.key}"),
+            "href": urls.document(f"{doc_path}.{r.key}"),
             "type": r.media_type,
             "name": r.rdf.title if r.rdf else "HTML",
         }
@@ -136,7 +136,7 @@ def respond(
             "Link": ", ".join(links),
         }
         if negotiated:
-            headers["Content-Location"] = urls.url(f"{doc_path}.{rep.key}")
+            headers["Content-Location"] = urls.document(f"{doc_path}.{rep.key}")
         return render(urls, lang or "en"), headers
 
     body, headers = site.cached((*key, negotiated), make)
