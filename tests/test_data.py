@@ -186,7 +186,12 @@ def test_unverified_facts_are_left_out(data_graph):
     # no QID was verified (a property's page, P440 for district keys, is documentation)
     assert not any(re.search(r"wikidata\.org/(wiki|entity)/Q\d", i) for i in iris)
     ags = URIRef(IMO + "ags")
-    assert data_graph.value(URIRef(BASE + "org/gemeinde/stuttgart"), ags) is None
+    # Stuttgart's key stands only in copies of Wikipedia: given, and marked as reported
+    stuttgart = URIRef(BASE + "org/gemeinde/stuttgart")
+    assert data_graph.value(stuttgart, ags) == Literal("08111000")
+    [statement] = [s for s in data_graph.subjects(RDF.subject, stuttgart)]
+    assert data_graph.value(statement, RDF.predicate) == ags
+    assert data_graph.value(statement, URIRef(IMO + "confidence")) == URIRef(IMO + "reported")
     assert data_graph.value(URIRef(BASE + "org/gemeinde/dornstadt"), ags) is None
     assert data_graph.value(URIRef(BASE + "org/gemeinde/03461002"), ags) == Literal("03461002")
     # the sub-working groups exist, but their names are unpublished: exactly one resource for them
