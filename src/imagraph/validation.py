@@ -255,6 +255,11 @@ def _where_text(where: Where | None, focus: Node, lang: str) -> str:
     return f"  [{source + ', ' if source else ''}{REPORT_TEXT['line'][lang]} {line}]"
 
 
+def _where_fields(where: Where | None, focus: Node) -> dict[str, object]:
+    source, line = (where or {}).get(str(focus), (None, None))
+    return {"line": line, "file": source}
+
+
 def report_text(result: ValidationResult, lang: str = "en", where: Where | None = None) -> str:
     """A report for people: grouped by focus node (with the line where the submission writes
     it, from ``where``), with path, value and message in ``lang``."""
@@ -293,8 +298,7 @@ def report_summary(
             {
                 "focusNode": str(focus),
                 "label": result.label(focus, lang),
-                "line": (where or {}).get(str(focus), (None, None))[1],
-                "file": (where or {}).get(str(focus), (None, None))[0],
+                **_where_fields(where, focus),
                 "results": [
                     {
                         "path": v.path,
