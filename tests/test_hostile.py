@@ -352,6 +352,16 @@ CASES: list[tuple[str, str, str, dict, dict, bytes | str | None, int, str]] = [
         400,
         "page",
     ),
+    (
+        "search-control-characters",
+        "GET",
+        "/search",
+        {"q": "g\U000f3087\x0b"},
+        {"Accept": "text/html"},
+        None,
+        400,
+        "control",
+    ),
     # -- /sparql
     ("sparql-syntax", "GET", "/sparql", {"query": "SELEC * WHERE {}"}, JSON, None, 400, "syntax"),
     ("sparql-empty", "GET", "/sparql", {"query": "   "}, JSON, None, 400, "empty"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -60,12 +61,14 @@ SELECT ?c ?label ?parent ?lang WHERE {
 
 #: Resources whose labels contain the words searched for (``$q``, in any case), by label.
 SEARCH_QUERY = """
-SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?type) AS ?kind) WHERE {
-  VALUES ?q { $q }
-  ?s skos:prefLabel|schema:name|foaf:name|dct:title|rdfs:label ?l
-  FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?l)), LCASE(?q)))
-  OPTIONAL { ?s a ?type FILTER(STRSTARTS(STR(?type), STR(imo:))) }
-} GROUP BY ?s ORDER BY LCASE(STR(?label)) LIMIT 1000
+SELECT ?s ?label ?kind WHERE {
+  { SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?type) AS ?kind) WHERE {
+      VALUES ?q { $q }
+      ?s skos:prefLabel|schema:name|foaf:name|dct:title|rdfs:label ?l
+      FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?l)), LCASE(?q)))
+      OPTIONAL { ?s a ?type FILTER(STRSTARTS(STR(?type), STR(imo:))) }
+    } GROUP BY ?s }
+} ORDER BY LCASE(STR(?label)) LIMIT 1000
 """
 #: Items of a list on the landing page; a longer list links to all of it (paged).
 LANDING_MAX = 25
@@ -317,6 +320,10 @@ def search() -> Response:
     words = " ".join(request.args.get("q", "").split())
     if len(words) > 200:
         raise BadRequest("the search is longer than 200 characters")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cn", "Cs") for c in words):
+        raise BadRequest(
+            "the search holds control, private-use or unassigned characters: search for words"
+        )
     number = request.args.get("page", "1")
     if not (number.isascii() and number.isdigit()) or int(number) < 1:
         raise BadRequest(f"page={number!r}: the page is a whole number from 1")
