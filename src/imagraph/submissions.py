@@ -24,6 +24,11 @@ from .formats import Format
 from .settings import Settings
 from .validation import report_summary, report_text
 
+#: How an IRI is written in a document: <IRI> (Turtle, N-Triples), "IRI" (JSON-LD, RDF/XML) or
+#: a prefixed name (prefix:local), each read as a whole token.
+_WRITTEN = re.compile(
+    r'<([^<>"\s]+)>|"([a-z][a-z0-9+.-]*:[^"\s]+)"|(?<![\w:-])([A-Za-z][\w.-]*:|:)([\w.-]*)'
+)
 ACCEPT_RDF = ", ".join(f.media_type for f in formats.FORMATS)
 
 
@@ -84,19 +89,22 @@ class Submission:
     def lines(self, iris: Iterable[str], prefixes: dict[str, str]) -> dict[str, int]:
         """The line on which each IRI is first written in the submission: as ``<IRI>``, as
         ``"IRI"`` (JSON-LD, RDF/XML) or as a prefixed name of the document's ``prefixes``. A
-        pointer for people, found in the text; IRIs written otherwise have none."""
+        pointer for people, found in the text in one pass; IRIs written otherwise have none."""
+        wanted = set(iris)
         text = self.data.decode("utf-8", errors="replace")
-        found = {}
-        for iri in iris:
-            spellings = [re.escape(f"<{iri}>"), re.escape(f'"{iri}"')]
-            spellings += [
-                rf"(?<![\w:-]){re.escape(prefix)}:{re.escape(iri[len(ns) :])}(?![\w:-])"
-                for prefix, ns in prefixes.items()
-                if iri.startswith(ns) and iri != ns
-            ]
-            match = re.search("|".join(spellings), text)
-            if match:
-                found[iri] = text.count("\n", 0, match.start()) + 1
+        found: dict[str, int] = {}
+        line, at = 1, 0
+        for match in _WRITTEN.finditer(text):
+            full, quoted, prefix, local = match.groups()
+            iri = full or quoted
+            if iri is None and prefix is not None and prefix.rstrip(":") in prefixes:
+                iri = prefixes[prefix.rstrip(":")] + local
+            if iri in wanted and iri not in found:
+                line += text.count("\n", at, match.start())
+                at = match.start()
+                found[iri] = line
+                if len(found) == len(wanted):
+                    break
         return found
 
 
