@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import IO, Any
 
@@ -24,6 +25,8 @@ DUMPS = {
 }
 #: Seconds a request waits for a dump being made before it is told to come back (503).
 DUMP_WAIT = 10.0
+#: What the cache of a worker's site holds at most, in bytes of the answers it keeps.
+CACHE_BYTES = 256 << 20
 #: Seconds a listing of the dumps (the catalogue, /dumps) waits for dumps being made: it lists
 #: them without size and checksum meanwhile, under another ETag, so it is fetched again later.
 LIST_WAIT = 1.0
@@ -50,6 +53,9 @@ class Site:
         }
         self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._cache_size = cache_size
+        self._costs: dict[tuple[object, ...], int] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
         self.dumps = Dumps(settings.dumps_folder)
         #: Every dump file: name → how it is made (the catalogue's parts are fixed at start).
         self.dump_specs = self._dump_specs()
@@ -64,7 +70,7 @@ class Site:
         value = self.lookup(key)
         if value is None:
             value = make()
-            self.remember(key, value)
+            self.remember(key, value, _cost(value))
         return value
 
     def lookup(self, key: tuple[object, ...]) -> Any:
@@ -72,17 +78,26 @@ class Site:
         if self._cache_size <= 0:
             return None
         key = (self.version, *key)
-        value = self._cache.get(key)
-        if value is not None:
-            self._cache.move_to_end(key)
+        with self._lock:  # the threads of a worker share it
+            value = self._cache.get(key)
+            if value is not None:
+                self._cache.move_to_end(key)
         return value
 
-    def remember(self, key: tuple[object, ...], value: object) -> None:
-        if self._cache_size <= 0:
+    def remember(self, key: tuple[object, ...], value: object, cost: int = 0) -> None:
+        """Keep ``value`` (about ``cost`` bytes): at most :attr:`_cache_size` values and
+        :data:`CACHE_BYTES` bytes, the least recently used out first (a client asking for many
+        large answers cannot make a worker hold them all)."""
+        if self._cache_size <= 0 or cost > CACHE_BYTES // 4:
             return
-        self._cache[(self.version, *key)] = value
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        full = (self.version, *key)
+        with self._lock:
+            self._bytes += cost - self._costs.pop(full, 0)
+            self._cache[full] = value
+            self._costs[full] = cost
+            while len(self._cache) > self._cache_size or self._bytes > CACHE_BYTES:
+                old, _ = self._cache.popitem(last=False)
+                self._bytes -= self._costs.pop(old, 0)
 
     def term_label(self, iri: str, lang: str, inverse: bool = False) -> str | None:
         """A term's label in ``lang`` (else English, else any); with ``inverse``, the label of
@@ -165,3 +180,15 @@ class Site:
         if len(made) == len(self.dump_specs):
             self._all_made = (version, made)
         return made
+
+
+def _cost(value: object) -> int:
+    """About how many bytes a cached value holds: its body, where it has one."""
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, tuple) and value and isinstance(value[0], bytes):
+        return len(value[0])
+    if isinstance(value, list):
+        return 100 * len(value)
+    body = getattr(value, "body", None)
+    return len(body) if isinstance(body, bytes) else 0

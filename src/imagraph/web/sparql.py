@@ -34,8 +34,6 @@ from .urls import Urls
 PAGE_MAX_ROWS = 10_000
 #: Rows of a result table on one page of the query page (the rest on the next pages).
 PAGE_ROWS = 100
-#: A result the query page keeps for its next pages at most (a larger one is run again).
-PAGE_CACHE_BYTES = 1 << 20
 #: A query whose form data is longer than this is sent by POST (query.js): an address has
 #: room for about 4,000 characters, and a long query would be refused as too long.
 LONG_QUERY = 1500
@@ -218,7 +216,7 @@ def answer(
     if result is None:
         result = run()
         if isinstance(result, sparql.QueryResult):
-            site.remember(key, result)
+            site.remember(key, result, len(result.body))
     if (result.kind == "graph" and rep is None) or (
         result.kind != "graph" and results_format is None
     ):
@@ -351,8 +349,7 @@ def query_page(
                     )
                 finally:
                     slot.release()
-                if len(result.body) <= PAGE_CACHE_BYTES:
-                    site.remember(("query-page", query), result)
+                site.remember(("query-page", query), result, len(result.body))
             truncated = result.truncated
             if result.kind == "graph":
                 graph_text = result.body.decode("utf-8")

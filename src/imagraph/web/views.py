@@ -355,7 +355,7 @@ def search() -> Response:
                     outcome.body, format=ox.QueryResultsFormat.JSON
                 )
             ]
-            site.remember(("search", words), found)
+            site.remember(("search", words), found, 200 * len(found))
         results = [
             {
                 "href": urls.href(r["iri"]),
