@@ -207,6 +207,19 @@ def start_server(
     raise RuntimeError(f"the server did not start; see {log_path}")
 
 
+def wait_for_dumps(url: str, seconds: float = 180) -> None:
+    """Wait until the server has made the dumps it starts making as it starts: on a remote store
+    that work loads the store for a while, and the tests that use this server time pages (a
+    browser's renderer, starved on a two-core machine, gave up after 30 s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        listing = requests.get(url + "dumps", headers={"Accept": "application/json"}, timeout=30)
+        if not any(d.get("beingMade") for d in listing.json()["dumps"]):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the server at {url} did not make its dumps in {seconds} s")
+
+
 def stop_server(proc: subprocess.Popen[bytes]) -> None:
     proc.terminate()
     try:
@@ -223,6 +236,7 @@ def server(tmp_path_factory, core: Core) -> Iterator[str]:
         tmp_path_factory.mktemp("server") / "server.log", server_env(core.settings)
     )
     try:
+        wait_for_dumps(url)
         yield url
     finally:
         stop_server(proc)

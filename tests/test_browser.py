@@ -43,7 +43,7 @@ def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(30)
+    driver.set_page_load_timeout(60)  # a renderer starved on a two-core machine catches up
     try:
         yield driver
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import writes
@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     @app.before_request
     def before() -> None:  # one hook: each costs Flask a little on every request
         errors.limit_url()
-        writes.notice(core)  # a new data version, written by another worker or server
+        if request.endpoint != "static":  # the style sheet and scripts depend on no data
+            writes.notice(core)  # a new data version, written by another worker or server
 
     # outermost first: forwarded headers, the response cache, CORS on every answer, Flask
     wsgi = FastPath(errors.Cors(app.wsgi_app), site, settings.cache_entries)

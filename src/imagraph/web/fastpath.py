@@ -48,6 +48,7 @@ class FastPath:
             self.size <= 0
             or method not in ("GET", "HEAD")
             or any(h in environ for h in _CONDITIONAL)
+            or environ.get("PATH_INFO", "").startswith("/static/")  # never kept, data-free
         ):
             return self.app(environ, start_response)
         try:

@@ -45,8 +45,6 @@ document.addEventListener("DOMContentLoaded", () => {
     editor = CodeMirror.fromTextArea(area, {
       mode: "application/sparql-query",
       lineNumbers: true,
-      lineWrapping: true,
-      viewportMargin: Infinity,
       extraKeys: { "Ctrl-Space": "autocomplete", "Ctrl-Enter": () => form.requestSubmit() },
       hintOptions: { hint: (cm) => hint(cm, known), completeSingle: false },
     });
