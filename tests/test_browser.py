@@ -51,7 +51,9 @@ def browser(tmp_path_factory) -> Iterator[webdriver.Chrome]:
 
 
 def set_query(driver: webdriver.Chrome, text: str) -> None:
-    """Put a query into the page's editor (CodeMirror over the form's text area)."""
+    """Put a query into the page's editor (CodeMirror over the form's text area, made when the
+    text area is first focused)."""
+    driver.execute_script("document.getElementById('query').focus()")
     WebDriverWait(driver, 10).until(
         lambda d: d.execute_script("return !!document.querySelector('.CodeMirror')")
     )
