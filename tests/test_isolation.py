@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import socket
+import stat
 import threading
 import time
 
@@ -27,6 +29,50 @@ def test_a_child_past_its_memory_limit_is_503_and_the_parent_goes_on():
         isolation.run(_allocate, timeout=20, memory=64 << 20, what="the test")
     assert err.value.status == 503
     assert isolation.run(lambda: 1 + 1, timeout=10, memory=64 << 20) == 2
+
+
+def _sockets() -> list[int]:
+    """The sockets this process holds, past the standard streams."""
+    held = []
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            if fd > 2 and stat.S_ISSOCK(os.fstat(fd).st_mode):
+                held.append(fd)
+        except OSError:  # the folder's own descriptor, closed by now
+            pass
+    return held
+
+
+def test_a_child_holds_none_of_its_parents_sockets():
+    """A listening socket and a connection of the parent's are not in the child: it holds no
+    socket at all (the server's, its clients' connections)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    a, b = socket.socketpair()
+    try:
+        assert {listener.fileno(), a.fileno()} <= set(_sockets())
+        assert isolation.run(_sockets, timeout=10, memory=0) == []
+    finally:
+        for sock in (listener, a, b):
+            sock.close()
+
+
+def test_a_connection_the_parent_closes_ends_while_its_query_runner_lives(core):
+    """The query runner, a child that lives as long as the process that forked it, does not keep
+    that process's connections open: one the parent closes ends for the other side at once (a
+    browser's next request on it was never read)."""
+    from imagraph import sparql
+
+    ours, theirs = socket.socketpair()
+    runner = sparql.QueryRunner(core.store, network=REMOTE)
+    runner.start()
+    try:
+        time.sleep(0.5)  # the runner is set up
+        ours.close()
+        theirs.settimeout(5)
+        assert theirs.recv(1) == b""
+    finally:
+        runner.stop()
+        theirs.close()
 
 
 def _leave() -> None:

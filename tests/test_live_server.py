@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
+import json
 import socket
 import threading
 import time
@@ -109,6 +111,40 @@ def test_a_chunked_body_is_read_within_the_limit_and_a_malformed_one_is_400(serv
     assert b'"triples": 1' in body
 
 
+def test_a_connection_the_server_lets_go_is_closed_though_a_child_was_forked_meanwhile(
+    tmp_path, core
+):
+    """A worker forks its query runner while a client's connection is kept alive and while it
+    answers the query's own: when the worker lets each go (its keep-alive time, 5 s), the client
+    sees the connection end. (The runner held them open: a browser sent its next request into
+    one and waited for an answer that never came.)"""
+    proc, url = start_server(tmp_path / "server.log", server_env(core.settings), workers=1)
+    parts = urlsplit(url)
+    idle, asking = (
+        http.client.HTTPConnection(parts.hostname, parts.port, timeout=20) for _ in range(2)
+    )
+    try:
+        idle.request("GET", "/org/bmi", headers={"Accept": "text/turtle"})
+        resp = idle.getresponse()
+        assert resp.status == 200 and resp.getheader("Connection") != "close"
+        resp.read()
+        # the worker's first query: its runner is forked now, `idle` kept alive meanwhile
+        asking.request(
+            "GET", "/sparql?query=ASK%7B%7D", headers={"Accept": "application/sparql-results+json"}
+        )
+        resp = asking.getresponse()
+        assert resp.status == 200
+        assert json.loads(resp.read())["boolean"] is True
+        for conn in (idle, asking):
+            assert conn.sock is not None
+            conn.sock.settimeout(15)
+            assert conn.sock.recv(1) == b""  # the end of the connection, not silence
+    finally:
+        idle.close()
+        asking.close()
+        stop_server(proc)
+
+
 @pytest.fixture(scope="module")
 def tight_server(tmp_path_factory, core) -> Iterator[str]:
     """A server with few threads and short times for heads and bodies."""
@@ -187,7 +223,6 @@ def test_each_server_has_its_own_control_socket_and_json_access_logs(tmp_path, c
     """Two servers at once: each has a control socket of its own in a private folder (gunicorn's
     default, ~/.gunicorn/gunicorn.ctl, would be one for both), which gunicornc can talk to; the
     access log is one JSON object per request, without the Authorization header."""
-    import json
     import os
     import subprocess
     import sys

@@ -12,6 +12,9 @@ input (:func:`confine`):
   memory;
 - **a time limit**: a kernel timer ends it at its deadline even if its parent is gone;
 - **the lowest CPU priority** (``SCHED_IDLE``): the workers that answer pages come first;
+- **no inherited sockets**: the sockets it got from its parent (the server's listening sockets,
+  its clients' connections, connections to a remote store) are put out of its reach at once
+  (:func:`drop_sockets`), so that a connection its parent closes is closed;
 - it **always ends with** ``os._exit``: whatever happens in it, it never returns into the app.
 
 :func:`run` does one piece of work in such a child and returns its result or raises the error it
@@ -30,6 +33,7 @@ import platform
 import resource
 import select
 import signal
+import stat
 import struct
 import sys
 import time
@@ -125,9 +129,42 @@ def _address_space() -> int:
 NETWORK_DENIED: bool | None = None
 
 
+def drop_sockets() -> None:
+    """Replace every socket this (child) process inherited, past the standard streams, by
+    ``/dev/null``.
+
+    A forked child holds a copy of each socket its parent had open: the server's listening
+    sockets and its clients' connections, kept alive or being answered. A connection stays open
+    while any process holds it, so when the worker closes one a long-lived child (a query
+    runner lives as long as its worker) keeps it open: the client sees no end, sends its next
+    request into it, and nobody ever reads that request (a browser waited for a script until it
+    gave up). The number of each socket stays taken by ``/dev/null`` rather than being freed:
+    a socket object of the parent's, closed later in the child, closes that stand-in and never a
+    file the child opened since."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            fds = [int(name) for name in os.listdir(folder)]
+            break
+        except (OSError, ValueError):
+            continue
+    else:
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for fd in fds:
+            if fd <= 2 or fd == null:
+                continue
+            with contextlib.suppress(OSError):
+                if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    os.dup2(null, fd, inheritable=False)
+    finally:
+        os.close(null)
+
+
 def confine(*, network: bool, memory: int, timeout: float | None = None) -> None:
     """Confine this (child) process: see the module's text. ``memory`` 0: no memory limit."""
     global NETWORK_DENIED
+    drop_sockets()
     faulthandler.disable()  # a crash on hostile input is reported to the parent, not dumped
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     if timeout is not None:
