@@ -209,8 +209,8 @@ def start_server(
 
 def wait_for_dumps(url: str, seconds: float = 180) -> None:
     """Wait until the server has made the dumps it starts making as it starts: on a remote store
-    that work loads the store for a while, and the tests that use this server time pages (a
-    browser's renderer, starved on a two-core machine, gave up after 30 s)."""
+    that work loads the store for a while, and the tests that use this server wait for pages
+    with time limits."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         listing = requests.get(url + "dumps", headers={"Accept": "application/json"}, timeout=30)

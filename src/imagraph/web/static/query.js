@@ -35,15 +35,12 @@ function hint(editor, known) {
   };
 }
 
-// The editor is made when the query box is first focused, not as the page loads: the page and
-// its results show at once, and the editor's set-up costs nothing to a reader who only looks.
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form.query[data-long]");
   if (!form) return;
   const area = form.querySelector("textarea");
   let editor = null;
-  const makeEditor = () => {
-    if (editor || !window.CodeMirror) return;
+  if (window.CodeMirror && area) {
     const known = completions();
     editor = CodeMirror.fromTextArea(area, {
       mode: "application/sparql-query",
@@ -59,10 +56,8 @@ document.addEventListener("DOMContentLoaded", () => {
         if (/[A-Za-z][\w.-]*:[\w.-]*$/.test(before)) cm.showHint();
       }
     });
-    editor.focus();
-    editor.setCursor(editor.lineCount(), 0);
-  };
-  if (area) area.addEventListener("focus", makeEditor, { once: true });
+    area.editor = editor;
+  }
   form.addEventListener("submit", () => {
     if (editor) editor.save();
     const sent = new URLSearchParams(new FormData(form)).toString();
