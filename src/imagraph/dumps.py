@@ -139,23 +139,26 @@ class Dumps:
         return done
 
     def _start(self, store: Store, version: str, specs: dict[str, Spec]) -> None:
-        """Fork a child that makes the dumps (unless one is making this version's already)."""
+        """Fork a child that makes the dumps (unless one is making this version's already).
+
+        The lock is taken in the child, never in the worker: held by the worker even for a
+        moment, a child the worker forks meanwhile in another thread (a query runner, which
+        lives as long as the worker) would inherit it and hold it for good."""
         folder = self._dir(version)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        lock = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another process is making them
-            os.close(lock)
-            return
         pid = os.fork()
         if pid == 0:  # the child forks the maker and ends, so that nobody has to wait for it
             code = 1
             try:
-                code = self._make(store, version, specs) if os.fork() == 0 else 0
+                lock = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # another process is making them
+                    code = 0
+                else:  # the maker holds the lock (inherited) until it ends
+                    code = self._make(store, version, specs) if os.fork() == 0 else 0
             finally:
                 isolation.end(code)
-        os.close(lock)  # the child holds the lock (inherited) until the maker ends
         os.waitpid(pid, 0)
 
     def _make(self, store: Store, version: str, specs: dict[str, Spec]) -> int:
