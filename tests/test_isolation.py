@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import socket
 import stat
@@ -31,48 +32,67 @@ def test_a_child_past_its_memory_limit_is_503_and_the_parent_goes_on():
     assert isolation.run(lambda: 1 + 1, timeout=10, memory=64 << 20) == 2
 
 
-def _sockets() -> list[int]:
-    """The sockets this process holds, past the standard streams."""
-    held = []
+def _held() -> dict[str, int]:
+    """How many sockets and pipes this process holds, past the standard streams."""
+    held = {"sockets": 0, "pipes": 0}
     for fd in map(int, os.listdir("/proc/self/fd")):
         try:
-            if fd > 2 and stat.S_ISSOCK(os.fstat(fd).st_mode):
-                held.append(fd)
+            mode = os.fstat(fd).st_mode
         except OSError:  # the folder's own descriptor, closed by now
-            pass
+            continue
+        if fd > 2 and stat.S_ISSOCK(mode):
+            held["sockets"] += 1
+        elif fd > 2 and stat.S_ISFIFO(mode):
+            held["pipes"] += 1
     return held
 
 
-def test_a_child_holds_none_of_its_parents_sockets():
-    """A listening socket and a connection of the parent's are not in the child: it holds no
-    socket at all (the server's, its clients' connections)."""
+def test_a_child_holds_none_of_its_parents_sockets_or_pipes():
+    """A listening socket, a connection and a pipe of the parent's are not in the child: it holds
+    no socket, and one pipe, its own (for its answer)."""
     listener = socket.create_server(("127.0.0.1", 0))
     a, b = socket.socketpair()
+    r, w = os.pipe()
     try:
-        assert {listener.fileno(), a.fileno()} <= set(_sockets())
-        assert isolation.run(_sockets, timeout=10, memory=0) == []
+        here = _held()
+        assert here["sockets"] >= 3 and here["pipes"] >= 2
+        assert isolation.run(_held, timeout=10, memory=0) == {"sockets": 0, "pipes": 1}
     finally:
         for sock in (listener, a, b):
             sock.close()
+        os.close(r)
+        os.close(w)
 
 
-def test_a_connection_the_parent_closes_ends_while_its_query_runner_lives(core):
-    """The query runner, a child that lives as long as the process that forked it, does not keep
-    that process's connections open: one the parent closes ends for the other side at once (a
-    browser's next request on it was never read)."""
+def test_what_the_parent_closes_ends_while_its_query_runner_lives(core):
+    """The query runner, a child that lives as long as the process that forked it, keeps none of
+    that process's connections and pipes open: one the parent closes ends for the other side at
+    once (a browser's next request on a connection the server let go was never read; a child's
+    answer would have waited for its time limit)."""
     from imagraph import sparql
 
     ours, theirs = socket.socketpair()
+    r, w = os.pipe()
     runner = sparql.QueryRunner(core.store, network=REMOTE)
     runner.start()
     try:
         time.sleep(0.5)  # the runner is set up
         ours.close()
+        os.close(w)
         theirs.settimeout(5)
         assert theirs.recv(1) == b""
+        os.set_blocking(r, False)
+        assert os.read(r, 1) == b""  # the end of the pipe (with a writer left: BlockingIOError)
+        request = {
+            "query": "ASK {}", "default_graphs": None, "named_graphs": None, "base_iri": None,
+            "results_format": "json", "graph_format": "nt", "max_rows": 10, "timeout": 10,
+        }  # fmt: skip
+        answer = runner.run(request, 10, runner._version)  # its own pipes it kept
+        assert json.loads(answer.body)["boolean"] is True
     finally:
         runner.stop()
         theirs.close()
+        os.close(r)
 
 
 def _leave() -> None:

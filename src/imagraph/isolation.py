@@ -12,9 +12,10 @@ input (:func:`confine`):
   memory;
 - **a time limit**: a kernel timer ends it at its deadline even if its parent is gone;
 - **the lowest CPU priority** (``SCHED_IDLE``): the workers that answer pages come first;
-- **no inherited sockets**: the sockets it got from its parent (the server's listening sockets,
-  its clients' connections, connections to a remote store) are put out of its reach at once
-  (:func:`drop_sockets`), so that a connection its parent closes is closed;
+- **nothing of its parent's to hold open**: the sockets it got from its parent (the server's
+  listening sockets, its clients' connections, connections to a remote store) and the pipes of
+  its parent's other children are put out of its reach at once (:func:`drop_inherited`), so
+  that a connection or a pipe its parent closes is closed;
 - it **always ends with** ``os._exit``: whatever happens in it, it never returns into the app.
 
 :func:`run` does one piece of work in such a child and returns its result or raises the error it
@@ -37,7 +38,7 @@ import stat
 import struct
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import NoReturn, TypeVar
 
 from .errors import ImagraphError
@@ -129,18 +130,18 @@ def _address_space() -> int:
 NETWORK_DENIED: bool | None = None
 
 
-def drop_sockets() -> None:
-    """Replace every socket this (child) process inherited, past the standard streams, by
-    ``/dev/null``.
+def drop_inherited(keep: Collection[int] = ()) -> None:
+    """Replace every socket and pipe this (child) process inherited, past the standard streams
+    and but for ``keep`` (its own pipes), by ``/dev/null``.
 
-    A forked child holds a copy of each socket its parent had open: the server's listening
-    sockets and its clients' connections, kept alive or being answered. A connection stays open
-    while any process holds it, so when the worker closes one a long-lived child (a query
-    runner lives as long as its worker) keeps it open: the client sees no end, sends its next
-    request into it, and nobody ever reads that request (a browser waited for a script until it
-    gave up). The number of each socket stays taken by ``/dev/null`` rather than being freed:
-    a socket object of the parent's, closed later in the child, closes that stand-in and never a
-    file the child opened since."""
+    A forked child holds a copy of each socket and pipe its parent had open, and a connection or
+    a pipe stays open while any process holds it. A query runner lives as long as its worker: it
+    kept open every connection the worker let go after it was forked, so the client saw no end,
+    sent its next request into it, and nobody ever read it (a browser waited for a script until
+    it gave up); and a child forked while another child's pipe was open in the worker would have
+    kept that pipe from ending, its answer waiting until the time limit. The number of each stays
+    taken by ``/dev/null`` rather than being freed: a socket object of the parent's, closed later
+    in the child, closes that stand-in and never a file the child opened since."""
     for folder in ("/proc/self/fd", "/dev/fd"):
         try:
             fds = [int(name) for name in os.listdir(folder)]
@@ -152,19 +153,23 @@ def drop_sockets() -> None:
     null = os.open(os.devnull, os.O_RDWR)
     try:
         for fd in fds:
-            if fd <= 2 or fd == null:
+            if fd <= 2 or fd == null or fd in keep:
                 continue
             with contextlib.suppress(OSError):
-                if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                mode = os.fstat(fd).st_mode
+                if stat.S_ISSOCK(mode) or stat.S_ISFIFO(mode):
                     os.dup2(null, fd, inheritable=False)
     finally:
         os.close(null)
 
 
-def confine(*, network: bool, memory: int, timeout: float | None = None) -> None:
-    """Confine this (child) process: see the module's text. ``memory`` 0: no memory limit."""
+def confine(
+    *, network: bool, memory: int, timeout: float | None = None, keep: Collection[int] = ()
+) -> None:
+    """Confine this (child) process: see the module's text. ``memory`` 0: no memory limit;
+    ``keep``: the pipes of its own it goes on using."""
     global NETWORK_DENIED
-    drop_sockets()
+    drop_inherited(keep)
     faulthandler.disable()  # a crash on hostile input is reported to the parent, not dumped
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     if timeout is not None:
@@ -249,7 +254,7 @@ def run(
         code = 0
         try:
             os.close(read_fd)
-            confine(network=network, memory=memory, timeout=timeout)
+            confine(network=network, memory=memory, timeout=timeout, keep=(write_fd,))
             try:
                 payload = pickle.dumps(("ok", work()))
             except ImagraphError as err:

@@ -310,11 +310,6 @@ def _recv(fd: int, deadline: float | None = None) -> Any:
     return pickle.loads(_recv_exact(fd, size, deadline))
 
 
-#: The parent's ends of every runner's pipes in this process (a new runner closes them).
-_PARENT_ENDS: set[int] = set()
-_FORK_LOCK = threading.Lock()
-
-
 class QueryRunner:
     """A child process, forked from the process that holds ``store``, that runs queries."""
 
@@ -329,29 +324,25 @@ class QueryRunner:
 
     def start(self, version: object = None) -> None:
         """Fork the runner (done by :meth:`run` when needed)."""
-        with _FORK_LOCK:  # a runner forked meanwhile must know these ends to close them
-            to_child_r, to_child_w = os.pipe()
-            from_child_r, from_child_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:  # the runner: serves requests until its parent closes the pipe
-                code = 0
-                try:
-                    os.close(to_child_w)
-                    os.close(from_child_r)
-                    # the other runners' pipes: held here, they would never see their parent go
-                    for fd in _PARENT_ENDS:
-                        with contextlib.suppress(OSError):
-                            os.close(fd)
-                    isolation.confine(network=self.network, memory=self.memory)
-                    self.store = self.store.for_child()
-                    self._serve(to_child_r, from_child_w)
-                except BaseException:  # the runner must never return into the app
-                    code = 1
-                finally:
-                    isolation.end(code)
-            os.close(to_child_r)
-            os.close(from_child_w)
-            _PARENT_ENDS.update((to_child_w, from_child_r))
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the runner: serves requests until its parent closes the pipe
+            code = 0
+            try:
+                # its own ends only: held here, the other runners' pipes (and this one's
+                # parent ends) would never see their parent go (see isolation.drop_inherited)
+                isolation.confine(
+                    network=self.network, memory=self.memory, keep=(to_child_r, from_child_w)
+                )
+                self.store = self.store.for_child()
+                self._serve(to_child_r, from_child_w)
+            except BaseException:  # the runner must never return into the app
+                code = 1
+            finally:
+                isolation.end(code)
+        os.close(to_child_r)
+        os.close(from_child_w)
         self.pid, self._to_child, self._from_child, self._version = (
             pid,
             to_child_w,
@@ -395,7 +386,6 @@ class QueryRunner:
         if self.pid is None:
             return None
         for fd in (self._to_child, self._from_child):
-            _PARENT_ENDS.discard(fd)
             with contextlib.suppress(OSError):
                 os.close(fd)
         ended = isolation.reap(self.pid, grace)
