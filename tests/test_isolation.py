@@ -64,6 +64,13 @@ def test_a_child_holds_none_of_its_parents_sockets_or_pipes():
         os.close(w)
 
 
+#: A query request as the query runner takes it.
+ASK = {
+    "query": "ASK {}", "default_graphs": None, "named_graphs": None, "base_iri": None,
+    "results_format": "json", "graph_format": "nt", "max_rows": 10, "timeout": 10,
+}  # fmt: skip
+
+
 def test_what_the_parent_closes_ends_while_its_query_runner_lives(core):
     """The query runner, a child that lives as long as the process that forked it, keeps none of
     that process's connections and pipes open: one the parent closes ends for the other side at
@@ -83,16 +90,39 @@ def test_what_the_parent_closes_ends_while_its_query_runner_lives(core):
         assert theirs.recv(1) == b""
         os.set_blocking(r, False)
         assert os.read(r, 1) == b""  # the end of the pipe (with a writer left: BlockingIOError)
-        request = {
-            "query": "ASK {}", "default_graphs": None, "named_graphs": None, "base_iri": None,
-            "results_format": "json", "graph_format": "nt", "max_rows": 10, "timeout": 10,
-        }  # fmt: skip
-        answer = runner.run(request, 10, runner._version)  # its own pipes it kept
+        answer = runner.run(ASK, 10, runner._version)  # its own pipes it kept
         assert json.loads(answer.body)["boolean"] is True
     finally:
         runner.stop()
         theirs.close()
         os.close(r)
+
+
+def test_children_answer_a_parent_holding_over_a_thousand_descriptors(core):
+    """A worker with a thousand connections (gunicorn's worker_connections) has descriptors
+    past 1,024, where ``select`` fails: a child's answer is still waited for (by ``poll``)."""
+    import resource
+
+    from imagraph import sparql
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1300
+    if soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.skip(f"this machine allows {hard} open files")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    runner = sparql.QueryRunner(core.store, network=REMOTE)
+    try:
+        assert max(held) > 1024
+        assert isolation.run(lambda: 1 + 1, timeout=10, memory=0) == 2
+        runner.start()
+        assert json.loads(runner.run(ASK, 10, runner._version).body)["boolean"] is True
+    finally:
+        runner.stop()
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def _leave() -> None:

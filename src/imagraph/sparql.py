@@ -18,7 +18,6 @@ import contextlib
 import os
 import pickle
 import re
-import select
 import signal
 import struct
 import threading
@@ -293,10 +292,8 @@ def _send(fd: int, obj: object) -> None:
 def _recv_exact(fd: int, n: int, deadline: float | None) -> bytes:
     chunks = []
     while n:
-        if deadline is not None:
-            ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
-            if not ready:
-                raise TimeoutError
+        if deadline is not None and not isolation.readable(fd, deadline - time.monotonic()):
+            raise TimeoutError
         chunk = os.read(fd, min(n, 1 << 20))
         if not chunk:
             raise EOFError
