@@ -498,6 +498,26 @@ def test_reports_name_the_line_where_a_resource_is_written(client):
     assert '<span class="line">Zeile 4</span>' in page
 
 
+def test_a_relative_iri_has_its_line_resolved_against_the_base(client):
+    """Relative IRIs are found through the bases declared as they come (``@base`` and ``BASE``,
+    one after the other); an object IRI after a predicate ending in "base" is no declaration."""
+    body = (
+        b"@prefix imo: <https://w3id.org/imanoeb/ontology#> .\n"
+        b"@prefix ex: <https://example.org/> .\n"
+        b"@base <https://example.org/a/> .\n"
+        b"<first> a imo:Meeting ; ex:database <third> .\n"
+        b"BASE <https://example.org/b/>\n\n"
+        b"<second> a imo:Meeting .\n"
+        b"<https://example.org/a/third> a imo:Meeting .\n"
+    )
+    lines = {n["focusNode"]: n.get("line") for n in _json(client, body)["focusNodes"]}
+    assert lines == {
+        "https://example.org/a/first": 4,
+        "https://example.org/b/second": 7,
+        "https://example.org/a/third": 4,  # first written as the object on line 4
+    }
+
+
 def test_the_shapes_page_names_each_rule_for_people(client):
     page = client.get("/shapes?lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
     row = re.search(r'<tr id="Meeting-startDate">(.*?)</tr>', page, re.S).group(1)

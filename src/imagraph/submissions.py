@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -29,6 +29,9 @@ from .validation import report_summary, report_text
 _WRITTEN = re.compile(
     r'<([^<>"\s]+)>|"([a-z][a-z0-9+.-]*:[^"\s]+)"|(?<![\w:-])([A-Za-z][\w.-]*:|:)([\w.-]*)'
 )
+#: An IRI with a scheme (absolute), and a base declaration just before an IRI (Turtle, SPARQL).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_BASE = re.compile(r"(?:@base|(?<![\w:.-])(?i:base))\s*$")
 ACCEPT_RDF = ", ".join(f.media_type for f in formats.FORMATS)
 
 
@@ -87,15 +90,23 @@ class Submission:
         )
 
     def lines(self, iris: Iterable[str], prefixes: dict[str, str]) -> dict[str, int]:
-        """The line on which each IRI is first written in the submission: as ``<IRI>``, as
-        ``"IRI"`` (JSON-LD, RDF/XML) or as a prefixed name of the document's ``prefixes``. A
-        pointer for people, found in the text in one pass; IRIs written otherwise have none."""
+        """The line on which each IRI is first written in the submission: as ``<IRI>`` (a
+        relative one resolved against the base: the submission's, then each ``@base`` or
+        ``BASE`` as it comes), as ``"IRI"`` (JSON-LD, RDF/XML) or as a prefixed name of the
+        document's ``prefixes``. A pointer for people, found in the text in one pass; IRIs
+        written otherwise have none."""
         wanted = set(iris)
         text = self.data.decode("utf-8", errors="replace")
         found: dict[str, int] = {}
         line, at = 1, 0
+        base = self.base_iri
         for match in _WRITTEN.finditer(text):
             full, quoted, prefix, local = match.groups()
+            if full is not None and not _SCHEME.match(full):
+                full = urljoin(base, full) if base else None
+            if full is not None and _BASE.search(text, max(0, match.start() - 24), match.start()):
+                base = full  # a base declaration names no resource
+                continue
             iri = full or quoted
             if iri is None and prefix is not None and prefix.rstrip(":") in prefixes:
                 iri = prefixes[prefix.rstrip(":")] + local
