@@ -112,6 +112,7 @@ def test_validate_other_syntaxes_and_gzip(runner, tmp_path):
         ("broken.jsonld", '{"@id": "http://e/a", ', "broken.jsonld"),
         ("broken.rdf", "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>", "broken.rdf, line 1, column 66: XML is not well-formed: no element found"),
         ("data.csv", "a,b\n", "cannot tell the RDF format"),
+        ("packed.ttl.gz", "not gzip", "packed.ttl.gz: not a valid gzip file"),
     ],
 )  # fmt: skip
 def test_validate_bad_input_exits_2_with_where_and_what(runner, tmp_path, name, content, expected):

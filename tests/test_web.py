@@ -665,8 +665,8 @@ def test_the_answer_cache_of_a_worker_is_bounded_in_bytes(app, monkeypatch):
     monkeypatch.setattr(site_module, "CACHE_BYTES", 1000)
     site = app.extensions["imagraph"]
     for i in range(10):
-        site.remember(("bench", i), b"x" * 200, 200)
+        site.remember(("bench", i), b"x" * 200)
     kept = [i for i in range(10) if site.lookup(("bench", i)) is not None]
     assert kept == [5, 6, 7, 8, 9]  # the least recently used went first, 1,000 bytes kept
-    site.remember(("bench", "huge"), b"x" * 600, 600)  # more than a quarter: not kept at all
+    site.remember(("bench", "huge"), b"x" * 600)  # more than a quarter: not kept at all
     assert site.lookup(("bench", "huge")) is None

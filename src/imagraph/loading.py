@@ -72,19 +72,9 @@ def check_file(path: Path, fmt: Format) -> int:
 
 
 def read_bytes(path: Path) -> bytes:
-    """A file's bytes, gunzipped when it ends in ``.gz``."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise NotFoundError(f"{path}: is a folder, not a file") from None
-    if path.suffix == ".gz":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError) as err:
-            raise RdfSyntaxError(f"not a valid gzip file ({err})", source=str(path)) from None
-    return raw
+    """A file's bytes, gunzipped when it ends in ``.gz`` (errors as :func:`reading` says)."""
+    with reading(path) as stream:
+        return stream.read()
 
 
 def check_xml_well_formed(data: bytes, source: str) -> None:

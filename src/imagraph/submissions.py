@@ -22,7 +22,7 @@ from .core import Core
 from .errors import InputTooLargeError, UnsupportedFormatError
 from .formats import Format
 from .settings import Settings
-from .validation import report_summary, report_text
+from .validation import Where, report_summary, report_text
 
 #: How an IRI is written in a document: <IRI> (Turtle, N-Triples), "IRI" (JSON-LD, RDF/XML) or
 #: a prefixed name (prefix:local), each read as a whole token.
@@ -163,9 +163,7 @@ def _graph(parts: Parts | None, prefixes: list[dict[str, str]] | None = None) ->
     return graph
 
 
-def _where(
-    parts: Parts, prefixes: list[dict[str, str]], result: Any
-) -> dict[str, tuple[str | None, int]]:
+def _where(parts: Parts, prefixes: list[dict[str, str]], result: Any) -> Where:
     """For each focus node that is an IRI: the part (where there are several) and the line
     where it is first written."""
     if isinstance(parts, Graph):
@@ -173,7 +171,7 @@ def _where(
     if isinstance(parts, Submission):
         parts = [parts]
     iris = {str(v.focus) for v in result.results if isinstance(v.focus, URIRef)}
-    where: dict[str, tuple[str | None, int]] = {}
+    where: Where = {}
     for part, declared in zip(parts, prefixes, strict=True):
         for iri, line in part.lines(iris - set(where), declared).items():
             where[iri] = (part.source if len(parts) > 1 else None, line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .. import writes
@@ -69,3 +70,12 @@ def current_site() -> Site:
     site = current_app.extensions["imagraph"]
     assert isinstance(site, Site)
     return site
+
+
+def page_number() -> int:
+    """The page a request asks for (``page=``, from 1; ASCII digits only: ``int`` would read
+    ``9¹`` too, and fail on it), else ``400``."""
+    value = request.values.get("page", "1")
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise BadRequest(f"page={value!r}: the page is a whole number from 1")
+    return int(value)

@@ -15,7 +15,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from .. import formats
 from ..catalog import CATALOG_PREFIXES, CatalogBuilder, DumpInfo, Part
 from ..dumps import DumpFile
-from . import current_site, negotiation
+from . import current_site, negotiation, page_number
 from .pages import render_page
 from .text import TEXT
 from .urls import Urls
@@ -79,13 +79,6 @@ def _since() -> datetime | None:
         ) from None
 
 
-def _page() -> int:
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise BadRequest(f"page must be a whole number from 1, not {raw!r}")
-    return int(raw)
-
-
 @bp.get("/catalog")
 @bp.get("/catalog.<ext>")
 def catalog(ext: str | None = None) -> Response:
@@ -93,7 +86,7 @@ def catalog(ext: str | None = None) -> Response:
     doc_path, rep, negotiated = pick("catalog" + (f".{ext}" if ext else ""))
     if doc_path != "catalog":
         raise NotFound()
-    since, page = _since(), _page()
+    since, page = _since(), page_number()
     modified = site.core.modified.replace(tzinfo=None)
     parts = [p for p in site.parts.values() if since is None or modified >= since]
     size = max(1, site.settings.catalog_page_size)

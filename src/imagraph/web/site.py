@@ -70,7 +70,7 @@ class Site:
         value = self.lookup(key)
         if value is None:
             value = make()
-            self.remember(key, value, _cost(value))
+            self.remember(key, value)
         return value
 
     def lookup(self, key: tuple[object, ...]) -> Any:
@@ -84,10 +84,11 @@ class Site:
                 self._cache.move_to_end(key)
         return value
 
-    def remember(self, key: tuple[object, ...], value: object, cost: int = 0) -> None:
-        """Keep ``value`` (about ``cost`` bytes): at most :attr:`_cache_size` values and
+    def remember(self, key: tuple[object, ...], value: object) -> None:
+        """Keep ``value`` (about :func:`_cost` bytes): at most :attr:`_cache_size` values and
         :data:`CACHE_BYTES` bytes, the least recently used out first (a client asking for many
         large answers cannot make a worker hold them all)."""
+        cost = _cost(value)
         if self._cache_size <= 0 or cost > CACHE_BYTES // 4:
             return
         full = (self.version, *key)
@@ -188,7 +189,7 @@ def _cost(value: object) -> int:
         return len(value)
     if isinstance(value, tuple) and value and isinstance(value[0], bytes):
         return len(value[0])
-    if isinstance(value, list):
-        return 100 * len(value)
+    if isinstance(value, list):  # rows of a few short strings (search results, links)
+        return 200 * len(value)
     body = getattr(value, "body", None)
     return len(body) if isinstance(body, bytes) else 0

@@ -24,10 +24,11 @@ from ..errors import ImagraphError
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from ..settings import Settings
-from . import current_site, negotiation, slots
+from . import current_site, negotiation, page_number, slots
 from .body import read_body
 from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
 from .pages import render_page
+from .site import Site
 from .urls import Urls
 
 #: Rows the query page shows when the endpoint has no cap.
@@ -216,7 +217,7 @@ def answer(
     if result is None:
         result = run()
         if isinstance(result, sparql.QueryResult):
-            site.remember(key, result, len(result.body))
+            site.remember(key, result)
     if (result.kind == "graph" and rep is None) or (
         result.kind != "graph" and results_format is None
     ):
@@ -324,6 +325,25 @@ def _page_limits(settings: Settings) -> sparql.Limits:
     return replace(limits, max_rows=limits.max_rows or PAGE_MAX_ROWS)
 
 
+def run_in_slot(site: Site, query: str, limits: sparql.Limits, base_iri: str) -> sparql.QueryResult:
+    """The whole answer (SPARQL JSON, or the graph) a page shows, the query run in a query slot
+    like any other."""
+    slot = slots.take("query", site.settings)
+    try:
+        result = sparql.execute(
+            site.core.store,
+            query,
+            results_format="json",
+            limits=limits,
+            base_iri=base_iri,
+            version=site.version,
+        )
+    finally:
+        slot.release()
+    assert isinstance(result, sparql.QueryResult)  # not streamed: whole, within the limits
+    return result
+
+
 def query_page(
     urls: Urls, query: str, stored: StoredQuery | None = None, run: bool = False
 ) -> Response:
@@ -331,25 +351,14 @@ def query_page(
     site = current_site()
     lang = negotiation.choose_language()
     status, error, table, graph_text, truncated = 200, None, None, None, False
-    page = _page_number()
+    page = page_number()
     if run:
         try:
             # one run serves every page of the table (kept until the data changes)
             result = site.lookup(("query-page", query))
             if result is None:
-                slot = slots.take("query", site.settings)  # in a slot like any other query
-                try:
-                    result = sparql.execute(
-                        site.core.store,
-                        query,
-                        results_format="json",
-                        limits=_page_limits(site.settings),
-                        base_iri=urls.url("sparql"),
-                        version=site.version,
-                    )
-                finally:
-                    slot.release()
-                site.remember(("query-page", query), result, len(result.body))
+                result = run_in_slot(site, query, _page_limits(site.settings), urls.url("sparql"))
+                site.remember(("query-page", query), result)
             truncated = result.truncated
             if result.kind == "graph":
                 graph_text = result.body.decode("utf-8")
@@ -389,13 +398,6 @@ def query_page(
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
     return resp
-
-
-def _page_number() -> int:
-    value = request.values.get("page", "1")
-    if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise BadRequest(f"page={value!r}: the page is a whole number from 1")
-    return int(value)
 
 
 def _table(body: bytes, kind: str, urls: Urls, page: int = 1) -> dict[str, Any]:

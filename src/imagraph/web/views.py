@@ -24,10 +24,11 @@ from werkzeug.http import http_date
 from .. import sparql
 from ..namespaces import IMO, PREFIXES, compact
 from ..store import bind
-from . import current_site, fastpath, negotiation, page, rdfout, slots
+from . import current_site, fastpath, negotiation, page, page_number, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
 from .site import DUMPS
+from .sparql import run_in_slot
 from .urls import Urls
 
 bp = Blueprint("imagraph", __name__)
@@ -324,27 +325,14 @@ def search() -> Response:
         raise BadRequest(
             "the search holds control, private-use or unassigned characters: search for words"
         )
-    number = request.args.get("page", "1")
-    if not (number.isascii() and number.isdigit()) or int(number) < 1:
-        raise BadRequest(f"page={number!r}: the page is a whole number from 1")
-    page_number = int(number)
+    number = page_number()
     results: list[dict[str, str]] = []
     if words:
         query = bind(SEARCH_QUERY, q=ox.Literal(words))
         found = site.lookup(("search", words))
         if found is None:
-            slot = slots.take("query", site.settings)
-            try:
-                outcome = sparql.execute(
-                    site.core.store,
-                    query,
-                    results_format="json",
-                    limits=sparql.Limits.from_settings(site.settings),
-                    base_iri=urls.url("search"),
-                    version=site.version,
-                )
-            finally:
-                slot.release()
+            limits = sparql.Limits.from_settings(site.settings)
+            outcome = run_in_slot(site, query, limits, urls.url("search"))
             found = [
                 {
                     "iri": s["s"].value,
@@ -355,7 +343,7 @@ def search() -> Response:
                     outcome.body, format=ox.QueryResultsFormat.JSON
                 )
             ]
-            site.remember(("search", words), found, 200 * len(found))
+            site.remember(("search", words), found)
         results = [
             {
                 "href": urls.href(r["iri"]),
@@ -365,7 +353,7 @@ def search() -> Response:
             }
             for r in found
         ]
-    first = (page_number - 1) * SEARCH_PAGE
+    first = (number - 1) * SEARCH_PAGE
     shown = results[first : first + SEARCH_PAGE]
 
     def at(n: int) -> str:
@@ -384,8 +372,8 @@ def search() -> Response:
         total=len(results),
         first=first + 1,
         last=first + len(shown),
-        previous=at(page_number - 1) if page_number > 1 else None,
-        next=at(page_number + 1) if first + SEARCH_PAGE < len(results) else None,
+        previous=at(number - 1) if number > 1 else None,
+        next=at(number + 1) if first + SEARCH_PAGE < len(results) else None,
     )
     resp = Response(body, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
