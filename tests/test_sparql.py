@@ -597,6 +597,15 @@ def test_the_query_page_shows_a_large_result_a_page_at_a_time(client):
         "/sparql", query_string={"query": query, "page": "0"}, headers={"Accept": "text/html"}
     )
     assert bad.status_code == 400
+    # a page past the last is not an empty table under the full count: 404, saying how many
+    past = client.get(
+        "/sparql",
+        query_string={"query": query, "page": "4", "lang": "en"},
+        headers={"Accept": "text/html"},
+    )
+    assert past.status_code == 404
+    assert "page 4: the results have 3 page(s) of 100 rows" in past.text
+    assert 'id="query"' in past.text  # the query is still there, in its box
 
 
 def test_a_long_query_is_sent_by_post_and_keeps_its_pages(client):

@@ -670,3 +670,36 @@ def test_the_answer_cache_of_a_worker_is_bounded_in_bytes(app, monkeypatch):
     assert kept == [5, 6, 7, 8, 9]  # the least recently used went first, 1,000 bytes kept
     site.remember(("bench", "huge"), b"x" * 600)  # more than a quarter: not kept at all
     assert site.lookup(("bench", "huge")) is None
+
+
+@pytest.fixture(scope="module")
+def crowded():
+    """An app (in memory) whose data holds 1,200 more resources named "Vielfalt …"."""
+    core = Core.open(Settings(root=ROOT))
+    base, name = core.settings.base_iri, ox.NamedNode("https://schema.org/name")
+    core.store.replace_graph(
+        core.settings.graph_iri("data/crowded"),
+        (
+            ox.Quad(
+                ox.NamedNode(f"{base}org/crowd-{i:04d}"),
+                name,
+                ox.Literal(f"Vielfalt {i:04d}", language="de"),
+            )
+            for i in range(1200)
+        ),
+    )
+    return create_app(core.settings, core).test_client()
+
+
+def test_a_search_with_more_than_a_thousand_matches_shows_the_first_thousand(crowded):
+    html = crowded.get("/search?q=vielfalt&lang=en", headers={"Accept": "text/html"}).text
+    assert "1000 resources whose name contains “vielfalt”; showing 1–50." in html
+    assert "The first 1,000 are shown; please search more precisely." in html
+    last = crowded.get("/search?q=vielfalt&lang=en&page=20", headers={"Accept": "text/html"})
+    assert "showing 951–1000" in last.text
+    assert 'id="page-next"' not in last.text and 'id="page-previous"' in last.text
+    assert "crowd-0999" in last.text and "crowd-1000" not in last.text
+    # past the last page: 404 saying how many there are (not "no name contains")
+    past = crowded.get("/search?q=vielfalt&lang=en&page=21", headers={"Accept": "text/html"})
+    assert past.status_code == 404
+    assert "page 21: the search for &#39;vielfalt&#39; has 20 page(s)" in past.text

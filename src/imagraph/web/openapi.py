@@ -167,6 +167,12 @@ SPARQL_PARAMS = [
         "The answer's format, overriding Accept: json, xml, csv, tsv (results) or ttl, nt, "
         "jsonld, rdf, trig, nq (graphs), html (the query page).",
     ),
+    _query(
+        "page",
+        "The query page's page of the result table (HTML, 100 rows a page, from 1); a page past "
+        "the last is 404.",
+        {"type": "integer", "minimum": 1},
+    ),
     LANG,
 ]
 RDF_BODY = {
@@ -240,7 +246,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
         (*RESULT_TYPES, *GRAPH_TYPES, "application/trig", "application/n-quads", "text/html"),
         JSON_OBJECT,
     )
-    sparql_errors = ("400", "403", "406", "413", "414", "415", "429", "502", "503")
+    sparql_errors = ("400", "403", "404", "406", "413", "414", "415", "429", "502", "503")
     graph_param = _query(
         "graph",
         "The IRI of the graph.",

@@ -20,7 +20,7 @@ from werkzeug.exceptions import (
 )
 
 from .. import formats, sparql
-from ..errors import ImagraphError
+from ..errors import ImagraphError, NotFoundError
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from ..settings import Settings
@@ -426,6 +426,9 @@ def _table(body: bytes, kind: str, urls: Urls, page: int = 1) -> dict[str, Any]:
             else:
                 row.append({"text": f"_:{term.value}"})
         rows.append(row)
+    pages = max(1, -(-total // PAGE_ROWS))
+    if page > pages:
+        raise NotFoundError(f"page {page}: the results have {pages} page(s) of {PAGE_ROWS} rows")
     return {
         "variables": variables,
         "rows": rows,
@@ -433,7 +436,7 @@ def _table(body: bytes, kind: str, urls: Urls, page: int = 1) -> dict[str, Any]:
         "page": page,
         "first": first + 1 if rows else 0,
         "last": first + len(rows),
-        "pages": max(1, -(-total // PAGE_ROWS)),
+        "pages": pages,
     }
 
 

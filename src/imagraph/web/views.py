@@ -355,6 +355,9 @@ def search() -> Response:
         ]
     first = (number - 1) * SEARCH_PAGE
     shown = results[first : first + SEARCH_PAGE]
+    if number > 1 and not shown:
+        pages = max(1, -(-len(results) // SEARCH_PAGE))
+        raise NotFound(f"page {number}: the search for {words!r} has {pages} page(s)")
 
     def at(n: int) -> str:
         return urls.url("search") + "?" + urlencode({"q": words, "page": n})
