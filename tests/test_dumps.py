@@ -7,16 +7,18 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import shutil
 import time
 
-from rdflib import Graph, URIRef
+import requests
+from rdflib import RDF, Graph, URIRef
 
 from imagraph.core import Core
 from imagraph.settings import Settings
 from imagraph.web import create_app
 from imagraph.web import site as site_module
 
-from .conftest import ROOT, fetch
+from .conftest import ROOT, fetch, start_server, stop_server
 from .test_writes import GOOD, GRAPH, TOKEN, TOWN
 
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -146,3 +148,89 @@ def test_each_part_dump_conforms_to_the_resource_shapes_on_its_own(tmp_path):
     data = Graph().parse(ROOT / "ontology" / "imanoeb.ttl")
     data.parse(data=whole.data, format="nt")
     assert validate(data, all_shapes).conforms
+
+
+SPDX = "http://spdx.org/rdf/terms#"
+
+
+def complete_catalogue(get, seconds: float = 60) -> Graph:
+    """The catalogue (``get(path, headers)``), asked for until every distribution has its size
+    (the dumps are made), for at most ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        g = Graph().parse(data=get("catalog", {"Accept": "text/turtle"}), format="turtle")
+        dists = set(g.subjects(RDF.type, URIRef(DCAT + "Distribution")))
+        if dists <= set(g.subjects(URIRef(DCAT + "byteSize"))) or time.monotonic() > deadline:
+            return g
+        time.sleep(0.1)
+
+
+def downloads_matching(url: str) -> tuple[int, int]:
+    """(distributions whose download hashes to the size and SHA-256 the server's catalogue
+    advertises, distributions), once the server has made its dumps."""
+    g = complete_catalogue(
+        lambda path, headers: requests.get(url + path, headers=headers, timeout=30).content
+    )
+    dists = list(g.subjects(RDF.type, URIRef(DCAT + "Distribution")))
+    matching = 0
+    for dist in dists:
+        size = g.value(dist, URIRef(DCAT + "byteSize"))
+        checksum = g.value(g.value(dist, URIRef(SPDX + "checksum")), URIRef(SPDX + "checksumValue"))
+        resp = requests.get(str(g.value(dist, URIRef(DCAT + "downloadURL"))), timeout=60)
+        if (
+            resp.status_code == 200
+            and size is not None
+            and len(resp.content) == int(size)
+            and hashlib.sha256(resp.content).hexdigest() == str(checksum)
+        ):
+            matching += 1
+    return matching, len(dists)
+
+
+def test_two_servers_on_one_host_each_serve_the_dumps_their_catalogue_advertises(tmp_path):
+    """Two in-memory servers with different data, both with the default dump folder: every
+    download of each hashes to what its own catalogue says, before and after the other starts
+    and makes its dumps (they shared one folder: the second removed the first's dumps, and
+    none of the first's 34 downloads matched its catalogue any more)."""
+    other = tmp_path / "data"
+    shutil.copytree(ROOT / "data", other)
+    (other / "topics.ttl").unlink()  # other data: another version, other dumps
+    first, first_url = start_server(tmp_path / "first.log")
+    try:
+        before = downloads_matching(first_url)
+        second, second_url = start_server(
+            tmp_path / "second.log", {"IMAGRAPH_DATA_DIR": str(other)}
+        )
+        try:
+            assert downloads_matching(second_url) == (34, 34)
+            after = downloads_matching(first_url)
+        finally:
+            stop_server(second)
+        assert before == after == (34, 34)
+        assert downloads_matching(first_url) == (34, 34)  # and once the other has stopped
+    finally:
+        stop_server(first)
+
+
+def test_a_catalogue_made_while_dumps_are_being_made_is_not_kept(tmp_path, monkeypatch):
+    """With the caches on (the response cache in front of Flask, the rendered answers behind
+    it), a catalogue asked for while the dumps are being made is answered without their sizes
+    and kept nowhere: once they are made, the next answer has every size and checksum, under
+    another ETag (a fresh server kept answering the first, incomplete one for the whole data
+    version)."""
+    monkeypatch.setattr(site_module, "DUMP_WAIT", 0.0)
+    monkeypatch.setattr(site_module, "LIST_WAIT", 0.0)
+    core = Core.open(Settings(root=ROOT, dump_dir=tmp_path / "dumps"))
+    client = create_app(core.settings, core).test_client()
+    total, sized, partial_etag = catalogue_sizes(client)
+    dataset = client.get("/dataset/meetings", headers={"Accept": "text/turtle"})
+    assert sized < total
+    g = complete_catalogue(lambda path, headers: client.get("/" + path, headers=headers).data)
+    assert len(set(g.subjects(URIRef(DCAT + "byteSize")))) == total
+    for _ in range(3):  # the response cache answers repeats: each has every size
+        assert catalogue_sizes(client)[:2] == (total, total)
+    assert catalogue_sizes(client)[2] != partial_etag
+    again = client.get("/dataset/meetings", headers={"Accept": "text/turtle"})
+    assert again.headers["ETag"] != dataset.headers["ETag"]
+    sizes = Graph().parse(data=again.data, format="turtle").objects(None, URIRef(DCAT + "byteSize"))
+    assert len(list(sizes)) == 6  # three formats, each plain and gzipped

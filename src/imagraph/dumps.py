@@ -4,10 +4,17 @@ A dump of 10M triples is gigabytes, and making one takes longer than a request m
 never held in memory, and never made by the request that asks for it. A child process (forked
 from the worker, so that it reads the worker's store, in memory too) writes the dumps one after
 the other, streamed into a file and hashed as they are written; a finished dump has its size and
-SHA-256 beside it (``NAME.json``) and is then renamed into place. The workers of a server share
-the folder: one child makes the dumps of a version (a file lock), the others wait a few seconds
-for it, then answer that the dump is being prepared (503 with ``Retry-After``). Dumps of other
-data versions are removed once a version's dumps are made.
+SHA-256 beside it (``NAME.json``). Both are written under a temporary name and renamed into
+place, the file first: a file is never rewritten in place, and a reader sees it only once its
+size and checksum are there. The workers of a server share the folder: one child makes the
+dumps of a version (a file lock), the others wait a few seconds for it, then answer that the
+dump is being prepared (503 with ``Retry-After``). Dumps of other data versions are removed once
+a version's dumps are made.
+
+The folder is as shared as the data (:func:`folder_of`): the servers of one on-disk or remote
+store share one, but the in-memory store is each server's own, and so are its dumps: two of
+them may hold the same data version with other bytes (their blank nodes, their writes), and
+shared dumps were then served with another server's sizes and checksums.
 """
 
 from __future__ import annotations
@@ -22,15 +29,18 @@ import re
 import shutil
 import signal
 import sys
+import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
 from . import formats, isolation
 from .errors import ImagraphError
 from .formats import Format
+from .settings import Settings, _package_version
 from .store import Store
 
 #: Seconds a child may take to make the dumps of one version (then it is stopped; the next
@@ -90,10 +100,49 @@ class _Hashing:
         self.out.flush()
 
 
-class Dumps:
-    """The dump files of one store, in ``folder``/{data version}/."""
+def folder_of(settings: Settings) -> Path | None:
+    """The folder of the dumps: ``IMAGRAPH_DUMP_DIR``; else, for an on-disk or remote store, a
+    folder in the system's temporary folder shared by every server of that store (their data is
+    the same, version for version), keyed by the store, the base IRI, the graphs served and
+    imagraph's release (another may write dumps differently); for the in-memory store, None:
+    each server has a folder of its own (see :func:`own_folder`)."""
+    if settings.dump_dir is not None:
+        return settings.dump_dir
+    if settings.store == "memory":
+        return None
+    store = settings.store if settings.remote_store else str(Path(settings.store).resolve())
+    key = repr((store, settings.base_iri, settings.store_graphs, _package_version()))
+    key = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"imagraph-dumps-{os.getuid()}" / key
 
-    def __init__(self, folder: Path) -> None:
+
+@contextlib.contextmanager
+def own_folder(settings: Settings) -> Iterator[Settings]:
+    """``settings`` with a dump folder for a server's workers to share: :func:`folder_of`, or a
+    new private folder of this server, removed when it stops."""
+    if folder_of(settings) is not None:
+        yield settings
+        return
+    folder = Path(tempfile.mkdtemp(prefix="imagraph-dumps-"))
+    try:
+        yield replace(settings, dump_dir=folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove(folder: Path, owner: int) -> None:
+    if os.getpid() == owner:  # never from a child that inherited the finalizer
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class Dumps:
+    """The dump files of one store, in ``folder``/{data version}/ (None: a new private folder,
+    removed when this object is)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="imagraph-dumps-"))
+            weakref.finalize(self, _remove, folder, os.getpid())
         self.folder = folder
 
     def _dir(self, version: str) -> Path:
@@ -109,7 +158,10 @@ class Dumps:
         except (OSError, ValueError):
             return None
         path = folder / name
-        if not path.is_file():
+        try:
+            if path.stat().st_size != meta["byteSize"]:
+                return None
+        except OSError:
             return None
         return DumpFile(name, meta["mediaType"], path, meta["byteSize"], meta["sha256"])
 

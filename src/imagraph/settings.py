@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
-import tempfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -71,7 +69,8 @@ class Settings:
     #: ``Cache-Control: max-age`` of pages and documents, in seconds.
     cache_max_age: int = 300
     #: Where dump files are made and kept (one folder per data version). Unset: a folder of the
-    #: system's temporary folder, one per store and base IRI.
+    #: system's temporary folder, shared by the servers of an on-disk or remote store, private to
+    #: each server for the in-memory store (see :func:`imagraph.dumps.folder_of`).
     dump_dir: Path | None = None
     #: Catalogue: the organisation that publishes the data and grants the usage rights (DCAT-AP.de
     #: K36), its IRI (default: the server's public URL + ``#publisher``), a contact e-mail and URL
@@ -144,21 +143,6 @@ class Settings:
                 f"IMAGRAPH_QUERY_MAX_ROWS must be 0 (no cap: large answers are streamed) or more, "
                 f"not {self.query_max_rows}"
             )
-
-    @property
-    def dumps_folder(self) -> Path:
-        """The folder of the dump files (see :attr:`dump_dir`)."""
-        if self.dump_dir is not None:
-            return self.dump_dir
-        store = (
-            self.store
-            if self.store == "memory" or self.remote_store
-            else str(Path(self.store).resolve())
-        )
-        # the package's version too: dumps made by another release may be written differently
-        key = f"{store} {self.base_iri} {_package_version()}"
-        key = hashlib.sha256(key.encode()).hexdigest()[:16]
-        return Path(tempfile.gettempdir()) / f"imagraph-dumps-{os.getuid()}" / key
 
     @property
     def remote_store(self) -> bool:

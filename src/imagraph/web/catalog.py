@@ -51,9 +51,9 @@ def _dumps(made: dict[str, DumpFile]) -> Any:
 
 
 def _made() -> tuple[dict[str, DumpFile], str]:
-    """The dump files made for this version, and a variant key that differs while some are still
-    being made (so that a catalogue without their sizes is neither kept nor given a lasting
-    ETag)."""
+    """The dump files made for this version, and a variant key that is set while some are still
+    being made: a catalogue without their sizes has another ETag and is kept in no cache (see
+    :func:`views.respond`), so the next request gets the sizes made meanwhile."""
     made = current_site().made_dumps()
     total = len(current_site().dump_specs)
     return made, "" if len(made) == total else f";dumps={len(made)}/{total}"
@@ -110,7 +110,7 @@ def catalog(ext: str | None = None) -> Response:
         return _serialize(builder.triples, rep)
 
     variant = f"page={page};since={request.args.get('modified_since', '')}{partial}"
-    return respond(doc_path, rep, render, negotiated=negotiated, variant=variant)
+    return respond(doc_path, rep, render, negotiated=negotiated, variant=variant, keep=not partial)
 
 
 def _page_url(urls: Urls, page: int, since: datetime | None) -> str:
@@ -163,7 +163,7 @@ def dataset(ident: str) -> Response:
             return _html(builder, (part,), urls, lang)
         return _serialize(builder.triples, rep)
 
-    return respond(doc_path, rep, render, negotiated=negotiated, variant=partial)
+    return respond(doc_path, rep, render, negotiated=negotiated, variant=partial, keep=not partial)
 
 
 def _html(builder: CatalogBuilder, parts: tuple[Part, ...], urls: Urls, lang: str) -> bytes:

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 
 from gunicorn.app.base import BaseApplication
 
-from .. import writes
+from .. import dumps, writes
 from ..core import Core
 from ..errors import ImagraphError
 from ..settings import Settings
@@ -135,7 +135,8 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
     slots.share(settings)
     worker.HEADER_TIMEOUT = settings.header_timeout
     worker.BODY_TIMEOUT = settings.body_timeout
-    with control_socket(settings) as ctl:
+    # the workers share the dump folder; an in-memory store's is this server's own
+    with control_socket(settings) as ctl, dumps.own_folder(settings) as settings:
         Server(settings, options(settings, host, port, workers, ctl)).run()
 
 

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from .. import catalog, formats
 from .. import queries as stored_queries
 from ..core import Core
-from ..dumps import DumpFile, DumpNotReadyError, Dumps, Spec
+from ..dumps import DumpFile, DumpNotReadyError, Dumps, Spec, folder_of
 from ..namespaces import PREFIXES, compact
 from ..settings import Settings
 from ..store import Store
@@ -56,7 +56,7 @@ class Site:
         self._costs: dict[tuple[object, ...], int] = {}
         self._bytes = 0
         self._lock = threading.Lock()
-        self.dumps = Dumps(settings.dumps_folder)
+        self.dumps = Dumps(folder_of(settings))
         #: Every dump file: name → how it is made (the catalogue's parts are fixed at start).
         self.dump_specs = self._dump_specs()
         self._all_made: tuple[str, dict[str, DumpFile]] = ("", {})
@@ -155,6 +155,10 @@ class Site:
         if name not in self.dump_specs:
             return None
         made = self._made(first=name)
+        if name in made and not made[name].path.is_file():
+            # removed by a server of the same store that has moved on to a newer version
+            self._all_made = ("", {})
+            made = self._made(first=name)
         if name not in made:
             raise DumpNotReadyError(
                 f"The dump {name} of this version of the data is being made; "

@@ -106,11 +106,14 @@ def respond(
     urls: Urls | None = None,
     variant: str = "",
     check: Callable[[], None] | None = None,
+    keep: bool = True,
 ) -> Response:
     """The one response builder: caching, conditional requests and the negotiation headers.
 
     The rendered body and its headers are cached together, keyed by the data version, the
-    server root, the document, the format and (for HTML) the language.
+    server root, the document, the format and (for HTML) the language. ``keep=False``: an answer
+    made from what is still incomplete (dumps being made, named in ``variant``, so its ETag
+    differs) is kept in no cache, neither here nor in the response cache in front.
     """
     site = current_site()
     urls = urls or _urls()
@@ -143,14 +146,15 @@ def respond(
             headers["Content-Location"] = urls.document(f"{doc_path}.{rep.key}")
         return render(urls, lang or "en"), headers
 
-    body, headers = site.cached((*key, negotiated), make)
+    body, headers = site.cached((*key, negotiated), make) if keep else make()
     if request.if_none_match.contains(headers["ETag"].strip('"')):
         return Response(status=304, headers=headers)
     mimetype = rep.media_type + ("; charset=utf-8" if rep.media_type.startswith("text/") else "")
     resp = Response(body, headers=headers, content_type=mimetype)
     if request.if_modified_since is not None:
         return resp.make_conditional(request)
-    request.environ[fastpath.MARK] = True  # the same request gets the same answer (fastpath)
+    # the same request gets the same answer (fastpath)
+    request.environ[fastpath.MARK] = keep
     return resp
 
 
