@@ -11,6 +11,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from .conftest import TESTS
 
@@ -62,6 +63,12 @@ def set_query(driver: webdriver.Chrome, text: str) -> None:
 
 def console_errors(driver: webdriver.Chrome) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def policy_violations(driver: webdriver.Chrome) -> list[str]:
+    return [
+        e["message"] for e in driver.get_log("browser") if "Content Security Policy" in e["message"]
+    ]
 
 
 def test_landing_page_loads_without_console_errors(browser, server):
@@ -247,3 +254,48 @@ def test_the_editor_highlights_and_completes_our_terms_offline(browser, server):
     )
     assert sources and all(s.startswith(server) or s.startswith("data:") for s in sources)
     assert console_errors(browser) == []
+
+
+def test_the_content_security_policy_is_enforced_and_breaks_nothing(browser, server):
+    """The pages under their policy: the editor highlights, completes and runs a query, the
+    language switch and the validation form work, and the browser reports no violation; an
+    inline script put into a page does not run, and that is reported (so none above is)."""
+    assert (
+        "script-src 'self'" in requests.get(server, timeout=30).headers["Content-Security-Policy"]
+    )
+    browser.get(server + "sparql?lang=en")
+    policy_violations(browser)  # only what follows
+    set_query(browser, "SELECT ?t WHERE { ?t a imo:Topic } ORDER BY ?t")
+    editor = browser.find_element(By.CSS_SELECTOR, ".CodeMirror")
+    assert browser.find_elements(By.CSS_SELECTOR, ".CodeMirror .cm-keyword")
+    browser.execute_script(
+        "const cm = arguments[0].CodeMirror; cm.focus(); cm.execCommand('goDocEnd')", editor
+    )
+    editor.find_element(By.CSS_SELECTOR, "textarea").send_keys(" # imo:Mee")
+    WebDriverWait(browser, 10).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, ".CodeMirror-hints"))
+    )
+    editor.find_element(By.CSS_SELECTOR, "textarea").send_keys(Keys.ESCAPE)
+    browser.find_element(By.ID, "run").click()
+    WebDriverWait(browser, 30).until(ec.presence_of_element_located((By.ID, "row-count")))
+    assert browser.find_element(By.ID, "row-count").text == "23"
+    browser.find_element(By.ID, "lang-de").click()
+    WebDriverWait(browser, 10).until(
+        lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "de"
+    )
+    assert browser.find_element(By.ID, "row-count").text == "23"
+    browser.get(server + "validate?lang=en")
+    browser.find_element(By.ID, "text").send_keys(BROKEN_MEETING)
+    browser.find_element(By.ID, "check").click()
+    WebDriverWait(browser, 20).until(ec.presence_of_element_located((By.ID, "violations")))
+    for page in ("", "org/bmi", "catalog", "search?q=bund", "no-such-page"):
+        browser.get(server + page)
+    assert policy_violations(browser) == []
+    ran = browser.execute_script(
+        "const s = document.createElement('script'); s.textContent = 'window.ran = 1';"
+        "document.head.appendChild(s); return window.ran === 1"
+    )
+    assert ran is False
+    WebDriverWait(browser, 10).until(lambda d: policy_violations(d))
+    browser.get(server + "?lang=en")  # leave the browser in English for the other tests
+    browser.get_log("browser")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from html.parser import HTMLParser
 
 import pytest
 
@@ -48,6 +49,8 @@ BILLION_LAUGHS = (  # ten to the ninth "a"s
 TRIPLE_TERM = b"<urn:a> <urn:p> <<( <urn:s> <urn:p> <urn:o> )>> ."
 REIFIED = b"<< <urn:s> <urn:p> <urn:o> >> <urn:p> <urn:o> ."
 NESTED_BRACES = "SELECT * WHERE " + "{" * 3000 + "}" * 3000
+SCRIPT = "javascript:alert(document.cookie)"
+HTML = {"Accept": "text/html"}
 
 
 def _service_escape(port: int) -> str:
@@ -714,6 +717,27 @@ CASES: list[tuple[str, str, str, dict, dict, bytes | str | None, int, str]] = [
         401,
         "",
     ),
+    # -- IRIs that would run as links: shown as text
+    (
+        "sparql-javascript-iri",
+        "GET",
+        "/sparql",
+        {"query": f'SELECT ?x WHERE {{ BIND(IRI("{SCRIPT}") AS ?x) }}'},
+        HTML,
+        None,
+        200,
+        SCRIPT,
+    ),
+    (
+        "validate-javascript-iri",
+        "POST",
+        "/validate",
+        {},
+        {"Content-Type": "text/turtle", **HTML},
+        f"<{SCRIPT}> a <https://w3id.org/imanoeb/ontology#Meeting> .",
+        200,
+        SCRIPT,
+    ),
     # -- resources and paths
     ("unknown-resource", "GET", "/meeting/does-not-exist", {}, JSON, None, 404, ""),
     ("path-traversal", "GET", "/dumps/..%2f..%2fetc%2fpasswd", {}, JSON, None, 404, ""),
@@ -757,9 +781,60 @@ def test_hostile_input(client_and_core, method, path, query, headers, body, stat
     assert "Traceback" not in text
     if words:
         assert words.lower() in text.lower(), text[:500]
+    assert not _script_links(text)
     if resp.mimetype == "application/problem+json":
         assert json.loads(text)["status"] == status
     assert _snapshot(core) == before  # the data is as it was
+
+
+def _script_links(html: str) -> list[str]:
+    """The links, sources and form targets of a page with a scheme other than http(s) and
+    mailto (a relative one leads here; entities are decoded; the icon is ``data:,``)."""
+    found = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if name not in ("href", "src", "action", "formaction") or not value:
+                    continue
+                scheme, colon, _ = value.partition(":")
+                safe = scheme.strip().lower() in ("http", "https", "mailto")
+                if colon and not safe and (tag, value) != ("link", "data:,"):
+                    found.append(value)
+
+    Links().feed(html)
+    return found
+
+
+def test_a_javascript_iri_written_through_the_graph_store_is_text_on_every_page(
+    client_and_core,
+):
+    """Written as a subject, a predicate and an object: the resource page, the search and the
+    query page show it as text, and link nowhere it could run."""
+    client, _ = client_and_core
+    graph = BASE + "graph/data/hostile-links"
+    thing = BASE + "hostile/thing"
+    body = (
+        f'<{thing}> <http://www.w3.org/2000/01/rdf-schema#label> "hostile thing" ; '
+        f'<http://www.w3.org/2000/01/rdf-schema#seeAlso> <{SCRIPT}> ; <{SCRIPT}> "v" . '
+        f'<{SCRIPT}> <http://www.w3.org/2000/01/rdf-schema#label> "hostile script" .'
+    )
+    put = client.put("/graph-store", query_string={"graph": graph}, data=body, headers=TTL | AUTH)
+    assert put.status_code == 201, put.get_data(as_text=True)[:500]
+    try:
+        for path, query, shown in (
+            ("/hostile/thing", {}, SCRIPT),
+            ("/search", {"q": "hostile"}, "hostile script"),
+            ("/sparql", {"query": f"SELECT * WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"}, SCRIPT),
+        ):
+            resp = client.get(path, query_string=query, headers=HTML)
+            text = resp.get_data(as_text=True)
+            assert resp.status_code == 200, (path, text[:500])
+            assert shown in text, path
+            assert _script_links(text) == [], path
+    finally:
+        gone = client.delete("/graph-store", query_string={"graph": graph}, headers=AUTH)
+        assert gone.status_code == 204
 
 
 def test_the_service_escape_contacts_nothing(client_and_core):

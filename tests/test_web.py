@@ -9,6 +9,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from html import unescape
+from html.parser import HTMLParser
 
 import pyoxigraph as ox
 import pytest
@@ -20,6 +21,7 @@ from imagraph import loading
 from imagraph.core import Core
 from imagraph.settings import Settings
 from imagraph.web import create_app
+from imagraph.web.urls import Urls
 
 from .conftest import ROOT, fetch
 
@@ -226,6 +228,84 @@ def test_cors_and_preflight(client):
     assert pre.headers["Access-Control-Allow-Origin"] == "*"
     assert "GET" in pre.headers["Access-Control-Allow-Methods"]
     assert "Accept" in pre.headers["Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize(
+    ("path", "accept"),
+    [
+        ("/", "text/html"),
+        ("/org/bmi", "text/html"),
+        ("/sparql?query=ASK%7B%7D", "text/html"),
+        ("/validate", "text/html"),
+        ("/no-such-page", "text/html"),
+        ("/org/bmi", "text/turtle"),
+        ("/sparql?query=ASK%7B%7D", "application/sparql-results+json"),
+        ("/no-such-page", "application/json"),
+        ("/static/style.css", "text/css"),
+        ("/static/query.js", "*/*"),
+    ],
+)
+def test_every_answer_carries_the_security_headers(client, path, accept):
+    """A strict Content-Security-Policy (scripts and styles from this server, none inline),
+    nosniff and a Referrer-Policy, on pages, data, errors and static files, cached or not."""
+    for _ in range(2):  # the second answer may come from the response cache
+        resp = fetch(client, path, headers={"Accept": accept})
+        policy = dict(
+            d.strip().split(" ", 1) for d in resp.headers["Content-Security-Policy"].split(";")
+        )
+        assert policy == {
+            "default-src": "'none'",
+            "script-src": "'self'",
+            "style-src": "'self'",
+            "img-src": "'self' data:",
+            "form-action": "'self'",
+            "frame-ancestors": "'none'",
+            "base-uri": "'none'",
+        }
+        assert resp.headers["X-Content-Type-Options"] == "nosniff"
+        assert resp.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/org/bmi", "/meeting/2025-10-14-network", "/ontology", "/shapes", "/sparql",
+     "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%205", "/validate",
+     "/catalog", "/dumps", "/search?q=bund", "/no-such-page"],
+)  # fmt: skip
+def test_pages_hold_no_inline_script_or_style(client, path):
+    """What the policy would block: a script without src (data blocks aside), a style element
+    or attribute, an event handler attribute."""
+    found = []
+
+    class Inline(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            data = a.get("type") in ("application/json", "application/ld+json")
+            if (tag == "script" and not a.get("src") and not data) or tag == "style":
+                found.append(tag)
+            found.extend(f"{tag} {n}" for n in a if n == "style" or n.startswith("on"))
+
+    Inline().feed(fetch(client, path, headers={"Accept": "text/html"}).get_data(as_text=True))
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("iri", "href"),
+    [
+        ("javascript:alert(1)", None),
+        ("JavaScript:alert(1)", None),
+        ("java\tscript:alert(1)", None),
+        ("data:text/html,<script>alert(1)</script>", None),
+        ("vbscript:msgbox(1)", None),
+        ("urn:isbn:0451450523", None),
+        ("http://example.org/x", "http://example.org/x"),
+        ("HTTPS://example.org/x", "HTTPS://example.org/x"),
+        ("mailto:team@example.org", "mailto:team@example.org"),
+        (BASE + "org/bmi", "http://localhost/org/bmi"),
+    ],
+)
+def test_only_http_https_and_mailto_iris_become_links(iri, href):
+    assert Urls(BASE, "http://localhost/").href(iri) == href
 
 
 def test_link_alternates_in_header_and_html_head(client):

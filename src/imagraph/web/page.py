@@ -37,7 +37,7 @@ class Value:
     datatype: str | None = None
     confidence: str | None = None  # a statement-level label, if any
     note: str | None = None
-    sources: list[tuple[str, str]] = field(default_factory=list)  # (label, href)
+    sources: list[tuple[str, str | None]] = field(default_factory=list)  # (label, href)
     parts: list[tuple[str, str]] = field(default_factory=list)  # a blank node's (property, value)
 
 

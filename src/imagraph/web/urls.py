@@ -13,6 +13,8 @@ from ..settings import Settings
 #: Mappings already made, by what a request's root URL depends on (the same few hosts).
 _MADE: dict[tuple[object, ...], Urls] = {}
 _MADE_MAX = 256
+#: The schemes an IRI outside the base is linked with; other IRIs are shown as text.
+LINKED_SCHEMES = ("http", "https", "mailto")
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,15 @@ class Urls:
         a URL may not hold as it is (``#``, ``?``, spaces) percent-encoded."""
         return self.root + quote(path.lstrip("/"), safe="/:@-._~!$&'()*+,;=")
 
-    def href(self, iri: str) -> str:
-        """Where a link to ``iri`` should point: here for our IRIs, else the IRI itself."""
-        return self.local(iri) or iri
+    def href(self, iri: str) -> str | None:
+        """Where a link to ``iri`` should point: here for our IRIs, else the IRI itself if its
+        scheme is one of :data:`LINKED_SCHEMES`; None for any other (shown as text: an IRI in
+        the data is the data's to choose, and ``javascript:`` or ``data:`` would run as a link)."""
+        local = self.local(iri)
+        if local is not None:
+            return local
+        scheme, colon, _ = iri.partition(":")
+        return iri if colon and scheme.lower() in LINKED_SCHEMES else None
 
     def url(self, path: str) -> str:
         """An absolute URL of this server."""
