@@ -717,6 +717,26 @@ CASES: list[tuple[str, str, str, dict, dict, bytes | str | None, int, str]] = [
         401,
         "",
     ),
+    (
+        "gsp-wrong-token",
+        "PUT",
+        "/graph-store",
+        {"graph": GRAPH},
+        {**TTL, "Authorization": "Bearer not-the-right-token-at-all"},
+        b"<urn:a> <urn:b> <urn:c> .",
+        403,
+        "may not write",
+    ),
+    (
+        "gsp-basic-auth",
+        "PUT",
+        "/graph-store",
+        {"graph": GRAPH},
+        {**TTL, "Authorization": f"Basic {TOKEN}"},
+        b"<urn:a> <urn:b> <urn:c> .",
+        403,
+        "may not write",
+    ),
     # -- IRIs that would run as links: shown as text
     (
         "sparql-javascript-iri",
@@ -835,6 +855,32 @@ def test_a_javascript_iri_written_through_the_graph_store_is_text_on_every_page(
     finally:
         gone = client.delete("/graph-store", query_string={"graph": graph}, headers=AUTH)
         assert gone.status_code == 204
+
+
+def test_guessing_tokens_is_refused_after_a_few_tries(client_and_core):
+    """A burst of wrong tokens from one client: 403 for the first ten, then 429 with
+    Retry-After, the right token included; another client's token still counts."""
+    client, _ = client_and_core
+    guesser = {"REMOTE_ADDR": "203.0.113.66"}
+    statuses = []
+    for i in range(30):
+        resp = client.put(
+            "/graph-store",
+            query_string={"graph": GRAPH},
+            data=b"",
+            headers={**TTL, "Authorization": f"Bearer guess-{i:04d}-0123456789"},
+            environ_base=guesser,
+        )
+        statuses.append(resp.status_code)
+    assert statuses == [403] * 10 + [429] * 20
+    assert 0 < int(resp.headers["Retry-After"]) <= 60
+    assert "too many wrong tokens" in resp.get_data(as_text=True)
+    right = client.delete(
+        "/graph-store", query_string={"graph": GRAPH}, headers=AUTH, environ_base=guesser
+    )
+    assert right.status_code == 429
+    other = client.delete("/graph-store", query_string={"graph": GRAPH}, headers={**AUTH, **JSON})
+    assert other.status_code == 404  # past the token: there is no such graph
 
 
 def test_the_service_escape_contacts_nothing(client_and_core):

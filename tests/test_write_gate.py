@@ -1,16 +1,20 @@
 """The write gate sees everything a write can affect: resources that link to what it removes,
 objects that become targets (``sh:targetObjectsOf``), inverse paths and chains of
-``skos:broader``. Each case is refused with 422 and leaves the data as it was."""
+``skos:broader``. Each case is refused with 422 and leaves the data as it was. Before it, the
+door: wrong tokens are logged and limited per client."""
 
 from __future__ import annotations
+
+import logging
 
 import pyoxigraph as ox
 import pytest
 
 from imagraph.affected import reach_of
+from imagraph.web.auth import FailureLimit, client_of
 
 from .conftest import REMOTE, reset_remote
-from .test_writes import AUTH, BASE, GRAPH, make
+from .test_writes import AUTH, BASE, GOOD, GRAPH, TOKEN, TOWN, make
 
 ORGS = BASE + "graph/data/organisations"
 TOPIC = BASE + "topic/"
@@ -135,3 +139,69 @@ def test_what_the_shapes_read_beyond_a_node_is_found(core):
         format="turtle",
     )
     assert reach_of(other).object_targets == {ox.NamedNode("http://purl.org/dc/terms/source")}
+
+
+def test_guessed_tokens_are_limited_per_client_and_logged_without_them(caplog):
+    """Five wrong tokens from one client, then 429 with Retry-After for it (its right token
+    too); another client writes with its token; each failure is logged without the token."""
+    core, client = make(write_auth_failures=5)
+    guesser, writer = {"REMOTE_ADDR": "192.0.2.7"}, {"REMOTE_ADDR": "198.51.100.9"}
+    guesses = [f"guess-{i:04d}-{TOKEN}" for i in range(12)]
+    caplog.set_level(logging.WARNING, logger="imagraph.web.auth")
+    answers = [
+        client.put(
+            "/graph-store",
+            query_string={"graph": GRAPH},
+            data=GOOD,
+            content_type="text/turtle",
+            headers={"Authorization": f"Bearer {guess}"},
+            environ_base=guesser,
+        )
+        for guess in guesses
+    ]
+    assert [a.status_code for a in answers] == [403] * 5 + [429] * 7
+    assert 59 <= int(answers[-1].headers["Retry-After"]) <= 60
+    assert "too many wrong tokens from 192.0.2.7" in answers[-1].get_data(as_text=True)
+    right = {"Authorization": f"Bearer {TOKEN}"}
+    refused = client.put(
+        "/graph-store", query_string={"graph": GRAPH}, data=GOOD, content_type="text/turtle",
+        headers=right, environ_base=guesser,
+    )  # fmt: skip
+    assert refused.status_code == 429
+    written = client.put(
+        "/graph-store", query_string={"graph": GRAPH}, data=GOOD, content_type="text/turtle",
+        headers=AUTH, environ_base=writer,
+    )  # fmt: skip
+    assert written.status_code == 201, written.get_data(as_text=True)[:500]
+    assert ox.NamedNode(TOWN) in {t.subject for t in core.store.triples([GRAPH])}
+    lines = [r.getMessage() for r in caplog.records if r.name == "imagraph.web.auth"]
+    assert len(lines) == 5
+    assert all("192.0.2.7" in line and "PUT /graph-store" in line for line in lines)
+    assert lines[-1].startswith("failed authentication from 192.0.2.7")
+    assert not any(TOKEN in line or "guess-" in line for line in lines)
+
+
+def test_the_failure_limit_forgets_failures_older_than_its_window():
+    limit = FailureLimit(3, 60.0)
+    for now in (0.0, 10.0, 20.0):
+        assert limit.wait("a", now) == 0.0
+        limit.fail("a", now)
+    assert limit.wait("a", 20.0) == 40.0  # until the first is a minute old
+    assert limit.wait("b", 20.0) == 0.0
+    assert limit.wait("a", 60.0) == 0.0
+    assert limit.fail("a", 61.0) == 3  # the first has gone: 10, 20, 61
+    assert FailureLimit(0, 60.0).wait("a", 0.0) == 0.0  # 0: no limit
+
+
+@pytest.mark.parametrize(
+    ("address", "client"),
+    [
+        ("192.0.2.7", "192.0.2.7"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:ffff::1", "2001:db8:1:2::/64"),
+        ("::ffff:192.0.2.7", "192.0.2.7"),
+        (None, "unknown"),
+    ],
+)
+def test_failures_are_counted_per_address_and_per_ipv6_network(address, client):
+    assert client_of(address) == client

@@ -99,6 +99,10 @@ class Settings:
     #: separated by spaces, or a file with one pair per line. The name is recorded with each write.
     write_tokens: str = ""
     write_tokens_file: Path | None = None
+    #: Wrong write tokens a client may send within ``write_auth_window`` seconds before it is
+    #: refused (429) for the rest of the window (0: no limit).
+    write_auth_failures: int = 10
+    write_auth_window: float = 60.0
     #: SPARQL: seconds a query may run before it is stopped.
     query_timeout: float = 10.0
     #: SPARQL: the most solutions (SELECT) or triples (CONSTRUCT/DESCRIBE) an answer carries.

@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     site = Site(core, settings, cache_size=settings.cache_entries)
     app.extensions["imagraph"] = site
     from . import (
+        auth,
         catalog,
         errors,
         graphstore,
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     app.register_blueprint(sparql.bp)
     app.register_blueprint(views.bp)
     errors.init_app(app)
+    auth.init_app(app, settings)
     app.after_request(negotiation.keep_language)
     app.after_request(_protect)
 

@@ -1,10 +1,9 @@
 """``/graph-store``: the SPARQL 1.1 Graph Store HTTP Protocol (indirect identification).
 
 Reading (GET, HEAD) is public. Writing (PUT replaces, POST merges, DELETE removes) is off unless
-write tokens are configured, needs ``Authorization: Bearer <token>`` (none: 401, wrong: 403,
-compared in constant time), may only touch data graphs (``{base}graph/data/…``) and is gated by
-the shapes: a write whose result would not conform is answered 422 with the report, and nothing
-changes.
+write tokens are configured, needs ``Authorization: Bearer <token>`` (see :mod:`.auth`), may
+only touch data graphs (``{base}graph/data/…``) and is gated by the shapes: a write whose result
+would not conform is answered 422 with the report, and nothing changes.
 """
 
 from __future__ import annotations
@@ -13,13 +12,12 @@ import json
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import BadRequest, Forbidden, MethodNotAllowed, NotFound, Unauthorized
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 from .. import formats, isolation, loading, writes
 from ..namespaces import PREFIXES
 from ..settings import Settings
-from . import current_site, negotiation
+from . import auth, current_site, negotiation
 from .body import read_body
 from .negotiation import GRAPH_TYPES
 
@@ -37,24 +35,6 @@ def _graph_iri() -> str:
     except ValueError:
         raise BadRequest(f"{graph!r} is not a valid IRI") from None
     return graph
-
-
-def require_writer(settings: Settings) -> str:
-    if not writes.tokens(settings):
-        raise MethodNotAllowed(
-            ["GET", "HEAD"], "writes are off on this server (no write tokens configured)"
-        )
-    header = request.headers.get("Authorization", "")
-    if not header:
-        raise Unauthorized(
-            "send Authorization: Bearer <token> to write",
-            www_authenticate=WWWAuthenticate("bearer", {"realm": "imagraph"}),
-        )
-    scheme, _, token = header.partition(" ")
-    name = writes.authenticate(settings, token.strip()) if scheme.lower() == "bearer" else None
-    if name is None:
-        raise Forbidden("this token may not write")
-    return name
 
 
 @bp.route("/graph-store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
@@ -78,7 +58,7 @@ def graph_store() -> Response:
         resp.vary.add("Accept")
         resp.set_etag(core.version + graph)
         return resp.make_conditional(request)
-    agent = require_writer(settings)
+    agent = auth.require_writer(settings, ["GET", "HEAD"])
     if not graph.startswith(settings.graph_iri("data/")):
         raise Forbidden(f"only data graphs ({settings.graph_iri('data/')}…) can be written")
     data = None

@@ -73,7 +73,8 @@ ERRORS = {
     "415": "The body's media type is not accepted here.",
     "416": "The range is outside the file.",
     "422": "The write would leave data that does not conform to the shapes (the report).",
-    "429": "This client already runs as many queries or validations as one client may.",
+    "429": "This client already runs as many queries or validations as one client may, or "
+    "(writes) sent too many wrong tokens lately; Retry-After says when to try again.",
     "502": "The remote store answered with an error.",
     "503": "Busy (no free slot), past a time or memory limit, or the store is unavailable.",
 }
@@ -190,7 +191,7 @@ RDF_BODY = {
     },
 }
 BEARER = [{"bearer": []}]
-WRITE_ERRORS = ("400", "401", "403", "405", "409", "413", "415", "422", "503")
+WRITE_ERRORS = ("400", "401", "403", "405", "409", "413", "415", "422", "429", "503")
 
 
 def _resource(summary: str, *params: dict[str, Any]) -> dict[str, Any]:

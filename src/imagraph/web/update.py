@@ -1,6 +1,6 @@
 """``/update``: SPARQL 1.1 Update over the protocol, on the data graphs, gated by the shapes.
 
-Off unless write tokens are configured (405), always authenticated (no token 401, wrong 403).
+Off unless write tokens are configured (405), always authenticated (see :mod:`.auth`).
 ``POST`` with ``application/sparql-update`` (UTF-8) or a form field ``update``. The answer: 200
 with what changed (JSON: the change's IRI, also in ``Imagraph-Change``, and the triples of each
 changed graph), 422 with the report if the result would not conform (nothing changes), 403 for
@@ -16,9 +16,9 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest, MethodNotAllowed, UnsupportedMediaType
 
 from .. import updates, writes
-from . import current_site
+from . import auth, current_site
 from .body import read_body
-from .graphstore import rejected, require_writer
+from .graphstore import rejected
 
 bp = Blueprint("update", __name__)
 
@@ -63,11 +63,7 @@ def update() -> Response:
         raise MethodNotAllowed(["POST"], "send a SPARQL Update with POST")
     site = current_site()
     settings = site.settings
-    if not writes.tokens(settings):
-        raise MethodNotAllowed(
-            ["POST"], "writes are off on this server (no write tokens configured)"
-        )
-    agent = require_writer(settings)
+    agent = auth.require_writer(settings, ["POST"])
     text = _read_update()
     with writes.exclusive(site.core):
         try:
