@@ -1,10 +1,16 @@
-"""The corrections of the 2026-12 fact audit (``shared/domain/facts-audit-2026-12.md``), each
-pinned on the bundled files as rdflib reads them (independently of the store)."""
+"""The corrections of the 2026-12 fact audits (``shared/domain/facts-audit-2026-12.md`` and its
+second pass, ``facts-audit-2026-12b.md``), each pinned on the bundled files as rdflib reads them
+(independently of the store)."""
 
 from __future__ import annotations
 
-from rdflib import Literal, URIRef
+import pytest
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
+
+from imagraph.validation import validate
+
+from .conftest import TESTS
 
 BASE = "https://w3id.org/imanoeb/"
 IMO = "https://w3id.org/imanoeb/ontology#"
@@ -110,9 +116,20 @@ def test_e2_the_bmds_names_the_six_ministries_and_two_press_sources(data_graph):
 
 
 def test_e6_citations_say_what_they_support(data_graph):
-    for ministry in ("aa", "bmf", "bmas", "bmg"):
-        note = _labels(data_graph, u(f"org/{ministry}"), SKOS + "editorialNote")
-        assert "do not state this ministry's name" in note["en"] and "de" in note
+    # second pass, E6(a): no ministry cites S28 for a name it does not state; the cabinet of
+    # 6 May 2025 with its ministers' titles (S109) is cited, and the note says what it states
+    source = URIRef(DCT + "source")
+    for ministry in ("aa", "bmf", "bmas", "bmg", "bmvg"):
+        node = u(f"org/{ministry}")
+        sources = set(data_graph.objects(node, source))
+        assert u("source/s109") in sources and u("source/s28") not in sources, ministry
+        note = _labels(data_graph, node, SKOS + "editorialNote")
+        assert "6 May 2025" in note["en"] and "not state" in note["en"] and "de" in note
+        assert confidence(data_graph, node) == URIRef(IMO + "inferred")
+    # the BMZ's name in May 2025 is stated by one secondary source
+    bmz = u("org/bmz")
+    assert set(data_graph.objects(bmz, source)) == {u("source/s110"), u("source/s41")}
+    assert confidence(data_graph, bmz) == URIRef(IMO + "reported")
     declaration = u("instrument/verpflichtungserklaerung")
     issued = URIRef(DCT + "issued")
     assert data_graph.value(declaration, issued) == Literal("2013-08-07", datatype=XSD.date)
@@ -178,9 +195,11 @@ def test_m1_the_laender_carry_their_iso_codes_and_keys_are_typed_identifiers(dat
 
 
 def test_m3_m4_m7_m9_missing_facts(data_graph):
-    assert Literal("Dienstsitz Moabit Werder", lang="de") in set(
-        data_graph.objects(u("place/bmi-berlin"), URIRef(SCHEMA + "alternateName"))
-    )
+    # E13 (second pass): the place is the Moabiter Werder, as the KNB writes it
+    assert set(data_graph.objects(u("place/bmi-berlin"), URIRef(SCHEMA + "alternateName"))) == {
+        Literal("Dienstsitz Moabiter Werder", lang="de")
+    }
+    assert u("source/s90") in set(data_graph.objects(u("place/bmi-berlin"), URIRef(DCT + "source")))
     comments = {str(c) for c in data_graph.objects(u("org/ima-noeb"), RDFS.comment)}
     assert any("once a year" in c for c in comments)
     for name, full in (
@@ -190,6 +209,7 @@ def test_m3_m4_m7_m9_missing_facts(data_graph):
         ),
         ("bmfsfj", "Bundesministerium für Familie, Senioren, Frauen und Jugend"),
         ("bmwi", "Bundesministerium für Wirtschaft und Energie"),
+        ("bmj", "Bundesministerium der Justiz"),  # second pass: M7 finished (S111)
     ):
         names = _labels(data_graph, u(f"former-name/{name}"), SCHEMA + "name")
         assert names["de"] == full and "en" in names
@@ -264,21 +284,23 @@ def reified(graph, subject, predicate):
     }
 
 
-def test_n2_richter_moved_to_the_bmds_reported(data_graph):
+def test_n2_n24_richter_moved_to_the_bmds_confirmed_by_two_outlets(data_graph):
     ORG = "http://www.w3.org/ns/org#"
     move = u("membership/richter-bmds")
     assert data_graph.value(move, URIRef(ORG + "organization")) == u("org/bmds")
     assert data_graph.value(move, URIRef(ORG + "member")) == u("person/markus-richter")
-    assert confidence(data_graph, move) == URIRef(IMO + "reported")
+    assert confidence(data_graph, move) == URIRef(IMO + "confirmed")
     assert set(data_graph.objects(move, URIRef(DCT + "source"))) == {
         u("source/s65"),
         u("source/s66"),
+        u("source/s104"),
     }
+    assert "netzpolitik.org" in str(data_graph.value(u("source/s104"), URIRef(SCHEMA + "url")))
     month = Literal("2025-05", datatype=XSD.gYearMonth)
     end = URIRef(SCHEMA + "endDate")
     assert data_graph.value(u("membership/richter-bmi"), end) == month
     assert reified(data_graph, u("membership/richter-bmi"), end) == {
-        month: URIRef(IMO + "reported")
+        month: URIRef(IMO + "confirmed")
     }
 
 
@@ -323,13 +345,11 @@ def test_m2_n9_the_work4germany_partner_unit_and_team(data_graph):
 
 def test_n10_n11_the_circular_economy_context(data_graph):
     ag = u("org/nkws-ag-zirkulaere-beschaffung")
-    assert data_graph.value(ag, URIRef("http://www.w3.org/ns/org#unitOf")) == u("org/bmukn")
-    assert u("source/s68") in set(data_graph.objects(ag, URIRef(DCT + "source")))
+    assert u("source/s61") in set(data_graph.objects(ag, URIRef(DCT + "source")))
     conference = u("event/2025-10-07-nkws-conference")
     assert data_graph.value(conference, URIRef(SCHEMA + "startDate")) == Literal(
         "2025-10-07", datatype=XSD.date
     )
-    assert confidence(data_graph, conference) == URIRef(IMO + "reported")
     organizer = URIRef(SCHEMA + "organizer")
     assert reified(data_graph, conference, organizer) == {u("org/bmukn"): URIRef(IMO + "inferred")}
 
@@ -375,7 +395,7 @@ def test_n16_heads_of_the_knb_and_presidents_of_the_procurement_office(data_grap
         if data_graph.value(m, URIRef(ORG + "role")) == URIRef(IMO + "head")
     }
     assert heads == {
-        "Sabine Poell": URIRef(IMO + "reported"),
+        "Sabine Poell": URIRef(IMO + "confirmed"),  # second pass, N23: the BeschA itself
         "Ilse Beneke": URIRef(IMO + "confirmed"),
     }
     presidents = {
@@ -400,3 +420,293 @@ def test_n1_n19_the_oecd_date_is_cited_and_the_rlp_project_ended(data_graph):
         "2012", datatype=XSD.gYear
     )
     assert "10 Oct 2023" in " ".join(data_graph.objects(project, RDFS.comment))
+
+
+# --- The second pass (facts-audit-2026-12b.md): E12-E20, the partial items, M10-M15, N22-N27 ---
+
+ORG_NS = "http://www.w3.org/ns/org#"
+PROV_NS = "http://www.w3.org/ns/prov#"
+DAY = Literal("2025-05-06", datatype=XSD.date)
+
+
+def sources(graph, node) -> set[URIRef]:
+    return set(graph.objects(node, URIRef(DCT + "source")))
+
+
+def reified_sources(graph, subject, predicate, obj) -> dict[URIRef, set[URIRef]]:
+    """The confidence of each statement record of exactly this triple, with its sources."""
+    return {
+        confidence(graph, s): sources(graph, s)
+        for s in graph.subjects(RDF.subject, subject)
+        if (s, RDF.predicate, predicate) in graph and (s, RDF.object, obj) in graph
+    }
+
+
+def test_e12_e4_habeck_is_no_current_minister_of_the_bmwe(data_graph):
+    habeck = u("membership/habeck-bmwe")
+    end = URIRef(SCHEMA + "endDate")
+    assert data_graph.value(habeck, end) == DAY
+    assert reified_sources(data_graph, habeck, end, DAY) == {
+        URIRef(IMO + "confirmed"): {u("source/s63"), u("source/s89")}
+    }
+    # a query for the ministers in office finds one per ministry
+    ministers = {
+        data_graph.value(m, URIRef(ORG_NS + "member"))
+        for m in data_graph.subjects(URIRef(ORG_NS + "role"), URIRef(IMO + "minister"))
+        if data_graph.value(m, URIRef(ORG_NS + "organization")) == u("org/bmwe")
+        and data_graph.value(m, end) is None
+    }
+    assert ministers == {u("person/katherina-reiche")}
+    assert "zfk.de" in str(data_graph.value(u("source/s89"), URIRef(SCHEMA + "url")))
+
+
+def test_e14_n20_the_bmi_english_name_is_inferred_not_confirmed(data_graph):
+    bmi = u("org/bmi")
+    english = Literal("Federal Ministry of the Interior", lang="en")
+    for prop in (URIRef(SKOS + "prefLabel"), URIRef(SCHEMA + "name")):
+        levels = reified_sources(data_graph, bmi, prop, english)
+        assert set(levels) == {URIRef(IMO + "inferred")}, prop
+        assert u("source/s5") in levels[URIRef(IMO + "inferred")]
+    german = Literal("Bundesministerium des Innern", lang="de")
+    assert set(reified_sources(data_graph, bmi, URIRef(SCHEMA + "name"), german)) == {
+        URIRef(IMO + "inferred")
+    }
+
+
+def test_e15_the_decree_has_no_invented_time_of_day(data_graph):
+    decree = u("event/organisational-decree-2025-05-06")
+    assert list(data_graph.objects(decree, URIRef(PROV_NS + "startedAtTime"))) == []
+    assert data_graph.value(decree, URIRef(DCT + "date")) == DAY
+    comment = _labels(data_graph, decree, RDFS.comment)
+    assert "evening of Tuesday, 6 May 2025" in comment["en"] and "7 May 2025" in comment["en"]
+    assert "Uhrzeit" in comment["de"]
+    # no midnight stand-in anywhere in the data
+    assert not [o for o in data_graph.objects() if str(o).endswith("T00:00:00+02:00")]
+
+
+def test_e16_e2_the_finance_ministry_is_among_those_the_decree_changed(data_graph):
+    decree = u("event/organisational-decree-2025-05-06")
+    for prop in ("originalOrganization", "resultingOrganization"):
+        assert (decree, URIRef(ORG_NS + prop), u("org/bmf")) in data_graph
+    assert (u("org/bmf"), URIRef(ORG_NS + "changedBy"), decree) in data_graph
+    assert "ITZBund" in _labels(data_graph, u("org/bmds"), RDFS.comment)["en"]
+    assert u("source/s91") in sources(data_graph, decree)
+
+
+def test_e17_the_appointments_of_6_may_cite_the_page_that_states_them(data_graph):
+    for membership, prop in (
+        ("faeser-bmi", "endDate"),
+        ("dobrindt-bmi", "startDate"),
+        ("reiche-bmwe", "startDate"),
+    ):
+        node = u(f"membership/{membership}")
+        assert u("source/s63") in sources(data_graph, node)
+        levels = reified_sources(data_graph, node, URIRef(SCHEMA + prop), DAY)
+        assert (
+            set(levels) == {URIRef(IMO + "confirmed")}
+            and u("source/s63") in levels[URIRef(IMO + "confirmed")]
+        ), membership
+
+
+def test_e18_n21_identifiers_carry_confidence_and_sources_and_no_url(data_graph):
+    values = set(data_graph.subjects(RDF.type, URIRef(SCHEMA + "PropertyValue")))
+    assert len(values) == 18
+    for node in values:
+        assert confidence(data_graph, node) is not None, node
+        assert sources(data_graph, node), node
+        assert data_graph.value(node, URIRef(SCHEMA + "url")) is None, node
+    p440 = URIRef("http://www.wikidata.org/prop/direct/P440")
+    expected = {
+        "org/kreis/03461#kreisschluessel": ("inferred", "s46"),
+        "org/kreis/08425#kreisschluessel": ("confirmed", "s51"),
+        "org/kreis/09276#kreisschluessel": ("confirmed", "s54"),
+    }
+    for path, (level, source) in expected.items():
+        node = u(path)
+        assert data_graph.value(node, URIRef(SCHEMA + "propertyID")) == p440
+        assert confidence(data_graph, node) == URIRef(IMO + level)
+        assert sources(data_graph, node) == {u(f"source/{source}")}
+    ags = u("org/gemeinde/03461002#ags")
+    assert confidence(data_graph, ags) == URIRef(IMO + "confirmed")
+    assert sources(data_graph, ags) == {u("source/s46")}
+
+
+def test_e19_one_source_record_per_page(data_graph):
+    url = URIRef(SCHEMA + "url")
+    pages: dict[str, list] = {}
+    for doc, page in data_graph.subject_objects(url):
+        pages.setdefault(str(page), []).append(doc)
+    assert {p: d for p, d in pages.items() if len(d) > 1} == {}
+    assert not list(data_graph.triples((u("source/s68"), None, None)))
+    assert not list(data_graph.subjects(None, u("source/s68")))
+    call = u("source/s61")
+    assert str(data_graph.value(call, URIRef(DCT + "title"))) == (
+        "Nationale Kreislaufwirtschaftsstrategie sucht Expertinnen und Experten"
+    )
+    assert data_graph.value(call, URIRef(DCT + "issued")) == Literal(
+        "2025-04-07", datatype=XSD.date
+    )
+    for node in ("former-name/bmuv", "org/nkws-ag-zirkulaere-beschaffung"):
+        assert call in sources(data_graph, u(node)), node
+
+
+def test_e20_the_nkws_working_group_is_no_unit_of_the_ministry(data_graph):
+    ag = u("org/nkws-ag-zirkulaere-beschaffung")
+    assert list(data_graph.objects(ag, URIRef(ORG_NS + "unitOf"))) == []
+    assert (ag, URIRef(ORG_NS + "linkedTo"), u("org/bmukn")) in data_graph
+    types = set(data_graph.objects(ag, RDF.type))
+    for kind in (SCHEMA + "GovernmentOrganization", ORG_NS + "OrganizationalUnit"):
+        assert URIRef(kind) not in types
+    assert u("source/s92") in sources(data_graph, ag)
+    assert "VDI ZRE" in _labels(data_graph, ag, DCT + "description")["en"]
+
+
+def test_m10_richter_from_may_2020_and_his_cio_post(data_graph):
+    month = Literal("2020-05", datatype=XSD.gYearMonth)
+    bmi = u("membership/richter-bmi")
+    start = URIRef(SCHEMA + "startDate")
+    assert data_graph.value(bmi, start) == month
+    assert reified_sources(data_graph, bmi, start, month) == {
+        URIRef(IMO + "confirmed"): {u("source/s93"), u("source/s94")}
+    }
+    cio = u("membership/richter-cio-bund")
+    assert data_graph.value(cio, URIRef(ORG_NS + "organization")) == u("org/cio-bund")
+    assert data_graph.value(cio, start) == month
+    assert data_graph.value(cio, URIRef(SCHEMA + "endDate")) == Literal(
+        "2025-05", datatype=XSD.gYearMonth
+    )
+
+
+def test_m11_kluttigs_term_is_reported_and_what_the_bmi_states_confirmed(data_graph):
+    node = u("membership/kluttig-bmwk")
+    assert data_graph.value(node, URIRef(SCHEMA + "startDate")) == Literal(
+        "2024-11", datatype=XSD.gYearMonth
+    )
+    assert data_graph.value(node, URIRef(SCHEMA + "endDate")) is None
+    assert confidence(data_graph, node) == URIRef(IMO + "reported")
+    attested = URIRef(IMO + "attestedOn")
+    assert reified(data_graph, node, attested) == {
+        Literal("2025-03-11", datatype=XSD.date): URIRef(IMO + "confirmed"),
+        Literal("2025-05", datatype=XSD.gYearMonth): URIRef(IMO + "reported"),
+    }
+    for prop, value in (("member", "person/bernhard-kluttig"), ("organization", "org/bmwe")):
+        assert reified(data_graph, node, URIRef(ORG_NS + prop)) == {
+            u(value): URIRef(IMO + "confirmed")
+        }
+
+
+def test_m12_the_knb_head_and_bescha_president_attested_on_12_may_2022(data_graph):
+    day = Literal("2022-05-12", datatype=XSD.date)
+    for membership in ("beneke-knb", "brand-bescha"):
+        node = u(f"membership/{membership}")
+        assert list(data_graph.objects(node, URIRef(IMO + "attestedOn"))) == [day]
+        assert sources(data_graph, node) == {u("source/s81")}
+
+
+def test_m13_brake_a_fairtrade_town_since_9_december_2015(data_graph):
+    brake = u("org/gemeinde/03461002")
+    award = Literal("Fairtrade town since 9 December 2015", lang="en")
+    assert award in set(data_graph.objects(brake, URIRef(SCHEMA + "award")))
+    levels = reified_sources(data_graph, brake, URIRef(SCHEMA + "award"), award)
+    assert levels == {URIRef(IMO + "confirmed"): {u(f"source/s{n}") for n in (44, 98, 99)}}
+
+
+def test_m14_skew_is_a_unit_of_engagement_global(data_graph):
+    parent = u("org/engagement-global")
+    assert (u("org/skew"), URIRef(ORG_NS + "unitOf"), parent) in data_graph
+    assert (parent, URIRef(ORG_NS + "hasUnit"), u("org/skew")) in data_graph
+    assert sources(data_graph, parent) == {u("source/s43")}
+    assert confidence(data_graph, parent) == URIRef(IMO + "confirmed")
+
+
+def test_m15_wuestes_remit(data_graph):
+    node = u("membership/wueste-bmi")
+    comment = _labels(data_graph, node, RDFS.comment)
+    assert "Zentralabteilung" in comment["en"] and "8 September 2025" in comment["en"]
+    assert sources(data_graph, node) == {u("source/s67"), u("source/s100")}
+    assert confidence(data_graph, node) == URIRef(IMO + "reported")
+
+
+def test_n22_the_nkws_conference_confirmed_by_the_ministrys_portal(data_graph):
+    conference = u("event/2025-10-07-nkws-conference")
+    assert confidence(data_graph, conference) == URIRef(IMO + "confirmed")
+    assert sources(data_graph, conference) == {u("source/s69"), u("source/s101")}
+    assert Literal(
+        "Beschaffung zirkulär gestalten – Europäische Perspektiven für eine wirksame Umsetzung",
+        lang="de",
+    ) in set(data_graph.objects(conference, URIRef(SCHEMA + "alternateName")))
+    # the organiser is still inferred, Berlin (one source) reported
+    assert reified(data_graph, conference, URIRef(SCHEMA + "organizer")) == {
+        u("org/bmukn"): URIRef(IMO + "inferred")
+    }
+    assert reified(data_graph, conference, URIRef(SCHEMA + "location")) == {
+        u("place/berlin"): URIRef(IMO + "reported")
+    }
+
+
+def test_n23_poell_and_settekorn_named_by_the_procurement_office(data_graph):
+    poell = u("membership/poell-knb")
+    assert {u("source/s102"), u("source/s103")} <= sources(data_graph, poell)
+    assert set(data_graph.objects(poell, URIRef(IMO + "attestedOn"))) == {
+        Literal("2014-02-05", datatype=XSD.date),
+        Literal("2014-05-08", datatype=XSD.date),
+    }
+    assert confidence(data_graph, u("person/sabine-poell")) == URIRef(IMO + "confirmed")
+    settekorn = u("membership/settekorn-bescha")
+    assert data_graph.value(settekorn, URIRef(ORG_NS + "organization")) == u("org/bescha")
+    person = data_graph.value(settekorn, URIRef(ORG_NS + "member"))
+    assert str(data_graph.value(person, URIRef(SCHEMA + "name"))) == "Dr. Birgit Settekorn"
+    assert confidence(data_graph, settekorn) == URIRef(IMO + "confirmed")
+
+
+def test_n25_the_knbs_own_news_of_the_fobi(data_graph):
+    assert {u("source/s105"), u("source/s90")} <= sources(data_graph, u("instrument/fobi"))
+    assert u("source/s90") in sources(data_graph, u("membership/fobi-ni"))
+    assert data_graph.value(u("source/s105"), URIRef(DCT + "issued")) == Literal(
+        "2023-05-24", datatype=XSD.date
+    )
+
+
+def test_n26_a_second_source_for_the_knbs_opening_which_stays_reported(data_graph):
+    month = Literal("2012-01", datatype=XSD.gYearMonth)
+    levels = reified_sources(data_graph, u("org/knb"), URIRef(DCT + "available"), month)
+    assert levels == {URIRef(IMO + "reported"): {u("source/s83"), u("source/s106")}}
+
+
+def test_n27_the_earlier_bund_laender_exchange_is_a_knb_event_not_a_meeting(data_graph):
+    events = {
+        "2017-03-23-knb-laendertreffen": ("2017-03-23", "reported"),
+        "2020-03-04-knb-laendertreffen": ("2020-03-04", "confirmed"),
+    }
+    for name, (day, level) in events.items():
+        node = u(f"event/{name}")
+        assert (node, RDF.type, URIRef(SCHEMA + "Event")) in data_graph
+        assert (node, RDF.type, URIRef(IMO + "Meeting")) not in data_graph
+        assert data_graph.value(node, URIRef(SCHEMA + "startDate")) == Literal(
+            day, datatype=XSD.date
+        )
+        assert u("org/knb") in set(data_graph.objects(node, URIRef(SCHEMA + "organizer")))
+        assert data_graph.value(node, URIRef(SCHEMA + "location")) == u("place/bescha-bonn")
+        assert confidence(data_graph, node) == URIRef(IMO + level)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "conforms"),
+    [
+        ("2020-05", "2025-05", True),  # Richter at the BMI (M10): a period in months
+        ("2025-05", "2020-05", False),  # was waved through: rdflib does not order months
+        ("2020-05", "2025-05-06", False),  # a month and a day cannot be compared
+    ],
+)
+def test_m10_periods_in_months_are_checked(ontology_graph, shapes_graph, start, end, conforms):
+    graph = Graph().parse(TESTS / "data" / "minimal.ttl")
+    for triple in ontology_graph:
+        graph.add(triple)
+    chair = URIRef("https://example.org/t/chair")
+    for prop, value in (("startDate", start), ("endDate", end)):
+        kind = XSD.gYearMonth if len(value) == 7 else XSD.date
+        graph.set((chair, URIRef(SCHEMA + prop), Literal(value, datatype=kind)))
+    result = validate(graph, shapes_graph)  # warnings are errors in this suite
+    assert result.conforms is conforms
+    shapes = {str(v.shape).rsplit("#", 1)[1] for v in result.results}
+    assert shapes == (set() if conforms else {"Membership-period"})

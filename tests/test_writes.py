@@ -14,6 +14,7 @@ import requests
 from rdflib import Graph, URIRef
 from werkzeug.http import http_date
 
+from imagraph import stamps
 from imagraph.core import Core
 from imagraph.settings import Settings
 from imagraph.web import create_app
@@ -523,23 +524,23 @@ def test_labels_of_linking_resources_follow_a_write():
 
 @embedded_only
 def test_last_modified_comes_from_the_data_not_the_process(tmp_path):
-    """Last-Modified is the newest bundled file's time for every app that loads them (every
-    worker, every restart); a write moves it on, and a restart on the same store keeps it."""
-    newest = max(
-        p.stat().st_mtime for d in ("data", "ontology", "shapes") for p in (ROOT / d).rglob("*.ttl")
-    )
-    stamps = set()
+    """Last-Modified is the newest content date of the bundled files (see test_stamps.py) for
+    every app that loads them (every worker, every restart); a write moves it on, and a restart
+    on the same store keeps it."""
+    files = [p for paths in Core.bundled_files(Settings(root=ROOT)).values() for p in paths]
+    newest = max(d.modified for d in stamps.dated(files).values())
+    seen = set()
     for _ in range(2):
         core = Core.open(Settings(root=ROOT))
-        stamps.add(
+        seen.add(
             fetch(create_app(core.settings, core).test_client(), "/org/bmi").headers[
                 "Last-Modified"
             ]
         )
-    assert stamps == {http_date(int(newest))}
+    assert seen == {http_date(newest)}
     core, client = make(tmp_path)
     before = fetch(client, "/org/bmi").headers["Last-Modified"]
-    assert before == http_date(int(newest))
+    assert before == http_date(newest)
     time.sleep(1.1)
     assert put(client).status_code == 201
     after = fetch(client, "/org/bmi").headers["Last-Modified"]

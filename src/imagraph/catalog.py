@@ -2,7 +2,9 @@
 
 Datasets have stable IRIs under the persistent base (``{base}dataset/{id}``), so harvesters keep
 their identity across hosts and harvests. Objects carry the explicit types the official DCAT-AP
-and DCAT-AP.de shapes check (they do no inference). Dates and checksums follow the data version.
+and DCAT-AP.de shapes check (they do no inference). Each dataset is dated from its own graphs
+(:meth:`Core.modified_of`: its files' content dates, or the last write to them); checksums follow
+the data version.
 """
 
 from __future__ import annotations
@@ -128,6 +130,7 @@ class CatalogBuilder:
         self.url = url
         self.dumps = dumps
         self.triples: list[ox.Triple] = []
+        self._modified: dict[str, ox.Literal] = {}
 
     def add(
         self, s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode
@@ -193,10 +196,15 @@ class CatalogBuilder:
 
     # -- the catalogue -------------------------------------------------------------------------
 
-    def modified(self) -> ox.Literal:
-        return _typed(
-            self.core.modified.replace(tzinfo=None).isoformat(timespec="seconds"), "dateTime"
-        )
+    def modified(self, part: Part | None = None) -> ox.Literal:
+        """When the data last changed (``part``: its graphs, see :meth:`Core.modified_of`)."""
+        key = part.id if part is not None else ""
+        if key not in self._modified:
+            when = self.core.modified_of(part.graphs if part is not None else ())
+            self._modified[key] = _typed(
+                when.replace(tzinfo=None).isoformat(timespec="seconds"), "dateTime"
+            )
+        return self._modified[key]
 
     def build_catalog(self, parts: tuple[Part, ...]) -> ox.NamedNode:
         c = self.typed(self.catalog_iri(), DCAT + "Catalog")
@@ -300,7 +308,7 @@ class CatalogBuilder:
         if self.settings.contributor_id:
             self.add(d, DCATDE + "contributorID", _n(self.settings.contributor_id))
         self.add(d, DCT + "issued", _typed(self.first_issued(), "date"))
-        self.add(d, DCT + "modified", self.modified())
+        self.add(d, DCT + "modified", self.modified(part))
         for theme in ("GOVE", "ECON"):
             self.add(d, DCAT + "theme", self.concept(EU + "data-theme/" + theme))
         self.add(d, DCT + "spatial", self.typed(_n(EU + "country/DEU"), DCT + "Location"))
@@ -364,6 +372,6 @@ class CatalogBuilder:
             self.add(dist, SPDX + "checksum", checksum)
         self.add(dist, DCT + "license", self.licence())
         self.add(dist, DCATDE + "licenseAttributionByText", _lit(self.settings.attribution, "de"))
-        self.add(dist, DCT + "modified", self.modified())
+        self.add(dist, DCT + "modified", self.modified(part))
         self.add(dist, DCATAP + "availability", self.availability())
         return dist

@@ -14,9 +14,9 @@ from typing import IO
 import click
 import pyoxigraph as ox
 
-from . import formats, loading, submissions
+from . import formats, loading, stamps, submissions
 from . import sparql as query_engine
-from .core import Core
+from .core import Core, now
 from .errors import ImagraphError, UnsupportedFormatError
 from .namespaces import compact
 from .settings import Settings
@@ -430,6 +430,29 @@ def dump(ctx: click.Context, out_format: str, graph: str | None, output: Path | 
 def _dump(core: Core, out: IO[bytes], fmt: formats.Format, graph: str | None) -> None:
     core.store.dump(out, fmt, graph)
     out.flush()
+
+
+@cli.command()
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 naming what is not stamped.")
+@click.pass_context
+def stamp(ctx: click.Context, check: bool) -> None:
+    """Record when each bundled file's content last changed, in stamps.json beside it: a new or
+    changed file is dated now, the others keep their dates."""
+    try:
+        files = [p for paths in Core.bundled_files(_settings(ctx)).values() for p in paths]
+        if check:
+            problems = stamps.stale(files)
+            for problem in problems:
+                click.echo(problem)
+            if problems:
+                raise click.ClickException("not stamped as it is: run imagraph stamp")
+            return
+        changed = stamps.stamp(files, now())
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+    for path in changed:
+        click.echo(f"stamped {path}")
+    click.echo(f"{len(changed)} of {len(files)} files dated now, the others unchanged")
 
 
 @cli.command()

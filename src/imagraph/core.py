@@ -16,11 +16,11 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph
 
-from . import formats, loading
+from . import formats, loading, stamps
 from .errors import BadInputError, NotFoundError
 from .namespaces import CANONICAL_BASE, IMO, PREFIXES
 from .settings import Settings
-from .store import OxigraphStore, Store
+from .store import OxigraphStore, Store, bind
 from .validation import ValidationResult, validate
 
 #: Seconds between checks of a remote store's data version (see :meth:`Core.refresh`).
@@ -50,6 +50,11 @@ TERM_LABELS = (
     "SELECT ?term ?label WHERE { { ?term rdfs:label ?label } UNION "
     "{ ?term skos:prefLabel ?label } FILTER(isIRI(?term)) }"
 )
+#: The time of the last write to a graph, from the records of the changes (see :mod:`writes`).
+LAST_WRITE = (
+    "SELECT (MAX(?t) AS ?last) WHERE { VALUES ?g { $graph } "
+    "?c prov:generated|prov:invalidated ?g ; prov:startedAtTime ?t }"
+)
 INVERSE_LABELS = "SELECT ?term ?label WHERE { ?term imo:inverseLabel ?label FILTER(isIRI(?term)) }"
 
 
@@ -64,10 +69,12 @@ class Core:
         #: A hash of everything loaded: it changes exactly when the data changes (ETags use it).
         self.version = "empty"
         #: When the data last changed (UTC, whole seconds): the Last-Modified of every page. The
-        #: bundled files' newest modification time, or the time of the last write; kept in the
-        #: store's meta graph with the version, so every worker and every restart on the same
-        #: data says the same.
+        #: newest content date of the bundled files (see :mod:`imagraph.stamps`), or the time of
+        #: the last write; kept in the store's meta graph with the version, so every worker,
+        #: every restart and every clone of the same data says the same.
         self.modified = datetime.fromtimestamp(0, UTC)
+        #: When each bundled graph's files last changed (by graph IRI), kept there too.
+        self.loaded: dict[str, datetime] = {}
         self._checked = time.monotonic()
         self._counts: tuple[str, int, dict[str, int]] | None = None
         #: The count of this server's writes when this core last took its version (see
@@ -146,6 +153,16 @@ class Core:
             for t in self.store.about(node, [graph])
         }
 
+    def _stored_loaded(self) -> dict[str, datetime]:
+        """The meta graph's content date of each bundled graph (see :attr:`loaded`)."""
+        graph, node, _ = self._meta()
+        out = {}
+        for t in self.store.triples([graph]):
+            if t.subject != node and t.predicate.value == PREFIXES["dct"] + "modified":
+                with contextlib.suppress(ValueError):
+                    out[t.subject.value] = datetime.fromisoformat(t.object.value).astimezone(UTC)
+        return out
+
     def _stored_version(self) -> str | None:
         return self._stored().get("versionInfo")
 
@@ -156,6 +173,7 @@ class Core:
         if "modified" in stored:
             with contextlib.suppress(ValueError):
                 self.modified = datetime.fromisoformat(stored["modified"]).astimezone(UTC)
+        self.loaded = self._stored_loaded()
 
     def _store_version(self) -> None:
         graph, triples = self.version_graph(self.version, self.modified)
@@ -164,9 +182,9 @@ class Core:
 
     # -- loading -------------------------------------------------------------------------------
 
-    def bundled_files(self) -> dict[str, list[Path]]:
+    @staticmethod
+    def bundled_files(s: Settings) -> dict[str, list[Path]]:
         """The files of each named graph (by short name: ``ontology``, ``shapes``, ``data/x``)."""
-        s = self.settings
         files: dict[str, list[Path]] = {
             "ontology": _turtle_files(s.ontology_path),
             "labels": _turtle_files(s.ontology_path / "labels"),
@@ -183,8 +201,10 @@ class Core:
         remint = self.settings.base_iri != CANONICAL_BASE
         remap = loading.rebaser(self.settings.base_iri)
         counts = {}
-        newest = 0.0
-        for name, paths in self.bundled_files().items():
+        files = self.bundled_files(self.settings)
+        dated = stamps.dated(p for paths in files.values() for p in paths)
+        self.loaded = {}
+        for name, paths in files.items():
             graph = self.settings.graph_iri(name)
             self.store.clear_graph(graph)
             for path in paths:
@@ -200,20 +220,17 @@ class Core:
                 else:  # the store's own loader, straight into the graph
                     self.store.load_rdf(loading.read_bytes(path), fmt, graph, source=str(path))
                 digest.update(name.encode() + b"\0" + path.read_bytes())
-                newest = max(newest, path.stat().st_mtime)
+            if paths:
+                self.loaded[graph] = max(dated[p].modified for p in paths)
             counts[name] = self.store.count(graph)
         self.version = digest.hexdigest()[:16]
-        # the data changed when its files did: the same for every worker and every restart
-        self.modified = datetime.fromtimestamp(int(newest), UTC)
+        # the data changed when its files' content did: the same for every worker, every
+        # restart and every clone
+        self.modified = max(self.loaded.values(), default=datetime.fromtimestamp(0, UTC))
         self._shapes = None
         self._ontology = None
         self._store_version()
         return LoadReport(counts, time.perf_counter() - start)
-
-    def bump_version(self, change: str) -> None:
-        """A write changed the data: a new version (ETags, caches) and modification time."""
-        self.set_version(self.next_version(change), now())
-        self._store_version()
 
     def next_version(self, change: str) -> str:
         return hashlib.sha256((self.version + change).encode()).hexdigest()[:16]
@@ -229,13 +246,36 @@ class Core:
         """The meta graph as it is with ``version`` and ``modified`` stored: (its IRI, its
         triples)."""
         graph, node, prop = self._meta()
-        stamp = ox.Literal(
-            modified.isoformat(), datatype=ox.NamedNode(PREFIXES["xsd"] + "dateTime")
-        )
+        dct_modified = ox.NamedNode(PREFIXES["dct"] + "modified")
+
+        def stamp(when: datetime) -> ox.Literal:
+            return ox.Literal(when.isoformat(), datatype=ox.NamedNode(PREFIXES["xsd"] + "dateTime"))
+
         return graph, [
             ox.Triple(node, prop, ox.Literal(version)),
-            ox.Triple(node, ox.NamedNode(PREFIXES["dct"] + "modified"), stamp),
+            ox.Triple(node, dct_modified, stamp(modified)),
+            *(ox.Triple(ox.NamedNode(g), dct_modified, stamp(w)) for g, w in self.loaded.items()),
         ]
+
+    def modified_of(self, names: tuple[str, ...]) -> datetime:
+        """When the named graphs (short names or IRIs) last changed: their files' content
+        dates, or the last write to one of them (recorded in ``{base}graph/changes``); when
+        no date is known, or for no names (everything), :attr:`modified`."""
+        if not names:
+            return self.modified
+        dates = []
+        for name in names:
+            iri = name if "://" in name else self.settings.graph_iri(name)
+            dates.append(self.loaded.get(iri, self.modified))
+            rows = self.store.query(
+                bind(LAST_WRITE, graph=ox.NamedNode(iri)),
+                default_graphs=[self.settings.graph_iri("changes")],
+            ).rows()
+            for row in rows:
+                if "last" in row:
+                    with contextlib.suppress(ValueError):
+                        dates.append(datetime.fromisoformat(row["last"].value).astimezone(UTC))
+        return max(dates)
 
     # -- graphs ----------------------------------------------------------------------------------
 
@@ -265,12 +305,15 @@ class Core:
         if self.store.is_empty():
             self.load_bundled()
         counts = {}
+        when = now()
         for path in files:
             graph = self.settings.graph_iri(f"data/{path.stem.split('.')[0]}")
             self.store.clear_graph(graph)
             self.store.bulk_load_file(path, formats.guess(path), graph)  # type: ignore[attr-defined]
             counts[graph] = self.store.count(graph)
-        self.bump_version("bulk load " + " ".join(sorted(counts)))
+            self.loaded[graph] = when
+        self.set_version(self.next_version("bulk load " + " ".join(sorted(counts))), when)
+        self._store_version()
         self.store.flush()
         self.store.optimize()
         return counts

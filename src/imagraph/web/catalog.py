@@ -4,7 +4,7 @@ the paging links, absolute public URLs)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -72,11 +72,13 @@ def _since() -> datetime | None:
     if raw is None:
         return None
     try:
-        return datetime.fromisoformat(raw.replace("Z", "+00:00")).replace(tzinfo=None)
+        since = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise BadRequest(
             f"modified_since must be an ISO 8601 date or date-time, not {raw!r}"
         ) from None
+    # compared with the datasets' dates in UTC; a date-time without a zone is taken as UTC
+    return since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since
 
 
 @bp.get("/catalog")
@@ -87,8 +89,11 @@ def catalog(ext: str | None = None) -> Response:
     if doc_path != "catalog":
         raise NotFound()
     since, page = _since(), page_number()
-    modified = site.core.modified.replace(tzinfo=None)
-    parts = [p for p in site.parts.values() if since is None or modified >= since]
+    parts = [
+        p
+        for p in site.parts.values()
+        if since is None or site.core.modified_of(p.graphs).replace(tzinfo=None) >= since
+    ]
     size = max(1, site.settings.catalog_page_size)
     last = max(1, -(-len(parts) // size))
     if page > last:
