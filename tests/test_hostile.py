@@ -18,6 +18,8 @@ TOKEN = "0123456789abcdef-mallory"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 BASE = "https://w3id.org/imanoeb/"
 GRAPH = BASE + "graph/data/submitted"
+DATA = BASE + "graph/data/"
+TERM = "<<( <urn:a> <urn:b> <urn:c> )>>"
 JSON = {"Accept": "application/json"}
 TTL = {"Content-Type": "text/turtle", **JSON}
 
@@ -676,6 +678,118 @@ CASES: list[tuple[str, str, str, dict, dict, bytes | str | None, int, str]] = [
         b"",
         400,
         "",
+    ),
+    # data graph names (issue 22.5): RFC 3986 makes the first two the shapes and ontology graphs
+    *[
+        (
+            f"gsp-graph-{case}",
+            "PUT",
+            "/graph-store",
+            {"graph": DATA + name},
+            {**TTL, **AUTH},
+            b"<urn:a> <urn:b> <urn:c> .",
+            400,
+            "not a data graph name",
+        )
+        for case, name in (
+            ("dot-segments", "../shapes"),
+            ("encoded-dots", "%2e%2e/ontology"),
+            ("empty-name", ""),
+            ("fragment", "x#frag"),
+            ("query", "x?y=1"),
+            ("nul", "%00"),
+        )
+    ],
+    (
+        "update-graph-dot-segments",
+        "POST",
+        "/update",
+        {},
+        {"Content-Type": "application/sparql-update", **AUTH, **JSON},
+        f"INSERT DATA {{ GRAPH <{DATA}../shapes> {{ <urn:a> <urn:b> <urn:c> }} }}",
+        400,
+        "not a data graph name",
+    ),
+    (
+        "update-with-encoded-dots",
+        "POST",
+        "/update",
+        {},
+        {"Content-Type": "application/sparql-update", **AUTH, **JSON},
+        f"WITH <{DATA}%2e%2e/ontology> INSERT {{ <urn:a> <urn:b> <urn:c> }} WHERE {{}}",
+        400,
+        "not a data graph name",
+    ),
+    # RDF 1.2 triple terms (issue 22.6): shown where the format can carry them, else 400/406
+    (
+        "update-triple-term",
+        "POST",
+        "/update",
+        {},
+        {"Content-Type": "application/sparql-update", **AUTH, **JSON},
+        f"INSERT DATA {{ GRAPH <{GRAPH}> {{ {TRIPLE_TERM.decode()} }} }}",
+        400,
+        "triple terms",
+    ),
+    (
+        "sparql-triple-term-page",
+        "GET",
+        "/sparql",
+        {"query": f"SELECT ?t WHERE {{ BIND({TERM} AS ?t) }}"},
+        {"Accept": "text/html"},
+        None,
+        200,
+        "&lt;&lt;( &lt;urn:a&gt; &lt;urn:b&gt; &lt;urn:c&gt; )&gt;&gt;",
+    ),
+    (
+        "sparql-triple-term-jsonld",
+        "GET",
+        "/sparql",
+        {
+            "query": f"CONSTRUCT {{ <urn:s> <urn:p> ?t }} WHERE {{ BIND({TERM} AS ?t) }}",
+            "format": "jsonld",
+        },
+        JSON,
+        None,
+        406,
+        "JSON-LD cannot carry",
+    ),
+    # format= as SPARQLWrapper sends it (issue 22.7): the query form decides what makes sense
+    (
+        "sparql-select-as-rdfxml",
+        "GET",
+        "/sparql",
+        {
+            "query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
+            "format": ["rdf+xml", "application/rdf+xml"],
+        },
+        JSON,
+        None,
+        406,
+        "answers with SPARQL results",
+    ),
+    (
+        "sparql-construct-as-tsv",
+        "GET",
+        "/sparql",
+        {
+            "query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1",
+            "format": ["tsv", "text/tab-separated-values"],
+        },
+        JSON,
+        None,
+        406,
+        "answers with RDF",
+    ),
+    (
+        "sparql-unknown-format",
+        "GET",
+        "/sparql",
+        {"query": "ASK {}", "format": "exe"},
+        JSON,
+        None,
+        406,
+        "unknown format",
     ),
     (
         "gsp-empty-organisations",

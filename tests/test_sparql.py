@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import threading
 import time
+import urllib.error
+import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 import requests
+import SPARQLWrapper as sw
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, SKOS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
@@ -24,7 +29,16 @@ from imagraph.errors import StoreError
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
-from .conftest import REMOTE, ROOT, STANDARDS, Listener, open_core, start_server, stop_server
+from .conftest import (
+    REMOTE,
+    ROOT,
+    STANDARDS,
+    Listener,
+    embedded_only,
+    open_core,
+    start_server,
+    stop_server,
+)
 
 W3C = STANDARDS / "w3c-sparql11-tests" / "protocol"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"
@@ -370,6 +384,83 @@ def test_real_clients_against_the_live_server(server):
     assert [r[0] for r in rows] == [Literal("BMI")]
 
 
+IMO = "PREFIX imo: <https://w3id.org/imanoeb/ontology#> "
+BMI = URIRef("https://w3id.org/imanoeb/org/bmi")
+SW_QUERIES = {
+    "SELECT": IMO + "SELECT ?m WHERE { ?m a imo:Meeting }",
+    "ASK": IMO + "ASK { ?m a imo:Meeting }",
+    "CONSTRUCT": IMO + "CONSTRUCT { ?m a imo:Meeting } WHERE { ?m a imo:Meeting }",
+    "DESCRIBE": f"DESCRIBE <{BMI}>",
+}
+#: What each return format of SPARQLWrapper answers with, for results and for graphs.
+SW_RESULTS = {sw.JSON, sw.XML, sw.CSV, sw.TSV}
+SW_GRAPHS = {sw.JSON, sw.XML, sw.TURTLE, sw.N3, sw.RDF, sw.RDFXML, sw.JSONLD}
+
+
+def _sw_parsed(form: str, answer: sw.QueryResult) -> object:
+    """What SPARQLWrapper converted, parsed on: a set of IRIs, a boolean or a graph."""
+    converted = answer.convert()
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        if isinstance(converted, bytes):  # Turtle and N3 come as text
+            return Graph().parse(data=converted, format="turtle")
+        assert isinstance(converted, Graph)
+        return converted
+    if isinstance(converted, dict):  # JSON
+        body = json.dumps(converted).encode()
+        fmt = ox.QueryResultsFormat.JSON
+    elif isinstance(converted, bytes):  # CSV or TSV
+        csv_text = answer.requestedFormat == sw.CSV
+        if csv_text and form == "SELECT":
+            return {row[0] for row in list(csv.reader(io.StringIO(converted.decode())))[1:]}
+        body, fmt = converted, ox.QueryResultsFormat.TSV  # "true" reads the same in both
+    else:  # XML, as a DOM document
+        body, fmt = converted.toxml().encode(), ox.QueryResultsFormat.XML
+    parsed = ox.parse_query_results(body, format=fmt)
+    if isinstance(parsed, ox.QueryBoolean):
+        return bool(parsed)
+    return {row["m"].value for row in parsed}
+
+
+@pytest.mark.parametrize("method", [sw.GET, sw.POST])
+@pytest.mark.parametrize("form", list(SW_QUERIES))
+@pytest.mark.parametrize(
+    "fmt", [sw.JSON, sw.XML, sw.CSV, sw.TSV, sw.TURTLE, sw.N3, sw.RDF, sw.RDFXML, sw.JSONLD]
+)
+def test_sparqlwrapper_in_every_return_format(server, client, method, form, fmt):
+    """SPARQLWrapper 2.0.0 with each of its return formats (it sends them as format=, output=
+    and results=, some twice: format=rdf+xml&format=application/rdf+xml; RDFXML was 406): a
+    result parsed as it should be, or 406 saying what the query form answers with."""
+    wrapper = SPARQLWrapper(server + "sparql")
+    wrapper.setQuery(SW_QUERIES[form])
+    wrapper.setReturnFormat(fmt)
+    wrapper.setMethod(method)
+    is_graph = form in ("CONSTRUCT", "DESCRIBE")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if fmt not in (SW_GRAPHS if is_graph else SW_RESULTS):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                wrapper.query()
+            assert refused.value.code == 406
+            words = "answers with RDF" if is_graph else "answers with SPARQL results"
+            assert words in refused.value.read().decode()
+            return
+        parsed = _sw_parsed(form, wrapper.query())
+    # SPARQLWrapper warns when the answer is not in the format it asked for
+    assert not [w for w in caught if "has been returned" in str(w.message)]
+    answer = client.get("/sparql", query_string={"query": SW_QUERIES["SELECT"]})
+    rows = ox.parse_query_results(answer.data, format=ox.QueryResultsFormat.JSON)
+    meetings = {row["m"].value for row in rows}  # type: ignore[union-attr]
+    assert len(meetings) == 5
+    if form == "SELECT":
+        assert parsed == meetings
+    elif form == "ASK":
+        assert parsed is True
+    elif form == "CONSTRUCT":
+        assert isinstance(parsed, Graph) and {str(s) for s in parsed.subjects()} == meetings
+    else:
+        assert isinstance(parsed, Graph) and (BMI, SKOS.altLabel, Literal("BMI")) in parsed
+
+
 def test_slow_query_is_stopped_while_pages_are_served(tmp_path):
     env = {"IMAGRAPH_QUERY_TIMEOUT": "3", "IMAGRAPH_QUERY_SLOTS": "2"}
     proc, url = start_server(tmp_path / "server.log", env, workers=2)
@@ -624,3 +715,100 @@ def test_a_long_query_is_sent_by_post_and_keeps_its_pages(client):
     assert 'data-long="1500"' in html
     with client.get("/static/query.js") as script:
         assert "form.dataset.long" in script.get_data(as_text=True)
+
+
+# -- RDF 1.2 triple terms (issue 22, item 6): shown where the format can carry them, else 406 --
+
+TERM = ox.Triple(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"), ox.NamedNode("urn:x:c"))
+TERM_TEXT = "<<( <urn:x:a> <urn:x:b> <urn:x:c> )>>"
+TERM_SELECT = f"SELECT ?t WHERE {{ BIND({TERM_TEXT} AS ?t) }}"
+TERM_CONSTRUCT = f"CONSTRUCT {{ <urn:x:s> <urn:x:p> ?t }} WHERE {{ BIND({TERM_TEXT} AS ?t) }}"
+CARRIERS = {"ttl": "turtle", "nt": "n-triples", "rdf": "rdf-xml", "trig": "trig", "nq": "n-quads"}
+NO_JSONLD = "which JSON-LD cannot carry: ask for Turtle, N-Triples, RDF/XML, TriG or N-Quads"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "tsv", "csv"])
+def test_a_triple_term_in_results(client, fmt):
+    resp = client.get("/sparql", query_string={"query": TERM_SELECT, "format": fmt})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    if fmt == "csv":  # CSV writes terms as plain text
+        assert list(csv.reader(io.StringIO(resp.get_data(as_text=True))))[1:] == [
+            ["urn:x:a urn:x:b urn:x:c"]
+        ]
+        return
+    results_format = {"json": "JSON", "xml": "XML", "tsv": "TSV"}[fmt]
+    rows = list(ox.parse_query_results(resp.data, getattr(ox.QueryResultsFormat, results_format)))
+    assert [row["t"] for row in rows] == [TERM]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("query", [TERM_SELECT, TERM_CONSTRUCT], ids=["select", "construct"])
+def test_the_query_page_shows_a_triple_term(client, query):
+    """The page showed a SELECT's triple term as a 500 (its table had no row for one)."""
+    from html import unescape
+
+    resp = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/html"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert TERM_TEXT in unescape(resp.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("fmt", [*CARRIERS, "jsonld"])
+def test_a_constructed_triple_term_in_every_rdf_format(client, fmt):
+    resp = client.get("/sparql", query_string={"query": TERM_CONSTRUCT, "format": fmt})
+    if fmt == "jsonld":  # was a 502 (an upstream that does not exist)
+        assert resp.status_code == 406 and NO_JSONLD in resp.get_data(as_text=True)
+        return
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    rdf_format = getattr(ox.RdfFormat, CARRIERS[fmt].upper().replace("-", "_"))
+    quads = list(ox.parse(resp.data, format=rdf_format))
+    assert [(q.subject, q.object) for q in quads] == [(ox.NamedNode("urn:x:s"), TERM)]
+
+
+def test_stored_queries_with_a_triple_term(tmp_path, core):
+    """Stored queries are answered as /sparql answers: shown, or 406 saying why."""
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    for name, query in (("term", TERM_SELECT), ("graph", TERM_CONSTRUCT)):
+        (queries / f"{name}.toml").write_text(
+            f"query = '''{query}'''\n[title]\nde = 'x'\nen = 'x'\n"
+            "[description]\nde = 'x'\nen = 'x'\n",
+            encoding="utf-8",
+        )
+    settings = replace(core.settings, queries_dir=queries)
+    client = create_app(settings, core).test_client()
+    page = client.get("/queries/term", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "&lt;&lt;( &lt;urn:x:a&gt;" in page.get_data(as_text=True)
+    rows = ox.parse_query_results(client.get("/queries/term").data, ox.QueryResultsFormat.JSON)
+    assert [row["t"] for row in rows] == [TERM]  # type: ignore[union-attr]
+    jsonld = client.get("/queries/graph", headers={"Accept": "application/ld+json"})
+    assert jsonld.status_code == 406 and NO_JSONLD in jsonld.get_data(as_text=True)
+
+
+@embedded_only
+def test_triple_terms_a_store_already_holds(fresh):
+    """A store may hold triple terms imagraph did not write (another writer of a remote store):
+    DESCRIBE, the Graph Store and resource documents carry them where the format can, else 406
+    saying so (they were 500 and 502)."""
+    core = fresh()
+    bmi, graph = ox.NamedNode(str(BMI)), "https://w3id.org/imanoeb/graph/data/held"
+    core.store.load([ox.Quad(bmi, ox.NamedNode("urn:x:p"), TERM, ox.NamedNode(graph))])
+    client = create_app(core.settings, core).test_client()
+    answers = {
+        "describe": lambda fmt: client.get(
+            "/sparql", query_string={"query": f"DESCRIBE <{BMI}>", "format": fmt}
+        ),
+        "graph-store": lambda fmt: client.get(
+            "/graph-store", query_string={"graph": graph, "format": fmt}
+        ),
+        "document": lambda fmt: client.get("/org/bmi", query_string={"format": fmt}),
+    }
+    for where, get in answers.items():
+        for fmt in ("ttl", "nt", "rdf", "jsonld"):
+            resp = get(fmt)
+            if fmt == "jsonld":
+                assert resp.status_code == 406, (where, resp.get_data(as_text=True)[:300])
+                assert NO_JSONLD in resp.get_data(as_text=True)
+                continue
+            assert resp.status_code == 200, (where, fmt, resp.get_data(as_text=True)[:300])
+            rdf_format = getattr(ox.RdfFormat, CARRIERS[fmt].upper().replace("-", "_"))
+            triples = {(q.subject, q.predicate, q.object) for q in ox.parse(resp.data, rdf_format)}
+            assert (bmi, ox.NamedNode("urn:x:p"), TERM) in triples, where

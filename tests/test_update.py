@@ -155,6 +155,25 @@ def test_bad_requests_say_what_is_wrong():
     assert none.status_code == 200 and none.get_json() == {"change": None, "graphs": {}}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "INSERT DATA { GRAPH <%s> { <urn:x:a> <urn:x:p> <<( <urn:x:s> <urn:x:p> <urn:x:o> )>> } }",
+        "INSERT { GRAPH <%s> { <urn:x:a> <urn:x:p> ?t } } "
+        "WHERE { BIND(<<( <urn:x:s> <urn:x:p> <urn:x:o> )>> AS ?t) }",
+    ],
+    ids=["data", "where"],
+)
+def test_an_update_with_a_triple_term_is_400_and_changes_nothing(text):
+    """RDF 1.2 triple terms are refused as the Graph Store refuses them (it was a 500)."""
+    core, client = make()
+    before, version = core.store.count(), core.version
+    resp = _update(client, text % (BASE + "graph/data/x"))
+    assert resp.status_code == 400, resp.get_data(as_text=True)
+    assert "triple terms" in resp.get_json()["detail"]
+    assert core.store.count() == before and core.version == version
+
+
 def test_the_query_endpoint_still_refuses_updates():
     _, client = make()
     resp = client.post("/sparql", data={"update": f"CLEAR GRAPH <{MEETINGS}>"}, headers=AUTH)

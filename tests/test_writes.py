@@ -579,3 +579,100 @@ def test_a_write_body_is_parsed_in_a_confined_child(tmp_path):
         assert resp.status_code == 201, resp.text
     finally:
         stop_server(proc)
+
+
+#: Names under ``{base}graph/data/`` that are no data graph's name (issue 22, item 5): by RFC
+#: 3986 the first two are the shapes and ontology graphs to a client that normalises IRIs.
+UNCLEAN = ["../shapes", "%2e%2e/ontology", "", "x#frag", "x?y=1", "%00", "a//b", "a/", "./a",
+           "a/../b", "%41", "x" * 201]  # fmt: skip
+DATA = BASE + "graph/data/"
+
+
+@pytest.mark.parametrize("name", UNCLEAN, ids=lambda n: n[:12] or "empty")
+def test_a_data_graph_is_named_with_clean_path_segments(name):
+    """One rule for the Graph Store and updates: 400 naming it, and nothing written."""
+    core, client = make()
+    graphs, version = set(core.store.graphs()), core.version
+    for method in ("PUT", "POST"):
+        resp = client.open(
+            "/graph-store",
+            method=method,
+            query_string={"graph": DATA + name},
+            data=GOOD,
+            content_type="text/turtle",
+            headers=AUTH,
+        )
+        assert resp.status_code == 400, (method, resp.get_data(as_text=True))
+        assert "is not a data graph name" in resp.get_data(as_text=True)
+        assert "no empty, '.' or '..' segment" in resp.get_data(as_text=True)
+    update = client.post(
+        "/update",
+        data=f"INSERT DATA {{ GRAPH <{DATA + name}> {{ <urn:x:a> <urn:x:b> 1 }} }}".encode(),
+        content_type="application/sparql-update",
+        headers={**AUTH, "Accept": "application/json"},
+    )
+    assert update.status_code == 400, update.get_data(as_text=True)
+    assert "is not a data graph name" in update.get_json()["detail"]
+    assert set(core.store.graphs()) == graphs and core.version == version
+
+
+def test_clean_names_are_written_and_unclean_ones_stored_earlier_can_be_removed():
+    core, client = make()
+    nested = DATA + "2025/town-09276999_v1.2~a"
+    resp = client.put(
+        "/graph-store",
+        query_string={"graph": nested},
+        data=GOOD,
+        content_type="text/turtle",
+        headers=AUTH,
+    )
+    assert resp.status_code == 201, resp.get_data(as_text=True)
+    assert core.store.exists(TOWN) and nested in core.store.graphs()
+    # graphs an earlier version let in are removed by their names as stored
+    for name, how in (("../shapes", "DELETE"), ("x#frag", "DROP")):
+        triples = [ox.Quad(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:b"), ox.Literal("c"),
+                           ox.NamedNode(DATA + name))]  # fmt: skip
+        core.store.load(triples)
+        if how == "DELETE":
+            resp = client.delete("/graph-store", query_string={"graph": DATA + name}, headers=AUTH)
+            assert resp.status_code == 204, resp.get_data(as_text=True)
+        else:
+            resp = client.post(
+                "/update",
+                data=f"DROP GRAPH <{DATA + name}>".encode(),
+                content_type="application/sparql-update",
+                headers=AUTH,
+            )
+            assert resp.status_code == 200, resp.get_data(as_text=True)
+        assert DATA + name not in core.store.graphs()
+
+
+@pytest.mark.parametrize("file_name", ["a b.nt", "\u00e9.nt", "%2e%2e.nt", "x" * 201 + ".nt"])
+def test_loaded_files_name_clean_data_graphs(runner, tmp_path, file_name):
+    """``imagraph load`` and the bundled data name graphs from file names by the same rule."""
+    from imagraph.cli import cli
+    from imagraph.errors import BadInputError
+
+    path = tmp_path / file_name
+    path.write_bytes(b"<https://e.org/s> <https://e.org/p> <https://e.org/o> .\n")
+    store = tmp_path / "store"
+    result = runner.invoke(cli, ["--store", str(store), "load", str(path)])
+    assert result.exit_code == 2 and "is not a data graph name" in result.output, result.output
+    assert not store.exists()
+    bundled = tmp_path / "data"
+    bundled.mkdir()
+    path.rename(bundled / file_name.replace(".nt", ".ttl"))
+    with pytest.raises(BadInputError, match="is not a data graph name"):
+        Core.open(Settings(root=ROOT, data_dir=bundled))
+
+
+def test_a_loaded_file_with_a_triple_term_is_refused(runner, tmp_path):
+    """RDF 1.2 triple terms stay out of the store by every way in (issue 22, item 6)."""
+    from imagraph.cli import cli
+
+    path = tmp_path / "terms.nt"
+    path.write_bytes(b"<urn:x:a> <urn:x:p> <<( <urn:x:s> <urn:x:p> <urn:x:o> )>> .\n")
+    store = tmp_path / "store"
+    result = runner.invoke(cli, ["--store", str(store), "load", str(path)])
+    assert result.exit_code == 2 and "triple terms" in result.output, result.output
+    assert not store.exists()

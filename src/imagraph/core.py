@@ -191,7 +191,7 @@ class Core:
             "shapes": _turtle_files(s.shapes_path),
         }
         for path in _turtle_files(s.data_path):
-            files[f"data/{path.stem}"] = [path]
+            files[f"data/{loading.file_graph_name(path)}"] = [path]
         return files
 
     def load_bundled(self) -> LoadReport:
@@ -307,7 +307,7 @@ class Core:
         counts = {}
         when = now()
         for path in files:
-            graph = self.settings.graph_iri(f"data/{path.stem.split('.')[0]}")
+            graph = self.settings.graph_iri(f"data/{loading.file_graph_name(path)}")
             self.store.clear_graph(graph)
             self.store.bulk_load_file(path, formats.guess(path), graph)  # type: ignore[attr-defined]
             counts[graph] = self.store.count(graph)

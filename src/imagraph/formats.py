@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
 import pyoxigraph as ox
 
-from .errors import UnsupportedFormatError
+from .errors import ImagraphError, UnsupportedFormatError
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,8 @@ class Format:
     other_media_types: tuple[str, ...] = ()
     #: Written with its named graphs (TriG, N-Quads); the others carry the union of all graphs.
     is_dataset: bool = False
+    #: Carries RDF 1.2 triple terms (``<<( … )>>``); pyoxigraph's JSON-LD does not.
+    triple_terms: bool = True
 
     @property
     def extension(self) -> str:
@@ -40,7 +43,12 @@ NTRIPLES = Format(
     "ntriples", "application/n-triples", ("nt",), ox.RdfFormat.N_TRIPLES, ("nt", "n-triples")
 )
 JSONLD = Format(
-    "json-ld", "application/ld+json", ("jsonld", "json"), ox.RdfFormat.JSON_LD, ("jsonld",)
+    "json-ld",
+    "application/ld+json",
+    ("jsonld", "json"),
+    ox.RdfFormat.JSON_LD,
+    ("jsonld",),
+    triple_terms=False,
 )
 RDFXML = Format(
     "rdf-xml", "application/rdf+xml", ("rdf", "owl", "xml"), ox.RdfFormat.RDF_XML, ("xml", "rdfxml")
@@ -60,6 +68,29 @@ FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
 _BY_NAME = {key: f for f in FORMATS for key in (f.name, *f.aliases)}
 _BY_MEDIA_TYPE = {m: f for f in FORMATS for m in (f.media_type, *f.other_media_types)}
 _BY_EXTENSION = {ext: f for f in FORMATS for ext in f.extensions}
+
+
+class NotRepresentableError(ImagraphError):
+    """An answer the format asked for cannot carry (RDF 1.2 triple terms in JSON-LD)."""
+
+    status = 406
+
+    def __init__(self, fmt: Format) -> None:
+        *others, last = (f.title for f in FORMATS if f.triple_terms)
+        carriers = f"{', '.join(others)} or {last}"
+        super().__init__(
+            f"the answer holds RDF 1.2 triple terms (<<( … )>>), which {fmt.title} cannot "
+            f"carry: ask for {carriers}"
+        )
+
+
+def check_carries(fmt: Format, triples: Iterable[ox.Triple]) -> None:
+    """Raise :class:`NotRepresentableError` if ``triples`` hold a triple term ``fmt`` cannot
+    carry."""
+    if not fmt.triple_terms and any(
+        isinstance(t.object, ox.Triple) or isinstance(t.subject, ox.Triple) for t in triples
+    ):
+        raise NotRepresentableError(fmt)
 
 
 def by_name(name: str) -> Format:

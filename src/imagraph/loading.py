@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from . import formats
-from .errors import InputTooLargeError, NotFoundError, RdfSyntaxError
+from .errors import BadInputError, InputTooLargeError, NotFoundError, RdfSyntaxError
 from .formats import Format
 from .namespaces import CANONICAL_BASE
 
@@ -65,10 +66,12 @@ def reading(path: Path) -> Iterator[BinaryIO]:
 
 
 def check_file(path: Path, fmt: Format) -> int:
-    """Parse a whole file as a stream, keeping nothing, and count its triples; a syntax error
-    is raised saying where, before anything is written with the file."""
+    """Parse a whole file as a stream, keeping nothing, and count its triples, before anything
+    is written with it: a syntax error is raised saying where, a triple term or a name that
+    gives no data graph (:func:`file_graph_name`) saying so."""
+    file_graph_name(path)
     with reading(path) as stream:
-        return sum(1 for _ in ox.parse(stream, format=fmt.oxigraph))
+        return refuse_triple_terms(ox.parse(stream, format=fmt.oxigraph), str(path))
 
 
 def read_bytes(path: Path) -> bytes:
@@ -185,14 +188,57 @@ def parse(
         raise syntax_error(err, source) from None
     except ValueError as err:  # e.g. an invalid base IRI or an encoding problem
         raise RdfSyntaxError(str(err), source=source) from None
-    for q in quads:
-        if isinstance(q.object, ox.Triple) or isinstance(q.subject, ox.Triple):
+    refuse_triple_terms(quads, source)
+    return quads
+
+
+def refuse_triple_terms(triples: Iterable[ox.Quad | ox.Triple], source: str) -> int:
+    """How many ``triples`` there are; :class:`RdfSyntaxError` at the first RDF 1.2 triple
+    term: imagraph keeps RDF 1.1 (JSON-LD, the shapes and the pages have no triple terms)."""
+    n = 0
+    term = ox.Triple  # compared by type: a bulk load's check reads millions of triples
+    for t in triples:
+        n += 1
+        if type(t.object) is term or type(t.subject) is term:
             raise RdfSyntaxError(
                 "RDF 1.2 triple terms (<<( … )>> or << … >>) are not accepted: state the "
-                f"triple itself, or describe it with rdf:Statement (found one about {q.subject})",
+                f"triple itself, or describe it with rdf:Statement (found one about {t.subject})",
                 source=source,
             )
-    return quads
+    return n
+
+
+#: The longest name a data graph may have after ``{base}graph/data/``.
+MAX_DATA_GRAPH_NAME = 200
+#: What may follow ``{base}graph/data/`` (:func:`data_graph_name`), for messages.
+DATA_GRAPH_RULE = (
+    "what follows graph/data/ in a data graph's IRI is one or more path segments separated by "
+    "'/', each of ASCII letters, digits, '-', '.', '_' and '~' (no empty, '.' or '..' segment, "
+    f"no %-escape, query or fragment), at most {MAX_DATA_GRAPH_NAME} characters"
+)
+_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def data_graph_name(name: str, source: str) -> str:
+    """``name`` if it may follow ``{base}graph/data/`` in a data graph's IRI, else
+    :class:`BadInputError` naming ``source`` (the IRI or file it came from) and the rule.
+
+    The one rule for every data graph written (Graph Store, updates, loaded files): an IRI a
+    client normalises (RFC 3986: dot segments, %-escapes of unreserved characters) is the IRI
+    stored, so ``…/data/../shapes`` cannot be the shapes graph to one reader and a data graph
+    to another."""
+    if len(name) <= MAX_DATA_GRAPH_NAME and all(
+        _SEGMENT.fullmatch(s) and s not in (".", "..") for s in name.split("/")
+    ):
+        return name
+    raise BadInputError(f"{source}: {name!r} is not a data graph name: {DATA_GRAPH_RULE}")
+
+
+def file_graph_name(path: Path) -> str:
+    """The name of the data graph a file is loaded into: its name without ``.gz`` and its
+    format's extension (``meetings.ttl``, ``gen.nt.gz``: ``meetings``, ``gen``), checked by
+    :func:`data_graph_name`."""
+    return data_graph_name(Path(path.name.removesuffix(".gz")).stem, str(path))
 
 
 def parse_file(path: Path, fmt: Format | None = None) -> list[ox.Quad]:

@@ -35,7 +35,7 @@ from . import formats, isolation
 from .errors import BadInputError, ImagraphError, QuerySyntaxError
 from .formats import Format
 from .settings import Settings
-from .store import Store
+from .store import QueryOutcome, Store
 
 #: Results formats for SELECT and ASK: name → media type.
 RESULTS_MEDIA_TYPES = {
@@ -259,6 +259,18 @@ def _run(store: Store, request: dict[str, Any], reply_fd: int) -> QueryResult | 
         return QueryResult(
             "ask", outcome.serialize(results_format), RESULTS_MEDIA_TYPES[results_format]
         )
+    try:
+        return _serialize(outcome, results_format, graph_format, max_rows, reply_fd)
+    except OSError:  # pyoxigraph's JSON-LD serialiser met a triple term
+        if outcome.kind != "graph" or graph_format.triple_terms:
+            raise
+        raise formats.NotRepresentableError(graph_format) from None
+
+
+def _serialize(
+    outcome: QueryOutcome, results_format: str, graph_format: Format, max_rows: int, reply_fd: int
+) -> QueryResult | None:
+    """Solutions or triples in their format, whole or (``max_rows`` 0) into ``reply_fd``."""
     if max_rows == 0:
         if outcome.kind == "graph":
             head = QueryResult("graph", b"", graph_format.media_type)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib.plugins.sparql.parser import UpdateUnit
 
-from . import writes
+from . import loading, writes
 from .core import Core
 from .errors import BadInputError, QuerySyntaxError
 from .sparql import QueryRefusedError, parsed_nodes
@@ -121,9 +121,11 @@ def run(core: Core, update: str, *, agent: str, timeout: float) -> UpdateOutcome
             "name the graph to change with GRAPH <…> or WITH <…>"
         )
     prefix = settings.graph_iri("data/")
-    for graph in changed:
+    for graph, body in changed.items():
         if not graph.startswith(prefix):
             raise UpdateRefusedError(f"<{graph}> may not be changed: only data graphs ({prefix}…)")
+        if body:  # a graph is removed by its name as stored, clean or not
+            loading.data_graph_name(graph.removeprefix(prefix), f"the update's graph <{graph}>")
     if not changed:
         return UpdateOutcome(None, {})
     new = {
@@ -133,5 +135,7 @@ def run(core: Core, update: str, *, agent: str, timeout: float) -> UpdateOutcome
         ]
         for graph, body in changed.items()
     }
+    for graph, triples in new.items():
+        loading.refuse_triple_terms(triples, f"the update of <{graph}>")
     change = writes.apply_changes(core, new, method="UPDATE", agent=agent, timeout=timeout)
     return UpdateOutcome(change, {g: len(ts) for g, ts in new.items()})

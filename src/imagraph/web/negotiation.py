@@ -42,8 +42,12 @@ ALIASES = {
     "json": JSONLD,
     "json-ld": JSONLD,
     "turtle": TURTLE,
+    "n3": TURTLE,  # Turtle is N3 (SPARQLWrapper's N3 asks for it)
     "xml": RDFXML,
+    "rdf+xml": RDFXML,
     "n-triples": NTRIPLES,
+    # and the media types (SPARQLWrapper sends format=application/rdf+xml too)
+    **{r.media_type: r for r in (*RESOURCE, TRIG, NQUADS)},
 }
 
 

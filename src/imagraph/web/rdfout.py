@@ -11,6 +11,7 @@ from typing import Any
 import pyoxigraph as ox
 from pyld import jsonld
 
+from .. import formats
 from ..errors import ImagraphError
 from ..formats import Format
 from ..namespaces import PREFIXES
@@ -46,8 +47,10 @@ def local_loader(context_url: str, context: dict[str, Any]) -> Any:
 def serialize(
     triples: Iterable[ox.Triple], fmt: Format, *, context_url: str, context: dict[str, Any]
 ) -> bytes:
-    """Triples in ``fmt``; JSON-LD is compacted with our context, referenced by URL."""
+    """Triples in ``fmt``; JSON-LD is compacted with our context, referenced by URL.
+    :class:`formats.NotRepresentableError` for triple terms in JSON-LD."""
     triples = list(triples)
+    formats.check_carries(fmt, triples)
     if fmt.media_type == negotiation.JSONLD.media_type:
         nquads = (ox.serialize(triples, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
         expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads"})

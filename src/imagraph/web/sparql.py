@@ -103,17 +103,27 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
     return (queries[0] if queries else None), graphs["default-graph-uri"], graphs["named-graph-uri"]
 
 
+def _format_values() -> list[str]:
+    """The values of ``format=``, in the address or else the form. A client may send several
+    meaning one format (SPARQLWrapper: ``format=rdf+xml&format=application/rdf+xml``)."""
+    return request.args.getlist("format") or request.form.getlist("format")
+
+
 def _negotiate() -> tuple[str | None, Representation | None]:
     """What to answer in for each query form, before the form is known: (results format for
-    SELECT/ASK, RDF representation for CONSTRUCT/DESCRIBE); None where nothing fits."""
-    explicit = request.args.get("format") or request.form.get("format")
+    SELECT/ASK, RDF representation for CONSTRUCT/DESCRIBE); None where nothing fits. The first
+    ``format=`` value known for each (a name or a media type) wins over Accept."""
+    explicit = _format_values()
     if explicit:
-        results = explicit if explicit in RESULT_NAMES else None
-        rep = negotiation.by_key(explicit, GRAPH_REPS)
+        names = [RESULTS.get(v.lower(), v.lower()) for v in explicit]
+        results = next((n for n in names if n in RESULT_NAMES), None)
+        reps = (negotiation.by_key(v, GRAPH_REPS) for v in explicit)
+        rep = next((r for r in reps if r is not None), None)
         if results is None and rep is None:
             raise NotAcceptable(
-                f"unknown format {explicit!r}: use json, xml, csv or tsv for SELECT and ASK, "
-                "or ttl, nt, jsonld, rdf, trig, nq for CONSTRUCT and DESCRIBE"
+                f"unknown format {', '.join(explicit)!r}: use json, xml, csv or tsv for SELECT "
+                "and ASK, or ttl, nt, jsonld, rdf, trig, nq for CONSTRUCT and DESCRIBE (or "
+                "their media types)"
             )
         return results, rep
     if not request.accept_mimetypes:
@@ -126,17 +136,32 @@ def _negotiate() -> tuple[str | None, Representation | None]:
     return (RESULTS[media] if media else None), rep
 
 
-def _not_acceptable() -> NotAcceptable:
-    offered = [m for m in RESULTS if m.startswith(("application/sparql", "text/"))]
-    offered += [r.media_type for r in GRAPH_REPS]
+def _not_acceptable(kind: str | None = None) -> NotAcceptable:
+    """406 listing what is offered: for the query's form (``select``, ``ask``, ``graph``) once
+    it is known, else for every form."""
+    results = [m for m in RESULTS if m.startswith(("application/sparql", "text/"))]
+    graphs = [r.media_type for r in GRAPH_REPS]
+    explicit = _format_values()
+    asked = f"format={','.join(explicit)}" if explicit else "the Accept header"
+    if kind == "graph":
+        return NotAcceptable(
+            f"this CONSTRUCT or DESCRIBE query answers with RDF, which {asked} does not ask for: "
+            "use format=ttl, nt, jsonld, rdf, trig or nq, or Accept: " + ", ".join(graphs)
+        )
+    if kind is not None:
+        return NotAcceptable(
+            f"this {kind.upper()} query answers with SPARQL results, which {asked} does not ask "
+            "for: use format=json, xml, csv or tsv, or Accept: " + ", ".join(results)
+        )
     return NotAcceptable(
-        "None of the media types in the Accept header is offered. Offered: " + ", ".join(offered)
+        "None of the media types in the Accept header is offered. Offered: "
+        + ", ".join(results + graphs)
     )
 
 
 def _wants_html() -> bool:
-    explicit = request.args.get("format") or request.form.get("format")
-    return explicit == "html" or (not explicit and _prefers_html())
+    explicit = _format_values()
+    return "html" in explicit or (not explicit and _prefers_html())
 
 
 def _prefers_html() -> bool:
@@ -221,7 +246,7 @@ def answer(
     if (result.kind == "graph" and rep is None) or (
         result.kind != "graph" and results_format is None
     ):
-        raise _not_acceptable()
+        raise _not_acceptable(result.kind)
     content_type = result.media_type + (
         "; charset=utf-8"
         if result.media_type.startswith("text/") or "json" in result.media_type
@@ -423,6 +448,8 @@ def _table(body: bytes, kind: str, urls: Urls, page: int = 1) -> dict[str, Any]:
                 row.append({"text": term.value, "href": urls.href(term.value)})
             elif isinstance(term, ox.Literal):
                 row.append({"text": term.value, "lang": term.language or None})
+            elif isinstance(term, ox.Triple):  # an RDF 1.2 triple term, as SPARQL writes it
+                row.append({"text": f"<<( {term} )>>"})
             else:
                 row.append({"text": f"_:{term.value}"})
         rows.append(row)
