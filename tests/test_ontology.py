@@ -52,7 +52,6 @@ def test_own_classes_and_properties_specialise_a_standard_term(ontology_graph):
     # these relate an own class to a value and have no standard super-property; each says so
     assert {str(p).removeprefix(NS) for p in unanchored} == {
         "onBehalfOf", "positionHeld", "datePrecision", "timesArePlanned", "registrationDeadline",
-        "confidence",
     }  # fmt: skip
 
 
@@ -72,3 +71,24 @@ def test_every_imo_term_used_in_data_and_shapes_is_defined(ontology_graph):
 def test_confidence_levels_form_a_concept_scheme(ontology_graph):
     levels = set(ontology_graph.objects(IMO.confidenceLevels, SKOS.hasTopConcept))
     assert levels == {IMO.confirmed, IMO.reported, IMO.inferred}
+
+
+def test_confidence_is_a_dqv_quality_annotation(ontology_graph):
+    """W3C DQV: imo:confidence specialises dqv:hasQualityAnnotation, and each level is a quality
+    annotation motivated by dqv:qualityAssessment whose bodies are its definition in de and en."""
+    dqv, oa = "http://www.w3.org/ns/dqv#", "http://www.w3.org/ns/oa#"
+    assert (IMO.confidence, RDFS.subPropertyOf, URIRef(dqv + "hasQualityAnnotation")) in (
+        ontology_graph
+    )
+    assert (IMO.ConfidenceLevel, RDFS.subClassOf, URIRef(dqv + "QualityAnnotation")) in (
+        ontology_graph
+    )
+    for level in (IMO.confirmed, IMO.reported, IMO.inferred):
+        assert (level, RDF.type, URIRef(dqv + "QualityAnnotation")) in ontology_graph
+        motivation = ontology_graph.value(level, URIRef(oa + "motivatedBy"))
+        assert motivation == URIRef(dqv + "qualityAssessment")
+        bodies = {
+            ontology_graph.value(b, RDF.value)
+            for b in ontology_graph.objects(level, URIRef(oa + "hasBody"))
+        }
+        assert bodies == set(ontology_graph.objects(level, SKOS.definition)), level
