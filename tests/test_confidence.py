@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDF
+
+from imagraph.web import create_app
 
 BASE = "https://w3id.org/imanoeb/"
 IMO = BASE + "ontology#"
@@ -89,3 +92,98 @@ def test_a_dqv_client_reads_the_labels_as_quality_annotations(core):
     }
     assert bodies["startDate"] == "Stated by one secondary source (trade blog, press) only."
     assert bodies["date"].startswith("Stated by an official publisher")
+
+
+# --- The stored queries: confirmed facts only, and what is only reported or inferred ---
+
+S7 = (
+    "https://blog.cosinex.de/2025/10/20/"
+    "interministerieller-ausschuss-fur-nachhaltige-offentliche-beschaffung-ima-nob/"
+)
+S8 = "https://vergabeblog.de/?p=72946"
+S63 = (
+    "https://www.kooperation-international.de/aktuelles/nachrichten/detail/info/neue-ministerinnen"
+    "-nehmen-arbeit-auf-aenderungen-in-den-zustaendigkeiten-fuer-bildung-forschung-technologie-und"
+    "-raumfahrt"
+)
+S89 = "https://www.zfk.de/politik/deutschland/reiche-ministerium-frank-wetzel-staatssekretaer-kanzleramt"
+MEETING = BASE + "meeting/2025-10-14-network"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+
+
+@pytest.fixture(scope="module")
+def app(core):
+    return create_app(core.settings, core)
+
+
+def stored(app, name: str, lang: str = "en") -> dict[tuple, dict[str, str]]:
+    """The rows of a stored query over real HTTP, by (subject, property, value, its language)."""
+    client = app.test_client()
+    client.set_cookie("lang", lang)
+    resp = client.get(f"/queries/{name}", headers={"Accept": "application/sparql-results+json"})
+    assert resp.status_code == 200
+    rows = {}
+    for b in resp.get_json()["results"]["bindings"]:
+        value = b["value"]
+        key = (b["subject"]["value"], b["property"]["value"], value["value"], value.get("xml:lang"))
+        assert key not in rows, key  # one row per statement
+        rows[key] = {k: v["value"] for k, v in b.items()}
+    return rows
+
+
+def test_confirmed_facts_only_takes_a_statements_own_label_and_sources(app):
+    rows = stored(app, "confirmed-facts-only")
+    # the day of 14 Oct 2025 rests on one trade blog: not here; the month, from two, is
+    assert (MEETING, SCHEMA + "startDate", "2025-10-14", None) not in rows
+    month = rows[(MEETING, "http://purl.org/dc/terms/date", "2025-10", None)]
+    assert set(month["sources"].split()) == {S7, S8}
+    assert (MEETING, SCHEMA + "organizer", BASE + "org/ima-noeb", None) in rows
+    assert (MEETING, SCHEMA + "organizer", BASE + "org/bmi", None) not in rows  # inferred
+    assert (
+        BASE + "meeting/2025-03-11-stakeholder",
+        SCHEMA + "startDate",
+        "2025-03-11",
+        None,
+    ) in rows
+    # a date with sources of its own shows those, not all of its resource's
+    habeck = rows[(BASE + "membership/habeck-bmwe", SCHEMA + "endDate", "2025-05-06", None)]
+    assert set(habeck["sources"].split()) == {S63, S89}  # not S31, the page of the handover
+    assert rows[(MEETING, SCHEMA + "location", BASE + "place/bmi-konferenzzentrum", None)][
+        "valueLabel"
+    ] == ("Conference centre of the BMI, Berlin")
+
+
+def test_reported_or_inferred_with_sources_and_reasons(app):
+    rows = stored(app, "reported-or-inferred")
+    day = rows[(MEETING, SCHEMA + "startDate", "2025-10-14", None)]
+    assert day["level"] == IMO + "reported" and day["levelLabel"] == "reported"
+    assert day["sources"] == S7
+    assert "one trade source" in day["why"]
+    organiser = rows[(MEETING, SCHEMA + "organizer", BASE + "org/bmi", None)]
+    assert organiser["level"] == IMO + "inferred"
+    bmi = rows[(BASE + "org/bmi", SKOS + "prefLabel", "Federal Ministry of the Interior", "en")]
+    assert bmi["level"] == IMO + "inferred"
+    assert (
+        "https://www.bmi.bund.de/SharedDocs/kurzmeldungen/EN/2025/03/nachhaltige-beschaffung.html"
+        in (bmi["sources"].split())
+    )
+    kluttig = rows[(BASE + "membership/kluttig-bmwk", SCHEMA + "startDate", "2024-11", None)]
+    assert kluttig["level"] == IMO + "reported"
+    assert (MEETING, "http://purl.org/dc/terms/date", "2025-10", None) not in rows
+    german = stored(app, "reported-or-inferred", "de")[
+        (MEETING, SCHEMA + "startDate", "2025-10-14", None)
+    ]
+    assert german["levelLabel"] == "berichtet" and "Fachquelle" in german["why"]
+    # a reason written in English only is given in English
+    assert (
+        stored(app, "reported-or-inferred", "de")[
+            (MEETING, SCHEMA + "organizer", BASE + "org/bmi", None)
+        ]["why"]
+        == organiser["why"]
+    )
+
+
+def test_the_two_stored_queries_split_the_labelled_statements(app):
+    confirmed = set(stored(app, "confirmed-facts-only"))
+    weaker = set(stored(app, "reported-or-inferred"))
+    assert confirmed and weaker and not confirmed & weaker

@@ -604,6 +604,7 @@ def test_stored_queries(client):
         "stakeholders-per-kind",
         "topics-per-meeting",
         "confirmed-facts-only",
+        "reported-or-inferred",
         "municipalities-by-land",
     }
     for q in listing:
