@@ -6,17 +6,21 @@ import contextlib
 import hashlib
 import http.client
 import json
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
 from rdflib import Graph, Literal, URIRef
 
-from .conftest import server_env, start_server, stop_server
+from imagraph.generate import write_ntriples
+
+from .conftest import ROOT, server_env, start_server, stop_server, wait_for_dumps
 
 BASE = "https://w3id.org/imanoeb/"
 
@@ -217,6 +221,160 @@ def test_slow_clients_hold_no_thread_and_get_408(tight_server):
         for sock in heads + bodies:
             sock.close()
     assert requests.get(tight_server + "org/bmi", timeout=5).status_code == 200
+
+
+def test_a_content_length_past_the_limit_is_413_at_once(tight_server):
+    """A body announced past the limit (10 MiB) is refused at once, before any of it is read,
+    and the connection closed: it waited for the body and was 408 after the body timeout."""
+    parts = urlsplit(tight_server)
+    for expect in (b"", b"Expect: 100-continue\r\n"):
+        with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+            begin = time.monotonic()
+            sock.sendall(
+                b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: text/turtle\r\n"
+                b"Accept: application/json\r\nContent-Length: 1000000000\r\n" + expect + b"\r\n"
+            )
+            answer = b""
+            while chunk := sock.recv(65536):  # to the end: the server closes the connection
+                answer += chunk
+            took = time.monotonic() - begin
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 413"), answer[:300]
+        assert b"Connection: close" in head
+        assert "limit of 10485760 bytes" in json.loads(body)["detail"]
+        assert took < 1.0
+
+
+def test_clients_that_never_close_do_not_stall_the_server(tight_server):
+    """Clients that ask for ``Connection: close`` and then neither read nor close: the server
+    closes each without waiting for it (gunicorn's graceful close waited up to 2 s for each in
+    the worker's loop, and every other client with it)."""
+    parts = urlsplit(tight_server)
+    silent = []
+    try:
+        for _ in range(8):
+            sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+            sock.sendall(b"GET /org/bmi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            silent.append(sock)
+        time.sleep(0.5)
+        for _ in range(5):
+            begin = time.monotonic()
+            resp = requests.get(tight_server + "org/bmi", timeout=10)
+            assert resp.status_code == 200
+            assert time.monotonic() - begin < 1.0
+    finally:
+        for sock in silent:
+            sock.close()
+
+
+QUERY_5MB = "SELECT * WHERE { ?s ?p ?o . ?a ?b ?c } LIMIT 10000"
+XML = "application/sparql-results+xml"
+
+
+@pytest.fixture(scope="module")
+def big_server(tmp_path_factory) -> Iterator[tuple[str, dict[str, Any]]]:
+    """One worker of 4 threads, a send timeout of 3 s, on the bundled data and 50,000 synthetic
+    triples: its N-Quads dump (10 MB) and a SPARQL answer in XML (5 MB) are more than the
+    sockets buffer. Also its catalogue of dumps."""
+    folder = tmp_path_factory.mktemp("big")
+    (folder / "data").mkdir()
+    for path in (ROOT / "data").glob("*.ttl"):
+        shutil.copy(path, folder / "data")
+    write_ntriples(folder / "data" / "synthetic.nt", scale=50_000)
+    env = {
+        "IMAGRAPH_STORE": "memory",
+        "IMAGRAPH_DATA_DIR": str(folder / "data"),
+        "IMAGRAPH_DUMP_DIR": str(folder / "dumps"),
+        "IMAGRAPH_THREADS": "4",
+        "IMAGRAPH_SEND_TIMEOUT": "3",
+    }
+    proc, url = start_server(folder / "server.log", env, workers=1)
+    try:
+        wait_for_dumps(url)
+        listing = requests.get(url + "dumps", headers={"Accept": "application/json"}, timeout=30)
+        yield url, {d["name"]: d for d in listing.json()["dumps"]}
+    finally:
+        stop_server(proc)
+
+
+def _small_window(url: str) -> socket.socket:
+    """A connection with a 2 KB receive buffer (the window its server may fill)."""
+    parts = urlsplit(url)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)  # before connecting
+    sock.settimeout(20)
+    sock.connect((parts.hostname, parts.port))
+    return sock
+
+
+def _stalled(url: str, target: str, accept: str = "*/*") -> socket.socket:
+    """A connection with a small window that asks for ``target`` and reads nothing."""
+    sock = _small_window(url)
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\n\r\n".encode())
+    return sock
+
+
+def _established(sock: socket.socket) -> bool:
+    """The connection is open at both ends (Linux's TCP state, read without reading data)."""
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1)[0] == 1
+
+
+@pytest.mark.parametrize("readers", [40, 200])
+def test_stalled_readers_hold_no_thread_and_are_reset_after_the_send_timeout(big_server, readers):
+    """Clients that ask for a 10 MB dump or a 5 MB SPARQL answer and never read it, ten and
+    fifty times the worker's four threads: pages are answered at once meanwhile (each thread
+    wrote its answer on a blocking socket, and every page waited until they closed), and each
+    of them is reset once it has read nothing for the send timeout (3 s)."""
+    url, _ = big_server
+    sparql = "/sparql?query=" + quote(QUERY_5MB)
+    requests.get(url + sparql[1:], headers={"Accept": XML}, timeout=30)  # the answer is kept
+    socks = [
+        _stalled(url, *(("/dumps/imanoeb.nq",) if i % 2 else (sparql, XML))) for i in range(readers)
+    ]
+    try:
+        time.sleep(1)
+        for _ in range(10):
+            begin = time.monotonic()
+            resp = requests.get(url + "org/bmi", headers={"Accept": "text/turtle"}, timeout=5)
+            assert resp.status_code == 200
+            assert time.monotonic() - begin < 1.0
+        deadline = time.monotonic() + 3 + 5
+        while any(_established(s) for s in socks) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [s for s in socks if _established(s)]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+def test_an_answer_a_client_reads_late_is_whole_and_the_connection_kept_alive(big_server):
+    """A client that waits 2 s (less than the send timeout) before it reads: the dump, a range
+    of it and a SPARQL answer, each finished by the worker's loop, come whole on one kept-alive
+    connection (the dump hashes to what the catalogue says)."""
+    url, dumps = big_server
+    sparql = "/sparql?query=" + quote(QUERY_5MB)
+    expected = requests.get(url + sparql[1:], headers={"Accept": XML}, timeout=30).content
+    assert len(expected) > 5_000_000
+    conn = http.client.HTTPConnection("x")
+    conn.sock = sock = _small_window(url)
+    try:
+        conn.request("GET", "/dumps/imanoeb.nq")
+        time.sleep(2)
+        resp = conn.getresponse()
+        whole = resp.read()
+        assert resp.status == 200
+        assert hashlib.sha256(whole).hexdigest() == dumps["imanoeb.nq"]["sha256"]
+        conn.request("GET", "/dumps/imanoeb.nq", headers={"Range": "bytes=1000000-"})
+        time.sleep(2)
+        resp = conn.getresponse()
+        assert resp.status == 206 and resp.read() == whole[1000000:]
+        conn.request("GET", sparql, headers={"Accept": XML})
+        time.sleep(2)
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read() == expected
+        assert conn.sock is sock  # one connection for the three
+    finally:
+        conn.close()
 
 
 def test_each_server_has_its_own_control_socket_and_json_access_logs(tmp_path, core):

@@ -112,10 +112,12 @@ class Settings:
     #: Validations running at once across all workers (0: 2); one client runs at most half.
     validation_slots: int = 0
     #: The server: threads per worker; seconds a client has to send the head of a request (line
-    #: and headers) and, once the head is in, its body.
+    #: and headers) and, once the head is in, its body; seconds a client may read nothing of an
+    #: answer before its connection is reset.
     threads: int = 16
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    send_timeout: float = 60.0
     #: The server's control socket (for gunicorn's ``gunicornc``): a path, ``off``, or empty for
     #: one in a private folder of each server.
     control_socket: str = ""

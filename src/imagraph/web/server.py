@@ -24,7 +24,7 @@ from .. import dumps, writes
 from ..core import Core
 from ..errors import ImagraphError
 from ..settings import Settings
-from . import slots, worker
+from . import slots
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -133,8 +133,6 @@ def run(settings: Settings, host: str, port: int, workers: int) -> None:
     prepare(settings)
     # query and validation slots, shared by the workers (made before they fork)
     slots.share(settings)
-    worker.HEADER_TIMEOUT = settings.header_timeout
-    worker.BODY_TIMEOUT = settings.body_timeout
     # the workers share the dump folder; an in-memory store's is this server's own
     with control_socket(settings) as ctl, dumps.own_folder(settings) as settings:
         Server(settings, options(settings, host, port, workers, ctl)).run()

@@ -11,15 +11,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, send_file
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import http_date
+from werkzeug.wsgi import wrap_file
 
 from .. import sparql
 from ..namespaces import IMO, PREFIXES, compact
@@ -505,21 +507,49 @@ def _json_bytes(doc: Any) -> bytes:
 # -- dumps and discovery ---------------------------------------------------------------------------
 
 
+class _FileRange:
+    """A file from an offset, for so many bytes: the server sends it from the file as it sends a
+    whole one (gunicorn: ``sendfile`` from the file's position, for the answer's length), or
+    reads it (werkzeug would read a range in pieces, a whole file up to its start)."""
+
+    def __init__(self, file: BinaryIO, start: int, length: int) -> None:
+        file.seek(start)
+        self.file, self.left = file, length
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.file.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def fileno(self) -> int:
+        return self.file.fileno()
+
+    def close(self) -> None:
+        self.file.close()
+
+
 @bp.get("/dumps/<name>")
 def dump(name: str) -> Response:
     site = current_site()
     d = site.dump(name)
     if d is None:
         raise NotFound(f"No dump {name!r}; dumps: {', '.join(DUMPS)}")
-    # from its file: never in memory, with ranges (a broken download resumes) and validators
+    # from its file, opened once: never in memory, with ranges (a broken download resumes) and
+    # validators
+    file = d.path.open("rb")
+    size = os.fstat(file.fileno()).st_size
     resp = send_file(
-        d.path,
+        file,
         mimetype=d.media_type,
-        conditional=True,
         etag=d.sha256,
         last_modified=site.core.modified,
         max_age=site.settings.cache_max_age,
     )
+    resp.content_length = size
+    resp = resp.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    if resp.status_code == 206 and resp.content_range is not None:
+        part = _FileRange(file, resp.content_range.start or 0, resp.content_length or 0)
+        resp.response = wrap_file(request.environ, part)  # type: ignore[arg-type]
     resp.cache_control.public = True
     resp.headers["Digest"] = "sha-256=" + base64.b64encode(bytes.fromhex(d.sha256)).decode()
     return resp

@@ -1,21 +1,30 @@
-"""The server's worker: gunicorn's threaded worker, with every request head read in its event loop.
+"""The server's worker: gunicorn's threaded worker, whose event loop reads each request and writes
+what a client does not take of its answer at once.
 
-gunicorn's ``gthread`` worker hands a connection to a thread as soon as its first bytes arrive;
-the thread then blocks until the request is in, so a few clients sending a byte a second hold
-every thread. Here the worker's event loop reads the request itself, without blocking, and a
-thread gets the connection only once it is in:
+gunicorn's ``gthread`` worker hands a connection to a thread as soon as its first bytes arrive,
+and the thread writes the whole answer on a blocking socket: a few clients sending a byte a
+second, or asking for a large answer and never reading it, hold every thread. Here a thread
+gets a connection only once its request is in, and lets it go as soon as the answer is made:
 
 - a head (request line and headers) not complete within ``IMAGRAPH_HEADER_TIMEOUT`` seconds
   (default 10) is answered ``408`` and the connection closed; until then it costs a buffer, not
   a thread;
 - a body of known length is read in the loop too, within ``IMAGRAPH_BODY_TIMEOUT`` seconds from
   the end of the head (default 30; a budget for the whole body, not per read): past it, ``408``;
+  a ``Content-Length`` past the app's limit goes to a thread at once (the app answers ``413``
+  before any of the body is read) and the connection is closed after the answer;
 - a chunked body (or one sent after ``100 Continue``) is read by the thread, within the same
   budget in all, so a body that trickles holds a thread for that long at most;
-- kept-alive connections go through the same reading for each new request.
+- an answer is written without blocking: what the socket does not take at once is left to the
+  loop, a file (a dump) always; a client that reads nothing of it for ``IMAGRAPH_SEND_TIMEOUT``
+  seconds (default 60, like nginx's ``send_timeout``) has its connection reset;
+- kept-alive connections go through the same reading for each new request, and a connection is
+  closed (gracefully: the client's last bytes are read for a while) without the loop waiting.
 
-The loop buffers at most :data:`MAX_BUFFERED` bytes (beyond, bodies are read in the threads);
-the connections a worker holds (gunicorn's ``worker_connections``) bound the rest.
+The loop buffers at most :data:`MAX_BUFFERED` bytes of requests (beyond, bodies are read in the
+threads) and :data:`MAX_UNSENT` bytes of answers (beyond, a thread writes its answer itself,
+within the send timeout); the connections a worker holds (gunicorn's ``worker_connections``)
+bound the rest.
 """
 
 from __future__ import annotations
@@ -29,42 +38,47 @@ import os
 import selectors
 import socket
 import time
+from collections.abc import Callable
+from concurrent import futures
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from gunicorn import glogging, util
 from gunicorn.workers import gthread
 
-#: Set by ``imagraph serve`` before the workers fork (see the module's docstring).
-HEADER_TIMEOUT = 10.0
-BODY_TIMEOUT = 30.0
+from .sending import Answer, Budget
+
 #: Bytes of requests a worker reads in its event loop at most (beyond: in the threads).
 MAX_BUFFERED = 64 << 20
+#: Bytes of answers a worker holds for clients that have not read them (beyond: a thread waits).
+MAX_UNSENT = 64 << 20
+#: Seconds, and bytes, of what a client still sends that are read after its connection's last
+#: answer before it is closed (gunicorn's graceful close).
+LINGER = 2.0
+LINGER_BYTES = 1 << 16
 #: The head's end; gunicorn's parser rejects a head of bare line feeds.
 _END = b"\r\n\r\n"
 
 
-def _body_end(head: bytes) -> int:
-    """Where the request whose head is ``head`` ends, if its headers say so: after its
-    ``Content-Length`` bytes. Else where the head ends (the thread reads the rest): a chunked
-    body, an ``Expect: 100-continue`` (the client waits for the server's word), or headers the
-    parser will reject anyway. This only decides when a thread takes over; gunicorn's parser
-    reads the request itself."""
+def _announced(head: bytes) -> tuple[int | None, bool]:
+    """The body length the head announces (its ``Content-Length``; None for a chunked body, or
+    headers the parser will reject anyway) and whether the client waits for the server's word
+    before sending it (``Expect: 100-continue``). This only decides who reads the body and when
+    a thread takes over; gunicorn's parser reads the request itself."""
     _, _, fields = head.partition(b"\r\n")
     try:
         headers = http.client.parse_headers(io.BytesIO(fields))
     except (http.client.HTTPException, ValueError):
-        return len(head)
+        return None, False
     lengths = headers.get_all("Content-Length") or []
     if (
         len(lengths) != 1
         or not (lengths[0].strip().isascii() and lengths[0].strip().isdigit())
         or headers.get("Transfer-Encoding")
-        or headers.get("Expect")
     ):
-        return len(head)
-    return len(head) + int(lengths[0])
+        return None, False
+    return int(lengths[0]), bool(headers.get("Expect"))
 
 
 class BodyTimeout(TimeoutError):
@@ -75,24 +89,24 @@ class _Deadline:
     """The connection's socket as the request parser reads it: every read within the request's
     deadline. Writes (the answer) do not go through here."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, timeout: float) -> None:
         self.sock = sock
+        self.timeout = timeout
         self.deadline: float | None = None
 
     def recv(self, size: int) -> bytes:
         if self.deadline is None:
             return self.sock.recv(size)
+        late = BodyTimeout(f"the request was not received within {self.timeout:g} seconds")
         left = self.deadline - time.monotonic()
         if left <= 0:
-            raise BodyTimeout(f"the request was not received within {BODY_TIMEOUT:g} seconds")
+            raise late
         prior = self.sock.gettimeout()
         self.sock.settimeout(left if prior is None else min(prior, left))
         try:
             return self.sock.recv(size)
         except TimeoutError:
-            raise BodyTimeout(
-                f"the request was not received within {BODY_TIMEOUT:g} seconds"
-            ) from None
+            raise late from None
         finally:
             self.sock.settimeout(prior)
 
@@ -100,11 +114,31 @@ class _Deadline:
         return getattr(self.sock, name)
 
 
+class _Rest(NamedTuple):
+    """A thread's answer whose end the loop is to write, and whether the connection is kept
+    alive after it."""
+
+    keep: bool
+
+
+def _done(result: object) -> futures.Future[object]:
+    future: futures.Future[object] = futures.Future()
+    future.set_result(result)
+    return future
+
+
 class Worker(gthread.ThreadWorker):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.reading: list[Any] = []  # connections whose request is coming in
-        self.buffered = 0  # bytes of them read here
+        settings = self.app.settings  # the server's (see server.py)
+        self.header_timeout = settings.header_timeout
+        self.body_timeout = settings.body_timeout
+        self.send_timeout = settings.send_timeout
+        self.max_body = settings.validate_max_bytes  # the app's MAX_CONTENT_LENGTH
+        # connections the loop reads from or writes to, and what to do when their time is up
+        self.watched: dict[Any, Callable[[Any], None]] = {}
+        self.buffered = 0  # bytes of requests read here
+        self.unsent = Budget(MAX_UNSENT)
         self.head_limit = (
             self.cfg.limit_request_line
             + self.cfg.limit_request_fields * (self.cfg.limit_request_field_size + 2)
@@ -134,13 +168,31 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         else:
             self._read_head(conn)
 
+    def _watch(
+        self, conn: Any, event: int, on_event: Callable[[Any], None], expire: Callable[[Any], None]
+    ) -> None:
+        conn.sock.setblocking(False)
+        self.watched[conn] = expire
+        self.poller.register(conn.sock, event, on_event)
+
+    def _unwatch(self, conn: Any) -> bool:
+        with contextlib.suppress(OSError, KeyError, ValueError):
+            self.poller.unregister(conn.sock)
+        return self.watched.pop(conn, None) is not None
+
+    def _end(self, conn: Any) -> None:
+        self._unwatch(conn)
+        self.nr_conns -= 1
+        conn.close()
+
+    # -- reading requests
+
     def _read_head(self, conn: Any) -> None:
         conn.head = bytearray()
         conn.body_end = None  # once the head is in: where the body ends, if it says so
-        conn.timeout = time.monotonic() + HEADER_TIMEOUT
-        conn.sock.setblocking(False)
-        self.reading.append(conn)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
+        conn.too_large = False
+        conn.timeout = time.monotonic() + self.header_timeout
+        self._watch(conn, selectors.EVENT_READ, partial(self._on_bytes, conn), self._too_slow)
 
     def _on_bytes(self, conn: Any, client: Any) -> None:
         try:
@@ -163,8 +215,12 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
                 if len(conn.head) > self.head_limit:  # the parser answers that with its 4xx
                     self._dispatch(conn)
                 return
-            conn.body_end = _body_end(bytes(conn.head[: end + 4]))
-            conn.timeout = time.monotonic() + BODY_TIMEOUT
+            length, waits = _announced(bytes(conn.head[: end + 4]))
+            conn.too_large = length is not None and length > self.max_body
+            if length is None or waits or conn.too_large:
+                length = 0  # the thread reads the body, or the app answers 413 without it
+            conn.body_end = end + 4 + length
+            conn.timeout = time.monotonic() + self.body_timeout
         # a body of known length is read here too, within the limit of what a worker buffers;
         # a chunked one (or one the server must first answer "100 Continue") in the thread
         if len(conn.head) >= conn.body_end or self.buffered > MAX_BUFFERED:
@@ -177,31 +233,32 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         self.enqueue_req(conn)
 
     def _stop_reading(self, conn: Any) -> None:
-        with contextlib.suppress(OSError, KeyError, ValueError):
-            self.poller.unregister(conn.sock)
-        with contextlib.suppress(ValueError):
-            self.reading.remove(conn)
+        if self._unwatch(conn):
             self.buffered -= len(conn.head)
 
+    def _too_slow(self, conn: Any) -> None:
+        """The head, or the body, did not come in time: ``408``."""
+        self._stop_reading(conn)
+        if conn.head:
+            message = (
+                f"The request head was not received within {self.header_timeout:g} seconds."
+                if conn.body_end is None
+                else f"The request body did not arrive in time: the request was not "
+                f"received within {self.body_timeout:g} seconds."
+            )
+            with contextlib.suppress(OSError):  # what the socket takes (it does not block)
+                util.write_error(conn.sock, 408, "Request Timeout", message)
+        self.nr_conns -= 1
+        conn.close()
+
     def murder_pending(self) -> None:
-        """Also close the connections whose head, or body, did not come in time: ``408``."""
+        """Also what the loop waits for: requests, answers, closes whose time is up."""
         super().murder_pending()
         now = time.monotonic()
-        for conn in [c for c in self.reading if c.timeout <= now]:
-            self._stop_reading(conn)
-            if conn.head:
-                message = (
-                    f"The request head was not received within {HEADER_TIMEOUT:g} seconds."
-                    if conn.body_end is None
-                    else f"The request body did not arrive in time: the request was not "
-                    f"received within {BODY_TIMEOUT:g} seconds."
-                )
-                with contextlib.suppress(OSError):
-                    conn.sock.setblocking(True)
-                    conn.sock.settimeout(1.0)
-                    util.write_error(conn.sock, 408, "Request Timeout", message)
-            self.nr_conns -= 1
-            conn.close()
+        for conn, expire in [(c, e) for c, e in self.watched.items() if c.timeout <= now]:
+            expire(conn)
+
+    # -- in the threads
 
     def handle(self, conn: Any) -> Any:
         head = getattr(conn, "head", None)
@@ -215,9 +272,92 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         if parser is not None and hasattr(parser, "unreader"):
             unreader = parser.unreader
             if not isinstance(unreader.sock, _Deadline):
-                unreader.sock = _Deadline(unreader.sock)
-            unreader.sock.deadline = time.monotonic() + BODY_TIMEOUT
-        return super().handle(conn)
+                unreader.sock = _Deadline(unreader.sock, self.body_timeout)
+            unreader.sock.deadline = time.monotonic() + self.body_timeout
+        keep = super().handle(conn)
+        answer = getattr(conn, "answer", None)
+        if answer is not None and answer.parts:
+            return _Rest(keep is True)  # the loop writes the rest
+        conn.answer = None
+        return keep
+
+    def handle_request(self, req: Any, conn: Any) -> Any:
+        if self.cfg.is_ssl:
+            return super().handle_request(req, conn)
+        if conn.too_large:  # the app answers 413 without reading the body, and that is the end
+            req.must_close = True
+            req._expected_100_continue = False  # no "100 Continue": the body is not wanted
+        sock = conn.sock
+        conn.answer = conn.sock = Answer(sock, self.unsent, self.send_timeout)
+        try:
+            return super().handle_request(req, conn)
+        finally:
+            conn.sock = sock
+
+    # -- writing answers
+
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        result = None if fs.cancelled() or fs.exception() is not None else fs.result()
+        if isinstance(result, _Rest):
+            conn.timeout = time.monotonic() + self.send_timeout
+            on_event = partial(self._on_writable, conn, result.keep)
+            self._watch(conn, selectors.EVENT_WRITE, on_event, self._reset)
+        elif result is False:
+            self._close_gracefully(conn)
+        else:
+            super().finish_request(conn, fs)
+
+    def _on_writable(self, conn: Any, keep: bool, client: Any) -> None:
+        try:
+            sent = conn.answer.push()
+        except OSError:  # the client went away
+            conn.answer.drop()
+            self._end(conn)
+            return
+        if sent:
+            conn.timeout = time.monotonic() + self.send_timeout
+        if not conn.answer.parts:
+            self._unwatch(conn)
+            conn.answer = None
+            if keep:
+                super().finish_request(conn, _done(True))  # kept alive as gunicorn does it
+            else:
+                self._close_gracefully(conn)
+
+    def _reset(self, conn: Any) -> None:
+        """The client read nothing of its answer for the send timeout."""
+        self._unwatch(conn)
+        self.log.info(
+            "%s read nothing of its answer for %g s: connection reset",
+            conn.client,
+            self.send_timeout,
+        )
+        conn.answer.reset()
+        self.nr_conns -= 1
+
+    def _close_gracefully(self, conn: Any) -> None:
+        """Close as gunicorn does (FIN, then what the client still sends read and dropped for a
+        while, so that no reset cuts the answer's end), without the loop waiting for it."""
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.nr_conns -= 1
+            conn.close()
+            return
+        conn.timeout = time.monotonic() + LINGER
+        conn.drained = 0
+        self._watch(conn, selectors.EVENT_READ, partial(self._on_linger, conn), self._end)
+
+    def _on_linger(self, conn: Any, client: Any) -> None:
+        try:
+            data = conn.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        conn.drained += len(data)
+        if not data or conn.drained >= LINGER_BYTES:
+            self._end(conn)
 
 
 class AccessLog(glogging.Logger):  # type: ignore[misc]
