@@ -157,10 +157,15 @@ class Core:
         """The meta graph's content date of each bundled graph (see :attr:`loaded`)."""
         graph, node, _ = self._meta()
         out = {}
-        for t in self.store.triples([graph]):
-            if t.subject != node and t.predicate.value == PREFIXES["dct"] + "modified":
-                with contextlib.suppress(ValueError):
-                    out[t.subject.value] = datetime.fromisoformat(t.object.value).astimezone(UTC)
+        # a query, not the graph's triples: a remote store reads whole graphs only through a
+        # Graph Store endpoint, which a read-only server may not have
+        rows = self.store.query(
+            bind("SELECT ?g ?d WHERE { ?g dct:modified ?d FILTER(?g != $meta) }", meta=node),
+            default_graphs=[graph],
+        ).rows()
+        for row in rows:
+            with contextlib.suppress(ValueError):
+                out[row["g"].value] = datetime.fromisoformat(row["d"].value).astimezone(UTC)
         return out
 
     def _stored_version(self) -> str | None:
