@@ -22,6 +22,7 @@ from .conftest import ROOT, fetch, start_server, stop_server
 from .test_writes import GOOD, GRAPH, TOKEN, TOWN
 
 DCAT = "http://www.w3.org/ns/dcat#"
+JSON = {"Accept": "application/json"}
 
 
 def app_with_dumps_in(tmp_path, **extra):
@@ -234,3 +235,38 @@ def test_a_catalogue_made_while_dumps_are_being_made_is_not_kept(tmp_path, monke
     assert again.headers["ETag"] != dataset.headers["ETag"]
     sizes = Graph().parse(data=again.data, format="turtle").objects(None, URIRef(DCAT + "byteSize"))
     assert len(list(sizes)) == 6  # three formats, each plain and gzipped
+
+
+def test_a_dump_that_cannot_hold_the_data_says_so_and_the_others_are_made(tmp_path):
+    """A store written by another writer may hold RDF 1.2 triple terms: the JSON-LD dumps cannot
+    be made (404 saying why, not 503 for ever), every other dump is, and the catalogue lists
+    those it has, whole."""
+    import pyoxigraph as ox
+
+    core, client = app_with_dumps_in(tmp_path)
+    term = ox.Triple(ox.NamedNode("urn:x:s"), ox.NamedNode("urn:x:p"), ox.NamedNode("urn:x:o"))
+    graph = ox.NamedNode(core.settings.graph_iri("data/held"))
+    core.store.load([ox.Quad(ox.NamedNode("urn:x:a"), ox.NamedNode("urn:x:p"), term, graph)])
+    core.set_version(core.next_version("held"), core.modified)
+    resp = until_made(client, "/dumps/imanoeb.jsonld")
+    assert resp.status_code == 404, resp.get_data(as_text=True)
+    assert "cannot be made in JSON-LD" in resp.get_data(as_text=True)
+    resp = until_made(client, "/dumps/imanoeb.nq")
+    assert resp.status_code == 200
+    assert any(isinstance(q.object, ox.Triple) for q in ox.parse(resp.data, ox.RdfFormat.N_QUADS))
+    deadline = time.monotonic() + 60
+    while (sizes := catalogue_sizes(client))[0] != sizes[1] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    total, sized, _ = sizes
+    specs = client.application.extensions["imagraph"].dump_specs
+    assert total == sized == len(specs) - 2  # all but the whole graph's JSON-LD, plain and gzip
+    assert not any(
+        u.endswith(("imanoeb.jsonld", "imanoeb.jsonld.gz")) for u in _download_urls(client)
+    )
+    listed = {d["name"] for d in client.get("/dumps", headers=JSON).get_json()["dumps"]}
+    assert "imanoeb.nq" in listed and "imanoeb.jsonld" not in listed
+
+
+def _download_urls(client) -> list[str]:
+    g = Graph().parse(data=client.get("/catalog", headers={"Accept": "text/turtle"}).data)
+    return [str(u) for u in g.objects(None, URIRef(DCAT + "downloadURL"))]

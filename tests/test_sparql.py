@@ -813,3 +813,18 @@ def test_triple_terms_a_store_already_holds(fresh):
             rdf_format = getattr(ox.RdfFormat, CARRIERS[fmt].upper().replace("-", "_"))
             triples = {(q.subject, q.predicate, q.object) for q in ox.parse(resp.data, rdf_format)}
             assert (bmi, ox.NamedNode("urn:x:p"), TERM) in triples, where
+
+
+@embedded_only
+def test_a_resource_page_shows_a_triple_term_the_store_holds_as_text(fresh):
+    """The HTML page of a resource with a triple term (another writer's) shows it as written,
+    as text (it was 500)."""
+    core = fresh()
+    bmi, graph = ox.NamedNode(str(BMI)), "https://w3id.org/imanoeb/graph/data/held"
+    core.store.load([ox.Quad(bmi, ox.NamedNode("urn:x:p"), TERM, ox.NamedNode(graph))])
+    client = create_app(core.settings, core).test_client()
+    resp = client.get("/org/bmi", headers={"Accept": "text/html"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    page = resp.get_data(as_text=True)
+    assert "&lt;&lt;( &lt;urn:x:a&gt; &lt;urn:x:b&gt;" in page
+    assert 'href="urn:x:a"' not in page

@@ -676,3 +676,15 @@ def test_a_loaded_file_with_a_triple_term_is_refused(runner, tmp_path):
     result = runner.invoke(cli, ["--store", str(store), "load", str(path)])
     assert result.exit_code == 2 and "triple terms" in result.output, result.output
     assert not store.exists()
+
+
+def test_a_bundled_file_with_a_triple_term_is_refused(tmp_path):
+    """Bundled files are checked as loaded files are: a triple term stops the core opening,
+    naming the file (the store's own loader took it)."""
+    from imagraph.errors import BadInputError
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "terms.ttl").write_bytes(b"<urn:x:a> <urn:x:p> <<( <urn:x:s> <urn:x:p> <urn:x:o> )>> .\n")
+    with pytest.raises(BadInputError, match=r"terms\.ttl.*triple terms"):
+        Core.open(Settings(root=ROOT, data_dir=data))

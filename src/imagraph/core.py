@@ -222,7 +222,9 @@ class Core:
                             for q in loading.parse_file(path, fmt)
                         )
                     )
-                else:  # the store's own loader, straight into the graph
+                else:  # the store's own loader, straight into the graph, once the file is
+                    # known to hold RDF 1.1 only (pages, JSON-LD and the shapes have no triple terms)
+                    loading.check_file(path, fmt)
                     self.store.load_rdf(loading.read_bytes(path), fmt, graph, source=str(path))
                 digest.update(name.encode() + b"\0" + path.read_bytes())
             if paths:

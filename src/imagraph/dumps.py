@@ -60,6 +60,13 @@ class DumpNotReadyError(ImagraphError):
     retry_after = 10
 
 
+class DumpFailedError(ImagraphError):
+    """The dump cannot be made from this version of the data (JSON-LD of data that holds RDF
+    1.2 triple terms, written by another writer of the store): 404 saying why."""
+
+    status = 404
+
+
 @dataclass(frozen=True)
 class DumpFile:
     name: str
@@ -165,14 +172,22 @@ class Dumps:
             return None
         return DumpFile(name, meta["mediaType"], path, meta["byteSize"], meta["sha256"])
 
+    def failure(self, version: str, name: str) -> str | None:
+        """Why the dump ``name`` of ``version`` could not be made, or None."""
+        try:
+            return (self._dir(version) / f"{name}.failed").read_text(encoding="utf-8")
+        except OSError:
+            return None
+
     def get(
         self, store: Store, version: str, specs: dict[str, Spec], first: str | None, wait: float
     ) -> dict[str, DumpFile]:
         """The finished dumps of ``specs`` (``first`` among them made first), waiting up to
         ``wait`` seconds for a child to make the missing ones (for ``first`` alone, where it is
-        given); those still missing are left out (the child goes on making them)."""
+        given); those still missing are left out (the child goes on making them), and so are
+        those that cannot be made (:meth:`failure`)."""
         done = {n: d for n in specs if (d := self.ready(version, n)) is not None}
-        missing = [n for n in specs if n not in done]
+        missing = [n for n in specs if n not in done and self.failure(version, n) is None]
         if not missing:
             return done
         if first in missing:
@@ -181,12 +196,14 @@ class Dumps:
         self._start(store, version, {n: specs[n] for n in missing})
         deadline = time.monotonic() + wait
         while missing and time.monotonic() < deadline:
-            if first is not None and first in done:  # a download waits for its own file
+            if first is not None and first not in missing:  # a download waits for its own
                 break
             time.sleep(0.02)
             for n in list(missing):
                 if (d := self.ready(version, n)) is not None:
                     done[n] = d
+                    missing.remove(n)
+                elif self.failure(version, n) is not None:
                     missing.remove(n)
         return done
 
@@ -235,13 +252,30 @@ class Dumps:
             if self.ready(version, name) is not None:
                 continue
             part = folder / f".{name}.part"
-            with part.open("wb") as raw:
-                hashing = _Hashing(raw)
-                if gz:
-                    with gzip.GzipFile(fileobj=hashing, mode="wb", compresslevel=6, mtime=0) as z:  # type: ignore[arg-type]
-                        write(z, store)  # type: ignore[arg-type]
-                else:
-                    write(hashing, store)  # type: ignore[arg-type]
+            try:
+                with part.open("wb") as raw:
+                    hashing = _Hashing(raw)
+                    if gz:
+                        with gzip.GzipFile(
+                            fileobj=hashing,  # type: ignore[arg-type]
+                            mode="wb",
+                            compresslevel=6,
+                            mtime=0,
+                        ) as z:
+                            write(z, store)  # type: ignore[arg-type]
+                    else:
+                        write(hashing, store)  # type: ignore[arg-type]
+            except (ValueError, OSError) as err:
+                if not self.folder.exists():
+                    raise
+                # this format cannot hold this data (JSON-LD and RDF 1.2 triple terms): said
+                # to whoever asks for it, and the other dumps are made
+                part.unlink(missing_ok=True)
+                failed = folder / f".{name}.failed.part"
+                failed.write_text(f"cannot be made in {fmt.title}: {err}", encoding="utf-8")
+                os.replace(failed, folder / f"{name}.failed")
+                print(f"imagraph: the dump {name} of {version}: {err}", file=sys.stderr)
+                continue
             media = "application/gzip" if gz else fmt.media_type
             meta = {"mediaType": media, "byteSize": hashing.size, "sha256": hashing.sha.hexdigest()}
             os.replace(part, folder / name)

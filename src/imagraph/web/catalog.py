@@ -27,12 +27,15 @@ HYDRA = "http://www.w3.org/ns/hydra/core#"
 
 def _dumps(made: dict[str, DumpFile]) -> Any:
     """The distributions' dump files: size and checksum of those made (the others are being
-    made, see :mod:`imagraph.dumps`; a catalogue without them is not kept, see :func:`_made`)."""
+    made, see :mod:`imagraph.dumps`; a catalogue without them is not kept, see :func:`_made`);
+    a dump that cannot be made from this version of the data is not listed."""
     site = current_site()
 
     def dumps(urls: Urls, part_id: str) -> list[DumpInfo]:
         out = []
         for name in site.dump_names(part_id):
+            if name not in made and site.dumps.failure(site.version, name) is not None:
+                continue
             fmt = formats.guess(name.removesuffix(".gz"))
             d = made.get(name)
             out.append(
@@ -55,7 +58,7 @@ def _made() -> tuple[dict[str, DumpFile], str]:
     being made: a catalogue without their sizes has another ETag and is kept in no cache (see
     :func:`views.respond`), so the next request gets the sizes made meanwhile."""
     made = current_site().made_dumps()
-    total = len(current_site().dump_specs)
+    total = current_site().dump_total()
     return made, "" if len(made) == total else f";dumps={len(made)}/{total}"
 
 

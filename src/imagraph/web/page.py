@@ -25,7 +25,7 @@ RDFS_COMMENT = ox.NamedNode(PREFIXES["rdfs"] + "comment")
 POSITION = ox.NamedNode(PREFIXES["schema"] + "position")
 _LABEL_IRIS = [p.value for p in LABEL_PROPERTIES]
 
-Term = ox.NamedNode | ox.BlankNode | ox.Literal
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 
 @dataclass
@@ -151,6 +151,8 @@ def resource_page(
                 for t in by_subject.get(term, [])
             ]
             v = Value("", parts=parts)
+        elif isinstance(term, ox.Triple):  # RDF 1.2, from a store written by others: as text
+            v = Value(triple_text(term))
         else:
             datatype = term.datatype.value if not term.language else None
             v = Value(
@@ -254,7 +256,14 @@ def _without_repeated_names(rows: dict[str, Row]) -> list[Row]:
 
 
 def _plain(term: Term, label: Labeller) -> str:
+    if isinstance(term, ox.Triple):
+        return triple_text(term)
     return label(term.value) if isinstance(term, ox.NamedNode) else term.value
+
+
+def triple_text(term: ox.Triple) -> str:
+    """An RDF 1.2 triple term as it is written (``<<( s p o )>>``), for showing as text."""
+    return f"<<( {term} )>>"
 
 
 _SCHEMA_TYPES = {

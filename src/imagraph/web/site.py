@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from .. import catalog, formats
 from .. import queries as stored_queries
 from ..core import Core
-from ..dumps import DumpFile, DumpNotReadyError, Dumps, Spec, folder_of
+from ..dumps import DumpFailedError, DumpFile, DumpNotReadyError, Dumps, Spec, folder_of
 from ..namespaces import PREFIXES, compact
 from ..settings import Settings
 from ..store import Store
@@ -159,6 +159,8 @@ class Site:
             # removed by a server of the same store that has moved on to a newer version
             self._all_made = ("", {})
             made = self._made(first=name)
+        if name not in made and (why := self.dumps.failure(self.version, name)) is not None:
+            raise DumpFailedError(f"The dump {name} of this version of the data {why}")
         if name not in made:
             raise DumpNotReadyError(
                 f"The dump {name} of this version of the data is being made; "
@@ -182,9 +184,15 @@ class Site:
         if self._all_made[0] == version:  # all made: nothing to look up on disk again
             return self._all_made[1]
         made = self.dumps.get(self.core.store, version, self.dump_specs, first, wait)
-        if len(made) == len(self.dump_specs):
+        if len(made) == self.dump_total(version):
             self._all_made = (version, made)
         return made
+
+    def dump_total(self, version: str | None = None) -> int:
+        """How many dumps this version of the data has: every one, but those that cannot be
+        made from it (see :meth:`Dumps.failure`)."""
+        version = version or self.version
+        return sum(self.dumps.failure(version, n) is None for n in self.dump_specs)
 
 
 def _cost(value: object) -> int:

@@ -27,6 +27,7 @@ from ..settings import Settings
 from . import current_site, negotiation, page_number, slots
 from .body import read_body
 from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
+from .page import triple_text
 from .pages import render_page
 from .site import Site
 from .urls import Urls
@@ -449,7 +450,7 @@ def _table(body: bytes, kind: str, urls: Urls, page: int = 1) -> dict[str, Any]:
             elif isinstance(term, ox.Literal):
                 row.append({"text": term.value, "lang": term.language or None})
             elif isinstance(term, ox.Triple):  # an RDF 1.2 triple term, as SPARQL writes it
-                row.append({"text": f"<<( {term} )>>"})
+                row.append({"text": triple_text(term)})
             else:
                 row.append({"text": f"_:{term.value}"})
         rows.append(row)

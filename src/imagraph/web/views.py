@@ -566,6 +566,7 @@ def dumps() -> Response:
         if (d := made.get(n)) is not None
         else {"name": n, "url": urls.url(f"dumps/{n}"), "beingMade": True}
         for n in DUMPS
+        if n in made or site.dumps.failure(site.version, n) is None  # (none it cannot make)
     ]  # fmt: skip
     rep = negotiation.choose((HTML, negotiation.JSONLD))
     if rep.is_html:
