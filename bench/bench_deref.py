@@ -37,7 +37,7 @@ import requests
 
 from common import emit, free_port  # bench/common.py (scripts run from bench/)
 from imagraph.generate import SYNTHETIC_BASE, write_ntriples
-from imagraph.namespaces import CANONICAL_BASE
+from imagraph.settings import Settings
 from imagraph.store import OxigraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -291,7 +291,7 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        rows += run_dataset("bundled", ROOT / "data", CANONICAL_BASE, args, tmp)
+        rows += run_dataset("bundled", ROOT / "data", Settings(site=ROOT).config.base_iri, args, tmp)
         gen_dir = tmp / "generated"
         gen_dir.mkdir()
         n = write_ntriples(gen_dir / "generated.nt", scale=args.scale)

@@ -55,7 +55,7 @@ def bench_scale(scale: int, repeat: int, core: Core, tmp: Path) -> list[tuple[st
     def native() -> None:
         OxigraphStore().load_rdf(loading.read_bytes(path), formats.NTRIPLES, "http://g/")
 
-    remap = loading.rebaser("http://localhost:8080/")
+    remap = loading.rebaser(Settings().config.base_iri, "http://localhost:8080/")
 
     def reminted() -> None:
         node = ox.NamedNode("http://g/")

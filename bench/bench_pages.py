@@ -24,7 +24,7 @@ HTML = {"Accept": "text/html"}
 
 
 def measure(store: Path, dumps: Path) -> dict[str, float]:
-    settings = Settings(root=ROOT, store=str(store), dump_dir=dumps)
+    settings = Settings(site=ROOT, store=str(store), dump_dir=dumps)
     core = Core.open(settings, read_only=True)
     app = create_app(settings, core)
     site = app.extensions["imagraph"]
@@ -53,13 +53,13 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        bundled = Core.open(Settings(root=ROOT, store=str(folder / "bundled")))
+        bundled = Core.open(Settings(site=ROOT, store=str(folder / "bundled")))
         bundled.store.flush()
         del bundled
         reference = measure(folder / "bundled", folder / "dumps-bundled")
         data = folder / "gen.nt"
         write_ntriples(data, scale=args.scale)
-        big = Core.open(Settings(root=ROOT, store=str(folder / "big")), load=False)
+        big = Core.open(Settings(site=ROOT, store=str(folder / "big")), load=False)
         big.bulk_load([data])
         big.store.flush()
         del big

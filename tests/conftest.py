@@ -40,10 +40,10 @@ def store_settings(tmp_path: Path | None = None, **overrides: object) -> Setting
     """Settings on the store under test: memory; on disk, in ``tmp_path`` (memory without one);
     or the remote store."""
     if REMOTE:
-        return Settings.from_env(root=ROOT, store=TEST_STORE, **overrides)
+        return Settings.from_env(site=ROOT, store=TEST_STORE, **overrides)
     if DISK and tmp_path is not None:
-        return Settings(root=ROOT, store=str(tmp_path / "store"), **overrides)  # type: ignore[arg-type]
-    return Settings(root=ROOT, **overrides)  # type: ignore[arg-type]
+        return Settings(site=ROOT, store=str(tmp_path / "store"), **overrides)  # type: ignore[arg-type]
+    return Settings(site=ROOT, **overrides)  # type: ignore[arg-type]
 
 
 def reset_remote(core: Core) -> None:

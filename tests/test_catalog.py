@@ -78,7 +78,7 @@ SETTINGS = dict(
 
 @pytest.fixture(scope="module")
 def client(core):
-    app = create_app(Settings(root=ROOT, **SETTINGS), core)
+    app = create_app(Settings(site=ROOT, **SETTINGS), core)
     # the catalogue gives sizes and checksums of the dumps once they are made (a server starts
     # making them as it starts; a listing waits only briefly): these tests read them made
     made = app.extensions["imagraph"].made_dumps(wait=120)
@@ -228,7 +228,7 @@ def harvest(client, url: str) -> list[str]:
 
 
 def test_paged_harvest_sees_every_dataset_once_with_stable_identifiers(core):
-    client = create_app(Settings(root=ROOT, catalog_page_size=2, **SETTINGS), core).test_client()
+    client = create_app(Settings(site=ROOT, catalog_page_size=2, **SETTINGS), core).test_client()
     first = harvest(client, "http://localhost/catalog")
     assert len(first) == len(set(first)) == 5
     second = harvest(client, "http://localhost/catalog")
@@ -245,7 +245,7 @@ def test_paged_harvest_sees_every_dataset_once_with_stable_identifiers(core):
 
 
 def test_modified_since_filters_and_is_kept_in_paging_links(core):
-    client = create_app(Settings(root=ROOT, catalog_page_size=2, **SETTINGS), core).test_client()
+    client = create_app(Settings(site=ROOT, catalog_page_size=2, **SETTINGS), core).test_client()
     g = Graph().parse(
         data=client.get(
             "/catalog?modified_since=2000-01-01", headers={"Accept": "text/turtle"}
@@ -283,13 +283,13 @@ def test_dataset_pages_and_schema_org(client):
 def test_catalogue_follows_the_data_version(core):
     """Checksums and modified dates are derived: another base IRI changes the dumps and so the catalogue."""
     a = (
-        create_app(Settings(root=ROOT, **SETTINGS), core)
+        create_app(Settings(site=ROOT, **SETTINGS), core)
         .test_client()
         .get("/catalog", headers={"Accept": "text/turtle"})
         .data
     )
     other = (
-        create_app(Settings(root=ROOT, base_iri="http://localhost/", **SETTINGS))
+        create_app(Settings(site=ROOT, base_iri="http://localhost/", **SETTINGS))
         .test_client()
         .get("/catalog", headers={"Accept": "text/turtle"})
         .data

@@ -22,7 +22,7 @@ def test_load_builds_a_store_with_the_bundled_graph_and_the_files(runner, tmp_pa
     result = runner.invoke(cli, ["--store", str(store), "load", str(data)])
     assert result.exit_code == 0, result.output
     assert f"{n:10d}  https://w3id.org/imanoeb/graph/data/gen" in result.output
-    core = Core.open(Settings(root=ROOT, store=str(store)), read_only=True)
+    core = Core.open(Settings(site=ROOT, store=str(store)), read_only=True)
     assert core.store.count("https://w3id.org/imanoeb/graph/data/gen") == n
     assert core.store.exists(
         "https://w3id.org/imanoeb/meeting/2025-10-14-network"
@@ -32,7 +32,7 @@ def test_load_builds_a_store_with_the_bundled_graph_and_the_files(runner, tmp_pa
     again = runner.invoke(cli, ["--store", str(store), "load", str(data)])
     assert again.exit_code == 0
     assert (
-        Core.open(Settings(root=ROOT, store=str(store)), read_only=True).store.count(
+        Core.open(Settings(site=ROOT, store=str(store)), read_only=True).store.count(
             "https://w3id.org/imanoeb/graph/data/gen"
         )
         == n
@@ -52,7 +52,7 @@ def test_read_only_open_of_a_missing_store_is_a_clear_error(tmp_path):
     from imagraph.errors import NotFoundError
 
     with pytest.raises(NotFoundError, match="create it with imagraph load"):
-        Core.open(Settings(root=ROOT, store=str(tmp_path / "nothing")), read_only=True)
+        Core.open(Settings(site=ROOT, store=str(tmp_path / "nothing")), read_only=True)
 
 
 def test_workers_share_an_on_disk_store_read_only(runner, tmp_path):
@@ -95,7 +95,7 @@ def test_load_reads_what_generate_writes_gzipped(runner, tmp_path):
     result = runner.invoke(cli, ["--store", str(store), "load", str(data)])
     assert result.exit_code == 0, result.output
     expected = len(Graph().parse(data=gzip.decompress(data.read_bytes()), format="nt"))
-    core = Core.open(Settings(root=ROOT, store=str(store)), read_only=True)
+    core = Core.open(Settings(site=ROOT, store=str(store)), read_only=True)
     assert core.store.count("https://w3id.org/imanoeb/graph/data/gen") == expected
 
 
@@ -117,7 +117,7 @@ def test_a_file_that_does_not_parse_changes_nothing_and_leaves_no_store(runner, 
     bad_gen.write_bytes(gzip.compress(good.read_bytes() + b"<https://e.org/s> oops .\n"))
     result = runner.invoke(cli, ["--store", str(existing), "load", str(bad_gen)])
     assert result.exit_code == 2
-    core = Core.open(Settings(root=ROOT, store=str(existing)), read_only=True)
+    core = Core.open(Settings(site=ROOT, store=str(existing)), read_only=True)
     assert core.store.count("https://w3id.org/imanoeb/graph/data/gen") == n
 
 
@@ -133,7 +133,7 @@ def test_the_landing_page_and_search_stay_small_on_a_large_graph(runner, tmp_pat
     write_ntriples(data, scale=50_000)
     store = tmp_path / "store"
     assert runner.invoke(cli, ["--store", str(store), "load", str(data)]).exit_code == 0
-    settings = Settings(root=ROOT, store=str(store))
+    settings = Settings(site=ROOT, store=str(store))
     client = create_app(settings, Core.open(settings, read_only=True)).test_client()
     page = client.get("/?lang=en", headers={"Accept": "text/html"})
     html = page.get_data(as_text=True)

@@ -26,7 +26,7 @@ JSON = {"Accept": "application/json"}
 
 
 def app_with_dumps_in(tmp_path, **extra):
-    core = Core.open(Settings(root=ROOT, dump_dir=tmp_path / "dumps", cache_entries=0, **extra))
+    core = Core.open(Settings(site=ROOT, dump_dir=tmp_path / "dumps", cache_entries=0, **extra))
     return core, create_app(core.settings, core).test_client()
 
 
@@ -221,7 +221,7 @@ def test_a_catalogue_made_while_dumps_are_being_made_is_not_kept(tmp_path, monke
     version)."""
     monkeypatch.setattr(site_module, "DUMP_WAIT", 0.0)
     monkeypatch.setattr(site_module, "LIST_WAIT", 0.0)
-    core = Core.open(Settings(root=ROOT, dump_dir=tmp_path / "dumps"))
+    core = Core.open(Settings(site=ROOT, dump_dir=tmp_path / "dumps"))
     client = create_app(core.settings, core).test_client()
     total, sized, partial_etag = catalogue_sizes(client)
     dataset = client.get("/dataset/meetings", headers={"Accept": "text/turtle"})

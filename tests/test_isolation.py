@@ -192,7 +192,7 @@ def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
     """One slot, held by another client: a query waits slots.WAIT seconds, then 503 with
     Retry-After; the HTML query page is inside the slots too; a slot freed while a query waits
     lets it run."""
-    settings = Settings(root=ROOT, query_slots=1)
+    settings = Settings(site=ROOT, query_slots=1)
     client = create_app(settings, core).test_client()
     held = web_slots.slots("query", settings).take("192.0.2.1")
     start = time.monotonic()
@@ -222,7 +222,7 @@ def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
 def test_one_client_cannot_hold_every_query_slot(core):
     """Four slots: one client holds at most two; its third query waits briefly for one of them,
     then 429, and another client's query runs meanwhile."""
-    settings = Settings(root=ROOT, query_slots=4)
+    settings = Settings(site=ROOT, query_slots=4)
     app = create_app(settings, core)
     pool = web_slots.slots("query", settings)
     held = [pool.take("127.0.0.1"), pool.take("127.0.0.1")]
@@ -250,7 +250,7 @@ def test_one_client_cannot_hold_every_query_slot(core):
 def test_validations_have_slots_of_their_own(core):
     """With the one validation slot taken, a validation waits, then 503 saying so, while queries
     still run."""
-    settings = Settings(root=ROOT, validation_slots=1)
+    settings = Settings(site=ROOT, validation_slots=1)
     client = create_app(settings, core).test_client()
     held = web_slots.slots("validation", settings).take("192.0.2.1")
     try:

@@ -57,7 +57,7 @@ def upstream(tmp_path):
 
 
 def test_a_remote_store_serves_the_same_description(upstream, core):
-    remote = Core.open(Settings(root=ROOT, store=upstream.url), read_only=True)
+    remote = Core.open(Settings(site=ROOT, store=upstream.url), read_only=True)
     assert remote.version == core.version  # read from the store's own meta graph
     assert remote.store.graphs() == core.store.graphs()
     # the same triples (blank nodes are the remote store's own)
@@ -73,7 +73,7 @@ def test_a_remote_store_serves_the_same_description(upstream, core):
 
 
 def test_a_store_that_goes_away_gives_503_and_recovery_when_it_is_back(upstream):
-    remote = Core.open(Settings(root=ROOT, store=upstream.url), read_only=True)
+    remote = Core.open(Settings(site=ROOT, store=upstream.url), read_only=True)
     client = create_app(remote.settings, remote).test_client()
     path = "/meeting/2025-10-14-network"
     assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 200
@@ -94,7 +94,7 @@ def test_a_store_that_goes_away_gives_503_and_recovery_when_it_is_back(upstream)
 def test_unreachable_store_at_start_is_a_clear_error():
     port = free_port()  # nothing listens there
     with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{port}/sparql cannot be reached"):
-        Core.open(Settings(root=ROOT, store=f"http://127.0.0.1:{port}/sparql"))
+        Core.open(Settings(site=ROOT, store=f"http://127.0.0.1:{port}/sparql"))
 
 
 def test_writing_needs_the_graph_store_endpoint(upstream):
@@ -122,7 +122,7 @@ virtuoso = pytest.mark.skipif(not REMOTE, reason="needs the writable remote stor
 
 @virtuoso
 def test_wrong_credentials_are_a_clear_error(core):
-    settings = Settings.from_env(root=ROOT, store=TEST_STORE, store_password="wrong")
+    settings = Settings.from_env(site=ROOT, store=TEST_STORE, store_password="wrong")
     with pytest.raises(StoreError, match="refused imagraph's credentials"):
         Core.open(settings, load=False).store.clear_graph(BASE + "graph/data/nothing")
 
@@ -156,7 +156,7 @@ def test_other_graphs_of_the_store_stay_invisible(core):
 
 @virtuoso
 def test_a_new_core_on_the_store_keeps_its_data_and_version(core):
-    again = Core.open(Settings.from_env(root=ROOT, store=TEST_STORE))
+    again = Core.open(Settings.from_env(site=ROOT, store=TEST_STORE))
     assert again.version == core.version
     assert again.store.count() == core.store.count()
 

@@ -89,7 +89,7 @@ def protocol_client():
     core = (
         open_core(store_graphs="https://w3id.org/imanoeb/graph/ http://kasei.us/")
         if REMOTE
-        else Core.open(Settings(root=ROOT))
+        else Core.open(Settings(site=ROOT))
     )
     g = manifest()
     for data in g.objects(None, URIRef(UT + "graphData")):
@@ -305,7 +305,7 @@ def test_get_is_cacheable(client):
 
 
 def test_result_cap_is_signalled(core):
-    settings = Settings(root=ROOT, query_max_rows=3)
+    settings = Settings(site=ROOT, query_max_rows=3)
     client = create_app(settings, core).test_client()
     resp = client.get("/sparql", query_string={"query": SELECT})
     assert resp.headers["Imagraph-Result-Truncated"] == "true; max-rows=3"

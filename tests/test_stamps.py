@@ -43,7 +43,7 @@ class Dates:
 
 def dates_of(root: Path, **extra: object) -> Dates:
     """The dates an app over the bundled files in ``root`` gives."""
-    core = Core.open(Settings(root=root, **extra))  # type: ignore[arg-type]
+    core = Core.open(Settings(site=root, **extra))  # type: ignore[arg-type]
     client = create_app(core.settings, core).test_client()
     return dates_from(client)
 
@@ -76,7 +76,8 @@ def site_copy(tmp_path: Path) -> Path:
     root = tmp_path / "site"
     for folder in FOLDERS:
         shutil.copytree(ROOT / folder, root / folder)
-    files = [p for paths in Core.bundled_files(Settings(root=root)).values() for p in paths]
+    shutil.copy(ROOT / "site.toml", root / "site.toml")
+    files = [p for paths in Core.bundled_files(Settings(site=root)).values() for p in paths]
     stamps.stamp(files, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
     return root
 
@@ -89,7 +90,7 @@ def no_wait_for_dumps(monkeypatch):
 def test_every_bundled_file_is_stamped_as_it_is():
     """The manifests cannot go stale unnoticed: a bundled file changed without ``imagraph
     stamp`` (or one stamped and gone) fails here, saying what to run."""
-    files = [p for paths in Core.bundled_files(Settings(root=ROOT)).values() for p in paths]
+    files = [p for paths in Core.bundled_files(Settings(site=ROOT)).values() for p in paths]
     problems = stamps.stale(files)
     assert not problems, "run `imagraph stamp` and commit the stamps.json files:\n" + "\n".join(
         problems
@@ -129,7 +130,7 @@ def test_a_date_changes_with_the_content_only(tmp_path, runner, caplog):
     dates it from the stamp, and only that file's dataset moves (``modified_since`` finds it
     alone)."""
     root = site_copy(tmp_path)
-    env = {"IMAGRAPH_ROOT": str(root)}
+    env = {"IMAGRAPH_SITE": str(root)}
     first = dates_of(root)
     topics = root / "data" / "topics.ttl"
     later = time.time() + 3600
@@ -167,7 +168,7 @@ def test_a_date_changes_with_the_content_only(tmp_path, runner, caplog):
     assert dates_of(root) == now
 
     since = (now.datasets["topics"]).isoformat()
-    client = create_app(Settings(root=root)).test_client()
+    client = create_app(Settings(site=root)).test_client()
     g = Graph().parse(
         data=client.get(
             "/catalog", query_string={"modified_since": since}, headers={"Accept": "text/turtle"}
@@ -182,7 +183,7 @@ def test_a_write_dates_the_datasets_of_the_graph_it_wrote(tmp_path):
     """A write sets the time of the write: on every page, and on the catalogue datasets that
     hold the graph written (a merge into data/organisations moves 'stakeholders', not
     'meetings')."""
-    core = Core.open(Settings(root=ROOT, write_tokens=f"alice:{TOKEN}"))
+    core = Core.open(Settings(site=ROOT, write_tokens=f"alice:{TOKEN}"))
     client = create_app(core.settings, core).test_client()
     first = dates_from(client)
     time.sleep(1.1)
@@ -207,4 +208,4 @@ def test_a_manifest_that_is_not_one_is_an_error_naming_it_and_the_command(tmp_pa
     root = site_copy(tmp_path)
     (root / "data" / stamps.MANIFEST).write_text('{"topics.ttl": {"sha256": "x"}}')
     with pytest.raises(BadInputError, match=r"stamps\.json: not a manifest .*imagraph stamp"):
-        Core.open(Settings(root=root))
+        Core.open(Settings(site=root))

@@ -137,7 +137,7 @@ def test_dump_union_has_no_duplicates(core):
 
 
 def test_on_disk_store_survives_reopening(tmp_path, settings):
-    disk = Settings(root=settings.root, store=str(tmp_path / "store"))
+    disk = Settings(site=settings.site, store=str(tmp_path / "store"))
     first = Core.open(disk)
     expected = first.store.count()
     first.store.flush()

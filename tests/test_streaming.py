@@ -34,7 +34,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p 
 @pytest.fixture(scope="module")
 def uncapped():
     """An app (in memory) whose endpoint has no cap, and the number of triples of its union."""
-    core = Core.open(Settings(root=ROOT, query_max_rows=0))
+    core = Core.open(Settings(site=ROOT, query_max_rows=0))
     client = create_app(core.settings, core).test_client()
     resp = client.get(
         "/sparql", query_string={"query": COUNT}, headers={"Accept": "application/json"}
@@ -97,7 +97,7 @@ def test_the_query_page_keeps_a_cap_without_the_endpoints(uncapped):
 
 def test_a_negative_cap_is_refused():
     with pytest.raises(BadInputError, match="IMAGRAPH_QUERY_MAX_ROWS must be 0"):
-        Settings(root=ROOT, query_max_rows=-1)
+        Settings(site=ROOT, query_max_rows=-1)
 
 
 def test_the_command_streams_without_cap(runner, monkeypatch, uncapped):

@@ -337,7 +337,7 @@ def test_links_follow_the_host_the_server_runs_on(client):
 
 
 def test_public_url_setting(core):
-    settings = Settings(root=ROOT, public_url="https://data.example.org/imanoeb/")
+    settings = Settings(site=ROOT, public_url="https://data.example.org/imanoeb/")
     client = create_app(settings, core).test_client()
     resp = client.get("/org/bmi", headers={"Accept": "text/turtle"})
     assert resp.headers["Content-Location"] == "https://data.example.org/imanoeb/org/bmi.ttl"
@@ -345,7 +345,7 @@ def test_public_url_setting(core):
 
 
 def test_trusted_proxy_headers(core):
-    settings = Settings(root=ROOT, trusted_proxies=1)
+    settings = Settings(site=ROOT, trusted_proxies=1)
     client = create_app(settings, core).test_client()
     resp = client.get(
         "/org/bmi",
@@ -360,7 +360,7 @@ def test_trusted_proxy_headers(core):
 
 
 def test_another_base_iri_is_served_under_its_own_paths():
-    settings = Settings(root=ROOT, base_iri="http://localhost/")
+    settings = Settings(site=ROOT, base_iri="http://localhost/")
     client = create_app(settings).test_client()
     resp = client.get("/meeting/2025-10-14-network.nt")
     g = Graph().parse(data=resp.data, format="nt")
@@ -570,7 +570,7 @@ def test_a_page_with_more_links_than_it_shows_links_to_all_of_them(tmp_path):
         g.add((URIRef(f"{BASE}test/citing-{i}"), URIRef("http://purl.org/dc/terms/references"),
                URIRef(target)))  # fmt: skip
     g.serialize(data / "citing.ttl", format="turtle")
-    core = Core.open(Settings(root=ROOT, data_dir=data))
+    core = Core.open(Settings(site=ROOT, data_dir=data))
     client = create_app(core.settings, core).test_client()
     html = client.get("/org/bmi", headers={"Accept": "text/html"}).text
     assert f"The first {MAX_INCOMING} links are shown here; there are more." in html
@@ -755,7 +755,7 @@ def test_the_answer_cache_of_a_worker_is_bounded_in_bytes(app, monkeypatch):
 @pytest.fixture(scope="module")
 def crowded():
     """An app (in memory) whose data holds 1,200 more resources named "Vielfalt …"."""
-    core = Core.open(Settings(root=ROOT))
+    core = Core.open(Settings(site=ROOT))
     base, name = core.settings.base_iri, ox.NamedNode("https://schema.org/name")
     core.store.replace_graph(
         core.settings.graph_iri("data/crowded"),

@@ -71,7 +71,7 @@ def make(tmp_path=None, **extra) -> tuple[Core, object]:
     under test (a remote one is reset to the bundled graph, before and after each test)."""
     if tmp_path is not None:
         settings = Settings(
-            root=ROOT, write_tokens=f"alice:{TOKEN}", store=str(tmp_path / "store"), **extra
+            site=ROOT, write_tokens=f"alice:{TOKEN}", store=str(tmp_path / "store"), **extra
         )
         core = Core.open(settings)
     else:
@@ -246,7 +246,7 @@ def test_accepted_write_survives_a_restart(tmp_path):
     core.store.flush()
     del core, client
     gc.collect()  # the app holds its store through its WSGI middleware (a cycle)
-    again = Core.open(Settings(root=ROOT, store=str(tmp_path / "store")))
+    again = Core.open(Settings(site=ROOT, store=str(tmp_path / "store")))
     assert again.version == version
     assert again.store.exists(TOWN)
     assert again.validate().conforms
@@ -260,7 +260,7 @@ def test_tokens_must_be_long_enough():
     from imagraph.errors import ImagraphError
 
     with pytest.raises(ImagraphError, match="16 or more characters"):
-        writes.tokens(Settings(root=ROOT, write_tokens="bob:short"))
+        writes.tokens(Settings(site=ROOT, write_tokens="bob:short"))
 
 
 def put_live(url: str, body: bytes, graph: str = GRAPH, content_type: str = "text/turtle"):
@@ -354,7 +354,7 @@ def test_writes_survive_a_sigkill_in_the_middle_of_them(tmp_path):
         modified = requests.get(url + "org/bmi", timeout=10).headers["Last-Modified"]
     finally:
         stop_server(proc)
-    core = Core.open(Settings(root=ROOT, store=str(store)))
+    core = Core.open(Settings(site=ROOT, store=str(store)))
     try:
         for i in started:
             body = _town(i)[1]
@@ -527,11 +527,11 @@ def test_last_modified_comes_from_the_data_not_the_process(tmp_path):
     """Last-Modified is the newest content date of the bundled files (see test_stamps.py) for
     every app that loads them (every worker, every restart); a write moves it on, and a restart
     on the same store keeps it."""
-    files = [p for paths in Core.bundled_files(Settings(root=ROOT)).values() for p in paths]
+    files = [p for paths in Core.bundled_files(Settings(site=ROOT)).values() for p in paths]
     newest = max(d.modified for d in stamps.dated(files).values())
     seen = set()
     for _ in range(2):
-        core = Core.open(Settings(root=ROOT))
+        core = Core.open(Settings(site=ROOT))
         seen.add(
             fetch(create_app(core.settings, core).test_client(), "/org/bmi").headers[
                 "Last-Modified"
@@ -547,7 +547,7 @@ def test_last_modified_comes_from_the_data_not_the_process(tmp_path):
     assert after != before
     del core, client
     gc.collect()
-    core = Core.open(Settings(root=ROOT, store=str(tmp_path / "store")))
+    core = Core.open(Settings(site=ROOT, store=str(tmp_path / "store")))
     assert http_date(core.modified) == after
     del core
     gc.collect()
@@ -663,7 +663,7 @@ def test_loaded_files_name_clean_data_graphs(runner, tmp_path, file_name):
     bundled.mkdir()
     path.rename(bundled / file_name.replace(".nt", ".ttl"))
     with pytest.raises(BadInputError, match="is not a data graph name"):
-        Core.open(Settings(root=ROOT, data_dir=bundled))
+        Core.open(Settings(site=ROOT, data_dir=bundled))
 
 
 def test_a_loaded_file_with_a_triple_term_is_refused(runner, tmp_path):
@@ -687,4 +687,4 @@ def test_a_bundled_file_with_a_triple_term_is_refused(tmp_path):
     data.mkdir()
     (data / "terms.ttl").write_bytes(b"<urn:x:a> <urn:x:p> <<( <urn:x:s> <urn:x:p> <urn:x:o> )>> .\n")
     with pytest.raises(BadInputError, match=r"terms\.ttl.*triple terms"):
-        Core.open(Settings(root=ROOT, data_dir=data))
+        Core.open(Settings(site=ROOT, data_dir=data))

@@ -18,7 +18,7 @@ from rdflib import Graph
 
 from . import formats, loading, stamps
 from .errors import BadInputError, NotFoundError
-from .namespaces import CANONICAL_BASE, IMO, PREFIXES
+from .namespaces import IMO, PREFIXES
 from .settings import Settings
 from .store import OxigraphStore, Store, bind
 from .validation import ValidationResult, validate
@@ -203,8 +203,9 @@ class Core:
         """(Re)load every bundled file into its named graph, re-minted under the base IRI."""
         start = time.perf_counter()
         digest = hashlib.sha256(self.settings.base_iri.encode())
-        remint = self.settings.base_iri != CANONICAL_BASE
-        remap = loading.rebaser(self.settings.base_iri)
+        minted = self.settings.config.base_iri  # the base the site's files are written under
+        remint = self.settings.base_iri != minted
+        remap = loading.rebaser(minted, self.settings.base_iri)
         counts = {}
         files = self.bundled_files(self.settings)
         dated = stamps.dated(p for paths in files.values() for p in paths)
@@ -223,7 +224,7 @@ class Core:
                         )
                     )
                 else:  # the store's own loader, straight into the graph, once the file is
-                    # known to hold RDF 1.1 only (pages, JSON-LD and the shapes have no triple terms)
+                    # known to hold RDF 1.1 only (pages, JSON-LD, the shapes have no triple terms)
                     loading.check_file(path, fmt)
                     self.store.load_rdf(loading.read_bytes(path), fmt, graph, source=str(path))
                 digest.update(name.encode() + b"\0" + path.read_bytes())

@@ -24,7 +24,6 @@ from rdflib.term import Node
 from . import formats
 from .errors import BadInputError, InputTooLargeError, NotFoundError, RdfSyntaxError
 from .formats import Format
-from .namespaces import CANONICAL_BASE
 
 #: Paths under the canonical base that belong to the shared vocabulary and never move.
 _VOCABULARY_PATHS = ("ontology", "shapes")
@@ -247,21 +246,21 @@ def parse_file(path: Path, fmt: Format | None = None) -> list[ox.Quad]:
     return parse(read_bytes(path), fmt, source=str(path), base_iri=path.resolve().as_uri())
 
 
-def rebaser(base_iri: str) -> Callable[[Iterable[ox.Quad]], Iterator[ox.Quad]]:
-    """A function that re-mints IRIs under the canonical base onto ``base_iri``.
+def rebaser(source: str, target: str) -> Callable[[Iterable[ox.Quad]], Iterator[ox.Quad]]:
+    """A function that re-mints IRIs under the base ``source`` (a site's files') onto ``target``.
 
-    The shared vocabulary (``…/ontology``, ``…/shapes``) keeps its IRIs. With the canonical base
-    itself, quads pass through untouched.
+    The site's vocabulary under the base (``…/ontology``, ``…/shapes``) keeps its IRIs. With the
+    same base, quads pass through untouched.
     """
-    if base_iri == CANONICAL_BASE:
+    if target == source:
         return iter
-    keep = tuple(CANONICAL_BASE + p for p in _VOCABULARY_PATHS)
+    keep = tuple(source + p for p in _VOCABULARY_PATHS)
 
     def term(t: Term) -> Term:
         if isinstance(t, ox.NamedNode):
             v = t.value
-            if v.startswith(CANONICAL_BASE) and not v.startswith(keep):
-                return ox.NamedNode(base_iri + v[len(CANONICAL_BASE) :])
+            if v.startswith(source) and not v.startswith(keep):
+                return ox.NamedNode(target + v[len(source) :])
         return t
 
     def remap(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:

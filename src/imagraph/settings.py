@@ -4,22 +4,19 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .errors import BadInputError
-from .namespaces import CANONICAL_BASE
+from .site import SITE_FILE, SiteConfig
 
 
-def _find_root() -> Path:
-    """The project folder holding ``ontology/``, ``shapes/`` and ``data/``.
-
-    Looked for above this package (a source checkout or an editable install), then in the
-    current directory.
-    """
+def _find_site() -> Path:
+    """The site folder (holding ``site.toml``): the one above this package (a source checkout
+    or an editable install, whose own site is the default), else the current directory."""
     here = Path(__file__).resolve()
     for candidate in (*here.parents, Path.cwd()):
-        if (candidate / "ontology").is_dir() and (candidate / "shapes").is_dir():
+        if (candidate / SITE_FILE).is_file():
             return candidate
     return Path.cwd()
 
@@ -35,10 +32,14 @@ def _package_version() -> str:
 class Settings:
     """Everything imagraph can be configured with. Paths may be relative to the working folder."""
 
-    #: The persistent base IRI the data is minted under. The bundled files use the canonical base
-    #: ``https://w3id.org/imanoeb/``; a different base re-mints their IRIs on load.
-    base_iri: str = CANONICAL_BASE
-    root: Path = field(default_factory=_find_root)
+    #: The site folder: ``site.toml`` beside ``ontology/``, ``shapes/``, ``data/``, ``queries/``,
+    #: ``catalog/`` and optional ``templates/`` and ``static/`` (see :mod:`imagraph.site`).
+    site: Path = field(default_factory=_find_site)
+    #: The persistent base IRI the data is served under (empty: the site's ``base_iri``, which its
+    #: files are minted under; another base re-mints their IRIs on load).
+    base_iri: str = ""
+    #: The site's ``site.toml`` (read as the settings are made).
+    config: SiteConfig = field(init=False, repr=False, compare=False)
     data_dir: Path | None = None
     ontology_dir: Path | None = None
     shapes_dir: Path | None = None
@@ -77,13 +78,14 @@ class Settings:
     #: (K01: at least one), the GovData contributor ID (K12, an IRI from
     #: http://dcat-ap.de/def/contributors/), the licence (an IRI of the dcat-ap.de licence list,
     #: K32) and the attribution text the licence asks for (K35).
-    publisher_name: str = "Herausgeber des IMA-nöB-Wissensgraphen"
+    #: Unset (empty), each is the site's (``[publisher]``, ``licence``, ``attribution``).
+    publisher_name: str = ""
     publisher_iri: str | None = None
     contact_email: str | None = None
     contact_url: str | None = None
     contributor_id: str | None = None
-    licence: str = "http://dcat-ap.de/def/licenses/cc-by/4.0"
-    attribution: str = "Wissensgraph des IMA nöB (imagraph), CC BY 4.0"
+    licence: str = ""
+    attribution: str = ""
     #: Catalogue: datasets per page of the Hydra-paged catalogue.
     catalog_page_size: int = 50
     #: Validation: the largest submission in bytes (bigger: 413), seconds a validation may take,
@@ -131,6 +133,22 @@ class Settings:
     cache_entries: int = 2048
 
     def __post_init__(self) -> None:
+        # the site's settings file fills what is not set otherwise
+        site = SiteConfig.load(self.site)
+        object.__setattr__(self, "config", site)
+        publisher = site.publisher
+        for name, value in (
+            ("base_iri", site.base_iri),
+            ("publisher_name", publisher.get("name", "")),
+            ("publisher_iri", publisher.get("iri")),
+            ("contact_email", publisher.get("email")),
+            ("contact_url", publisher.get("url")),
+            ("contributor_id", publisher.get("contributor_id")),
+            ("licence", site.licence),
+            ("attribution", site.attribution),
+        ):
+            if not getattr(self, name):
+                object.__setattr__(self, name, value or getattr(self, name))
         if self.public_url is not None and (
             not self.public_url.startswith(("http://", "https://"))
             or not self.public_url.endswith("/")
@@ -157,19 +175,19 @@ class Settings:
 
     @property
     def data_path(self) -> Path:
-        return self.data_dir or self.root / "data"
+        return self.data_dir or self.site / "data"
 
     @property
     def ontology_path(self) -> Path:
-        return self.ontology_dir or self.root / "ontology"
+        return self.ontology_dir or self.site / "ontology"
 
     @property
     def shapes_path(self) -> Path:
-        return self.shapes_dir or self.root / "shapes"
+        return self.shapes_dir or self.site / "shapes"
 
     @property
     def queries_path(self) -> Path:
-        return self.queries_dir or self.root / "queries"
+        return self.queries_dir or self.site / "queries"
 
     @property
     def store_graph_prefixes(self) -> tuple[str, ...]:
@@ -184,9 +202,9 @@ class Settings:
         """Defaults, overridden by ``IMAGRAPH_BASE_IRI`` and friends, then by ``overrides``."""
         values: dict[str, object] = {}
         for f in fields(cls):
-            raw = os.environ.get(prefix + f.name.upper())
+            raw = os.environ.get(prefix + f.name.upper()) if f.init else None
             if raw is not None:
-                if f.name.endswith(("dir", "root", "_file")):
+                if f.name.endswith(("dir", "site", "_file")):
                     values[f.name] = Path(raw)
                 elif f.type == "bool":
                     values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
@@ -202,4 +220,4 @@ class Settings:
                 else:
                     values[f.name] = raw
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]

@@ -49,7 +49,7 @@ class Site:
         self.context: dict[str, Any] = context_document(core.settings.ontology_path)
         self.queries = stored_queries.load(settings.queries_path)
         self.parts = {
-            p.id: p for p in catalog.load_parts(settings.root / "catalog" / "datasets.toml")
+            p.id: p for p in catalog.load_parts(settings.site / "catalog" / "datasets.toml")
         }
         self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._cache_size = cache_size
