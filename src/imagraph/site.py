@@ -85,6 +85,8 @@ class SiteConfig:
     description: Mapping[str, str] = field(default_factory=dict)
     publisher: Mapping[str, str] = field(default_factory=dict)
     licence: str = ""
+    #: the licence's short name on pages ("CC BY 4.0")
+    licence_name: str = ""
     attribution: str = ""
     #: the catalogue's own title, description and provenance statement, per language
     catalog: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -237,6 +239,7 @@ class _Reader:
             description=self.texts("description"),
             publisher={k: self.string(f"publisher.{k}", publisher) for k in publisher},
             licence=self.string("licence"),
+            licence_name=self.string("licence_name"),
             attribution=self.string("attribution"),
             catalog={k: self.texts(f"catalog.{k}", catalog) for k in catalog},
             vocabulary=vocabulary,

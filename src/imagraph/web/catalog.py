@@ -17,7 +17,7 @@ from ..catalog import CATALOG_PREFIXES, CatalogBuilder, DumpInfo, Part
 from ..dumps import DumpFile
 from . import current_site, negotiation, page_number
 from .pages import render_page
-from .text import TEXT
+from .text import word
 from .urls import Urls
 from .views import pick, respond
 
@@ -202,7 +202,7 @@ def _html(builder: CatalogBuilder, parts: tuple[Part, ...], urls: Urls, lang: st
     schema_org = {
         "@context": "https://schema.org",
         "@type": "DataCatalog",
-        "name": TEXT["title"][lang],
+        "name": word(site.settings.config, "title", lang),
         "url": urls.url("catalog"),
         "dataset": [
             {

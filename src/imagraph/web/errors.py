@@ -69,10 +69,10 @@ STATUS_TEXT = {
     403: (("Nicht erlaubt", "Forbidden"),
           ("Das ist hier nicht erlaubt.", "This is not allowed here.")),
     404: (("Nicht gefunden", "Not found"),
-          ("Unter dieser Adresse gibt es nichts. Die Startseite führt zu allen Treffen, "
-           "Stakeholdern und Themen.",
-           "There is nothing at this address. The home page leads to every meeting, stakeholder "
-           "and topic.")),
+          ("Unter dieser Adresse gibt es nichts. Die Startseite führt zu allem, was hier "
+           "veröffentlicht ist.",
+           "There is nothing at this address. The home page leads to everything published "
+           "here.")),
     405: (("Methode nicht erlaubt", "Method not allowed"),
           ("Diese Adresse nimmt diese Art von Anfrage nicht an.",
            "This address does not take this kind of request.")),
@@ -108,8 +108,8 @@ def _page(status: int, title: str, detail: str) -> str | bytes:
     marked as English where the page is German."""
     lang = choose_language()
     known = STATUS_TEXT.get(status)
-    heading = known[0][lang == "en"] if known else title
-    meaning = known[1][lang == "en"] if known else None
+    heading = known[0][lang != "de"] if known else title  # (English for every other language)
+    meaning = known[1][lang != "de"] if known else None
     if meaning and detail.rstrip(".") == meaning.rstrip("."):
         detail = ""
     try:
@@ -119,7 +119,7 @@ def _page(status: int, title: str, detail: str) -> str | bytes:
             "error.html",
             urls,
             lang,
-            switch={other: f"{here}?lang={other}" for other in ("de", "en")},
+            switch={other: f"{here}?lang={other}" for other in current_site().languages},
             status=status,
             heading=heading,
             meaning=meaning,

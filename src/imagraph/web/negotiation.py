@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from flask import Response, request
+from werkzeug.datastructures import LanguageAccept, MIMEAccept
 from werkzeug.exceptions import NotAcceptable
+from werkzeug.http import parse_accept_header
 
 from .. import formats
 from ..formats import Format
@@ -67,11 +70,6 @@ def by_key(key: str, offered: tuple[Representation, ...] = RESOURCE) -> Represen
     return rep if rep in offered else None
 
 
-#: Choices already made: clients send the same few Accept headers again and again.
-_CHOSEN: dict[tuple[str, tuple[Representation, ...]], Representation | None] = {}
-_CHOSEN_MAX = 512
-
-
 def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
     """The representation the request asks for: ``?format=`` first, then the Accept header."""
     explicit = request.args.get("format") if request.query_string else None
@@ -80,26 +78,21 @@ def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
         if rep is None:
             raise NotAcceptableError(offered)
         return rep
-    header = request.headers.get("Accept", "")
-    key = (header, offered)
-    if key in _CHOSEN:
-        chosen = _CHOSEN[key]
-    else:
-        chosen = _choose(offered)
-        if len(_CHOSEN) < _CHOSEN_MAX and len(header) < 1000:
-            _CHOSEN[key] = chosen
+    chosen = _choose(request.headers.get("Accept", ""), offered)
     if chosen is None:
         raise NotAcceptableError(offered)
     return chosen
 
 
-def _choose(offered: tuple[Representation, ...]) -> Representation | None:
-    if not request.accept_mimetypes:  # no Accept header: the first offered
+@functools.lru_cache(maxsize=512)  # clients send the same few Accept headers again and again
+def _choose(header: str, offered: tuple[Representation, ...]) -> Representation | None:
+    accept = parse_accept_header(header, MIMEAccept)
+    if not accept:  # no Accept header: the first offered
         return offered[0]
     candidates = [(r.media_type, r) for r in offered]
     if JSONLD in offered:  # plain JSON clients get JSON-LD
         candidates.append(("application/json", JSONLD))
-    media = request.accept_mimetypes.best_match([m for m, _ in candidates])
+    media = accept.best_match([m for m, _ in candidates])
     if media is None:
         return None
     return next(r for m, r in candidates if m == media)
@@ -110,32 +103,36 @@ LANG_COOKIE = "lang"
 LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
+def _languages() -> tuple[str, ...]:
+    from . import current_site
+
+    return current_site().settings.config.languages
+
+
 def chosen_language() -> str | None:
-    """The language the request chose itself: ``?lang=``, else the cookie."""
+    """The language the request chose itself: ``?lang=``, else the cookie (one the site
+    offers)."""
+    languages = _languages()
     lang = request.args.get("lang") if request.query_string else None
-    if lang in ("de", "en"):
+    if lang in languages:
         return lang
     lang = request.cookies.get(LANG_COOKIE) if "HTTP_COOKIE" in request.environ else None
-    return lang if lang in ("de", "en") else None
+    return lang if lang in languages else None
 
 
-def choose_language(default: str = "en") -> str:
+def choose_language() -> str:
     """``?lang=`` first, then the reader's earlier choice (a cookie), then Accept-Language,
-    among German and English."""
+    among the site's languages (the first of them by default)."""
     lang = chosen_language()
     if lang is not None:
         return lang
-    header = request.headers.get("Accept-Language", "")
-    key = (header, default)
-    chosen = _LANGUAGES.get(key)
-    if chosen is None:
-        chosen = request.accept_languages.best_match(["de", "en"], default=default) or default
-        if len(_LANGUAGES) < _CHOSEN_MAX and len(header) < 1000:
-            _LANGUAGES[key] = chosen
-    return chosen
+    return _best_language(request.headers.get("Accept-Language", ""), _languages())
 
 
-_LANGUAGES: dict[tuple[str, str], str] = {}
+@functools.lru_cache(maxsize=512)
+def _best_language(header: str, languages: tuple[str, ...]) -> str:
+    accept = parse_accept_header(header, LanguageAccept)
+    return accept.best_match(languages, default=languages[0]) or languages[0]
 
 
 def keep_language(resp: Response) -> Response:
@@ -147,7 +144,7 @@ def keep_language(resp: Response) -> Response:
         resp.vary.add("Cookie")
         lang = request.args.get("lang") if request.query_string else None
         if (
-            lang in ("de", "en")
+            lang in _languages()
             and resp.mimetype == "text/html"
             and request.cookies.get(LANG_COOKIE) != lang
         ):

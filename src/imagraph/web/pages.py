@@ -8,7 +8,7 @@ from typing import Any
 from flask import render_template
 
 from . import current_site
-from .text import TEXT
+from .text import LANGUAGE_NAMES, word
 from .urls import Urls
 
 
@@ -22,17 +22,21 @@ def render_page(
     **context: Any,
 ) -> bytes:
     """A page in ``lang``. ``switch`` is the path the language switch links to (with
-    ``?lang=``), or the two links themselves where the page needs other parameters kept."""
+    ``?lang=``), or the links themselves (by language) where the page needs other parameters
+    kept."""
+    site = current_site()
+    config = site.settings.config
     if isinstance(switch, str):
-        switch = {other: f"{urls.url(switch)}?lang={other}" for other in ("de", "en")}
+        switch = {other: f"{urls.url(switch)}?lang={other}" for other in config.languages}
     html = render_template(
         template,
         lang=lang,
         urls=urls,
-        site=current_site(),
+        site=site,
         alternates=list(alternates),
         switch=switch,
-        t=lambda key: TEXT[key][lang],
+        language_names=LANGUAGE_NAMES,
+        t=lambda key: word(config, key, lang),
         **context,
     )
     return html.encode("utf-8")

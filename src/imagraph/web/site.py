@@ -62,6 +62,11 @@ class Site:
         self._all_made: tuple[str, dict[str, DumpFile]] = ("", {})
 
     @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the site offers, the first the default."""
+        return self.settings.config.languages
+
+    @property
     def version(self) -> str:
         return self.core.version
 
@@ -106,7 +111,13 @@ class Site:
         labels = (self.inverse_labels if inverse else self.labels).get(iri)
         if not labels:
             return None
-        return labels.get(lang) or labels.get("en") or labels.get("") or next(iter(labels.values()))
+        return (
+            labels.get(lang)
+            or labels.get(self.languages[0])
+            or labels.get("en")
+            or labels.get("")
+            or next(iter(labels.values()))
+        )
 
     def dump_names(self, part_id: str = "imanoeb") -> list[str]:
         """The dump files of a catalogue dataset (the whole graph, or a part of it)."""

@@ -406,7 +406,7 @@ def query_page(
         "query.html",
         urls,
         lang,
-        switch={o: _with_lang(urls, query, stored, o) for o in ("de", "en")},
+        switch={o: _with_lang(urls, query, stored, o) for o in current_site().languages},
         query=query or DEFAULT_QUERY[lang],
         stored=stored,
         queries=list(site.queries.values()),

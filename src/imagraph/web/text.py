@@ -1,17 +1,10 @@
-"""The words of the pages, in German and English."""
+"""The words of the pages, in German and English (another language: English, unless the site's
+``[words.LANG]`` gives them); a site's title and description come from its ``site.toml``."""
 
+from ..site import SiteConfig
 from ..validation import REPORT_TEXT
 
 TEXT = {
-    "title": {"de": "Wissensgraph des IMA nöB", "en": "IMA nöB knowledge graph"},
-    "intro": {
-        "de": "Der Interministerielle Ausschuss für nachhaltige öffentliche Beschaffung (IMA nöB), "
-        "seine Sitzungen und Treffen, seine Stakeholder und Themen – jede Aussage mit Quellen "
-        "und Belastbarkeit.",
-        "en": "The Interministerial Committee for Sustainable Public Procurement (IMA nöB), its "
-        "sessions and meetings, its stakeholders and topics – every statement with its sources "
-        "and confidence.",
-    },
     "meetings": {"de": "Treffen", "en": "Meetings"},
     "stakeholders": {"de": "Stakeholder", "en": "Stakeholders"},
     "topics": {"de": "Themen", "en": "Topics"},
@@ -42,8 +35,10 @@ TEXT = {
     "size": {"de": "Größe (Bytes)", "en": "Size (bytes)"},
     "checksum": {"de": "SHA-256", "en": "SHA-256"},
     "home": {"de": "Start", "en": "Home"},
+    "skip": {"de": "Zum Inhalt", "en": "Skip to content"},
+    "mainNav": {"de": "Hauptnavigation", "en": "Main"},
+    "licence": {"de": "Lizenz", "en": "Licence"},
     "terms": {"de": "Begriffe", "en": "Terms"},
-    "site": {"de": "Wissensgraph des IMA nöB", "en": "IMA nöB knowledge graph"},
     "query": {"de": "Abfrage", "en": "Query"},
     "run": {"de": "Ausführen", "en": "Run"},
     "prefixes": {"de": "Vordefinierte Präfixe", "en": "Predeclared prefixes"},
@@ -118,3 +113,27 @@ TEXT = {
     "line": REPORT_TEXT["line"],
     "shape": {"de": "Shape", "en": "shape"},
 }
+
+#: Each language's name in itself, for the language switch (another: its tag).
+LANGUAGE_NAMES = {
+    "bg": "Български", "cs": "Čeština", "da": "Dansk", "de": "Deutsch", "el": "Ελληνικά",
+    "en": "English", "es": "Español", "et": "Eesti", "fi": "Suomi", "fr": "Français",
+    "ga": "Gaeilge", "hr": "Hrvatski", "hu": "Magyar", "it": "Italiano", "lt": "Lietuvių",
+    "lv": "Latviešu", "mt": "Malti", "nl": "Nederlands", "pl": "Polski", "pt": "Português",
+    "ro": "Română", "sk": "Slovenčina", "sl": "Slovenščina", "sv": "Svenska", "dsb": "Dolnoserbski",
+    "hsb": "Hornjoserbsce", "nds": "Plattdüütsch", "fy": "Frysk",
+}  # fmt: skip
+
+
+def word(config: SiteConfig, key: str, lang: str) -> str:
+    """A word of the pages in ``lang``: the site's own (``[words.LANG]``, its title and
+    description), else imagraph's, else English."""
+    own = config.words.get(lang, {})
+    if key in own:
+        return own[key]
+    if key == "title":
+        return config.text(config.title, lang)
+    if key == "intro":
+        return config.text(config.description, lang)
+    texts = TEXT[key]
+    return texts.get(lang) or texts["en"]

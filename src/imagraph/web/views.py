@@ -146,7 +146,7 @@ def respond(
         }
         if negotiated:
             headers["Content-Location"] = urls.document(f"{doc_path}.{rep.key}")
-        return render(urls, lang or "en"), headers
+        return render(urls, lang or site.languages[0]), headers
 
     body, headers = site.cached((*key, negotiated), make) if keep else make()
     if request.if_none_match.contains(headers["ETag"].strip('"')):
@@ -374,7 +374,7 @@ def search() -> Response:
         lang,
         switch={
             other: urls.url("search") + "?" + urlencode({"q": words, "lang": other})
-            for other in ("de", "en")
+            for other in site.languages
         },
         words=words,
         results=shown,
