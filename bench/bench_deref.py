@@ -291,7 +291,9 @@ def main() -> None:
     ]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        rows += run_dataset("bundled", ROOT / "data", Settings(site=ROOT).config.base_iri, args, tmp)
+        rows += run_dataset(
+            "bundled", ROOT / "data", Settings(site=ROOT).config.base_iri, args, tmp
+        )
         gen_dir = tmp / "generated"
         gen_dir.mkdir()
         n = write_ntriples(gen_dir / "generated.nt", scale=args.scale)

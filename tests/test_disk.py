@@ -143,7 +143,8 @@ def test_the_landing_page_and_search_stay_small_on_a_large_graph(runner, tmp_pat
     big = [(name, int(n)) for name, n, items in groups if int(n) > 25]
     assert big and all(items.count("<li>") <= 25 for _, _, items in groups)
     assert "the 25 most recent of" in html
-    # the link to all municipalities runs a query whose table has every one of them
+    # the link to all municipalities opens the section's stored query, whose table holds every
+    # stakeholder, at the page where the municipalities begin
     name, total = next((name, n) for name, n in big if name == "municipality")
     link = unescape(
         re.search(
@@ -152,8 +153,12 @@ def test_the_landing_page_and_search_stay_small_on_a_large_graph(runner, tmp_pat
             re.S,
         ).group(1)
     )
+    assert "/queries/landing-stakeholders?page=" in link
     listing = client.get(link.removeprefix("http://localhost"), headers={"Accept": "text/html"})
-    assert f'<span id="row-count">{total}</span>' in listing.get_data(as_text=True)
+    table = listing.get_data(as_text=True)
+    everyone = sum(int(n) for _, n, _ in groups)
+    assert f'<span id="row-count">{everyone}</span>' in table
+    assert "ontology#Municipality" in table
     found = client.get("/search?q=a&lang=en", headers={"Accept": "text/html"}).get_data(
         as_text=True
     )

@@ -20,6 +20,7 @@ from .core import Core
 from .errors import BadInputError
 from .namespaces import PREFIXES
 from .settings import Settings
+from .site import LANGUAGE_NAMES
 
 DCAT = "http://www.w3.org/ns/dcat#"
 DCT = PREFIXES["dct"]
@@ -38,23 +39,25 @@ CATALOG_PREFIXES = {
     **PREFIXES, "dcat": DCAT, "dcatde": DCATDE, "dcatap": DCATAP, "vcard": VCARD, "spdx": SPDX,
 }  # fmt: skip
 
-CATALOG_DESCRIPTION = {
-    "de": "Die Datensätze, Downloads und Dienste des Wissensgraphen zum Interministeriellen "
-    "Ausschuss für nachhaltige öffentliche Beschaffung (IMA nöB).",
-    "en": "The datasets, downloads and services of the knowledge graph on the Interministerial "
-    "Committee for Sustainable Public Procurement (IMA nöB).",
-}
-PROVENANCE = {
-    "de": "Aus öffentlichen Quellen zusammengetragen; jede Aussage nennt ihre Quellen und ihre "
-    "Belastbarkeit (bestätigt, berichtet, gefolgert).",
-    "en": "Compiled from public sources; every statement names its sources and its confidence "
-    "(confirmed, reported, inferred).",
-}
+#: Language tags (BCP 47) and the codes of the EU language table (ISO 639-2/T).
+EU_LANGUAGES = {
+    "bg": "BUL", "cs": "CES", "da": "DAN", "de": "DEU", "el": "ELL", "en": "ENG", "es": "SPA",
+    "et": "EST", "fi": "FIN", "fr": "FRA", "ga": "GLE", "hr": "HRV", "hu": "HUN", "it": "ITA",
+    "lt": "LIT", "lv": "LAV", "mt": "MLT", "nl": "NLD", "pl": "POL", "pt": "POR", "ro": "RON",
+    "sk": "SLK", "sl": "SLV", "sv": "SWE", "dsb": "DSB", "hsb": "HSB", "nds": "NDS", "fy": "FRY",
+}  # fmt: skip
 
-#: The labels of the EU language table's terms the catalogue uses.
+#: The labels of the EU language table's terms in German and English (each also has its name
+#: in itself, see :data:`web.text.LANGUAGE_NAMES`).
 LANGUAGE_LABELS = {
     "DEU": {"de": "Deutsch", "en": "German"},
     "ENG": {"de": "Englisch", "en": "English"},
+}
+
+#: The titles of the services, in German and English (others: English), of the site's title.
+SERVICE_TITLES = {
+    "sparql": {"de": "SPARQL-Endpunkt: {title}", "en": "SPARQL endpoint: {title}"},
+    "resources": {"de": "Linked-Data-Schnittstelle: {title}", "en": "Linked-data API: {title}"},
 }
 
 #: EU file-type IRI of each dump format.
@@ -75,22 +78,31 @@ class Part:
     keywords: tuple[tuple[str, str], ...]
 
 
-def load_parts(path: Path) -> tuple[Part, ...]:
-    """The datasets of ``catalog/datasets.toml``; a malformed file is an error naming it."""
+def load_parts(path: Path, languages: tuple[str, ...]) -> tuple[Part, ...]:
+    """The datasets of ``catalog/datasets.toml``, each with a title and a description in every
+    one of ``languages``; a malformed file is an error naming it."""
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        return tuple(
+        parts = tuple(
             Part(
                 d["id"],
-                d["title"],
-                d["description"],
+                {lang: d["title"][lang] for lang in languages},
+                {lang: d["description"][lang] for lang in languages},
                 tuple(d["graphs"]),
-                tuple((w, lang) for lang, words in d["keywords"].items() for w in words),
+                tuple((w, lang) for lang, words in d.get("keywords", {}).items() for w in words),
             )
             for d in doc["dataset"]
         )
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError) as err:
+    except KeyError as err:
+        raise BadInputError(
+            f"{path}: each dataset needs an id, graphs, and a title and a description in each of "
+            f"the site's languages ({', '.join(languages)}); {err} is missing"
+        ) from None
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError, TypeError) as err:
         raise BadInputError(f"{path}: cannot read the catalogue's datasets ({err})") from None
+    if not parts:
+        raise BadInputError(f"{path}: no [[dataset]]: the first is the whole graph")
+    return parts
 
 
 @dataclass(frozen=True)
@@ -111,6 +123,12 @@ def _lit(value: str, lang: str | None = None) -> ox.Literal:
     return ox.Literal(value, language=lang) if lang else ox.Literal(value)
 
 
+def _day(term: object) -> str | None:
+    """The day of a date or date-time literal (``2025-10-14``), or None."""
+    value = term.value if isinstance(term, ox.Literal) else ""
+    return value[:10] if len(value) >= 10 and value[4] == "-" and value[7] == "-" else None
+
+
 def _typed(value: str, datatype: str) -> ox.Literal:
     return ox.Literal(value, datatype=_n(XSD + datatype))
 
@@ -124,13 +142,18 @@ class CatalogBuilder:
         settings: Settings,
         url: Callable[[str], str],
         dumps: Callable[[str], list[DumpInfo]],
+        period_query: str | None = None,
     ) -> None:
         self.core = core
         self.settings = settings
         self.url = url
         self.dumps = dumps
+        self.config = settings.config
+        #: the stored query that gives the period the data covers (see :meth:`period`)
+        self.period_query = period_query
         self.triples: list[ox.Triple] = []
         self._modified: dict[str, ox.Literal] = {}
+        self._period: tuple[str, str | None] | None = None
 
     def add(
         self, s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.Literal | ox.BlankNode
@@ -148,7 +171,8 @@ class CatalogBuilder:
         term = self.typed(_n(EU + "language/" + code), DCT + "LinguisticSystem", SKOS + "Concept")
         self.add(term, SKOS + "inScheme", _n(EU + "language"))
         self.add(term, SKOS + "notation", _lit(code))
-        for lang, label in LANGUAGE_LABELS[code].items():
+        own = {tag: LANGUAGE_NAMES[tag] for tag, c in EU_LANGUAGES.items() if c == code}
+        for lang, label in {**own, **LANGUAGE_LABELS.get(code, {})}.items():
             self.add(term, SKOS + "prefLabel", _lit(label, lang))
         return term
 
@@ -176,6 +200,9 @@ class CatalogBuilder:
                 self.add(iri, VCARD + "hasEmail", _n("mailto:" + self.settings.contact_email))
             self.add(iri, VCARD + "hasURL", _n(self.settings.contact_url or self.url("")))
         return iri
+
+    def spatial(self) -> ox.NamedNode:
+        return self.typed(_n(EU + "country/" + self.config.catalog.spatial), DCT + "Location")
 
     def licence(self) -> ox.NamedNode:
         return self.typed(_n(self.settings.licence), DCT + "LicenseDocument")
@@ -208,15 +235,16 @@ class CatalogBuilder:
 
     def build_catalog(self, parts: tuple[Part, ...]) -> ox.NamedNode:
         c = self.typed(self.catalog_iri(), DCAT + "Catalog")
-        self.add(c, DCT + "title", _lit("Katalog des IMA-nöB-Wissensgraphen", "de"))
-        self.add(c, DCT + "title", _lit("Catalogue of the IMA nöB knowledge graph", "en"))
-        for lang, text in CATALOG_DESCRIPTION.items():
+        for lang, text in self.texts("title").items():
+            self.add(c, DCT + "title", _lit(text, lang))
+        for lang, text in self.texts("description").items():
             self.add(c, DCT + "description", _lit(text, lang))
         self.add(c, DCT + "publisher", self.publisher())
-        self.add(c, DCT + "issued", _typed(self.first_issued(), "date"))
+        self.add(c, DCT + "issued", _typed(self.period()[0], "date"))
         self.add(c, DCT + "modified", self.modified())
-        for lang in ("DEU", "ENG"):
-            self.add(c, DCT + "language", self.language(lang))
+        for lang in self.config.languages:
+            if lang in EU_LANGUAGES:
+                self.add(c, DCT + "language", self.language(EU_LANGUAGES[lang]))
         self.add(c, FOAF + "homepage", self.typed(_n(self.url("")), FOAF + "Document"))
         self.add(c, DCT + "license", self.licence())
         self.add(
@@ -224,35 +252,33 @@ class CatalogBuilder:
             DCAT + "themeTaxonomy",
             self.typed(_n(EU + "data-theme"), PREFIXES["skos"] + "ConceptScheme"),
         )
-        self.add(c, DCT + "spatial", self.typed(_n(EU + "country/DEU"), DCT + "Location"))
+        self.add(c, DCT + "spatial", self.spatial())
         for part in parts:
             self.add(c, DCAT + "dataset", self.dataset_iri(part))
         self.add(c, DCAT + "service", self.sparql_service())
         self.add(c, DCAT + "service", self.resource_service())
         return c
 
-    def first_issued(self) -> str:
-        """The day the committee's history begins: the decision it resulted from (or its
-        founding date, where that is a day), the earliest fact the graph records (xsd:date)."""
-        rows = list(
-            self.core.store.query(
-                "SELECT (MIN(STR(?d)) AS ?first) WHERE { "
-                "?c a imo:InterministerialCommittee . "
-                "{ ?c org:resultedFrom/schema:startDate ?d } UNION { ?c schema:foundingDate ?d } "
-                "FILTER (DATATYPE(?d) = xsd:date) }"
-            ).rows()
-        )
-        return rows[0]["first"].value if rows and "first" in rows[0] else "2021-08-25"
+    def texts(self, key: str) -> dict[str, str]:
+        """The catalogue's ``[catalog]`` text ``key`` of the site, by language (the site's title
+        where it gives none)."""
+        return dict(self.config.catalog.texts.get(key) or self.config.title)
 
-    def temporal_end(self) -> str | None:
-        rows = list(
-            self.core.store.query(
-                "SELECT (MAX(SUBSTR(STR(?d), 1, 10)) AS ?last) WHERE { "
-                "?m a imo:Meeting ; schema:startDate ?d }"
-            ).rows()
-        )
-        value = rows[0]["last"].value if rows and "last" in rows[0] else None
-        return value if value and len(value) == 10 else None
+    def period(self) -> tuple[str, str | None]:
+        """When the data was first issued (the start of the period it covers) and the last day
+        it covers (or None): the site's ``[catalog] period`` stored query's first row (``?start``
+        and ``?end``, dates), else the site's ``issued`` date alone."""
+        if self._period is None:
+            start, end = self.config.catalog.issued or None, None
+            if self.period_query is not None:
+                rows = list(self.core.store.query(self.period_query).rows())
+                if rows:
+                    start = _day(rows[0].get("start")) or start
+                    end = _day(rows[0].get("end"))
+            if start is None:
+                start = self.core.modified_of(()).date().isoformat()
+            self._period = (start, end)
+        return self._period
 
     def _service(
         self, name: str, title: dict[str, str], endpoint: str, description: str
@@ -267,71 +293,68 @@ class CatalogBuilder:
         self.add(s, DCAT + "endpointDescription", _n(self.url(description)))
         self.add(s, DCT + "publisher", self.publisher())
         self.add(s, DCT + "license", self.licence())
-        self.add(s, DCAT + "servesDataset", _n(self.settings.base_iri + "dataset/imanoeb"))
+        self.add(
+            s, DCAT + "servesDataset", _n(f"{self.settings.base_iri}dataset/{self.config.name}")
+        )
         self.add(s, DCATAP + "availability", self.availability())
         return s
 
+    def _service_title(self, name: str) -> dict[str, str]:
+        titles = SERVICE_TITLES[name]
+        return {
+            lang: (titles.get(lang) or titles["en"]).format(title=title)
+            for lang, title in self.config.title.items()
+        }
+
     def sparql_service(self) -> ox.NamedNode:
         """The SPARQL endpoint; its service description is at the same URL."""
-        return self._service(
-            "sparql",
-            {
-                "de": "SPARQL-Endpunkt des IMA-nöB-Wissensgraphen",
-                "en": "SPARQL endpoint of the IMA nöB knowledge graph",
-            },
-            "sparql",
-            "sparql",
-        )
+        return self._service("sparql", self._service_title("sparql"), "sparql", "sparql")
 
     def resource_service(self) -> ox.NamedNode:
         """The linked-data API: every IRI under the base, negotiated (VoID describes it)."""
-        return self._service(
-            "resources",
-            {
-                "de": "Linked-Data-Schnittstelle des IMA-nöB-Wissensgraphen",
-                "en": "Linked-data API of the IMA nöB knowledge graph",
-            },
-            "",
-            ".well-known/void",
-        )
+        return self._service("resources", self._service_title("resources"), "", ".well-known/void")
 
     def build_dataset(self, part: Part) -> ox.NamedNode:
         d = self.typed(self.dataset_iri(part), DCAT + "Dataset")
         self.add(d, DCT + "identifier", _lit(self.dataset_iri(part).value))
-        for lang in ("de", "en"):
-            self.add(d, DCT + "title", _lit(part.title[lang], lang))
-            self.add(d, DCT + "description", _lit(part.description[lang], lang))
+        for lang, text in part.title.items():
+            self.add(d, DCT + "title", _lit(text, lang))
+        for lang, text in part.description.items():
+            self.add(d, DCT + "description", _lit(text, lang))
         for word, lang in part.keywords:
             self.add(d, DCAT + "keyword", _lit(word, lang))
         self.add(d, DCT + "publisher", self.publisher())
         self.add(d, DCAT + "contactPoint", self.contact())
         if self.settings.contributor_id:
             self.add(d, DCATDE + "contributorID", _n(self.settings.contributor_id))
-        self.add(d, DCT + "issued", _typed(self.first_issued(), "date"))
+        self.add(d, DCT + "issued", _typed(self.period()[0], "date"))
         self.add(d, DCT + "modified", self.modified(part))
-        for theme in ("GOVE", "ECON"):
+        for theme in self.config.catalog.themes:
             self.add(d, DCAT + "theme", self.concept(EU + "data-theme/" + theme))
-        self.add(d, DCT + "spatial", self.typed(_n(EU + "country/DEU"), DCT + "Location"))
-        self.add(
-            d,
-            DCATDE + "politicalGeocodingLevelURI",
-            _n("http://dcat-ap.de/def/politicalGeocoding/Level/federal"),
-        )
+        self.add(d, DCT + "spatial", self.spatial())
+        if level := self.config.catalog.geocoding_level:
+            self.add(
+                d,
+                DCATDE + "politicalGeocodingLevelURI",
+                _n(f"http://dcat-ap.de/def/politicalGeocoding/Level/{level}"),
+            )
         period = _n(self.dataset_iri(part).value + "#period")
         self.typed(period, DCT + "PeriodOfTime")
-        self.add(period, DCAT + "startDate", _typed(self.first_issued(), "date"))
-        end = self.temporal_end()
+        start, end = self.period()
+        self.add(period, DCAT + "startDate", _typed(start, "date"))
         if end:
             self.add(period, DCAT + "endDate", _typed(end, "date"))
         self.add(d, DCT + "temporal", period)
         provenance = _n(self.dataset_iri(part).value + "#provenance")
         self.typed(provenance, DCT + "ProvenanceStatement")
-        for lang, text in PROVENANCE.items():
+        for lang, text in self.texts("provenance").items():
             self.add(provenance, PREFIXES["rdfs"] + "label", _lit(text, lang))
         self.add(d, DCT + "provenance", provenance)
         self.add(d, DCAT + "landingPage", self.typed(_n(self.url("")), FOAF + "Document"))
         self.add(
-            d, DCT + "accrualPeriodicity", self.typed(_n(EU + "frequency/IRREG"), DCT + "Frequency")
+            d,
+            DCT + "accrualPeriodicity",
+            self.typed(_n(EU + "frequency/" + self.config.catalog.frequency), DCT + "Frequency"),
         )
         self.add(d, DCT + "license", self.licence())
         for dump in self.dumps(part.id):
@@ -344,8 +367,9 @@ class CatalogBuilder:
             _n(f"{self.dataset_iri(part).value}/distribution/{name}"), DCAT + "Distribution"
         )
         kind = FILE_TYPES[dump.extension].replace("_", " ").replace("RDF ", "")
-        label = f"{part.title['de']} als {kind}"
-        self.add(dist, DCT + "title", _lit(label + (" (gzip)" if dump.gzip else ""), "de"))
+        for lang, title in part.title.items():
+            label = f"{title} ({kind}{', gzip' if dump.gzip else ''})"
+            self.add(dist, DCT + "title", _lit(label, lang))
         self.add(dist, DCAT + "accessURL", _n(dump.url))
         self.add(dist, DCAT + "downloadURL", _n(dump.url))
         media = self.typed(_n(IANA + dump.media_type), DCT + "MediaType")
@@ -371,7 +395,11 @@ class CatalogBuilder:
             self.add(checksum, SPDX + "checksumValue", _typed(dump.sha256, "hexBinary"))
             self.add(dist, SPDX + "checksum", checksum)
         self.add(dist, DCT + "license", self.licence())
-        self.add(dist, DCATDE + "licenseAttributionByText", _lit(self.settings.attribution, "de"))
+        self.add(
+            dist,
+            DCATDE + "licenseAttributionByText",
+            _lit(self.settings.attribution, self.config.languages[0]),
+        )
         self.add(dist, DCT + "modified", self.modified(part))
         self.add(dist, DCATAP + "availability", self.availability())
         return dist

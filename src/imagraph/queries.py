@@ -1,7 +1,7 @@
-"""Stored queries: TOML files in ``queries/`` with a title and a description in German and
-English and the SPARQL query: one ``query`` for both languages, or a ``[query]`` table with a
-``de`` and an ``en`` text where the query picks labels in the reader's language. Each is listed
-on the query page and runnable at its own URL."""
+"""Stored queries: TOML files in ``queries/`` with a title and a description in each of the
+site's languages and the SPARQL query: one ``query`` for all of them, or a ``[query]`` table with
+a text per language where the query picks labels in the reader's language. Each is listed on the
+query page and runnable at its own URL."""
 
 from __future__ import annotations
 
@@ -21,32 +21,34 @@ class StoredQuery:
     query: dict[str, str]
 
     def text(self, field: str, lang: str) -> str:
+        """The title, description or query in ``lang``, else in the site's first language."""
         values: dict[str, str] = getattr(self, field)
-        return values.get(lang) or values["en"]
+        return values.get(lang) or next(iter(values.values()))
 
 
-def load(folder: Path) -> dict[str, StoredQuery]:
-    """Every ``*.toml`` in ``folder``, by file stem; a malformed file is an error naming it."""
+def load(folder: Path, languages: tuple[str, ...]) -> dict[str, StoredQuery]:
+    """Every ``*.toml`` in ``folder``, by file stem, each text in ``languages`` (the first
+    first); a malformed file is an error naming it."""
     queries = {}
     if not folder.is_dir():
         return queries
     for path in sorted(folder.glob("*.toml")):
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as err:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise BadInputError(f"{path}: {err}") from None
-        missing = [k for k in ("query", "title", "description") if k not in doc]
         if isinstance(doc.get("query"), str):
-            doc["query"] = {"de": doc["query"], "en": doc["query"]}
-        langs = [
-            k
-            for k in ("title", "description", "query")
-            if k in doc and not (isinstance(doc[k], dict) and {"de", "en"} <= set(doc[k]))
-        ]
-        if missing or langs:
-            raise BadInputError(
-                f"{path}: needs title and description in de and en, and a query (one text, or "
-                "one in de and one in en)"
-            )
-        queries[path.stem] = StoredQuery(path.stem, doc["title"], doc["description"], doc["query"])
+            doc["query"] = dict.fromkeys(languages, doc["query"])
+        texts = {}
+        for key in ("title", "description", "query"):
+            value = doc.get(key)
+            if not isinstance(value, dict) or not all(
+                isinstance(value.get(lang), str) for lang in languages
+            ):
+                raise BadInputError(
+                    f"{path}: needs a title and a description in each of the site's languages "
+                    f"({', '.join(languages)}), and a query (one text, or one per language)"
+                )
+            texts[key] = {lang: value[lang] for lang in languages}
+        queries[path.stem] = StoredQuery(path.stem, **texts)
     return queries

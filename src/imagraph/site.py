@@ -14,6 +14,7 @@ import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -72,6 +73,36 @@ class Vocabulary:
 
 
 @dataclass(frozen=True)
+class Catalog:
+    """What the DCAT catalogue says of the site beyond its datasets (``[catalog]``)."""
+
+    #: the catalogue's title, description and provenance statement, by language
+    texts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: when the data was first published (an xsd:date), unless ``period`` says
+    issued: str = ""
+    #: a stored query whose first row gives ``?start`` and ``?end`` (dates) of what the data covers
+    period: str = ""
+    #: EU data themes (codes of the data-theme table)
+    themes: tuple[str, ...] = ("GOVE",)
+    #: the place the data is about (a code of the EU country table)
+    spatial: str = "DEU"
+    #: DCAT-AP.de's political geocoding level (federal, state, administrativeDistrict, …)
+    geocoding_level: str = ""
+    #: how often the data changes (a code of the EU frequency table)
+    frequency: str = "IRREG"
+
+
+@dataclass(frozen=True)
+class Void:
+    """The VoID description's own parts: its root resource and examples (paths under the base)
+    and the vocabularies the data uses (prefixes)."""
+
+    root: str = ""
+    examples: tuple[str, ...] = ()
+    vocabularies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SiteConfig:
     """A site's ``site.toml``, checked as it is read."""
 
@@ -88,9 +119,9 @@ class SiteConfig:
     #: the licence's short name on pages ("CC BY 4.0")
     licence_name: str = ""
     attribution: str = ""
-    #: the catalogue's own title, description and provenance statement, per language
-    catalog: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    catalog: Catalog = field(default_factory=Catalog)
     vocabulary: Vocabulary = field(default_factory=Vocabulary)
+    void: Void = field(default_factory=Void)
     landing: tuple[Section, ...] = ()
     #: words of the pages a site adds or changes, by language and key
     words: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -223,6 +254,14 @@ class _Reader:
                 raise self.fail(f"{key}.query", "the name of a stored query in queries/")
             landing.append(Section(query, show, self.texts(f"{key}.title", section)))
         catalog = self.table("catalog")
+        texts = {
+            k: self.texts(f"catalog.{k}", catalog)
+            for k in ("title", "description", "provenance")
+            if k in catalog
+        }
+        issued = self.string("catalog.issued", catalog)
+        if issued and not _is_date(issued):
+            raise self.fail("catalog.issued", f'a date ("2021-08-25"), not {issued!r}')
         words = self.table("words")
         if not all(
             isinstance(t, dict) and all(isinstance(v, str) for v in t.values())
@@ -230,6 +269,10 @@ class _Reader:
         ):
             raise self.fail("words", 'tables of texts by language ([words.de] title = "…")')
         publisher = self.table("publisher")
+        void = self.table("void")
+        vocabularies = self.strings("void.vocabularies", void)
+        if unknown := [p for p in vocabularies if p not in prefixes]:
+            raise self.fail("void.vocabularies", f"known prefixes, not {', '.join(unknown)}")
         return SiteConfig(
             folder=folder,
             name=name,
@@ -241,11 +284,43 @@ class _Reader:
             licence=self.string("licence"),
             licence_name=self.string("licence_name"),
             attribution=self.string("attribution"),
-            catalog={k: self.texts(f"catalog.{k}", catalog) for k in catalog},
+            catalog=Catalog(
+                texts=texts,
+                issued=issued,
+                period=self.string("catalog.period", catalog),
+                themes=self.strings("catalog.themes", catalog) or ("GOVE",),
+                spatial=self.string("catalog.spatial", catalog, "DEU"),
+                geocoding_level=self.string("catalog.geocoding_level", catalog),
+                frequency=self.string("catalog.frequency", catalog, "IRREG"),
+            ),
             vocabulary=vocabulary,
+            void=Void(
+                self.string("void.root", void),
+                self.strings("void.examples", void),
+                vocabularies,
+            ),
             landing=tuple(landing),
             words=words,
         )
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return len(value) == 10
+
+
+#: Each language's name in itself, for a language switch and the catalogue (another: its tag).
+LANGUAGE_NAMES = {
+    "bg": "Български", "cs": "Čeština", "da": "Dansk", "de": "Deutsch", "el": "Ελληνικά",
+    "en": "English", "es": "Español", "et": "Eesti", "fi": "Suomi", "fr": "Français",
+    "ga": "Gaeilge", "hr": "Hrvatski", "hu": "Magyar", "it": "Italiano", "lt": "Lietuvių",
+    "lv": "Latviešu", "mt": "Malti", "nl": "Nederlands", "pl": "Polski", "pt": "Português",
+    "ro": "Română", "sk": "Slovenčina", "sl": "Slovenščina", "sv": "Svenska", "dsb": "Dolnoserbski",
+    "hsb": "Hornjoserbsce", "nds": "Plattdüütsch", "fy": "Frysk",
+}  # fmt: skip
 
 
 #: The example site ``imagraph init`` writes (package data), and the base its files use.

@@ -107,7 +107,13 @@ def catalog(ext: str | None = None) -> Response:
 
     def render(urls: Urls, lang: str) -> bytes:
         listed = _dumps(made)
-        builder = CatalogBuilder(site.core, site.settings, urls.url, lambda p: listed(urls, p))
+        builder = CatalogBuilder(
+            site.core,
+            site.settings,
+            urls.url,
+            lambda p: listed(urls, p),
+            period_query=site.site_query(site.settings.config.catalog.period),
+        )
         cat = builder.build_catalog(shown)
         for part in shown:
             builder.build_dataset(part)
@@ -165,7 +171,13 @@ def dataset(ident: str) -> Response:
 
     def render(urls: Urls, lang: str) -> bytes:
         listed = _dumps(made)
-        builder = CatalogBuilder(site.core, site.settings, urls.url, lambda p: listed(urls, p))
+        builder = CatalogBuilder(
+            site.core,
+            site.settings,
+            urls.url,
+            lambda p: listed(urls, p),
+            period_query=site.site_query(site.settings.config.catalog.period),
+        )
         builder.build_dataset(part)
         if rep.is_html:
             return _html(builder, (part,), urls, lang)

@@ -12,17 +12,15 @@ from .. import catalog, formats
 from .. import queries as stored_queries
 from ..core import Core
 from ..dumps import DumpFailedError, DumpFile, DumpNotReadyError, Dumps, Spec, folder_of
+from ..errors import BadInputError
 from ..namespaces import PREFIXES, compact
 from ..settings import Settings
+from ..site import SITE_FILE
 from ..store import Store
 from .rdfout import context_document
 
-#: Dump files of the whole dataset: name → (format, gzip?).
-DUMPS = {
-    f"imanoeb.{fmt.extension}{'.gz' if gz else ''}": (fmt, gz)
-    for fmt in (formats.TRIG, formats.NQUADS, formats.TURTLE, formats.NTRIPLES, formats.JSONLD)
-    for gz in (False, True)
-}
+#: Formats of the dumps of the whole dataset (each plain and gzipped).
+WHOLE_FORMATS = (formats.TRIG, formats.NQUADS, formats.TURTLE, formats.NTRIPLES, formats.JSONLD)
 #: Seconds a request waits for a dump being made before it is told to come back (503).
 DUMP_WAIT = 10.0
 #: What the cache of a worker's site holds at most, in bytes of the answers it keeps.
@@ -47,10 +45,29 @@ class Site:
             {name for iri in self.labels if ":" in (name := compact(iri)) and "/" not in name}
         )
         self.context: dict[str, Any] = context_document(core.settings.ontology_path)
-        self.queries = stored_queries.load(settings.queries_path)
-        self.parts = {
-            p.id: p for p in catalog.load_parts(settings.site / "catalog" / "datasets.toml")
+        #: Dump files of the whole dataset, named after the site: name → (format, gzip?).
+        self.whole_dumps = {
+            f"{settings.config.name}.{fmt.extension}{'.gz' if gz else ''}": (fmt, gz)
+            for fmt in WHOLE_FORMATS
+            for gz in (False, True)
         }
+        self.queries = stored_queries.load(settings.queries_path, settings.config.languages)
+        self.parts = {
+            p.id: p
+            for p in catalog.load_parts(
+                settings.site / "catalog" / "datasets.toml", settings.config.languages
+            )
+        }
+        config = settings.config
+        named = [("catalog.period", config.catalog.period)] + [
+            (f"landing #{i}", section.query) for i, section in enumerate(config.landing, 1)
+        ]
+        for key, name in named:
+            if name and name not in self.queries:
+                raise BadInputError(
+                    f"{settings.site / SITE_FILE}: {key} names the stored query {name!r}, which "
+                    f"is not in {settings.queries_path}"
+                )
         self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._cache_size = cache_size
         self._costs: dict[tuple[object, ...], int] = {}
@@ -60,6 +77,11 @@ class Site:
         #: Every dump file: name → how it is made (the catalogue's parts are fixed at start).
         self.dump_specs = self._dump_specs()
         self._all_made: tuple[str, dict[str, DumpFile]] = ("", {})
+
+    def site_query(self, name: str) -> str | None:
+        """The text of a stored query ``site.toml`` names (None for no name), in the site's
+        first language."""
+        return self.queries[name].text("query", self.languages[0]) if name else None
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -119,18 +141,18 @@ class Site:
             or next(iter(labels.values()))
         )
 
-    def dump_names(self, part_id: str = "imanoeb") -> list[str]:
+    def dump_names(self, part_id: str) -> list[str]:
         """The dump files of a catalogue dataset (the whole graph, or a part of it)."""
         part = self.parts.get(part_id)
         if part is None:
             return []
         if not part.graphs:
-            return list(DUMPS)
+            return list(self.whole_dumps)
         return [f"{part.id}.{fmt.extension}{gz}" for fmt in PART_FORMATS for gz in ("", ".gz")]
 
     def _dump_spec(self, name: str) -> tuple[formats.Format, bool, list[str] | None] | None:
-        if name in DUMPS:
-            return (*DUMPS[name], None)
+        if name in self.whole_dumps:
+            return (*self.whole_dumps[name], None)
         part_id = name.split(".", 1)[0]
         part = self.parts.get(part_id)
         if part is None or not part.graphs or name not in self.dump_names(part_id):

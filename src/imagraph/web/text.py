@@ -1,13 +1,12 @@
 """The words of the pages, in German and English (another language: English, unless the site's
 ``[words.LANG]`` gives them); a site's title and description come from its ``site.toml``."""
 
-from ..site import SiteConfig
+from ..site import LANGUAGE_NAMES, SiteConfig
 from ..validation import REPORT_TEXT
 
+__all__ = ["LANGUAGE_NAMES", "TEXT", "word"]
+
 TEXT = {
-    "meetings": {"de": "Treffen", "en": "Meetings"},
-    "stakeholders": {"de": "Stakeholder", "en": "Stakeholders"},
-    "topics": {"de": "Themen", "en": "Topics"},
     "data": {"de": "Daten", "en": "Data"},
     "dumps": {"de": "Downloads", "en": "Downloads"},
     "ontology": {"de": "Ontologie", "en": "Ontology"},
@@ -113,16 +112,6 @@ TEXT = {
     "line": REPORT_TEXT["line"],
     "shape": {"de": "Shape", "en": "shape"},
 }
-
-#: Each language's name in itself, for the language switch (another: its tag).
-LANGUAGE_NAMES = {
-    "bg": "Български", "cs": "Čeština", "da": "Dansk", "de": "Deutsch", "el": "Ελληνικά",
-    "en": "English", "es": "Español", "et": "Eesti", "fi": "Suomi", "fr": "Français",
-    "ga": "Gaeilge", "hr": "Hrvatski", "hu": "Magyar", "it": "Italiano", "lt": "Lietuvių",
-    "lv": "Latviešu", "mt": "Malti", "nl": "Nederlands", "pl": "Polski", "pt": "Português",
-    "ro": "Română", "sk": "Slovenčina", "sl": "Slovenščina", "sv": "Svenska", "dsb": "Dolnoserbski",
-    "hsb": "Hornjoserbsce", "nds": "Plattdüütsch", "fy": "Frysk",
-}  # fmt: skip
 
 
 def word(config: SiteConfig, key: str, lang: str) -> str:

@@ -24,43 +24,20 @@ from werkzeug.http import http_date
 from werkzeug.wsgi import wrap_file
 
 from .. import sparql
-from ..namespaces import IMO, PREFIXES, compact
+from ..namespaces import PREFIXES, compact
+from ..site import Section
 from ..store import bind
 from . import current_site, fastpath, negotiation, page, page_number, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
-from .site import DUMPS
-from .sparql import run_in_slot
+from .site import Site
+from .sparql import PAGE_ROWS, run_in_slot
 from .urls import Urls
 
 bp = Blueprint("imagraph", __name__)
 
 _EXTENSIONS = {r.key for r in RESOURCE}
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
-
-MEETINGS_QUERY = """
-SELECT ?m ?start (SAMPLE(?n) AS ?name) ?lang WHERE {
-  VALUES ?lang { $lang }
-  ?m a imo:Meeting ; schema:startDate ?start ; schema:name ?n FILTER(LANG(?n) = ?lang)
-} GROUP BY ?m ?start ?lang ORDER BY ?start
-"""
-
-MEMBERS_QUERY = """
-SELECT ?kind ?s (SAMPLE(?l) AS ?label) ?lang WHERE {
-  VALUES (?kind ?lang) { ($kind $lang) }
-  ?s a ?kind . { ?s skos:prefLabel ?l } UNION { ?s foaf:name ?l }
-  FILTER(LANG(?l) = ?lang || LANG(?l) = '')
-} GROUP BY ?kind ?s ?lang ORDER BY ?label
-"""
-
-TOPICS_QUERY = """
-SELECT ?c ?label ?parent ?lang WHERE {
-  VALUES ?lang { $lang }
-  ?c a imo:Topic ; skos:prefLabel ?label FILTER(LANG(?label) = ?lang)
-  OPTIONAL { ?c skos:broader ?parent }
-}
-"""
-
 
 #: Resources whose labels contain the words searched for (``$q``, in any case), by label.
 SEARCH_QUERY = """
@@ -237,80 +214,99 @@ def resource(path: str) -> Response:
 
 # -- landing page ----------------------------------------------------------------------------------
 
-_KINDS = (
-    IMO.InterministerialCommittee, IMO.FederalMinistry, IMO.FederalAuthority, IMO.Land,
-    IMO.District,
-    IMO.Municipality, IMO.Association, IMO.InternationalOrganization, IMO.Company,
-    PREFIXES["foaf"] + "Person",
-)  # fmt: skip
-
 
 @bp.get("/")
 def index() -> Response:
+    """The landing page: the site's title and description, a search box, and the sections its
+    ``site.toml`` lists (each a stored query, shown as a list, in groups or as a tree)."""
     rep = negotiation.choose((HTML,))
     site = current_site()
 
     def render(urls: Urls, lang: str) -> bytes:
-        store = site.core.store
-        meetings = [
-            {"href": urls.href(r["m"].value), "label": r["name"].value, "start": r["start"].value}
-            for r in store.query(bind(MEETINGS_QUERY, lang=ox.Literal(lang))).rows()
-        ]
-        groups = []
-        for kind in _KINDS:
-            query = bind(MEMBERS_QUERY, kind=ox.NamedNode(str(kind)), lang=ox.Literal(lang))
-            members = [
-                {"href": urls.href(r["s"].value), "label": r["label"].value}
-                for r in store.query(query).rows()
-            ]
-            if members:
-                groups.append(
-                    {
-                        "label": site.term_label(str(kind), lang),
-                        "members": members[:LANDING_MAX],
-                        "total": len(members),
-                        "all": urls.url("sparql") + "?" + urlencode({"query": query})
-                        if len(members) > LANDING_MAX
-                        else None,
-                    }
-                )
+        sections = [_section(site, section, urls, lang) for section in site.settings.config.landing]
         return _page(
-            "index.html",
-            urls,
-            lang,
-            "",
-            (HTML,),
-            # the most recent meetings, in date order; all of them a click away
-            meetings=meetings[-LANDING_MAX:],
-            meetings_total=len(meetings),
-            meetings_all=urls.url("queries/meetings-in-date-order"),
-            groups=groups,
-            topics=_topic_tree(urls, lang),
-            dumps=_dump_list(urls),
+            "index.html", urls, lang, "", (HTML,), sections=sections, dumps=_dump_list(urls)
         )
 
     return respond("", rep, render, negotiated=False, offered=(HTML,))
 
 
-def _topic_tree(urls: Urls, lang: str) -> list[dict[str, Any]]:
-    store = current_site().core.store
-    rows = list(store.query(bind(TOPICS_QUERY, lang=ox.Literal(lang))).rows())
+def _section(site: Site, section: Section, urls: Urls, lang: str) -> dict[str, Any]:
+    """One section of the landing page: its rows, at most :data:`LANDING_MAX` items a list (a
+    list shows its last ones: the most recent, in date order), each list linking to all of it
+    (the stored query's table, at the page where the list begins)."""
+    stored = site.queries[section.query]
+    rows = list(site.core.store.query(stored.text("query", lang)).rows())
+    everything = urls.url(f"queries/{stored.name}")
+    out: dict[str, Any] = {
+        "id": stored.name,
+        "show": section.show,
+        "title": site.settings.config.text(section.title, lang)
+        if section.title
+        else stored.text("title", lang),
+        "all": everything,
+        "total": len(rows),
+    }
+
+    def item(row: Any) -> dict[str, Any]:
+        iri = row["item"].value
+        label = row.get("label")
+        date = row.get("date")
+        return {
+            "href": urls.href(iri),
+            "label": label.value if label is not None else iri,
+            "date": date.value if date is not None else None,
+        }
+
+    if section.show == "list":
+        out["items"] = [item(r) for r in rows[-LANDING_MAX:]]
+    elif section.show == "groups":
+        groups: dict[str, dict[str, Any]] = {}
+        for i, row in enumerate(rows):
+            key = row["group"].value
+            group = groups.get(key)
+            if group is None:
+                label = site.term_label(key, lang) or compact(key)
+                page = i // PAGE_ROWS + 1
+                group = groups[key] = {
+                    "label": label,
+                    "members": [],
+                    "total": 0,
+                    "all": everything + (f"?page={page}" if page > 1 else ""),
+                }
+            group["total"] += 1
+            if len(group["members"]) < LANDING_MAX:
+                group["members"].append(item(row))
+        out["groups"] = list(groups.values())
+    else:
+        out["tree"] = _tree(rows, urls)
+    return out
+
+
+def _tree(rows: list[Any], urls: Urls) -> list[dict[str, Any]]:
+    """Rows of ``?item ?label`` and maybe ``?parent`` as a tree, each level by name; a large
+    one (past :data:`TREE_MAX` nodes) shows its top two levels (every node has a page)."""
     nodes = {
-        r["c"].value: {"href": urls.href(r["c"].value), "label": r["label"].value, "children": []}
+        r["item"].value: {
+            "href": urls.href(r["item"].value),
+            "label": r["label"].value,
+            "children": [],
+        }
         for r in rows
     }
     roots = []
     for r in rows:
         parent = r.get("parent")
-        node = nodes[r["c"].value]
-        if parent is None:
-            roots.append(node)
-        elif parent.value in nodes and node not in nodes[parent.value]["children"]:
+        node = nodes[r["item"].value]
+        if parent is None or parent.value not in nodes:
+            if node not in roots:
+                roots.append(node)
+        elif node not in nodes[parent.value]["children"]:
             nodes[parent.value]["children"].append(node)
     for n in nodes.values():
         n["children"].sort(key=lambda c: c["label"].lower())
     roots.sort(key=lambda c: c["label"].lower())
-    if len(nodes) > TREE_MAX:  # a large scheme: its top two levels (every topic has a page)
+    if len(nodes) > TREE_MAX:
         for root in roots:
             for child in root["children"]:
                 child["children"] = []
@@ -390,7 +386,9 @@ def search() -> Response:
 
 
 def _dump_list(urls: Urls) -> list[dict[str, str]]:
-    return [{"name": name, "href": urls.url(f"dumps/{name}")} for name in DUMPS]
+    return [
+        {"name": name, "href": urls.url(f"dumps/{name}")} for name in current_site().whole_dumps
+    ]
 
 
 # -- vocabularies ------------------------------------------------------------------------------
@@ -533,7 +531,7 @@ def dump(name: str) -> Response:
     site = current_site()
     d = site.dump(name)
     if d is None:
-        raise NotFound(f"No dump {name!r}; dumps: {', '.join(DUMPS)}")
+        raise NotFound(f"No dump {name!r}; dumps: {', '.join(site.whole_dumps)}")
     # from its file, opened once: never in memory, with ranges (a broken download resumes) and
     # validators
     file = d.path.open("rb")
@@ -565,7 +563,7 @@ def dumps() -> Response:
          "byteSize": d.size, "sha256": d.sha256}
         if (d := made.get(n)) is not None
         else {"name": n, "url": urls.url(f"dumps/{n}"), "beingMade": True}
-        for n in DUMPS
+        for n in site.whole_dumps
         if n in made or site.dumps.failure(site.version, n) is None  # (none it cannot make)
     ]  # fmt: skip
     rep = negotiation.choose((HTML, negotiation.JSONLD))
@@ -605,9 +603,11 @@ def void_triples(urls: Urls) -> list[ox.Triple]:
 
     out = [
         t(PREFIXES["rdf"] + "type", ox.NamedNode(void + "Dataset")),
-        t(dct + "title", ox.Literal("Wissensgraph des IMA nöB", language="de")),
-        t(dct + "title", ox.Literal("IMA nöB knowledge graph", language="en")),
-        t(dct + "license", ox.NamedNode("https://creativecommons.org/licenses/by/4.0/")),
+        *(
+            t(dct + "title", ox.Literal(title, language=lang))
+            for lang, title in site.settings.config.title.items()
+        ),
+        t(dct + "license", ox.NamedNode(site.settings.licence)),
         t(
             dct + "modified",
             ox.Literal(
@@ -621,21 +621,18 @@ def void_triples(urls: Urls) -> list[ox.Triple]:
                 str(site.core.counts()[0]), datatype=ox.NamedNode(PREFIXES["xsd"] + "integer")
             ),
         ),
-        t(void + "rootResource", ox.NamedNode(site.settings.base_iri + "org/ima-noeb")),
     ]
-    for vocab in (
-        "https://schema.org/",
-        PREFIXES["org"],
-        PREFIXES["foaf"],
-        PREFIXES["skos"],
-        dct,
-        PREFIXES["prov"],
-        str(IMO),
-    ):
-        out.append(t(void + "vocabulary", ox.NamedNode(vocab)))
-    for name in DUMPS:
+    void_config = site.settings.config.void
+    if void_config.root:
+        out.append(
+            t(void + "rootResource", ox.NamedNode(site.settings.base_iri + void_config.root))
+        )
+    prefixes = site.settings.config.prefixes
+    for prefix in void_config.vocabularies:
+        out.append(t(void + "vocabulary", ox.NamedNode(prefixes[prefix])))
+    for name in site.whole_dumps:
         out.append(t(void + "dataDump", ox.NamedNode(urls.url(f"dumps/{name}"))))
-    for example in ("meeting/2025-10-14-network", "meeting/2025-03-11-stakeholder", "org/bmi"):
+    for example in void_config.examples:
         out.append(t(void + "exampleResource", ox.NamedNode(site.settings.base_iri + example)))
     return out
 
