@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import os
+import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -370,3 +375,91 @@ def test_validate_names_file_and_line_of_each_resource(runner, tmp_path):
     both = runner.invoke(cli, ["validate", str(first), str(second)])
     assert f"https://example.org/a  [{first}, line 3]" in both.output
     assert f"https://example.org/b  [{second}, line 3]" in both.output
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> tuple[Path, int]:
+    """A generated submission of 1.4 MB (10,106 triples): large enough to be reported on."""
+    from imagraph.generate import write_ntriples
+
+    path = tmp_path_factory.mktemp("generated") / "g.nt"
+    return path, write_ntriples(path, scale=10_000)
+
+
+def test_validate_time_limit_names_the_limit_and_how_to_raise_it(runner, generated, monkeypatch):
+    """Issue 22, item 10: the message gave what was left of the limit ('1 s' after 68 s of a
+    60 s limit), with no way to raise it; --timeout raises it, IMAGRAPH_VALIDATE_TIMEOUT too."""
+    path, _ = generated
+    tiny = runner.invoke(cli, ["validate", "--timeout", "0.05", str(path)])
+    assert tiny.exit_code == 2
+    assert "the validation was stopped after its time limit of 0.05 s" in tiny.stderr
+    assert "raise the limit with --timeout SECONDS" in tiny.stderr
+    monkeypatch.setenv("IMAGRAPH_VALIDATE_TIMEOUT", "0.05")
+    short = runner.invoke(cli, ["validate", "--alone", str(path)])
+    assert short.exit_code == 2 and "time limit of 0.05 s" in short.stderr
+    raised = runner.invoke(cli, ["validate", "--alone", "--timeout", "600", str(path)])
+    assert raised.exit_code == 0, raised.output
+    assert raised.stdout == "Conforms: no violations.\n"
+
+
+def test_validate_reports_progress_on_stderr(runner, generated):
+    """Issue 22, item 10: a long validation said nothing until it ended. Each step is told on
+    stderr with its counts; stdout holds the report only; a small file says nothing."""
+    path, triples = generated
+    result = runner.invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Conforms: no violations.\n"
+    lines = [line.removeprefix("imagraph validate: ") for line in result.stderr.splitlines()]
+    assert lines[0] == f"parsing {path} ({path.stat().st_size:,} bytes)"
+    assert lines[1].startswith(f"parsed {triples:,} triples (")
+    assert lines[2] == "gathering what the submission can affect in the published data"
+    assert re.fullmatch(
+        r"gathered [\d,]+ resources to validate and [\d,]+ triples around.*", lines[3]
+    )
+    assert lines[4] == f"validating {triples:,} triples against the shapes"
+    assert lines[5].startswith("validated: conforms (")
+    alone = runner.invoke(cli, ["validate", "--alone", str(path)])
+    assert [line.split(" (")[0] for line in alone.stderr.splitlines()] == [
+        f"imagraph validate: parsing {path}",
+        f"imagraph validate: parsed {triples:,} triples",
+        f"imagraph validate: validating {triples:,} triples against the shapes",
+        "imagraph validate: validated: conforms",
+    ]
+    small = runner.invoke(cli, ["validate", str(MINIMAL)])
+    assert small.exit_code == 0 and small.stderr == ""
+
+
+def _children() -> set[int]:
+    """The processes this one has forked and not yet reaped."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+def test_validate_runs_at_the_priority_of_the_command(runner, generated):
+    """Issue 22, item 10: the command's validation ran in a child at the lowest CPU priority
+    (SCHED_IDLE, meant to keep a server's pages quick), so on a busy machine it got almost no
+    CPU: 141-299 s for what took 32 s. Its children now run at the command's priority."""
+    path, _ = generated
+    before = _children()
+    done = threading.Event()
+    seen: dict[int, set[int]] = {}
+    worker = threading.Thread(
+        target=lambda: (runner.invoke(cli, ["validate", str(path)]), done.set())
+    )
+    worker.start()
+    while not done.is_set():
+        for pid in _children() - before:
+            with contextlib.suppress(OSError):  # it may have ended meanwhile
+                seen.setdefault(pid, set()).add(os.sched_getscheduler(pid))
+        time.sleep(0.02)
+    worker.join()
+    assert len(seen) >= 2, seen  # the parsing child and the validating child
+    assert all(policies == {os.SCHED_OTHER} for policies in seen.values()), seen

@@ -204,6 +204,14 @@ def check(ctx: click.Context, lang: str) -> None:
     ctx.exit(0 if result.conforms else 1)
 
 
+#: Submissions this large (bytes) or larger are reported on as they are validated.
+PROGRESS_BYTES = 1_000_000
+
+
+def _progress(line: str) -> None:
+    click.echo(f"imagraph validate: {line}", err=True)
+
+
 def _read_graph(
     core: Core, sources: tuple[str, ...], fmt: str | None
 ) -> list[submissions.Submission]:
@@ -258,6 +266,12 @@ def _read_graph(
     help="Validate the files alone, without the published data (by default they are "
     "validated together with it, so they may cite published resources).",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds the validation may take, all its steps together (default 60, or "
+    "IMAGRAPH_VALIDATE_TIMEOUT).",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -267,9 +281,11 @@ def validate(
     out_format: str,
     lang: str,
     alone: bool,
+    timeout: float | None,
 ) -> None:
     """Validate RDF FILES (or http(s) URLs) against the shapes, together with the published
-    data (or --alone).
+    data (or --alone). Files of 1 MB or more are reported on as they go, on stderr (parsing,
+    gathering what they affect in the published data, validating).
 
     Exit 0 conforms, 1 does not, 2 bad input. URLs are fetched under the rules of the /validate
     service (public addresses only, size and time limits).
@@ -279,7 +295,16 @@ def validate(
         data = _read_graph(core, files, input_format)
         shapes = _read_graph(core, shapes_files, None) if shapes_files else None
         run = submissions.check if alone else submissions.check_with_published
-        checked = run(core, data, shapes, timeout=core.settings.validate_timeout)
+        checked = run(
+            core,
+            data,
+            shapes,
+            timeout=timeout or core.settings.validate_timeout,
+            progress=_progress if sum(len(p.data) for p in data) >= PROGRESS_BYTES else None,
+            idle=False,  # a person waits for it: the machine's other work does not come first
+        )
+    except submissions.ValidationTimeoutError as err:
+        raise CliError(f"{err}; raise the limit with --timeout SECONDS") from err
     except ImagraphError as err:
         raise CliError(str(err)) from err
     if out_format == "text":

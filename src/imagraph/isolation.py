@@ -11,7 +11,8 @@ input (:func:`confine`):
   (``RLIMIT_AS``, counted from what it inherited), so one request cannot take the machine's
   memory;
 - **a time limit**: a kernel timer ends it at its deadline even if its parent is gone;
-- **the lowest CPU priority** (``SCHED_IDLE``): the workers that answer pages come first;
+- **the lowest CPU priority** (``SCHED_IDLE``): the workers that answer pages come first (but
+  for work a person waits for at the command line, which no page competes with);
 - **nothing of its parent's to hold open**: the sockets it got from its parent (the server's
   listening sockets, its clients' connections, connections to a remote store) and the pipes of
   its parent's other children are put out of its reach at once (:func:`drop_inherited`), so
@@ -174,10 +175,16 @@ def _descriptors() -> Iterable[int]:
 
 
 def confine(
-    *, network: bool, memory: int, timeout: float | None = None, keep: Collection[int] = ()
+    *,
+    network: bool,
+    memory: int,
+    timeout: float | None = None,
+    keep: Collection[int] = (),
+    idle: bool = True,
 ) -> None:
     """Confine this (child) process: see the module's text. ``memory`` 0: no memory limit;
-    ``keep``: the pipes of its own it goes on using."""
+    ``keep``: the pipes of its own it goes on using; ``idle`` False: at its parent's CPU
+    priority (work a person waits for at a command line, where no page is to be kept quick)."""
     global NETWORK_DENIED
     drop_inherited(keep)
     faulthandler.disable()  # a crash on hostile input is reported to the parent, not dumped
@@ -185,8 +192,9 @@ def confine(
     if timeout is not None:
         signal.setitimer(signal.ITIMER_REAL, timeout + 0.5)
     # below the workers in the CPU's favour: pages stay quick while heavy queries run
-    with contextlib.suppress(OSError, AttributeError):
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    if idle:
+        with contextlib.suppress(OSError, AttributeError):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     if memory > 0:
         size = _address_space()
         if size:
@@ -263,9 +271,11 @@ def run(
     network: bool = False,
     what: str = "the work",
     timeout_error: type[ImagraphError] = ChildTimeoutError,
+    idle: bool = True,
 ) -> T:
     """Run ``work`` in a confined child and return its (picklable) result; its
-    :class:`ImagraphError` is raised here. ``what`` names the work in messages."""
+    :class:`ImagraphError` is raised here. ``what`` names the work in messages; ``idle``: see
+    :func:`confine`."""
     deadline = time.monotonic() + timeout
     read_fd, write_fd = os.pipe()
     pid = os.fork()
@@ -273,7 +283,7 @@ def run(
         code = 0
         try:
             os.close(read_fd)
-            confine(network=network, memory=memory, timeout=timeout, keep=(write_fd,))
+            confine(network=network, memory=memory, timeout=timeout, keep=(write_fd,), idle=idle)
             try:
                 payload = pickle.dumps(("ok", work()))
             except ImagraphError as err:

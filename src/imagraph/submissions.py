@@ -8,7 +8,7 @@ import dataclasses
 import re
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -137,29 +137,71 @@ def fetch_submission(url: str, s: Settings) -> tuple[bytes, Format]:
     return got.body, format_for(got.content_type, urlsplit(got.url).path)
 
 
-def forked(work: Any, timeout: float, *, memory: int, what: str = "the validation") -> Any:
-    """Run ``work`` in a confined child (no network, a memory limit, killed at ``timeout``)
-    and return its picklable result."""
+def forked(
+    work: Any, timeout: float, *, memory: int, what: str = "the validation", idle: bool = True
+) -> Any:
+    """Run ``work`` in a confined child (no network, a memory limit, killed at ``timeout``;
+    ``idle``: below the server's workers in the CPU's favour) and return its picklable result."""
     return isolation.run(
-        work, timeout=timeout, memory=memory, what=what, timeout_error=ValidationTimeoutError
+        work,
+        timeout=timeout,
+        memory=memory,
+        what=what,
+        timeout_error=ValidationTimeoutError,
+        idle=idle,
     )
+
+
+#: Tells a person how far a long validation has got, a line at each step (the CLI prints them).
+Progress = Callable[[str], None]
+
+
+def _silent(line: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """The steps of one validation: one time limit for them all, each in a confined child."""
+
+    core: Core
+    limit: float
+    say: Progress
+    idle: bool
+    start: float = dataclasses.field(default_factory=time.monotonic)
+
+    def run(self, work: Any, what: str) -> Any:
+        """``work`` in a child, within what is left of the limit. The message of a validation
+        stopped at its limit names the whole limit (a step got only what was left of it)."""
+        left = self.limit - (time.monotonic() - self.start)
+        stopped = ValidationTimeoutError(
+            f"the validation was stopped after its time limit of {self.limit:g} s (while {what})"
+        )
+        if left <= 0:
+            raise stopped
+        try:
+            return forked(work, left, memory=self.core.settings.child_memory, idle=self.idle)
+        except isolation.ChildTimeoutError:
+            raise stopped from None
+
+    def elapsed(self) -> str:
+        return f"{time.monotonic() - self.start:.1f} s"
 
 
 Parts = Graph | Submission | Sequence[Submission]
 
 
-def _graph(parts: Parts | None, prefixes: list[dict[str, str]] | None = None) -> Graph | None:
-    """The parts as one graph; the prefixes each part declares go into ``prefixes``."""
+def _parts(data: Submission | Sequence[Submission]) -> list[Submission]:
+    return [data] if isinstance(data, Submission) else list(data)
+
+
+def _graph(parts: Parts | None) -> Graph | None:
+    """The parts (shapes) as one graph."""
     if parts is None or isinstance(parts, Graph):
         return parts
-    if isinstance(parts, Submission):
-        parts = [parts]
     graph = Graph()
-    for part in parts:
-        declared: dict[str, str] = {}
-        loading.to_rdflib(part.quads(declared), graph)
-        if prefixes is not None:
-            prefixes.append(declared)
+    for part in _parts(parts):
+        loading.to_rdflib(part.quads(), graph)
     return graph
 
 
@@ -168,8 +210,7 @@ def _where(parts: Parts, prefixes: list[dict[str, str]], result: Any) -> Where:
     where it is first written."""
     if isinstance(parts, Graph):
         return {}
-    if isinstance(parts, Submission):
-        parts = [parts]
+    parts = _parts(parts)
     iris = {str(v.focus) for v in result.results if isinstance(v.focus, URIRef)}
     where: Where = {}
     for part, declared in zip(parts, prefixes, strict=True):
@@ -178,18 +219,25 @@ def _where(parts: Parts, prefixes: list[dict[str, str]], result: Any) -> Where:
     return where
 
 
-def _triples(
-    parts: Submission | Sequence[Submission],
-) -> tuple[list[ox.Triple], list[dict[str, str]]]:
-    """The triples of all parts (quads of any graph taken as triples), and the prefixes each
-    part declares."""
-    if isinstance(parts, Submission):
-        parts = [parts]
-    triples, prefixes = [], []
-    for part in parts:
-        declared: dict[str, str] = {}
-        triples += [ox.Triple(q.subject, q.predicate, q.object) for q in part.quads(declared)]
-        prefixes.append(declared)
+def _read(steps: _Steps, parts: list[Submission]) -> tuple[list[ox.Triple], list[dict[str, str]]]:
+    """The triples of all parts (quads of any graph taken as triples), parsed in a child, and
+    the prefixes each part declares. They come back as N-Triples, which pyoxigraph writes and
+    reads several times faster than pickle copies its terms."""
+
+    def work() -> tuple[bytes, list[dict[str, str]]]:
+        triples, prefixes = [], []
+        for part in parts:
+            declared: dict[str, str] = {}
+            triples += [ox.Triple(q.subject, q.predicate, q.object) for q in part.quads(declared)]
+            prefixes.append(declared)
+        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), prefixes
+
+    size = sum(len(p.data) for p in parts)
+    names = parts[0].source if len(parts) == 1 else f"{len(parts)} files"
+    steps.say(f"parsing {names} ({size:,} bytes)")
+    body, prefixes = steps.run(work, "parsing the submission")
+    triples = [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
+    steps.say(f"parsed {len(triples):,} triples ({steps.elapsed()})")
     return triples, prefixes
 
 
@@ -199,23 +247,26 @@ def check_with_published(
     shapes: Parts | None = None,
     *,
     timeout: float,
+    progress: Progress | None = None,
+    idle: bool = True,
 ) -> Checked:
     """Validate a submission together with the published data, as if it were added to it:
     a new meeting may cite published organisations, topics and sources without describing them
     again. The submission is parsed in a confined child; what it can affect is found as for a
     write (:mod:`imagraph.affected`), and only results about those nodes count, so that the
-    report speaks of the submission and of the published resources it would break."""
-    start = time.monotonic()
-    triples, prefixes = forked(
-        lambda: _triples(data),
-        timeout,
-        memory=core.settings.child_memory,
-        what="reading the submission",
-    )
+    report speaks of the submission and of the published resources it would break. The
+    parameters are those of :func:`check`."""
+    steps = _Steps(core, timeout, progress or _silent, idle)
+    parts = _parts(data)
+    triples, prefixes = _read(steps, parts)
+    steps.say("gathering what the submission can affect in the published data")
     graph = core.settings.graph_iri(f"submission/{uuid.uuid4()}")  # never a graph of the store
     nodes, candidate = affected(core, {graph: []}, {graph: triples})
-    left = max(1.0, timeout - (time.monotonic() - start))
-    checked = check(core, candidate, shapes, timeout=left, focus=nodes, written=(data, prefixes))
+    steps.say(
+        f"gathered {len(nodes):,} resources to validate and {len(candidate):,} triples around "
+        f"them ({steps.elapsed()})"
+    )
+    checked = _validate(steps, candidate, shapes, focus=nodes, written=(parts, prefixes))
     return dataclasses.replace(checked, triples=len(triples), with_published=True)
 
 
@@ -226,24 +277,45 @@ def check(
     *,
     timeout: float,
     focus: set[Any] | None = None,
-    written: tuple[Parts, list[dict[str, str]]] | None = None,
+    progress: Progress | None = None,
+    idle: bool = True,
 ) -> Checked:
     """Validate ``data`` (with our ontology, not with the published data: see
     :func:`check_with_published`) against our shapes or ``shapes``, within ``timeout``
-    seconds, in a confined child (submissions are parsed there). With ``focus`` (pyoxigraph
-    terms), only results about those nodes count. The report names the line where each focus
-    node is first written in ``data``, or in the submission ``written`` (with its prefixes)
-    where ``data`` was built from one."""
+    seconds for all its steps, each in a confined child (submissions are parsed there). With
+    ``focus`` (pyoxigraph terms), only results about those nodes count. The report names the
+    line where each focus node is first written in a submission. ``progress`` is told of each
+    step; ``idle`` False runs the children at this process's CPU priority (the command line).
+
+    :raises ValidationTimeoutError: past ``timeout``, naming it.
+    """
+    steps = _Steps(core, timeout, progress or _silent, idle)
+    if isinstance(data, Graph):
+        return _validate(steps, data, shapes, focus=focus)
+    parts = _parts(data)
+    triples, prefixes = _read(steps, parts)
+    return _validate(steps, triples, shapes, focus=focus, written=(parts, prefixes))
+
+
+def _validate(
+    steps: _Steps,
+    data: Graph | list[ox.Triple],
+    shapes: Parts | None,
+    *,
+    focus: set[Any] | None,
+    written: tuple[Parts, list[dict[str, str]]] | None = None,
+) -> Checked:
+    """Validate ``data`` in a child; ``written``: the submission it comes from, with the
+    prefixes each part declares (for the lines in the report)."""
+    core = steps.core
 
     def work() -> Checked:
-        prefixes: list[dict[str, str]] = []
-        graph = _graph(data, prefixes)
-        assert graph is not None
+        graph = data if isinstance(data, Graph) else loading.to_rdflib(data)
         triples = len(graph)
         result = core.validate_graph(graph, _graph(shapes))
         if focus is not None:
             result = result.only(loading.to_rdflib_term(t) for t in focus)
-        where = _where(*(written or (data, prefixes)), result)
+        where = _where(*(written or (graph, [])), result)
         return Checked(
             result.conforms,
             result.report.serialize(format="turtle").encode("utf-8"),
@@ -255,6 +327,10 @@ def check(
     # built once in the parent and shared with every child, which never touches the store
     core.shapes_graph()
     core.ontology_graph()
-    result = forked(work, timeout, memory=core.settings.child_memory)
+    steps.say(f"validating {len(data):,} triples against the shapes")
+    result = steps.run(work, f"validating {len(data):,} triples")
     assert isinstance(result, Checked)
+    steps.say(
+        f"validated: {'conforms' if result.conforms else 'does not conform'} ({steps.elapsed()})"
+    )
     return result

@@ -122,6 +122,10 @@ def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
     slot = slots.take("validation", site.settings)
     try:
         return run(site.core, *submission[:2], timeout=site.settings.validate_timeout)
+    except submissions.ValidationTimeoutError as err:
+        raise submissions.ValidationTimeoutError(
+            f"{err}; the server's operator sets the limit with IMAGRAPH_VALIDATE_TIMEOUT"
+        ) from None
     finally:
         slot.release()
 
