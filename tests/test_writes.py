@@ -685,6 +685,8 @@ def test_a_bundled_file_with_a_triple_term_is_refused(tmp_path):
 
     data = tmp_path / "data"
     data.mkdir()
-    (data / "terms.ttl").write_bytes(b"<urn:x:a> <urn:x:p> <<( <urn:x:s> <urn:x:p> <urn:x:o> )>> .\n")
+    (data / "terms.ttl").write_bytes(
+        b"<urn:x:a> <urn:x:p> <<( <urn:x:s> <urn:x:p> <urn:x:o> )>> .\n"
+    )
     with pytest.raises(BadInputError, match=r"terms\.ttl.*triple terms"):
         Core.open(Settings(site=ROOT, data_dir=data))
