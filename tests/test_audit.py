@@ -710,3 +710,147 @@ def test_m10_periods_in_months_are_checked(ontology_graph, shapes_graph, start, 
     assert result.conforms is conforms
     shapes = {str(v.shape).rsplit("#", 1)[1] for v in result.results}
     assert shapes == (set() if conforms else {"Membership-period"})
+
+
+# --- Review of the applied second audit: defects D1-D10 ---
+
+CONFIRMED, REPORTED, INFERRED = (URIRef(IMO + x) for x in ("confirmed", "reported", "inferred"))
+
+
+def _words(path) -> str:
+    """A file's text with its whitespace, Markdown code marks and Turtle comment marks folded."""
+    return " ".join(path.read_text(encoding="utf-8").replace("`", "").replace("#", "").split())
+
+
+def test_d1_dqv_has_quality_annotation_is_a_sub_property_of_the_inverse_of_has_target():
+    # DQV: SubObjectPropertyOf(dqv:hasQualityAnnotation ObjectInverseOf(oa:hasTarget))
+    for path in (TESTS.parent / "docs" / "model.md", TESTS.parent / "ontology" / "imanoeb.ttl"):
+        text = _words(path)
+        assert "a sub-property of the inverse of oa:hasTarget" in text, path.name
+        assert "as the inverse of oa:hasTarget" not in text, path.name
+
+
+def test_d2_membership_dates_name_the_sources_that_state_them(data_graph):
+    attested, start, end = (
+        URIRef(IMO + "attestedOn"),
+        URIRef(SCHEMA + "startDate"),
+        URIRef(SCHEMA + "endDate"),
+    )
+    day, month = (
+        (lambda v: Literal(v, datatype=XSD.date)),
+        (lambda v: Literal(v, datatype=XSD.gYearMonth)),
+    )
+    expected = {
+        # the Procurement Office (and the KNB) on Lower Saxony's accession, on his invitation
+        ("richter-bmi", attested, day("2024-11-21")): {"s23", "s90"},
+        # the BMI on the stakeholder meeting he opened
+        ("richter-bmi", attested, day("2025-03-11")): {"s4", "s5"},
+        ("richter-cio-bund", start, month("2020-05")): {"s93", "s94"},
+        ("richter-cio-bund", end, month("2025-05")): {"s65", "s104"},
+        ("poell-knb", attested, day("2014-02-05")): {"s103"},
+        ("poell-knb", attested, day("2014-05-08")): {"s102"},
+    }
+    for (membership, prop, value), cited in expected.items():
+        node = u(f"membership/{membership}")
+        assert (node, prop, value) in data_graph, (membership, value)
+        assert reified_sources(data_graph, node, prop, value) == {
+            CONFIRMED: {u(f"source/{s}") for s in cited}
+        }, (membership, value)
+        assert {u(f"source/{s}") for s in cited} <= sources(data_graph, node), membership
+
+
+def test_d3_the_finance_ministry_changed_by_the_decree_is_confirmed(data_graph):
+    decree = u("event/organisational-decree-2025-05-06")
+    levels = reified_sources(data_graph, u("org/bmf"), URIRef(ORG_NS + "changedBy"), decree)
+    assert levels == {CONFIRMED: {u("source/s59"), u("source/s91")}}
+
+
+def test_d4_sources_found_outside_the_audits_say_so(data_graph):
+    note = URIRef(SKOS + "editorialNote")
+    for key in ("s109", "s110", "s111"):
+        notes = _labels(data_graph, u(f"source/{key}"), note)
+        assert "outside the two fact audits" in notes["en"].lower(), key
+        assert "außerhalb der beiden faktenprüfungen" in notes["de"].lower(), key
+    s109 = _labels(data_graph, u("source/s109"), note)
+    for wrong in (
+        "für Digitalisierung und Staatsmodernisierung",
+        "für Ernährung, Landwirtschaft und Heimat",
+    ):
+        assert wrong in s109["en"] and wrong in s109["de"], wrong
+    # the English former name of the justice ministry is a working translation
+    bmj = u("former-name/bmj")
+    english = Literal("Federal Ministry of Justice", lang="en")
+    levels = reified_sources(data_graph, bmj, URIRef(SCHEMA + "name"), english)
+    assert set(levels) == {INFERRED} and levels[INFERRED]
+    assert "Arbeitsübersetzung" in _labels(data_graph, bmj, RDFS.comment)["de"]
+    assert "working translation" in _labels(data_graph, bmj, RDFS.comment)["en"]
+
+
+def test_d5_no_claim_about_publishers_that_no_source_makes(data_graph):
+    def text(node) -> str:
+        return " ".join(
+            str(o)
+            for st in {node, *data_graph.subjects(RDF.subject, node)}
+            for p in (RDFS.comment, URIRef(SKOS + "prefLabel"), URIRef(SCHEMA + "name"))
+            for o in data_graph.objects(st, p)
+        )
+
+    assert "Osnabrück" not in text(u("org/hasepost"))
+    assert "Handelsblatt" in text(u("org/hasepost"))  # what its article says it relays
+    mittag = text(u("org/susanne-mittag"))
+    for claim in ("constituency", "Wahlkreis", "Bundestag", "MdB"):
+        assert claim not in mittag, claim
+    brake = text(u("org/gemeinde/03461002"))
+    for claim in ("member of the Bundestag", "Bundestagsabgeordnete", "local member"):
+        assert claim not in brake, claim
+
+
+def test_d6_the_procurement_offices_2014_articles_carry_their_days(data_graph):
+    issued = URIRef(DCT + "issued")
+    assert data_graph.value(u("source/s102"), issued) == Literal("2014-05-08", datatype=XSD.date)
+    assert data_graph.value(u("source/s103"), issued) == Literal("2014-02-12", datatype=XSD.date)
+
+
+def test_d7_names_made_from_the_inferred_bmi_name_are_inferred(data_graph):
+    place = u("place/bmi-berlin")
+    names = set(data_graph.objects(place, URIRef(SCHEMA + "name")))
+    assert names
+    for name in names:
+        assert set(reified_sources(data_graph, place, URIRef(SCHEMA + "name"), name)) == {
+            INFERRED
+        }, name
+    bescha = u("org/bescha")
+    english = Literal("Procurement Office of the Federal Ministry of the Interior", lang="en")
+    for prop in (URIRef(SKOS + "prefLabel"), URIRef(SCHEMA + "name")):
+        assert (bescha, prop, english) in data_graph
+        assert set(reified_sources(data_graph, bescha, prop, english)) == {INFERRED}, prop
+    # the German name, "Beschaffungsamt des BMI", is the one the office's pages use
+    german = Literal("Beschaffungsamt des BMI", lang="de")
+    assert reified_sources(data_graph, bescha, URIRef(SCHEMA + "name"), german) == {}
+
+
+def _sparql_block(marker: str) -> str:
+    """The SPARQL example of docs/model.md that contains ``marker``."""
+    text = (TESTS.parent / "docs" / "model.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in text.split("```sparql")[1:]]
+    (found,) = [b for b in blocks if marker in b]
+    return found
+
+
+def test_d10_heads_in_office_as_far_as_the_sources_tell(core, data_graph):
+    """A membership known only from attestations has no end date; a later head of the same
+    body bounds it, and the documented query for heads in office reads that bound."""
+    query = _sparql_block("heads in office")
+    rows = core.store.query(query).rows()
+    found = {(r["organization"].value, r["person"].value) for r in rows}
+    assert found == {
+        (BASE + "org/bescha", BASE + "person/alexander-eisvogel"),
+        (BASE + "org/knb", BASE + "person/ilse-beneke"),
+    }
+    # no end date was invented for those the sources attest only
+    for membership in ("settekorn-bescha", "brand-bescha", "poell-knb"):
+        assert data_graph.value(u(f"membership/{membership}"), URIRef(SCHEMA + "endDate")) is None
+    settekorn = u("membership/settekorn-bescha")
+    assert list(data_graph.objects(settekorn, URIRef(IMO + "attestedOn"))) == [
+        Literal("2014-02-05", datatype=XSD.date)
+    ]
