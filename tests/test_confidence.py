@@ -187,3 +187,48 @@ def test_the_two_stored_queries_split_the_labelled_statements(app):
     confirmed = set(stored(app, "confirmed-facts-only"))
     weaker = set(stored(app, "reported-or-inferred"))
     assert confirmed and weaker and not confirmed & weaker
+
+
+def test_a_resources_note_gives_the_reason_where_no_statement_record_does(app, data_graph):
+    """Where a statement has no record of its own, the reason is its resource's
+    skos:editorialNote (the reader's language, else English)."""
+    note = URIRef(SKOS + "editorialNote")
+    for lang in ("en", "de"):
+        rows = stored(app, "reported-or-inferred", lang)
+        for ministry in ("aa", "bmf", "bmz"):
+            node = URIRef(BASE + f"org/{ministry}")
+            (expected,) = [n for n in data_graph.objects(node, note) if n.language == lang]
+            mine = [row for key, row in rows.items() if key[0] == str(node)]
+            assert mine and {row["why"] for row in mine} == {str(expected)}, (ministry, lang)
+    # every row of a resource with a note gives a reason
+    rows = stored(app, "reported-or-inferred")
+    noted = {str(s) for s in data_graph.subjects(note, None)}
+    assert [k for k, row in rows.items() if k[0] in noted and not row.get("why")] == []
+    # a statement's own comment still comes first
+    day = rows[(MEETING, SCHEMA + "startDate", "2025-10-14", None)]
+    assert "one trade source" in day["why"]
+
+
+def test_confirmed_facts_only_in_german_lists_the_same_statements_with_german_labels(app):
+    english = stored(app, "confirmed-facts-only")
+    german = stored(app, "confirmed-facts-only", "de")
+    assert set(german) == set(english)
+    place = (MEETING, SCHEMA + "location", BASE + "place/bmi-konferenzzentrum", None)
+    assert german[place]["valueLabel"] == "Konferenzzentrum des BMI, Berlin"
+    assert german[place]["sources"] == english[place]["sources"]
+    month = german[(MEETING, "http://purl.org/dc/terms/date", "2025-10", None)]
+    assert set(month["sources"].split()) == {S7, S8}
+    assert month["subjectLabel"] == "Zweites Treffen mit Ländern und Kommunen am 14. Oktober 2025"
+
+
+def test_the_bodies_of_the_levels_name_their_language_as_web_annotation_does(ontology_graph):
+    """oa:TextualBody's language is dc:language (DC elements 1.1), a BCP47 string."""
+    dc_language = URIRef("http://purl.org/dc/elements/1.1/language")
+    dct_language = URIRef("http://purl.org/dc/terms/language")
+    for level in RANK:
+        bodies = list(ontology_graph.objects(level, URIRef("http://www.w3.org/ns/oa#hasBody")))
+        assert len(bodies) == 2, level
+        for body in bodies:
+            value = ontology_graph.value(body, RDF.value)
+            assert list(ontology_graph.objects(body, dct_language)) == [], level
+            assert [str(x) for x in ontology_graph.objects(body, dc_language)] == [value.language]
