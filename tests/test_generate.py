@@ -8,8 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from imagraph import loading
-from imagraph.generate import SYNTHETIC_BASE, Generator, write_ntriples
-from imagraph.namespaces import IMO
+from imagraph.generate import IMO, SYNTHETIC_BASE, Generator, write_ntriples
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 

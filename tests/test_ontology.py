@@ -5,7 +5,7 @@ from __future__ import annotations
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from imagraph.namespaces import IMO, IMO_TERMS
+from imagraph.generate import IMO, IMO_TERMS
 
 from .conftest import ROOT
 

@@ -44,7 +44,13 @@ def _core(ctx: click.Context) -> Core:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--base-iri", help="Base IRI the data is minted under (default: the persistent base)."
+    "--site",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The site folder: site.toml beside ontology/, shapes/, data/, queries/ and catalog/ "
+    "(or IMAGRAPH_SITE; default: the bundled IMA nöB site). imagraph init writes a new one.",
+)
+@click.option(
+    "--base-iri", help="Base IRI the data is served under (default: the site's base_iri)."
 )
 @click.option(
     "--store",
@@ -53,12 +59,42 @@ def _core(ctx: click.Context) -> Core:
 )
 @click.version_option(package_name="imagraph")
 @click.pass_context
-def cli(ctx: click.Context, base_iri: str | None, store: str | None) -> None:
-    """imagraph publishes the IMA nöB knowledge graph: check, validate, query and dump it."""
+def cli(ctx: click.Context, site: Path | None, base_iri: str | None, store: str | None) -> None:
+    """imagraph publishes a site's knowledge graph as linked data: serve, check, validate, query
+    and dump it."""
+    if ctx.invoked_subcommand == "init":  # it makes a site: there is none to read yet
+        return
     try:
-        ctx.obj = Settings.from_env(base_iri=base_iri, store=store)
+        ctx.obj = Settings.from_env(site=site, base_iri=base_iri, store=store)
     except ImagraphError as err:
         raise CliError(str(err)) from err
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--base-iri", help="The persistent base IRI its data is minted under.")
+def init(folder: Path, base_iri: str | None) -> None:
+    """Write a new site into FOLDER (new, or empty): an example that serves and conforms as it
+    is, to edit into your own."""
+    from . import site
+
+    try:
+        written = site.init(folder, base_iri)
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+    for path in written:
+        click.echo(f"wrote {path}")
+    click.echo(
+        f"""
+A new site in {folder}. Next:
+  imagraph --site {folder} check    validate its data against its shapes
+  imagraph --site {folder} serve    serve it on http://127.0.0.1:8080/
+Then make it yours: site.toml (name, base IRI, languages, title, publisher, licence, landing
+page), ontology/ (your terms), shapes/ (what the data must look like), data/ (your facts, each
+file a named graph), queries/ (stored queries; the landing page's sections), catalog/ (the
+datasets open-data portals harvest). templates/ and static/ override the pages' own, file by
+file. After editing data, run imagraph --site {folder} stamp (the dates harvesters see)."""
+    )
 
 
 @cli.command()
@@ -191,14 +227,13 @@ def check(ctx: click.Context, lang: str) -> None:
         click.echo(f"  {n:6d}  {core.settings.graph_iri(name)}")
     click.echo("\nInstances per class (data graphs):")
     for cls, n in core.counts_by_class():
-        click.echo(f"  {n:6d}  {compact(cls)}")
-    conf = core.confidence_counts()
-    click.echo("\nConfidence (imo:confidence):")
-    for kind in ("resources", "statements"):
-        levels = ", ".join(
-            f"{lvl} {conf[kind].get(lvl, 0)}" for lvl in ("confirmed", "reported", "inferred")
-        )
-        click.echo(f"  {kind:10s}  {levels}")
+        click.echo(f"  {n:6d}  {compact(cls, core.settings.config.prefixes)}")
+    if confidence := core.settings.config.vocabulary.confidence:
+        conf = core.confidence_counts()
+        click.echo(f"\nConfidence ({compact(confidence, core.settings.config.prefixes)}):")
+        for kind in ("resources", "statements"):
+            levels = ", ".join(f"{lvl} {n}" for lvl, n in sorted(conf[kind].items())) or "none"
+            click.echo(f"  {kind:10s}  {levels}")
     click.echo(f"\nValidated against the shapes in {seconds:.2f} s.")
     click.echo(report_text(result, lang).rstrip())
     ctx.exit(0 if result.conforms else 1)
@@ -379,7 +414,7 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
             finally:
                 result.close()
         elif result.kind != "graph" and out_format == "table":
-            _print_table(result.kind, result.body)
+            _print_table(result.kind, result.body, core.settings.config.prefixes)
         else:
             sys.stdout.buffer.write(result.body)
         if result.truncated:
@@ -388,24 +423,24 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
         raise CliError(str(err)) from err
 
 
-def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, prefixes: dict[str, str]) -> str:
     """A term in a table cell: IRIs as prefixed names, literals with their language."""
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        return compact(term.value)
+        return compact(term.value, prefixes)
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     return f"{term.value}@{term.language}" if term.language else term.value
 
 
-def _print_table(kind: str, json_results: bytes) -> None:
+def _print_table(kind: str, json_results: bytes, prefixes: dict[str, str]) -> None:
     parsed = ox.parse_query_results(json_results, format=ox.QueryResultsFormat.JSON)
     if kind == "ask":
         click.echo("true" if bool(parsed) else "false")
         return
     header = [v.value for v in parsed.variables]  # type: ignore[union-attr]
-    rows = [[_cell(solution[v]) for v in header] for solution in parsed]  # type: ignore[union-attr]
+    rows = [[_cell(solution[v], prefixes) for v in header] for solution in parsed]  # type: ignore[union-attr]
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     click.echo("  ".join("-" * w for w in widths))

@@ -18,7 +18,7 @@ from rdflib import Graph
 
 from . import formats, loading, stamps
 from .errors import BadInputError, NotFoundError
-from .namespaces import IMO, PREFIXES
+from .namespaces import PREFIXES
 from .settings import Settings
 from .store import OxigraphStore, Store, bind
 from .validation import ValidationResult, validate
@@ -107,7 +107,8 @@ class Core:
             raise BadInputError("only an on-disk store can be opened read-only")
         if read_only and not (path / "CURRENT").exists():  # type: ignore[operator]
             raise NotFoundError(f"{path}: no store here; create it with imagraph load")
-        core = cls(settings, OxigraphStore(path, read_only=read_only))
+        store = OxigraphStore(path, read_only=read_only, prefixes=settings.config.prefixes)
+        core = cls(settings, store)
         if read_only:
             core._take_stored()
             return core
@@ -192,7 +193,10 @@ class Core:
         """The files of each named graph (by short name: ``ontology``, ``shapes``, ``data/x``)."""
         files: dict[str, list[Path]] = {
             "ontology": _turtle_files(s.ontology_path),
-            "labels": _turtle_files(s.ontology_path / "labels"),
+            # labels of the standard terms the site uses (optional)
+            "labels": _turtle_files(labels)
+            if (labels := s.ontology_path / "labels").is_dir()
+            else [],
             "shapes": _turtle_files(s.shapes_path),
         }
         for path in _turtle_files(s.data_path):
@@ -343,14 +347,15 @@ class Core:
     def validate(self) -> ValidationResult:
         """Validate the data (plus the ontology, for its roles and levels) against the shapes."""
         data = self.graph([*self.data_graph_iris(), "ontology"])
-        return validate(data, self.shapes_graph())
+        return validate(data, self.shapes_graph(), self.settings.config.prefixes)
 
     def validate_graph(self, data: Graph, shapes: Graph | None = None) -> ValidationResult:
         """Validate other data (e.g. a submission) together with our ontology, which is added to
         ``data`` (validation works in place)."""
         for t in self.ontology_graph():
             data.add(t)
-        return validate(data, shapes if shapes is not None else self.shapes_graph())
+        shapes = shapes if shapes is not None else self.shapes_graph()
+        return validate(data, shapes, self.settings.config.prefixes)
 
     # -- figures -----------------------------------------------------------------------------
 
@@ -364,15 +369,22 @@ class Core:
         return [(r["class"].value, int(r["n"].value)) for r in outcome.rows()]
 
     def confidence_counts(self) -> dict[str, dict[str, int]]:
-        """How many resources and how many single statements carry each confidence level."""
+        """How many resources and how many single statements carry each confidence level (by
+        the level's name), where the site has a confidence property."""
+        counts: dict[str, dict[str, int]] = {"resources": {}, "statements": {}}
+        confidence = self.settings.config.vocabulary.confidence
+        if not confidence:
+            return counts
         outcome = self.store.query(
-            "SELECT ?kind ?level (COUNT(*) AS ?n) WHERE { ?s imo:confidence ?level "
-            "BIND(IF(EXISTS { ?s a rdf:Statement }, 'statements', 'resources') AS ?kind) } "
-            "GROUP BY ?kind ?level",
+            bind(
+                "SELECT ?kind ?level (COUNT(*) AS ?n) WHERE { ?s $confidence ?level "
+                "BIND(IF(EXISTS { ?s a rdf:Statement }, 'statements', 'resources') AS ?kind) } "
+                "GROUP BY ?kind ?level",
+                confidence=ox.NamedNode(confidence),
+            ),
             default_graphs=self.data_graph_iris(),
         )
-        counts: dict[str, dict[str, int]] = {"resources": {}, "statements": {}}
         for r in outcome.rows():
-            level = r["level"].value.removeprefix(str(IMO))
+            level = r["level"].value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
             counts[r["kind"].value][level] = int(r["n"].value)
         return counts

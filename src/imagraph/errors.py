@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 #: pyoxigraph's syntax errors: "error at LINE:COLUMN: what it expected"
 _POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
@@ -56,11 +57,12 @@ class QuerySyntaxError(BadInputError):
     """A SPARQL query that does not parse."""
 
     @classmethod
-    def from_parser(cls, text: str, err: SyntaxError) -> QuerySyntaxError:
+    def from_parser(
+        cls, text: str, err: SyntaxError, prefixes: Iterable[str] = ()
+    ) -> QuerySyntaxError:
         """The parser's error for people: where it is (line, column, the line with a mark),
-        an undeclared prefix named as such, and no page-long list of expected characters."""
-        from .namespaces import PREFIXES
-
+        an undeclared prefix named as such (with the ``prefixes`` declared for the query), and
+        no page-long list of expected characters."""
         message = str(err)
         found = _POSITION.match(message)
         if found is None:
@@ -77,7 +79,7 @@ class QuerySyntaxError(BadInputError):
             return cls(
                 f"{where}: the prefix {prefix}: is not declared. Declare it with "
                 f"PREFIX {prefix}: <…>, or use one of those declared for you: "
-                + ", ".join(f"{p}:" for p in PREFIXES)
+                + ", ".join(f"{p}:" for p in prefixes)
             )
         expected = " ".join(rest.split())
         if len(expected) > 160:

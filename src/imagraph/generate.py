@@ -16,10 +16,32 @@ from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
+from rdflib.namespace import ClosedNamespace
 
-from .namespaces import IMO, PREFIXES
+from .namespaces import PREFIXES
 
 SYNTHETIC_BASE = "https://example.org/imagraph-synthetic/"
+
+#: The terms of the bundled site's ontology the synthetic data uses (checked against the
+#: ontology by a test, so a typo raises instead of minting a new IRI).
+IMO_TERMS = (
+    # classes
+    "InterministerialCommittee", "WorkingGroup", "FederalMinistry", "FederalAuthority", "Land",
+    "Municipality", "District", "Association", "InternationalOrganization", "Company",
+    "Instrument", "FormerName", "Role", "Participation", "Meeting", "CommitteeSession",
+    "StakeholderMeeting", "NetworkMeeting", "AgendaItem", "Announcement", "ConfidenceLevel",
+    "Topic",
+    # properties
+    "formerName", "abbreviation", "ags", "districtKey", "withinLand", "onBehalfOf",
+    "positionHeld", "attestedOn", "datePrecision", "timesArePlanned", "registrationDeadline",
+    "alsoCalled", "confidence", "policyBasis",
+    # individuals and schemes
+    "confidenceLevels", "confirmed", "reported", "inferred", "datePrecisionLevels", "inverseLabel",
+    "dayPrecision", "monthPrecision", "roles", "chair", "votingMember", "observer",
+    "advisoryMember", "office", "openingSpeaker", "presenter", "panelTopic", "member",
+    "stateSecretary", "minister", "head", "president", "projectPartner", "fellow", "teamMember",
+)  # fmt: skip
+IMO = ClosedNamespace("https://w3id.org/imanoeb/ontology#", IMO_TERMS)
 
 LAENDER = 16
 DISTRICTS = 400

@@ -1,8 +1,5 @@
-"""Namespaces and prefixes used across imagraph.
-
-The ontology's own terms are a closed namespace checked against ``ontology/`` by a test, so a typo
-in code raises instead of minting a new IRI.
-"""
+"""The standard namespaces and prefixes imagraph knows; a site's own vocabulary comes from its
+``site.toml`` (see :mod:`imagraph.site`)."""
 
 from __future__ import annotations
 
@@ -18,37 +15,13 @@ from rdflib.namespace import (
     SH,
     SKOS,
     XSD,
-    ClosedNamespace,
 )
-
-#: The persistent base under which the data is minted (the ``base_iri`` setting defaults to it).
-CANONICAL_BASE = "https://w3id.org/imanoeb/"
 
 SCHEMA = Namespace("https://schema.org/")
 
-IMO_TERMS = (
-    # classes
-    "InterministerialCommittee", "WorkingGroup", "FederalMinistry", "FederalAuthority", "Land",
-    "Municipality", "District", "Association", "InternationalOrganization", "Company",
-    "Instrument", "FormerName", "Role", "Participation", "Meeting", "CommitteeSession",
-    "StakeholderMeeting", "NetworkMeeting", "AgendaItem", "Announcement", "ConfidenceLevel",
-    "Topic",
-    # properties
-    "formerName", "abbreviation", "ags", "districtKey", "withinLand", "onBehalfOf",
-    "positionHeld", "attestedOn", "datePrecision", "timesArePlanned", "registrationDeadline",
-    "alsoCalled", "confidence", "policyBasis",
-    # individuals and schemes
-    "confidenceLevels", "confirmed", "reported", "inferred", "datePrecisionLevels", "inverseLabel",
-    "dayPrecision", "monthPrecision", "roles", "chair", "votingMember", "observer",
-    "advisoryMember", "office", "openingSpeaker", "presenter", "panelTopic", "member",
-    "stateSecretary", "minister", "head", "president", "projectPartner", "fellow", "teamMember",
-)  # fmt: skip
-
-IMO = ClosedNamespace(CANONICAL_BASE + "ontology#", IMO_TERMS)
-
-#: Prefixes offered to SPARQL queries and used when serialising.
+#: The standard prefixes every site offers to SPARQL queries and uses when serialising (a
+#: site adds its own vocabulary's, see :attr:`imagraph.site.SiteConfig.prefixes`).
 PREFIXES: dict[str, str] = {
-    "imo": str(IMO),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
     "owl": str(OWL),
@@ -63,15 +36,15 @@ PREFIXES: dict[str, str] = {
 }
 
 
-def compact(iri: str) -> str:
-    """An IRI as a prefixed name where one of our prefixes fits (``schema:name``), else as is."""
-    for prefix, ns in PREFIXES.items():
+def compact(iri: str, prefixes: dict[str, str] = PREFIXES) -> str:
+    """An IRI as a prefixed name where one of ``prefixes`` fits (``schema:name``), else as is."""
+    for prefix, ns in prefixes.items():
         if iri.startswith(ns) and len(iri) > len(ns):
             return f"{prefix}:{iri[len(ns) :]}"
     return iri
 
 
 __all__ = [
-    "CANONICAL_BASE", "DCTERMS", "FOAF", "IMO", "ORG", "OWL", "PREFIXES", "PROV", "RDF", "RDFS",
-    "SCHEMA", "SH", "SKOS", "XSD", "compact",
+    "DCTERMS", "FOAF", "ORG", "OWL", "PREFIXES", "PROV", "RDF", "RDFS", "SCHEMA", "SH", "SKOS",
+    "XSD", "compact",
 ]  # fmt: skip

@@ -66,7 +66,12 @@ _EMPTY = ox.Store()  # parses queries (and tells their form) without touching an
 _JSON = "application/sparql-results+json"
 _NT = formats.NTRIPLES
 
-_PROLOGUE = "".join(f"PREFIX {p}: {ox.NamedNode(iri)}\n" for p, iri in PREFIXES.items())
+
+def _prologue(prefixes: dict[str, str]) -> str:
+    """The PREFIX declarations of ``prefixes``, each IRI written as SPARQL writes one."""
+    return "".join(f"PREFIX {p}: {ox.NamedNode(iri)}\n" for p, iri in prefixes.items())
+
+
 _LABELS = " ".join(str(p) for p in LINK_PROPERTIES)
 
 # The description of a resource ($this), as on the embedded store: its triples, the blank nodes
@@ -146,7 +151,11 @@ class RemoteStore:
         auth: AuthBase | None = None,
         timeout: float = 60.0,
         graph_prefixes: tuple[str, ...] = ("",),
+        prefixes: dict[str, str] | None = None,
     ) -> None:
+        #: the prefixes predeclared for queries and used in serialisations (the site's)
+        self.prefixes = prefixes or PREFIXES
+        self._prologue = _prologue(self.prefixes)
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.graph_store_url = graph_store_url
@@ -178,6 +187,7 @@ class RemoteStore:
             auth=auth,
             timeout=settings.store_timeout,
             graph_prefixes=settings.store_graph_prefixes,
+            prefixes=settings.config.prefixes,
         )
 
     # -- HTTP ------------------------------------------------------------------------------------
@@ -246,7 +256,7 @@ class RemoteStore:
             if self._graphs is not None and time.monotonic() < self._graphs[0]:
                 return list(self._graphs[1])
         ttl = GRAPHS_TTL
-        response = self._post_query(_PROLOGUE + _REGISTERED, _JSON, [self.registry], None)
+        response = self._post_query(self._prologue + _REGISTERED, _JSON, [self.registry], None)
         listed = {
             r["g"].value for r in self._rows(response) if isinstance(r.get("g"), ox.NamedNode)
         }
@@ -330,11 +340,11 @@ class RemoteStore:
     ) -> list[Bindings]:  # fmt: skip
         """Run one of this module's SELECT queries (no dataset: our union)."""
         if all_named:  # GRAPH ?g over every graph of the store (to find ours)
-            response = self._post_query(_PROLOGUE + sparql, _JSON, None, None)
+            response = self._post_query(self._prologue + sparql, _JSON, None, None)
         else:
             ours = self.graphs()
             response = self._post_query(
-                _PROLOGUE + sparql,
+                self._prologue + sparql,
                 _JSON,
                 self._ours(ours if default is None else default),  # [] names no graph at all
                 self._ours(ours if named is None else named),
@@ -369,14 +379,25 @@ class RemoteStore:
         named_graphs: list[str] | None = None,
         base_iri: str | None = None,
     ) -> QueryOutcome:
+        outcome = self._query(sparql, default_graphs, named_graphs, base_iri)
+        outcome.prefixes = self.prefixes
+        return outcome
+
+    def _query(
+        self,
+        sparql: str,
+        default_graphs: list[str] | None,
+        named_graphs: list[str] | None,
+        base_iri: str | None,
+    ) -> QueryOutcome:
         try:  # parsed here first: the same syntax errors as on the embedded store
-            probe = _EMPTY.query(sparql, base_iri=base_iri, prefixes=PREFIXES)
+            probe = _EMPTY.query(sparql, base_iri=base_iri, prefixes=self.prefixes)
         except SyntaxError as err:
-            raise QuerySyntaxError.from_parser(sparql, err) from None
+            raise QuerySyntaxError.from_parser(sparql, err, self.prefixes) from None
         except ValueError as err:
             raise QuerySyntaxError(str(err)) from None
         if default_graphs is None and named_graphs is None:
-            given = dataset_clause(sparql)
+            given = dataset_clause(sparql, self.prefixes)
             if given is not None:  # the query's FROM / FROM NAMED, as protocol parameters
                 default_graphs, named_graphs = given
                 # Some stores (Virtuoso) let the query's FROM win over the protocol's graphs:
@@ -394,7 +415,7 @@ class RemoteStore:
         default = self._ours(ours if default_graphs is None else default_graphs)
         named = self._ours(ours if named_graphs is None else named_graphs)
         # BASE first: Virtuoso refuses it after PREFIX (the grammar allows either order)
-        text = (f"BASE {ox.NamedNode(base_iri)}\n" if base_iri else "") + _PROLOGUE + sparql
+        text = (f"BASE {ox.NamedNode(base_iri)}\n" if base_iri else "") + self._prologue + sparql
         if isinstance(probe, ox.QueryTriples):
             response = self._post_query(
                 text, _NT.media_type + ", text/turtle;q=0.9", default, named
@@ -417,7 +438,7 @@ class RemoteStore:
 
     def describe(self, iri: str) -> list[ox.Triple]:
         response = self._post_query(
-            _PROLOGUE + bind(_DESCRIBE, this=ox.NamedNode(iri)),
+            self._prologue + bind(_DESCRIBE, this=ox.NamedNode(iri)),
             _NT.media_type,
             self._ours(self.graphs()),
             None,
@@ -468,17 +489,19 @@ class RemoteStore:
 
     def dump(self, out: IO[bytes], fmt: Format, graph: str | None = None) -> None:
         if graph is not None:
-            ox.serialize(self._graph_triples(graph), out, format=fmt.oxigraph, prefixes=PREFIXES)
+            ox.serialize(
+                self._graph_triples(graph), out, format=fmt.oxigraph, prefixes=self.prefixes
+            )
         elif fmt.is_dataset:
             quads = (
                 ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
                 for g in self.graphs()
                 for t in self._graph_triples(g)
             )
-            ox.serialize(quads, out, format=fmt.oxigraph, prefixes=PREFIXES)
+            ox.serialize(quads, out, format=fmt.oxigraph, prefixes=self.prefixes)
         else:
             # one graph at a time, as the embedded store writes them (see OxigraphStore.dump)
-            ox.serialize(self.triples(), out, format=fmt.oxigraph, prefixes=PREFIXES)
+            ox.serialize(self.triples(), out, format=fmt.oxigraph, prefixes=self.prefixes)
 
     def _send_graph(self, method: str, graph: str, triples: Iterable[ox.Triple]) -> None:
         url = self._needs(self.graph_store_url, "writing")

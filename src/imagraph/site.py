@@ -14,13 +14,14 @@ import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
+from . import stamps
 from .errors import BadInputError
 
 #: The name of a site's settings file.
@@ -356,4 +357,8 @@ def init(folder: Path, base_iri: str | None = None) -> list[Path]:
         target.write_text(text, encoding="utf-8")
         written.append(target)
     SiteConfig.load(folder)  # what was written reads back
+    # their content dates (what harvesters see), as imagraph stamp records them
+    stamps.stamp(
+        [p for p in written if p.suffix == ".ttl"], datetime.now(UTC).replace(microsecond=0)
+    )
     return written

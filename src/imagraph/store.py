@@ -62,6 +62,9 @@ class QueryOutcome:
     answered (:meth:`of`). Solutions and triples can be read once.
     """
 
+    #: the prefixes triples are serialised with (the site's, set by the store that answered)
+    prefixes: dict[str, str] = PREFIXES
+
     def __init__(self, result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples) -> None:
         self._native: ox.QuerySolutions | ox.QueryTriples | None = None
         self._boolean: bool | None = None
@@ -126,7 +129,7 @@ class QueryOutcome:
         if self.kind == "graph":
             if not isinstance(fmt, Format):
                 raise TypeError("triples are serialised in an RDF format")
-            return ox.serialize(self._triples, format=fmt.oxigraph, prefixes=PREFIXES) or b""
+            return ox.serialize(self._triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
         if isinstance(fmt, Format):
             raise TypeError(f"a {self.kind} result is serialised in a results format")
         if self.kind == "ask":
@@ -153,7 +156,7 @@ class QueryOutcome:
             self._native.serialize(sink, format=RESULTS_FORMATS[fmt])  # type: ignore[index]
         else:
             assert isinstance(fmt, Format)
-            ox.serialize(self._native, sink, format=fmt.oxigraph, prefixes=PREFIXES)
+            ox.serialize(self._native, sink, format=fmt.oxigraph, prefixes=self.prefixes)
 
     def capped(self, fmt: str | Format, max_rows: int) -> tuple[bytes, bool, int]:
         """Serialise at most ``max_rows`` solutions or triples: (body, truncated, how many).
@@ -183,7 +186,7 @@ class QueryOutcome:
         assert isinstance(fmt, Format)
         if fmt.oxigraph != ox.RdfFormat.N_TRIPLES:
             triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
-            lines = ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES) or b""
+            lines = ox.serialize(triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
         return lines, sink.truncated, sink.seen
 
     def _capped_from_terms(self, fmt: str | Format, max_rows: int) -> tuple[bytes, bool, int]:
@@ -208,10 +211,9 @@ class QueryOutcome:
             body = parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""  # type: ignore[index]
         return body, truncated, len(bindings)
 
-    @staticmethod
-    def _graph_body(triples: list[ox.Triple], fmt: str | Format) -> bytes:
+    def _graph_body(self, triples: list[ox.Triple], fmt: str | Format) -> bytes:
         assert isinstance(fmt, Format)
-        return ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES) or b""
+        return ox.serialize(triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
 
 
 class _Enough(Exception):
@@ -274,17 +276,25 @@ def json_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> dict[str, str]:
 _FROM_WORD = re.compile(r"\bFROM\b", re.IGNORECASE)
 
 
-@functools.lru_cache(maxsize=256)
-def dataset_clause(query: str) -> tuple[list[str], list[str]] | None:
+def dataset_clause(
+    query: str, prefixes: dict[str, str] = PREFIXES
+) -> tuple[list[str], list[str]] | None:
     """The graphs a query names with ``FROM`` and ``FROM NAMED`` (``None``: it names none), which
     the default dataset must not override. Parsed with rdflib only when the word FROM occurs."""
     if not _FROM_WORD.search(query):
         return None
+    return _dataset_clause(query, tuple(prefixes.items()))
+
+
+@functools.lru_cache(maxsize=256)
+def _dataset_clause(
+    query: str, prefixes: tuple[tuple[str, str], ...]
+) -> tuple[list[str], list[str]] | None:
     try:
         tree = parseQuery(query)
     except ParseException:
         return None
-    prologue = translatePrologue(tree[0], None, initNs=PREFIXES)
+    prologue = translatePrologue(tree[0], None, initNs=dict(prefixes))
     default: list[str] = []
     named: list[str] = []
     for part in tree[1:]:
@@ -333,6 +343,9 @@ def swap_update(
 
 class Store(Protocol):
     """What imagraph needs from a store."""
+
+    #: the prefixes predeclared for its queries and used in its serialisations (the site's)
+    prefixes: dict[str, str]
 
     def load(self, quads: Iterable[ox.Quad]) -> int:
         """Add quads; returns how many were given."""
@@ -412,7 +425,15 @@ class OxigraphStore:
     #: Query runners of the embedded store never open a network connection.
     needs_network = False
 
-    def __init__(self, path: Path | None = None, *, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        read_only: bool = False,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
+        #: the prefixes predeclared for queries and used in serialisations (the site's)
+        self.prefixes = prefixes or PREFIXES
         if path is None:
             self._store = ox.Store()
         elif read_only:
@@ -496,7 +517,7 @@ class OxigraphStore:
         dataset: dict[str, object] = {}
         if default_graphs is not None:
             dataset["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        elif named_graphs is not None or dataset_clause(sparql) is None:
+        elif named_graphs is not None or dataset_clause(sparql, self.prefixes) is None:
             # no dataset in the protocol nor in the query: the union of all graphs
             dataset["use_default_graph_as_union"] = True
         if named_graphs is not None:
@@ -505,14 +526,16 @@ class OxigraphStore:
             result = self._store.query(
                 sparql,
                 base_iri=base_iri,
-                prefixes=PREFIXES,
+                prefixes=self.prefixes,
                 **dataset,  # type: ignore[arg-type]
             )
         except SyntaxError as err:
-            raise QuerySyntaxError.from_parser(sparql, err) from None
+            raise QuerySyntaxError.from_parser(sparql, err, self.prefixes) from None
         except ValueError as err:  # e.g. an invalid IRI in default-graph-uri
             raise QuerySyntaxError(str(err)) from None
-        return QueryOutcome(result)
+        outcome = QueryOutcome(result)
+        outcome.prefixes = self.prefixes
+        return outcome
 
     def describe(self, iri: str) -> list[ox.Triple]:
         """The description of one resource, in every graph, without duplicates.
@@ -596,17 +619,17 @@ class OxigraphStore:
 
     def dump(self, out: IO[bytes], fmt: Format, graph: str | None = None) -> None:
         if fmt.is_dataset and graph is None:
-            self._store.dump(out, format=fmt.oxigraph, prefixes=PREFIXES)
+            self._store.dump(out, format=fmt.oxigraph, prefixes=self.prefixes)
             return
         if graph is not None:
             self._store.dump(
-                out, format=fmt.oxigraph, from_graph=ox.NamedNode(graph), prefixes=PREFIXES
+                out, format=fmt.oxigraph, from_graph=ox.NamedNode(graph), prefixes=self.prefixes
             )
             return
         # A triple format for the whole dataset: every graph's triples, streamed (a set of 10M
         # triples would take gigabytes); a triple stated in two graphs is written twice, which
         # changes nothing once parsed (imagraph's graphs share none).
-        ox.serialize(self.triples(), out, format=fmt.oxigraph, prefixes=PREFIXES)
+        ox.serialize(self.triples(), out, format=fmt.oxigraph, prefixes=self.prefixes)
 
     def is_empty(self) -> bool:
         return next(iter(self._store), None) is None
@@ -638,7 +661,7 @@ class OxigraphStore:
     def for_child(self) -> OxigraphStore:
         if self.path is None:
             return self
-        return OxigraphStore(self.path, read_only=True)
+        return OxigraphStore(self.path, read_only=True, prefixes=self.prefixes)
 
     def bulk_load_file(self, path: Path, fmt: Format, graph: str) -> None:
         """Load a large file straight into ``graph`` without holding it in memory (not

@@ -162,25 +162,25 @@ def _remove_tree(graph: Graph, node: Node) -> None:
             _remove_tree(graph, o)
 
 
-def _term_text(node: Node | None) -> str:
+def _term_text(node: Node | None, prefixes: dict[str, str] = PREFIXES) -> str:
     """A term for people: IRIs as prefixed names where a prefix fits, literals in Turtle form."""
     if node is None:
         return ""
     if isinstance(node, URIRef):
-        text = compact(str(node))
+        text = compact(str(node), prefixes)
         return text if text != str(node) else node.n3()
     return node.n3() if isinstance(node, Literal) else str(node)
 
 
-def _path_text(report: Graph, path: Node | None) -> str | None:
+def _path_text(report: Graph, path: Node | None, prefixes: dict[str, str] = PREFIXES) -> str | None:
     """A SHACL property path as SPARQL-like text (``^schema:subEvent``, ``skos:broader+``)."""
     if path is None:
         return None
     if isinstance(path, URIRef):
-        return _term_text(path)
+        return _term_text(path, prefixes)
     inverse = report.value(path, SH.inversePath)
     if inverse is not None:
-        return "^" + (_path_text(report, inverse) or "")
+        return "^" + (_path_text(report, inverse, prefixes) or "")
     for prop, suffix in (
         (SH.oneOrMorePath, "+"),
         (SH.zeroOrMorePath, "*"),
@@ -188,17 +188,20 @@ def _path_text(report: Graph, path: Node | None) -> str | None:
     ):
         inner = report.value(path, prop)
         if inner is not None:
-            return f"({_path_text(report, inner)}){suffix}"
+            return f"({_path_text(report, inner, prefixes)}){suffix}"
     alternatives = report.value(path, SH.alternativePath)
     if alternatives is not None:
-        return "|".join(_path_text(report, p) or "" for p in Collection(report, alternatives))
+        return "|".join(
+            _path_text(report, p, prefixes) or "" for p in Collection(report, alternatives)
+        )
     if isinstance(path, BNode) and report.value(path, URIRef(PREFIXES["rdf"] + "first")):
-        return "/".join(_path_text(report, p) or "" for p in Collection(report, path))
+        return "/".join(_path_text(report, p, prefixes) or "" for p in Collection(report, path))
     return str(path)
 
 
-def validate(data: Graph, shapes: Graph) -> ValidationResult:
-    """Validate ``data`` (which should include the ontology) against ``shapes``.
+def validate(data: Graph, shapes: Graph, prefixes: dict[str, str] = PREFIXES) -> ValidationResult:
+    """Validate ``data`` (which should include the ontology) against ``shapes``; paths are
+    written with ``prefixes`` (the site's).
 
     pySHACL runs with SHACL Advanced Features on (our shapes use SPARQL-based targets). The data
     graph is validated in place: callers pass a graph built for the purpose.
@@ -219,7 +222,7 @@ def validate(data: Graph, shapes: Graph) -> ValidationResult:
         results.append(
             Violation(
                 focus=report.value(r, SH.focusNode),  # type: ignore[arg-type]
-                path=_path_text(report, report.value(r, SH.resultPath)),
+                path=_path_text(report, report.value(r, SH.resultPath), prefixes),
                 value=report.value(r, SH.value),
                 severity=_term_text(severity).removeprefix("sh:") if severity else "Violation",
                 shape=report.value(r, SH.sourceShape),

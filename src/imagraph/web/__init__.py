@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
-from werkzeug.exceptions import BadRequest
+from pathlib import Path
+
+from flask import Flask, Response, current_app, request, send_from_directory
+from jinja2 import ChoiceLoader, FileSystemLoader
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.security import safe_join
 
 from .. import writes
 from ..core import Core
@@ -20,7 +24,8 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
         core = Core.open(settings)
     elif core.settings.base_iri != settings.base_iri:
         raise ValueError("the core and the app must use the same base IRI")
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
+    _theme(app, settings)
     # the largest body any request may send: a submission to /validate
     app.config["MAX_CONTENT_LENGTH"] = settings.validate_max_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -93,6 +98,26 @@ SECURITY_HEADERS = {
 def _protect(resp: Response) -> Response:
     resp.headers.update(SECURITY_HEADERS)
     return resp
+
+
+def _theme(app: Flask, settings: Settings) -> None:
+    """The pages' templates and static files: the site's own (its ``templates/`` and
+    ``static/``) before imagraph's, file by file, so that a site overrides one template or one
+    style sheet and keeps the rest."""
+    own = settings.site / "templates"
+    if own.is_dir():
+        app.jinja_loader = ChoiceLoader([FileSystemLoader(own), app.jinja_loader])  # type: ignore[list-item]
+    folders = [
+        f for f in (settings.site / "static", Path(__file__).parent / "static") if f.is_dir()
+    ]
+
+    def static(filename: str) -> Response:
+        for folder in folders:
+            if safe_join(str(folder), filename) and (folder / filename).is_file():
+                return send_from_directory(folder, filename)
+        raise NotFound(f"No static file {filename!r}.")
+
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static)
 
 
 def current_site() -> Site:

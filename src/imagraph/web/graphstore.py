@@ -15,7 +15,6 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 from .. import formats, isolation, loading, writes
-from ..namespaces import PREFIXES
 from ..settings import Settings
 from . import auth, current_site, negotiation
 from .body import read_body
@@ -50,7 +49,7 @@ def graph_store() -> Response:
         assert rep.rdf is not None
         triples = list(core.store.triples([graph]))
         formats.check_carries(rep.rdf, triples)  # a remote store's graph may hold triple terms
-        body = ox.serialize(triples, format=rep.rdf.oxigraph, prefixes=PREFIXES) or b""
+        body = ox.serialize(triples, format=rep.rdf.oxigraph, prefixes=core.store.prefixes) or b""
         resp = Response(body, content_type=rep.media_type)
         resp.vary.add("Accept")
         resp.set_etag(core.version + graph)

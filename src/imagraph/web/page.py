@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
-from ..namespaces import IMO, PREFIXES, SCHEMA, compact
+from ..namespaces import PREFIXES, SCHEMA, compact
 from ..store import LABEL_PROPERTIES, MAX_INCOMING, bind
 from .site import Site
 from .urls import Urls
@@ -19,7 +19,6 @@ RDF_STATEMENT = ox.NamedNode(PREFIXES["rdf"] + "Statement")
 RDF_SUBJECT = ox.NamedNode(PREFIXES["rdf"] + "subject")
 RDF_PREDICATE = ox.NamedNode(PREFIXES["rdf"] + "predicate")
 RDF_OBJECT = ox.NamedNode(PREFIXES["rdf"] + "object")
-CONFIDENCE = ox.NamedNode(str(IMO.confidence))
 DCT_SOURCE = ox.NamedNode(PREFIXES["dct"] + "source")
 RDFS_COMMENT = ox.NamedNode(PREFIXES["rdfs"] + "comment")
 POSITION = ox.NamedNode(PREFIXES["schema"] + "position")
@@ -83,7 +82,7 @@ class Labeller:
     def __call__(self, iri: str) -> str:
         found = self.found.get(iri)
         if found:
-            for key in (self.lang, "en", "de", ""):
+            for key in (self.lang, self.site.languages[0], "en", ""):
                 if key in found:
                     return found[key].split("\0", 1)[1]
             return next(iter(found.values())).split("\0", 1)[1]
@@ -91,7 +90,7 @@ class Labeller:
         if label:
             return label
         base = self.site.settings.base_iri
-        return iri[len(base) :] if iri.startswith(base) else compact(iri)
+        return iri[len(base) :] if iri.startswith(base) else compact(iri, self.site.prefixes)
 
 
 #: Every link to a resource (the query behind "all links" on a page that shows the first ones).
@@ -112,6 +111,9 @@ def resource_page(
 ) -> ResourcePage:
     node = ox.NamedNode(iri)
     label = Labeller(site, triples, lang)
+    vocabulary = site.settings.config.vocabulary
+    # the site's confidence property, if it has one (a property no triple has, if not)
+    confidence = ox.NamedNode(vocabulary.confidence or "urn:imagraph:no-confidence")
     by_subject: dict[Term, list[ox.Triple]] = {}
     for t in triples:
         by_subject.setdefault(t.subject, []).append(t)
@@ -137,7 +139,7 @@ def resource_page(
         ]
         qualified[(predicate.value, obj)] = Value(
             "",
-            confidence=confidence_label(site, props.get(CONFIDENCE.value), lang),
+            confidence=confidence_label(site, props.get(confidence.value), lang),
             note=comment[0] if comment else None,
             sources=sources,
         )
@@ -158,7 +160,7 @@ def resource_page(
             v = Value(
                 term.value,
                 lang=term.language or None,
-                datatype=compact(datatype)
+                datatype=compact(datatype, site.prefixes)
                 if datatype and not datatype.endswith("#string")
                 else None,
             )
@@ -175,7 +177,7 @@ def resource_page(
         p = t.predicate.value
         if t.predicate == RDF_TYPE:
             types.append(value(t.object))
-        elif t.predicate == CONFIDENCE:
+        elif t.predicate == confidence:
             resource_confidence = confidence_label(site, t.object, lang)
         elif t.predicate == DCT_SOURCE:
             sources.append(value(t.object, p))
@@ -222,7 +224,7 @@ def resource_page(
         all_incoming=all_incoming,
         shown_incoming=links,
         sources=sorted(sources, key=lambda v: v.text.lower()),
-        schema_org=schema_org(iri, by_subject.get(node, []), label, urls),
+        schema_org=schema_org(iri, by_subject.get(node, []), label, urls, vocabulary.events),
     )
 
 
@@ -267,7 +269,7 @@ def triple_text(term: ox.Triple) -> str:
 
 
 _SCHEMA_TYPES = {
-    str(IMO.Meeting): "Event", str(IMO.AgendaItem): "Event",
+    PREFIXES["schema"] + "Event": "Event",
     PREFIXES["foaf"] + "Organization": "Organization", PREFIXES["foaf"] + "Person": "Person",
     PREFIXES["skos"] + "Concept": "DefinedTerm", PREFIXES["foaf"] + "Document": "WebPage",
     PREFIXES["schema"] + "Place": "Place",
@@ -275,11 +277,13 @@ _SCHEMA_TYPES = {
 
 
 def schema_org(
-    iri: str, own: list[ox.Triple], label: Labeller, urls: Urls
+    iri: str, own: list[ox.Triple], label: Labeller, urls: Urls, events: tuple[str, ...] = ()
 ) -> dict[str, Any] | None:
-    """Plain schema.org JSON-LD for search engines (an Event for meetings)."""
+    """Plain schema.org JSON-LD for search engines (an Event for instances of the site's event
+    classes)."""
     types = [t.object.value for t in own if t.predicate == RDF_TYPE]
-    kind = next((_SCHEMA_TYPES[t] for t in types if t in _SCHEMA_TYPES), None)
+    kinds = {**dict.fromkeys(events, "Event"), **_SCHEMA_TYPES}
+    kind = next((kinds[t] for t in types if t in kinds), None)
     if kind is None:
         return None
     doc: dict[str, Any] = {

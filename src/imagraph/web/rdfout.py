@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +13,26 @@ from pyld import jsonld
 from .. import formats
 from ..errors import ImagraphError
 from ..formats import Format
-from ..namespaces import PREFIXES
 from . import negotiation
 
 CONTEXT_VERSION = "v1"
 CONTEXT_PATH = f"context/{CONTEXT_VERSION}.jsonld"
 
 
-@lru_cache(maxsize=4)
-def context_document(ontology_dir: Path) -> dict[str, Any]:
-    """The published JSON-LD context (``ontology/context/v1.jsonld``)."""
-    with (ontology_dir / "context" / f"{CONTEXT_VERSION}.jsonld").open(encoding="utf-8") as f:
-        return json.load(f)  # type: ignore[no-any-return]
+def context_document(ontology_dir: Path, prefixes: dict[str, str]) -> dict[str, Any]:
+    """The published JSON-LD context: the site's ``ontology/context/v1.jsonld``, else one made
+    of its prefixes (terms as prefixed names, ``id`` and ``type`` for ``@id`` and ``@type``)."""
+    path = ontology_dir / "context" / f"{CONTEXT_VERSION}.jsonld"
+    if not path.is_file():
+        return {"@context": {"@version": 1.1, **prefixes, "id": "@id", "type": "@type"}}
+    try:
+        with path.open(encoding="utf-8") as f:
+            document = json.load(f)
+    except (OSError, ValueError) as err:
+        raise ImagraphError(f"{path}: not a JSON-LD context ({err})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("@context"), dict):
+        raise ImagraphError(f"{path}: not a JSON-LD context (no @context object)")
+    return document
 
 
 def local_loader(context_url: str, context: dict[str, Any]) -> Any:
@@ -45,7 +52,12 @@ def local_loader(context_url: str, context: dict[str, Any]) -> Any:
 
 
 def serialize(
-    triples: Iterable[ox.Triple], fmt: Format, *, context_url: str, context: dict[str, Any]
+    triples: Iterable[ox.Triple],
+    fmt: Format,
+    *,
+    context_url: str,
+    context: dict[str, Any],
+    prefixes: dict[str, str],
 ) -> bytes:
     """Triples in ``fmt``; JSON-LD is compacted with our context, referenced by URL.
     :class:`formats.NotRepresentableError` for triple terms in JSON-LD."""
@@ -58,4 +70,4 @@ def serialize(
             expanded, context_url, {"documentLoader": local_loader(context_url, context)}
         )
         return json.dumps(compacted, ensure_ascii=False, indent=1).encode("utf-8")
-    return ox.serialize(triples, format=fmt.oxigraph, prefixes=PREFIXES) or b""
+    return ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes) or b""

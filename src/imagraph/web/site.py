@@ -13,7 +13,7 @@ from .. import queries as stored_queries
 from ..core import Core
 from ..dumps import DumpFailedError, DumpFile, DumpNotReadyError, Dumps, Spec, folder_of
 from ..errors import BadInputError
-from ..namespaces import PREFIXES, compact
+from ..namespaces import compact
 from ..settings import Settings
 from ..site import SITE_FILE
 from ..store import Store
@@ -42,9 +42,15 @@ class Site:
         self.inverse_labels = core.term_labels(inverse=True)
         #: What the query editor completes: the terms with a label, as prefixed names.
         self.completions = sorted(
-            {name for iri in self.labels if ":" in (name := compact(iri)) and "/" not in name}
+            {
+                name
+                for iri in self.labels
+                if ":" in (name := compact(iri, self.prefixes)) and "/" not in name
+            }
         )
-        self.context: dict[str, Any] = context_document(core.settings.ontology_path)
+        self.context: dict[str, Any] = context_document(
+            core.settings.ontology_path, core.settings.config.prefixes
+        )
         #: Dump files of the whole dataset, named after the site: name → (format, gzip?).
         self.whole_dumps = {
             f"{settings.config.name}.{fmt.extension}{'.gz' if gz else ''}": (fmt, gz)
@@ -82,6 +88,11 @@ class Site:
         """The text of a stored query ``site.toml`` names (None for no name), in the site's
         first language."""
         return self.queries[name].text("query", self.languages[0]) if name else None
+
+    @property
+    def prefixes(self) -> dict[str, str]:
+        """The site's prefixes: queries have them declared, serialisations use them."""
+        return self.settings.config.prefixes
 
     @property
     def languages(self) -> tuple[str, ...]:
@@ -177,7 +188,7 @@ class Site:
                         store.dump(out, fmt)
                     else:  # a part: a few graphs, without duplicates
                         triples = dict.fromkeys(store.triples(graphs))
-                        ox.serialize(triples, out, format=fmt.oxigraph, prefixes=PREFIXES)
+                        ox.serialize(triples, out, format=fmt.oxigraph, prefixes=store.prefixes)
 
                 specs[name] = (fmt, gz, write)
         return specs

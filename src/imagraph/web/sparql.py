@@ -275,7 +275,12 @@ def service_description(urls: Urls) -> Response:
         )
     endpoint_url = urls.url("sparql")
     triples = service_triples(endpoint_url)
-    body = ox.serialize(triples, format=rep.rdf.oxigraph, prefixes={**PREFIXES, "sd": SD}) or b""  # type: ignore[union-attr]
+    body = (
+        ox.serialize(
+            triples, format=rep.rdf.oxigraph, prefixes={**current_site().prefixes, "sd": SD}
+        )
+        or b""
+    )  # type: ignore[union-attr]
     resp = Response(
         body,
         content_type=rep.media_type
@@ -410,7 +415,7 @@ def query_page(
         query=query or DEFAULT_QUERY[lang],
         stored=stored,
         queries=list(site.queries.values()),
-        prefixes=PREFIXES,
+        prefixes=site.prefixes,
         table=table,
         graph_text=graph_text,
         error=error,

@@ -23,7 +23,6 @@ from werkzeug.exceptions import (
 
 from .. import formats, submissions
 from ..errors import ImagraphError
-from ..namespaces import PREFIXES
 from . import current_site, negotiation, slots
 from .body import read_body
 from .pages import render_page
@@ -200,7 +199,7 @@ def _page(
         text=request.form.get("text", "") if request.method == "POST" else "",
         checked=checked,
         user_shapes=site.settings.validate_user_shapes,
-        prefixes=PREFIXES,
+        prefixes=site.prefixes,
         alone=request.method == "POST" and _alone(),
     )
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")

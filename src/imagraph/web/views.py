@@ -141,7 +141,11 @@ def _rdf(triples: list[ox.Triple], rep: Representation, urls: Urls) -> bytes:
     assert rep.rdf is not None
     site = current_site()
     return rdfout.serialize(
-        triples, rep.rdf, context_url=urls.url(rdfout.CONTEXT_PATH), context=site.context
+        triples,
+        rep.rdf,
+        context_url=urls.url(rdfout.CONTEXT_PATH),
+        context=site.context,
+        prefixes=site.prefixes,
     )
 
 
@@ -266,7 +270,7 @@ def _section(site: Site, section: Section, urls: Urls, lang: str) -> dict[str, A
             key = row["group"].value
             group = groups.get(key)
             if group is None:
-                label = site.term_label(key, lang) or compact(key)
+                label = site.term_label(key, lang) or compact(key, site.prefixes)
                 page = i // PAGE_ROWS + 1
                 group = groups[key] = {
                     "label": label,
@@ -463,7 +467,8 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
         name = label(iri)
         path = about.get("path")
         if iri in owner and path:  # "Meeting – start" rather than "shapes#Meeting-startDate"
-            name = f"{label(owner[iri])} – {site.term_label(path, lang) or compact(path)}"
+            named = site.term_label(path, lang) or compact(path, site.prefixes)
+            name = f"{label(owner[iri])} – {named}"
         terms.append(
             {
                 "iri": iri,
@@ -471,7 +476,7 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
                 "label": name,
                 "kinds": sorted(set(k)),
                 "comment": n.get(lang) or n.get("en") or n.get(""),
-                "path": compact(path) if path else None,
+                "path": compact(path, site.prefixes) if path else None,
                 "count": _count_text(about.get("minCount"), about.get("maxCount"), lang),
             }
         )
