@@ -20,6 +20,8 @@ from imagraph.core import Core
 from imagraph.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The bundled site's prefixes (the standard ones and its own, imo:).
+SITE_PREFIXES = Settings(site=ROOT).config.prefixes
 TESTS = Path(__file__).resolve().parent
 #: Official standards material (DCAT-AP shapes, the W3C SPARQL protocol tests), beside the
 #: checkout; the tests that read it skip without it, and the run says so at its start and end.

@@ -12,7 +12,7 @@ from rdflib.namespace import RDF, SH
 
 from imagraph.validation import ValidationResult, validate
 
-from .conftest import TESTS
+from .conftest import SITE_PREFIXES, TESTS
 
 IMSH = "https://w3id.org/imanoeb/shapes#"
 EX = "https://example.org/t/"
@@ -168,7 +168,7 @@ def run(graph: Graph, shapes: Graph) -> ValidationResult:
     copy = Graph()
     for t in graph:
         copy.add(t)
-    return validate(copy, shapes)
+    return validate(copy, shapes, SITE_PREFIXES)
 
 
 def constraint_shapes(shapes: Graph) -> set[str]:
@@ -212,7 +212,7 @@ def test_shape_reports_the_violation(minimal, shapes_graph, shape, update, focus
     for t in minimal:
         graph.add(t)
     graph.update(PROLOGUE + update)
-    result = validate(graph, shapes_graph)
+    result = validate(graph, shapes_graph, SITE_PREFIXES)
     assert not result.conforms
     shape_iri = URIRef(IMSH + shape)
     mine = [v for v in result.results if v.shape == shape_iri and v.focus == URIRef(EX + focus)]

@@ -55,7 +55,7 @@ LAST_WRITE = (
     "SELECT (MAX(?t) AS ?last) WHERE { VALUES ?g { $graph } "
     "?c prov:generated|prov:invalidated ?g ; prov:startedAtTime ?t }"
 )
-INVERSE_LABELS = "SELECT ?term ?label WHERE { ?term imo:inverseLabel ?label FILTER(isIRI(?term)) }"
+INVERSE_LABELS = "SELECT ?term ?label WHERE { ?term $inverse ?label FILTER(isIRI(?term)) }"
 
 
 class Core:
@@ -332,9 +332,15 @@ class Core:
 
     def term_labels(self, inverse: bool = False) -> dict[str, dict[str, str]]:
         """Labels of vocabulary terms (ours and the standard ones we use), by IRI and language;
-        with ``inverse``, their labels read backwards (``imo:inverseLabel``)."""
+        with ``inverse``, their labels read backwards (the site's ``inverse_label`` property;
+        none where it has none)."""
+        query = TERM_LABELS
+        if inverse:
+            if not (prop := self.settings.config.vocabulary.inverse_label):
+                return {}
+            query = bind(INVERSE_LABELS, inverse=ox.NamedNode(prop))
         outcome = self.store.query(
-            INVERSE_LABELS if inverse else TERM_LABELS,
+            query,
             default_graphs=[self.settings.graph_iri("ontology"), self.settings.graph_iri("labels")],
         )
         labels: dict[str, dict[str, str]] = {}

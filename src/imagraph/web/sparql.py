@@ -412,7 +412,7 @@ def query_page(
         urls,
         lang,
         switch={o: _with_lang(urls, query, stored, o) for o in current_site().languages},
-        query=query or DEFAULT_QUERY[lang],
+        query=query or _first_query(site, lang),
         stored=stored,
         queries=list(site.queries.values()),
         prefixes=site.prefixes,
@@ -553,16 +553,11 @@ def stored_run(name: str) -> Response:
     return answer(stored.text("query", negotiation.choose_language()), [], [], urls, stored=stored)
 
 
-#: The query the page opens with, picking names in the page's language.
-DEFAULT_QUERY = {
-    "de": """SELECT ?meeting ?start ?name WHERE {
-  ?meeting a imo:Meeting ; schema:startDate ?start ; schema:name ?name .
-  FILTER (LANG(?name) = "de")
-}
-ORDER BY ?start""",
-    "en": """SELECT ?meeting ?start ?name WHERE {
-  ?meeting a imo:Meeting ; schema:startDate ?start ; schema:name ?name .
-  FILTER (LANG(?name) = "en")
-}
-ORDER BY ?start""",
-}
+#: The query the page opens with where the site's landing page has no section.
+DEFAULT_QUERY = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
+
+
+def _first_query(site: Site, lang: str) -> str:
+    """The query the page opens with: the landing page's first section (in ``lang``)."""
+    landing = site.settings.config.landing
+    return site.queries[landing[0].query].text("query", lang).strip() if landing else DEFAULT_QUERY

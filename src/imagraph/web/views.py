@@ -46,7 +46,7 @@ SELECT ?s ?label ?kind WHERE {
       VALUES ?q { $q }
       ?s skos:prefLabel|schema:name|foaf:name|dct:title|rdfs:label ?l
       FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?l)), LCASE(?q)))
-      OPTIONAL { ?s a ?type FILTER(STRSTARTS(STR(?type), STR(imo:))) }
+      OPTIONAL { ?s a ?type FILTER(STRSTARTS(STR(?type), $ns)) }
     } GROUP BY ?s }
 } ORDER BY LCASE(STR(?label)) LIMIT 1000
 """
@@ -334,7 +334,9 @@ def search() -> Response:
     number = page_number()
     results: list[dict[str, str]] = []
     if words:
-        query = bind(SEARCH_QUERY, q=ox.Literal(words))
+        # the kind shown is a class of the site's own vocabulary (any, where it has none)
+        namespace = site.settings.config.vocabulary.namespace
+        query = bind(SEARCH_QUERY, q=ox.Literal(words), ns=ox.Literal(namespace))
         found = site.lookup(("search", words))
         if found is None:
             limits = sparql.Limits.from_settings(site.settings)
