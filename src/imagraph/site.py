@@ -30,7 +30,7 @@ SITE_FILE = "site.toml"
 #: How a landing section shows its query's rows (each names the variables it reads).
 SECTION_KINDS = {
     "list": ("item", "label"),  # the last rows (the most recent, by the query's order)
-    "groups": ("group", "item", "label"),  # a list per ?group, headed by the group's name
+    "groups": ("group", "item", "label"),  # a list per ?group, headed by ?groupLabel or its name
     "tree": ("item", "label"),  # ?parent (optional) makes it a tree
 }
 

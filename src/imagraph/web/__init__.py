@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, Response, current_app, request, send_from_directory
-from jinja2 import ChoiceLoader, FileSystemLoader
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import safe_join
@@ -104,9 +104,14 @@ def _theme(app: Flask, settings: Settings) -> None:
     """The pages' templates and static files: the site's own (its ``templates/`` and
     ``static/``) before imagraph's, file by file, so that a site overrides one template or one
     style sheet and keeps the rest."""
+    ours = app.jinja_loader
+    assert ours is not None
+    # a site's template may extend the one it replaces as "imagraph/NAME" and change its blocks
+    loaders: list[BaseLoader] = [ours, PrefixLoader({"imagraph": ours})]
     own = settings.site / "templates"
     if own.is_dir():
-        app.jinja_loader = ChoiceLoader([FileSystemLoader(own), app.jinja_loader])  # type: ignore[list-item]
+        loaders.insert(0, FileSystemLoader(own))
+    app.jinja_loader = ChoiceLoader(loaders)  # type: ignore[assignment]
     folders = [
         f for f in (settings.site / "static", Path(__file__).parent / "static") if f.is_dir()
     ]

@@ -270,7 +270,12 @@ def _section(site: Site, section: Section, urls: Urls, lang: str) -> dict[str, A
             key = row["group"].value
             group = groups.get(key)
             if group is None:
-                label = site.term_label(key, lang) or compact(key, site.prefixes)
+                named = row.get("groupLabel")
+                label = (
+                    named.value
+                    if named is not None
+                    else site.term_label(key, lang) or compact(key, site.prefixes)
+                )
                 page = i // PAGE_ROWS + 1
                 group = groups[key] = {
                     "label": label,
