@@ -27,11 +27,13 @@ from rdflib import Graph
 from common import emit  # bench/common.py (scripts run from bench/)
 from imagraph import formats, submissions, writes
 from imagraph.core import Core
-from imagraph.generate import IMO, SYNTHETIC_BASE, write_ntriples
+from imagraph.generate import SYNTHETIC_BASE, terms, write_ntriples
 from imagraph.namespaces import PREFIXES
 from imagraph.settings import Settings
 
 S = SYNTHETIC_BASE
+
+IMO = terms(Settings().config.vocabulary.namespace)
 
 
 def meeting(i: int) -> list[ox.Triple]:

@@ -8,13 +8,17 @@ import pyoxigraph as ox
 import pytest
 
 from imagraph import loading
-from imagraph.generate import IMO, SYNTHETIC_BASE, Generator, write_ntriples
+from imagraph.generate import SYNTHETIC_BASE, Generator, terms, write_ntriples
+
+from .conftest import SITE_PREFIXES
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
+IMO = terms(SITE_PREFIXES["imo"])
+
 
 def class_counts(scale: int) -> tuple[Counter[str], int]:
-    gen = Generator(scale)
+    gen = Generator(scale, namespace=str(IMO))
     counts: Counter[str] = Counter()
     for t in gen.triples():
         if t.predicate == RDF_TYPE:

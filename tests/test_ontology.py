@@ -5,10 +5,11 @@ from __future__ import annotations
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
-from imagraph.generate import IMO, IMO_TERMS
+from imagraph.generate import IMO_TERMS, terms
 
-from .conftest import ROOT
+from .conftest import ROOT, SITE_PREFIXES
 
+IMO = terms(SITE_PREFIXES["imo"])
 NS = str(IMO)
 
 

@@ -47,7 +47,8 @@ def _core(ctx: click.Context) -> Core:
     "--site",
     type=click.Path(path_type=Path, file_okay=False),
     help="The site folder: site.toml beside ontology/, shapes/, data/, queries/ and catalog/ "
-    "(or IMAGRAPH_SITE; default: the bundled IMA nöB site). imagraph init writes a new one.",
+    "(or IMAGRAPH_SITE; default: the one above imagraph's package, else the working folder). "
+    "imagraph init writes a new one.",
 )
 @click.option(
     "--base-iri", help="Base IRI the data is served under (default: the site's base_iri)."

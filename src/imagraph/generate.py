@@ -23,7 +23,8 @@ from .namespaces import PREFIXES
 SYNTHETIC_BASE = "https://example.org/imagraph-synthetic/"
 
 #: The terms of the bundled site's ontology the synthetic data uses (checked against the
-#: ontology by a test, so a typo raises instead of minting a new IRI).
+#: ontology by a test, so a typo raises instead of minting a new IRI); their namespace is the
+#: site's (``[vocabulary] namespace`` of its ``site.toml``).
 IMO_TERMS = (
     # classes
     "InterministerialCommittee", "WorkingGroup", "FederalMinistry", "FederalAuthority", "Land",
@@ -41,7 +42,12 @@ IMO_TERMS = (
     "advisoryMember", "office", "openingSpeaker", "presenter", "panelTopic", "member",
     "stateSecretary", "minister", "head", "president", "projectPartner", "fellow", "teamMember",
 )  # fmt: skip
-IMO = ClosedNamespace("https://w3id.org/imanoeb/ontology#", IMO_TERMS)
+
+
+def terms(namespace: str) -> ClosedNamespace:
+    """The ontology terms the generator uses, in ``namespace``."""
+    return ClosedNamespace(namespace, IMO_TERMS)
+
 
 LAENDER = 16
 DISTRICTS = 400
@@ -138,14 +144,11 @@ def _iri(path: str) -> ox.NamedNode:
     return ox.NamedNode(SYNTHETIC_BASE + path)
 
 
-def _imo(term: str) -> ox.NamedNode:
-    return ox.NamedNode(getattr(IMO, term))
-
-
 class Generator:
     """Yields the triples of one synthetic graph; ``scale`` is the target number of triples."""
 
-    def __init__(self, scale: int, seed: int = 1) -> None:
+    def __init__(self, scale: int, seed: int = 1, *, namespace: str) -> None:
+        self._terms = terms(namespace)
         self.scale = scale
         self.rng = random.Random(seed)
         self.count = 0
@@ -172,18 +175,21 @@ class Generator:
 
     # -- helpers ---------------------------------------------------------------------------------
 
+    def _imo(self, term: str) -> ox.NamedNode:
+        return ox.NamedNode(getattr(self._terms, term))
+
     def _t(self, s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
-        return ox.Triple(s, T[p] if p in T else _imo(p), o)
+        return ox.Triple(s, T[p] if p in T else self._imo(p), o)
 
     def _provenance(self, s: ox.NamedNode, confidence: str = "confirmed") -> Iterator[ox.Triple]:
-        yield ox.Triple(s, _imo("confidence"), _imo(confidence))
+        yield ox.Triple(s, self._imo("confidence"), self._imo(confidence))
         yield self._t(s, "source", self.rng.choice(self.sources))
 
     def _org(
         self, s: ox.NamedNode, cls: str, de: str, en: str, gov: bool = True
     ) -> Iterator[ox.Triple]:
         for t in (
-            _imo(cls),
+            self._imo(cls),
             T["FormalOrganization"],
             T["Organization"],
             T["GovOrg"] if gov else T["SchemaOrg"],
@@ -214,7 +220,7 @@ class Generator:
             yield self._t(s, "language", LANG_DEU)
             yield self._t(s, "issued", _typed(self._date(2015 + i % 10), "date"))
         for i, p in enumerate(publishers):
-            yield ox.Triple(p, RDF_TYPE, _imo("Company"))
+            yield ox.Triple(p, RDF_TYPE, self._imo("Company"))
             for t in (T["FormalOrganization"], T["Organization"], T["SchemaOrg"]):
                 yield ox.Triple(p, RDF_TYPE, t)
             yield self._t(p, "prefLabel", _lit(f"Verlag {i}"))
@@ -235,18 +241,18 @@ class Generator:
             d = _iri(f"org/kreis/{key}")
             districts.append((d, key, laender[land_no - 1]))
             yield from self._org(d, "District", f"Landkreis {key}", f"District {key}")
-            yield ox.Triple(d, _imo("districtKey"), _lit(key))
+            yield ox.Triple(d, self._imo("districtKey"), _lit(key))
             yield self._t(d, "identifier", _lit(key))
-            yield ox.Triple(d, _imo("withinLand"), laender[land_no - 1])
+            yield ox.Triple(d, self._imo("withinLand"), laender[land_no - 1])
             yield self._t(d, "subOrganizationOf", laender[land_no - 1])
         for i in range(n_municipalities):
             d, key, land = districts[i % len(districts)]
             ags = f"{key}{i // len(districts) + 1:03d}"
             m = _iri(f"org/gemeinde/{ags}")
             yield from self._org(m, "Municipality", f"Gemeinde {ags}", f"Municipality {ags}")
-            yield ox.Triple(m, _imo("ags"), _lit(ags))
+            yield ox.Triple(m, self._imo("ags"), _lit(ags))
             yield self._t(m, "identifier", _lit(ags))
-            yield ox.Triple(m, _imo("withinLand"), land)
+            yield ox.Triple(m, self._imo("withinLand"), land)
             yield self._t(m, "subOrganizationOf", d)
             if i % 40 == 0:
                 self.bodies.append(m)
@@ -264,7 +270,7 @@ class Generator:
                 yield ox.Triple(ms, RDF_TYPE, T["Membership"])
                 yield self._t(ms, "member", m)
                 yield self._t(ms, "organization", committee)
-                yield self._t(ms, "role", _imo(role))
+                yield self._t(ms, "role", self._imo(role))
                 yield from self._provenance(ms)
                 yield self._t(committee, "hasMembership", ms)
             yield self._t(m, "memberOf", committee)
@@ -293,7 +299,7 @@ class Generator:
             yield self._t(ms, "member", p)
             yield self._t(ms, "organization", self.rng.choice(self.bodies))
             yield self._t(
-                ms, "role", _imo(self.rng.choice(("stateSecretary", "minister", "member")))
+                ms, "role", self._imo(self.rng.choice(("stateSecretary", "minister", "member")))
             )
             yield self._t(ms, "startDate", _typed(self._date(2015), "date"))
             yield self._t(ms, "endDate", _typed(self._date(2026), "date"))
@@ -312,7 +318,7 @@ class Generator:
         for i in range(1, n):
             children.setdefault((i - 1) // 8, []).append(i)
         for i, c in enumerate(self.topics):
-            yield ox.Triple(c, RDF_TYPE, _imo("Topic"))
+            yield ox.Triple(c, RDF_TYPE, self._imo("Topic"))
             yield ox.Triple(c, RDF_TYPE, T["Concept"])
             yield self._t(c, "inScheme", scheme)
             yield self._t(c, "notation", _lit(f"T{i % 100:02d}"))
@@ -351,20 +357,20 @@ class Generator:
             rng = self.rng
             m = _iri(f"meeting/{i}")
             year = 2010 + i % 16
-            for t in (_imo(kinds[i % 3]), _imo("Meeting"), T["Event"], T["Activity"]):
+            for t in (self._imo(kinds[i % 3]), self._imo("Meeting"), T["Event"], T["Activity"]):
                 yield ox.Triple(m, RDF_TYPE, t)
             yield self._t(m, "name", _lit(f"Treffen {i}", "de"))
             yield self._t(m, "name", _lit(f"Meeting {i}", "en"))
             if i % 5 == 0:
                 when = _typed(f"{year}-{i % 12 + 1:02d}", "gYearMonth")
                 yield self._t(m, "startDate", when)
-                yield ox.Triple(m, _imo("datePrecision"), _imo("monthPrecision"))
+                yield ox.Triple(m, self._imo("datePrecision"), self._imo("monthPrecision"))
             else:
                 day = self._date(year)
                 when = _typed(day, "date")
                 yield self._t(m, "startDate", _typed(f"{day}T09:30:00", "dateTime"))
                 yield self._t(m, "endDate", _typed(f"{day}T16:30:00", "dateTime"))
-                yield ox.Triple(m, _imo("datePrecision"), _imo("dayPrecision"))
+                yield ox.Triple(m, self._imo("datePrecision"), self._imo("dayPrecision"))
             organizer, place = rng.choice(self.bodies), rng.choice(self.places)
             yield self._t(m, "organizer", organizer)
             yield self._t(m, "location", place)
@@ -376,7 +382,7 @@ class Generator:
             yield from self._provenance(m, rng.choice(("confirmed", "confirmed", "reported")))
             for k in range(1, 5):
                 item = _iri(f"meeting/{i}/item/{k}")
-                yield ox.Triple(item, RDF_TYPE, _imo("AgendaItem"))
+                yield ox.Triple(item, RDF_TYPE, self._imo("AgendaItem"))
                 yield ox.Triple(item, RDF_TYPE, T["Event"])
                 yield self._t(item, "name", _lit(f"Punkt {k}", "de"))
                 yield self._t(item, "name", _lit(f"Item {k}", "en"))
@@ -394,19 +400,26 @@ class Generator:
             agents = rng.sample(self.people, 2) + rng.sample(self.bodies, 3)
             for k, agent in enumerate(agents):
                 part = _iri(f"meeting/{i}/participation/{k}")
-                yield ox.Triple(part, RDF_TYPE, _imo("Participation"))
+                yield ox.Triple(part, RDF_TYPE, self._imo("Participation"))
                 yield ox.Triple(part, RDF_TYPE, T["Association"])
                 yield self._t(part, "agent", agent)
-                yield self._t(part, "hadRole", _imo("openingSpeaker" if k == 0 else "presenter"))
+                yield self._t(
+                    part, "hadRole", self._imo("openingSpeaker" if k == 0 else "presenter")
+                )
                 yield self._t(m, "qualifiedAssociation", part)
                 yield self._t(m, "wasAssociatedWith", agent)
                 yield from self._provenance(part)
             i += 1
 
 
-def write_ntriples(path: Path, *, scale: int, seed: int = 1) -> int:
-    """Write the synthetic graph as N-Triples (gzip when the name ends in .gz); returns triples."""
-    gen = Generator(scale, seed)
+def write_ntriples(path: Path, *, scale: int, seed: int = 1, namespace: str | None = None) -> int:
+    """Write the synthetic graph as N-Triples (gzip when the name ends in .gz); returns triples.
+    The ontology's ``namespace`` is the configured site's unless given."""
+    if namespace is None:
+        from .settings import Settings
+
+        namespace = Settings.from_env().config.vocabulary.namespace
+    gen = Generator(scale, seed, namespace=namespace)
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "wb") as raw:
         out: IO[bytes] = raw  # type: ignore[assignment]

@@ -139,7 +139,8 @@ def _path(name: str, description: str, example: str) -> dict[str, Any]:
     }
 
 
-LANG = _query("lang", "The language of the page.", {"type": "string", "enum": ["de", "en"]})
+#: The page's language: one the site offers (its languages are filled in by :func:`document`).
+LANG = _query("lang", "The language of the page.", {"type": "string"})
 FORMAT = _query(
     "format",
     "The representation, overriding Accept.",
@@ -297,7 +298,11 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
             "get": {
                 "summary": "A dump file (ranges supported).",
                 "parameters": [
-                    _path("name", "The file's name, e.g. imanoeb.nt.gz.", "imanoeb.nt.gz")
+                    _path(
+                        "name",
+                        f"The file's name, e.g. {settings.config.name}.nt.gz.",
+                        f"{settings.config.name}.nt.gz",
+                    )
                 ],
                 "responses": _responses(
                     {
@@ -498,10 +503,10 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
             _path("filename", "The file's name.", "style.css"),
         ),
     }
-    return {
+    doc = {
         "openapi": "3.1.0",
         "info": {
-            "title": "imagraph: the knowledge graph of the IMA nöB",
+            "title": "imagraph: " + settings.config.text(settings.config.title, "en"),
             "version": _package_version(),
             "description": (
                 "Linked data (content negotiation), SPARQL 1.1 query, update and graph store, "
@@ -521,6 +526,19 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
             }
         },
     }
+    return _with_languages(doc, list(settings.config.languages))
+
+
+def _with_languages(doc: Any, languages: list[str]) -> Any:
+    """``doc`` (a copy) with the site's languages as the values ``lang`` may take."""
+    if isinstance(doc, list):
+        return [_with_languages(x, languages) for x in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = {k: _with_languages(v, languages) for k, v in doc.items()}
+    if out.get("name") == "lang" and out.get("in") == "query":
+        out["schema"] = {**out["schema"], "enum": languages}
+    return out
 
 
 @bp.route("/openapi.json")

@@ -170,12 +170,12 @@ def validate() -> Response:
 
 
 def _shape_href(urls: Urls, shape: str | None) -> str | None:
-    if not shape or not shape.startswith(SHAPES_NS):
+    """Where the shapes page documents ``shape``: one of the site's own (under its files'
+    base, ``shapes#``), else nowhere."""
+    shapes = current_site().settings.config.base_iri + "shapes#"
+    if not shape or not shape.startswith(shapes):
         return None
-    return urls.url("shapes") + "#" + shape[len(SHAPES_NS) :]
-
-
-SHAPES_NS = "https://w3id.org/imanoeb/shapes#"
+    return urls.url("shapes") + "#" + shape[len(shapes) :]
 
 
 def _page(

@@ -17,7 +17,7 @@ function completions() {
   return { words: [...KEYWORDS, ...prefixes, ...data.terms], prefixes: data.prefixes };
 }
 
-// What completes the word before the cursor: our terms (imo:Meeting, schema:startDate …), the
+// What completes the word before the cursor: our terms (ex:Meeting, schema:startDate …), the
 // predeclared prefixes and the keywords, those starting with what is typed first.
 function hint(editor, known) {
   const cursor = editor.getCursor();
@@ -48,7 +48,7 @@ document.addEventListener("DOMContentLoaded", () => {
       extraKeys: { "Ctrl-Space": "autocomplete", "Ctrl-Enter": () => form.requestSubmit() },
       hintOptions: { hint: (cm) => hint(cm, known), completeSingle: false },
     });
-    // offer completions as a prefixed name is typed (after "imo:", "schema:s" …)
+    // offer completions as a prefixed name is typed (after "ex:", "schema:s" …)
     editor.on("inputRead", (cm, change) => {
       if (change.origin === "+input" && /[\w:]/.test(change.text.join(""))) {
         const cursor = cm.getCursor();
