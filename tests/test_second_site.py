@@ -302,3 +302,9 @@ def test_the_site_json_is_readable_by_tools(client):
     assert {q["name"] for q in listing} == {"landing-meetings", "landing-members"}
     assert all(set(q["title"]) == {"en"} for q in listing)
     assert json.loads(client.get("/openapi.json").data)["openapi"].startswith("3.1")
+
+
+def test_generate_says_it_makes_the_bundled_sites_model(site, runner, tmp_path):
+    result = runner.invoke(cli, ["--site", str(site), "generate", "-o", str(tmp_path / "g.nt")])
+    assert result.exit_code == 2 and "bundled site's model" in result.output
+    assert not (tmp_path / "g.nt").exists()

@@ -532,12 +532,32 @@ def stamp(ctx: click.Context, check: bool) -> None:
     required=True,
     help="N-Triples file to write (.nt, or .nt.gz to compress).",
 )
-def generate(scale: int, seed: int, output: Path) -> None:
-    """Generate deterministic synthetic data in the imagraph model, conforming to the shapes."""
-    from .generate import write_ntriples
+@click.pass_context
+def generate(ctx: click.Context, scale: int, seed: int, output: Path) -> None:
+    """Generate deterministic synthetic data in the bundled site's model (its ontology's
+    meetings, ministries, Länder, municipalities …), conforming to its shapes."""
+    from .generate import IMO_TERMS, write_ntriples
 
+    settings = _settings(ctx)
+    namespace = settings.config.vocabulary.namespace
+    try:  # the site's ontology must have the terms the data is made of
+        defined = {
+            q.subject.value
+            for path in Core.bundled_files(settings)["ontology"]
+            for q in loading.parse_file(path)
+        }
+    except ImagraphError as err:
+        raise CliError(str(err)) from err
+    missing = [
+        t for t in ("Meeting", "FederalMinistry", "Municipality") if namespace + t not in defined
+    ]
+    if missing or not namespace:
+        raise CliError(
+            "imagraph generate makes data in the bundled site's model; this site's ontology "
+            f"defines no {', '.join(missing or IMO_TERMS[:1])} in {namespace or 'its namespace'}"
+        )
     start = time.perf_counter()
-    n = write_ntriples(output, scale=scale, seed=seed)
+    n = write_ntriples(output, scale=scale, seed=seed, namespace=namespace)
     click.echo(f"wrote {n} triples to {output} in {time.perf_counter() - start:.1f} s")
 
 
