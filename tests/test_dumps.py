@@ -12,7 +12,9 @@ import time
 
 import requests
 from rdflib import RDF, Graph, URIRef
+from werkzeug.http import http_date
 
+from imagraph import dumps as dumps_module
 from imagraph.core import Core
 from imagraph.settings import Settings
 from imagraph.web import create_app
@@ -22,7 +24,10 @@ from .conftest import ROOT, fetch, start_server, stop_server
 from .test_writes import GOOD, GRAPH, TOKEN, TOWN
 
 DCAT = "http://www.w3.org/ns/dcat#"
+DCAT_BYTE_SIZE = URIRef(DCAT + "byteSize")
 JSON = {"Accept": "application/json"}
+TURTLE = {"Accept": "text/turtle"}
+JSONLD = {"Accept": "application/ld+json"}
 
 
 def app_with_dumps_in(tmp_path, **extra):
@@ -39,8 +44,14 @@ def until_made(client, path: str, seconds: float = 30):
         time.sleep(0.05)
 
 
-def catalogue_sizes(client) -> tuple[int, int, str]:
-    """The catalogue's distributions, those with a size, and its ETag."""
+def byte_sizes(resp) -> list:
+    """The dcat:byteSize of a catalogue or dataset answer (Turtle or JSON-LD)."""
+    fmt = "json-ld" if resp.mimetype == "application/ld+json" else "turtle"
+    return list(Graph().parse(data=resp.data, format=fmt).objects(None, DCAT_BYTE_SIZE))
+
+
+def catalogue_sizes(client) -> tuple[int, int, str | None]:
+    """The catalogue's distributions, those with a size, and its ETag (none while incomplete)."""
     resp = client.get("/catalog", headers={"Accept": "text/turtle"})
     g = Graph().parse(data=resp.data, format="turtle")
     dists = {str(u) for u in g.objects(None, URIRef(DCAT + "downloadURL"))}
@@ -48,7 +59,7 @@ def catalogue_sizes(client) -> tuple[int, int, str]:
         str(g.value(d, URIRef(DCAT + "downloadURL")))
         for d in g.subjects(URIRef(DCAT + "byteSize"), None)
     }
-    return len(dists), len(sized & dists), resp.headers["ETag"]
+    return len(dists), len(sized & dists), resp.headers.get("ETag")
 
 
 def test_a_dump_being_made_is_503_then_sent_from_its_file(tmp_path, monkeypatch):
@@ -97,7 +108,7 @@ def test_the_catalogue_leaves_out_sizes_of_dumps_being_made(tmp_path, monkeypatc
         time.sleep(0.05)
         total, sized, etag = catalogue_sizes(client)
     assert sized == total
-    assert etag != partial_etag  # a harvester revalidating the partial one gets the whole one
+    assert partial_etag is None and etag is not None  # no one revalidates the partial one
 
 
 def test_dumps_of_an_old_version_are_removed_after_a_write(tmp_path):
@@ -216,25 +227,42 @@ def test_two_servers_on_one_host_each_serve_the_dumps_their_catalogue_advertises
 def test_a_catalogue_made_while_dumps_are_being_made_is_not_kept(tmp_path, monkeypatch):
     """With the caches on (the response cache in front of Flask, the rendered answers behind
     it), a catalogue asked for while the dumps are being made is answered without their sizes
-    and kept nowhere: once they are made, the next answer has every size and checksum, under
-    another ETag (a fresh server kept answering the first, incomplete one for the whole data
-    version)."""
+    and kept nowhere: sent ``no-store``, without ETag or Last-Modified and never 304 (it was
+    ``public, max-age=300`` with the whole one's Last-Modified, so a harvester revalidating it
+    with If-Modified-Since got 304 and kept it); once they are made, the next answer has every
+    size and checksum (a fresh server kept answering the first, incomplete one for the whole
+    data version)."""
     monkeypatch.setattr(site_module, "DUMP_WAIT", 0.0)
     monkeypatch.setattr(site_module, "LIST_WAIT", 0.0)
+    start = dumps_module.Dumps._start
+    held = [True]  # the dumps are held back until the incomplete answers are checked
+    monkeypatch.setattr(
+        dumps_module.Dumps, "_start", lambda self, *a: None if held[0] else start(self, *a)
+    )
     core = Core.open(Settings(site=ROOT, dump_dir=tmp_path / "dumps"))
     client = create_app(core.settings, core).test_client()
-    total, sized, partial_etag = catalogue_sizes(client)
-    dataset = client.get("/dataset/meetings", headers={"Accept": "text/turtle"})
-    assert sized < total
+    since = {"If-Modified-Since": http_date(time.time() + 3600)}
+    # each with its number of dcat:byteSize, once the dumps are made
+    asked = [("/catalog", TURTLE, 34), ("/catalog", JSONLD, 34), ("/dataset/imanoeb", TURTLE, 10)]
+    for _ in range(2):  # the second time from no cache either
+        for path, accept, whole in asked:
+            for headers in (accept, accept | since):
+                resp = client.get(path, headers=headers)
+                assert resp.status_code == 200, (path, headers)
+                assert len(byte_sizes(resp)) < whole, path
+                assert resp.headers["Cache-Control"] == "no-store", path
+                assert "Last-Modified" not in resp.headers and "ETag" not in resp.headers
+    held[0] = False
     g = complete_catalogue(lambda path, headers: client.get("/" + path, headers=headers).data)
-    assert len(set(g.subjects(URIRef(DCAT + "byteSize")))) == total
-    for _ in range(3):  # the response cache answers repeats: each has every size
-        assert catalogue_sizes(client)[:2] == (total, total)
-    assert catalogue_sizes(client)[2] != partial_etag
-    again = client.get("/dataset/meetings", headers={"Accept": "text/turtle"})
-    assert again.headers["ETag"] != dataset.headers["ETag"]
-    sizes = Graph().parse(data=again.data, format="turtle").objects(None, URIRef(DCAT + "byteSize"))
-    assert len(list(sizes)) == 6  # three formats, each plain and gzipped
+    assert len(set(g.subjects(URIRef(DCAT + "byteSize")))) == 34
+    for path, accept, whole in asked:
+        for _ in range(3):  # the response cache answers repeats: each has every size, kept
+            resp = client.get(path, headers=accept)
+            assert len(byte_sizes(resp)) == whole, path
+            assert resp.headers["Cache-Control"].startswith("public, max-age=")
+        assert client.get(path, headers=accept | since).status_code == 304
+        again = client.get(path, headers={**accept, "If-None-Match": resp.headers["ETag"]})
+        assert again.status_code == 304
 
 
 def test_a_dump_that_cannot_hold_the_data_says_so_and_the_others_are_made(tmp_path):

@@ -53,13 +53,24 @@ def _dumps(made: dict[str, DumpFile]) -> Any:
     return dumps
 
 
-def _made() -> tuple[dict[str, DumpFile], str]:
-    """The dump files made for this version, and a variant key that is set while some are still
-    being made: a catalogue without their sizes has another ETag and is kept in no cache (see
-    :func:`views.respond`), so the next request gets the sizes made meanwhile."""
+def _builder(made: dict[str, DumpFile], urls: Urls) -> CatalogBuilder:
+    site = current_site()
+    listed = _dumps(made)
+    return CatalogBuilder(
+        site.core,
+        site.settings,
+        urls.url,
+        lambda p: listed(urls, p),
+        period_query=site.site_query(site.settings.config.catalog.period),
+    )
+
+
+def _made() -> tuple[dict[str, DumpFile], bool]:
+    """The dump files made for this version, and whether they are all made: a catalogue without
+    the sizes of some is kept by no one (see :func:`views.respond`), so the next request gets the
+    sizes made meanwhile."""
     made = current_site().made_dumps()
-    total = current_site().dump_total()
-    return made, "" if len(made) == total else f";dumps={len(made)}/{total}"
+    return made, len(made) == current_site().dump_total()
 
 
 def _serialize(triples: list[ox.Triple], rep: negotiation.Representation) -> bytes:
@@ -103,17 +114,10 @@ def catalog(ext: str | None = None) -> Response:
         raise NotFound(f"the catalogue has {last} page(s)")
     shown = tuple(parts[(page - 1) * size : page * size])
 
-    made, partial = _made()
+    made, complete = _made()
 
     def render(urls: Urls, lang: str) -> bytes:
-        listed = _dumps(made)
-        builder = CatalogBuilder(
-            site.core,
-            site.settings,
-            urls.url,
-            lambda p: listed(urls, p),
-            period_query=site.site_query(site.settings.config.catalog.period),
-        )
+        builder = _builder(made, urls)
         cat = builder.build_catalog(shown)
         for part in shown:
             builder.build_dataset(part)
@@ -123,8 +127,8 @@ def catalog(ext: str | None = None) -> Response:
             return _html(builder, shown, urls, lang)
         return _serialize(builder.triples, rep)
 
-    variant = f"page={page};since={request.args.get('modified_since', '')}{partial}"
-    return respond(doc_path, rep, render, negotiated=negotiated, variant=variant, keep=not partial)
+    variant = f"page={page};since={request.args.get('modified_since', '')}"
+    return respond(doc_path, rep, render, negotiated=negotiated, variant=variant, keep=complete)
 
 
 def _page_url(urls: Urls, page: int, since: datetime | None) -> str:
@@ -167,23 +171,16 @@ def dataset(ident: str) -> Response:
     if part is None:
         raise NotFound(f"No dataset {ident!r} in the catalogue.")
 
-    made, partial = _made()
+    made, complete = _made()
 
     def render(urls: Urls, lang: str) -> bytes:
-        listed = _dumps(made)
-        builder = CatalogBuilder(
-            site.core,
-            site.settings,
-            urls.url,
-            lambda p: listed(urls, p),
-            period_query=site.site_query(site.settings.config.catalog.period),
-        )
+        builder = _builder(made, urls)
         builder.build_dataset(part)
         if rep.is_html:
             return _html(builder, (part,), urls, lang)
         return _serialize(builder.triples, rep)
 
-    return respond(doc_path, rep, render, negotiated=negotiated, variant=partial, keep=not partial)
+    return respond(doc_path, rep, render, negotiated=negotiated, keep=complete)
 
 
 def _html(builder: CatalogBuilder, parts: tuple[Part, ...], urls: Urls, lang: str) -> bytes:

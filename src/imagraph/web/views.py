@@ -91,8 +91,9 @@ def respond(
 
     The rendered body and its headers are cached together, keyed by the data version, the
     server root, the document, the format and (for HTML) the language. ``keep=False``: an answer
-    made from what is still incomplete (dumps being made, named in ``variant``, so its ETag
-    differs) is kept in no cache, neither here nor in the response cache in front.
+    made from what is still incomplete (dumps being made) is kept nowhere: not here, not in the
+    response cache in front, and, sent ``no-store`` without a validator (no ETag, no
+    Last-Modified, never a 304), not by a harvester or a proxy either.
     """
     site = current_site()
     urls = urls or _urls()
@@ -109,31 +110,35 @@ def respond(
         if rep.media_type == negotiation.JSONLD.media_type:
             context_url = urls.url(rdfout.CONTEXT_PATH)
             links.append(f'<{context_url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"')
-        etag = hashlib.sha256(repr((site.version, *key)).encode()).hexdigest()[:32]
-        headers = {
-            "ETag": f'"{etag}"',
-            "Last-Modified": http_date(site.core.modified),
-            # a page's language may come from the reader's cookie, which browsers do not key
-            # their caches on: a page is revalidated (its ETag names the language) every time
-            "Cache-Control": "no-cache"
-            if rep.is_html
-            else f"public, max-age={site.settings.cache_max_age}",
-            "Vary": "Accept, Accept-Language",
-            "Link": ", ".join(links),
-        }
+        headers = {"Cache-Control": "no-store"}
+        if keep:
+            etag = hashlib.sha256(repr((site.version, *key)).encode()).hexdigest()[:32]
+            headers = {
+                "ETag": f'"{etag}"',
+                "Last-Modified": http_date(site.core.modified),
+                # a page's language may come from the reader's cookie, which browsers do not key
+                # their caches on: a page is revalidated (its ETag names the language) every time
+                "Cache-Control": "no-cache"
+                if rep.is_html
+                else f"public, max-age={site.settings.cache_max_age}",
+            }
+        headers["Vary"] = "Accept, Accept-Language"
+        headers["Link"] = ", ".join(links)
         if negotiated:
             headers["Content-Location"] = urls.document(f"{doc_path}.{rep.key}")
         return render(urls, lang or site.languages[0]), headers
 
     body, headers = site.cached((*key, negotiated), make) if keep else make()
-    if request.if_none_match.contains(headers["ETag"].strip('"')):
-        return Response(status=304, headers=headers)
     mimetype = rep.media_type + ("; charset=utf-8" if rep.media_type.startswith("text/") else "")
     resp = Response(body, headers=headers, content_type=mimetype)
+    if not keep:
+        return resp
+    if request.if_none_match.contains(headers["ETag"].strip('"')):
+        return Response(status=304, headers=headers)
     if request.if_modified_since is not None:
         return resp.make_conditional(request)
     # the same request gets the same answer (fastpath)
-    request.environ[fastpath.MARK] = keep
+    request.environ[fastpath.MARK] = True
     return resp
 
 
