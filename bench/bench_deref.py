@@ -38,7 +38,7 @@ import requests
 from common import emit, free_port  # bench/common.py (scripts run from bench/)
 from imagraph.generate import SYNTHETIC_BASE, write_ntriples
 from imagraph.settings import Settings
-from imagraph.store import OxigraphStore
+from imagraph.store.oxigraph import OxigraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

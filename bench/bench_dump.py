@@ -27,7 +27,7 @@ from common import emit  # bench/common.py (scripts run from bench/)
 from imagraph import formats
 from imagraph.dumps import Dumps
 from imagraph.generate import write_ntriples
-from imagraph.store import OxigraphStore
+from imagraph.store.oxigraph import OxigraphStore
 
 FORMATS = (formats.NQUADS, formats.TRIG, formats.NTRIPLES, formats.TURTLE, formats.JSONLD)
 

@@ -30,7 +30,7 @@ from imagraph import formats, loading
 from imagraph.core import Core
 from imagraph.generate import write_ntriples
 from imagraph.settings import Settings
-from imagraph.store import OxigraphStore
+from imagraph.store.oxigraph import OxigraphStore
 from imagraph.validation import validate
 
 

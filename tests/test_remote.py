@@ -18,8 +18,8 @@ from imagraph.cli import cli
 from imagraph.core import Core
 from imagraph.errors import StoreError, StoreUnavailableError
 from imagraph.generate import write_ntriples
-from imagraph.remote import GraphNotServedError, RemoteStore
 from imagraph.settings import Settings
+from imagraph.store.remote import GraphNotServedError, RemoteStore
 from imagraph.web import create_app
 
 from .conftest import (

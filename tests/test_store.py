@@ -11,7 +11,8 @@ from imagraph import formats
 from imagraph.core import Core
 from imagraph.errors import QuerySyntaxError
 from imagraph.settings import Settings
-from imagraph.store import MAX_INCOMING, OxigraphStore, bind
+from imagraph.store import MAX_INCOMING, bind
+from imagraph.store.oxigraph import OxigraphStore
 
 BASE = "https://w3id.org/imanoeb/"
 SCHEMA = "https://schema.org/"

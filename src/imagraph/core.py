@@ -17,10 +17,10 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from . import formats, loading, stamps
-from .errors import BadInputError, NotFoundError
+from .errors import NotFoundError
 from .namespaces import PREFIXES
 from .settings import Settings
-from .store import OxigraphStore, Store, bind
+from .store import Store, bind, open_store
 from .validation import ValidationResult, validate
 
 #: Seconds between checks of a remote store's data version (see :meth:`Core.refresh`).
@@ -91,29 +91,11 @@ class Core:
         ``read_only`` opens it for reading only, as the workers of a server share it.
         """
         settings = settings or Settings.from_env()
-        if settings.remote_store:
-            from .remote import RemoteStore
-
-            core = cls(settings, RemoteStore.from_settings(settings))
-            stored = core._stored_version() if load or read_only else None
-            if stored is not None or read_only or not load:
-                # a remote store keeps its data: imagraph's graphs are served as they are
-                core._take_stored()
-            else:
-                core.load_bundled()
-            return core
-        path = None if settings.store == "memory" else Path(settings.store)
-        if read_only and path is None:
-            raise BadInputError("only an on-disk store can be opened read-only")
-        if read_only and not (path / "CURRENT").exists():  # type: ignore[operator]
-            raise NotFoundError(f"{path}: no store here; create it with imagraph load")
-        store = OxigraphStore(path, read_only=read_only, prefixes=settings.config.prefixes)
-        core = cls(settings, store)
-        if read_only:
-            core._take_stored()
-            return core
-        if load and path is not None and not core.store.is_empty():
-            # an on-disk store keeps its data (and the writes made to it) across restarts
+        core = cls(settings, open_store(settings, read_only=read_only))
+        store = core.store
+        if read_only or (
+            store.persistent and (not load or core._stored_version() is not None)
+        ):  # a store that keeps its data (on disk, remote) is served as it is, with its writes
             core._take_stored()
         elif load:
             core.load_bundled()
@@ -123,7 +105,7 @@ class Core:
         """Notice writes made by other processes to a remote store (``imagraph load``, another
         server): its stored version is read again, at most every ``max_age`` seconds; a new one
         starts caches, ETags and the store's list of graphs anew."""
-        if not self.settings.remote_store or time.monotonic() - self._checked < max_age:
+        if not self.store.shared or time.monotonic() - self._checked < max_age:
             return
         self._checked = time.monotonic()
         stored = self._stored_version()
@@ -131,7 +113,7 @@ class Core:
             self._take_stored()
             self._shapes = None
             self._ontology = None
-            self.store.forget()  # type: ignore[attr-defined]
+            self.store.forget()
 
     def counts(self) -> tuple[int, dict[str, int]]:
         """The quads of the store and the triples of each named graph, counted by the store once
@@ -321,7 +303,7 @@ class Core:
         for path in files:
             graph = self.settings.graph_iri(f"data/{loading.file_graph_name(path)}")
             self.store.clear_graph(graph)
-            self.store.bulk_load_file(path, formats.guess(path), graph)  # type: ignore[attr-defined]
+            self.store.bulk_load_file(path, formats.guess(path), graph)
             counts[graph] = self.store.count(graph)
             self.loaded[graph] = when
         self.set_version(self.next_version("bulk load " + " ".join(sorted(counts))), when)

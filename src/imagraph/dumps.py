@@ -234,7 +234,7 @@ class Dumps:
         for sig in _RESET:  # the server's handlers are not this process's
             signal.signal(sig, signal.SIG_DFL)
         # confined like every child (the dumps need no network, unless the store is remote)
-        isolation.confine(network=bool(getattr(store, "needs_network", False)), memory=0)
+        isolation.confine(network=store.needs_network, memory=0)
         signal.alarm(BUILD_LIMIT)  # ends this process at the limit
         try:
             self._write(store.for_child(), version, specs)

@@ -494,7 +494,7 @@ def pool_for(store: Store, limits: Limits = Limits()) -> RunnerPool:
     """The runners of this process for ``store`` (a forked worker gets its own). They may open
     network connections only to reach a remote store or an allowed SERVICE endpoint."""
     key = id(store)
-    network = bool(getattr(store, "needs_network", False) or limits.service_allowlist)
+    network = store.needs_network or bool(limits.service_allowlist)
     with _pools_lock:
         pool = _pools.get(key)
         if (

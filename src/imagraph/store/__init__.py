@@ -1,7 +1,10 @@
-"""The store interface and its embedded implementation (pyoxigraph, in memory or on disk).
+"""Stores: the protocol every store keeps, what they share, and the registry that picks one.
 
-Callers see only :class:`Store`; an on-disk or a remote SPARQL 1.1 store fits behind the same
-methods. Terms crossing the interface are pyoxigraph terms (``NamedNode``, ``Literal`` …).
+Callers see only :class:`Store`; the embedded store (:mod:`.oxigraph`, in memory or on disk) and
+a remote SPARQL 1.1 store (:mod:`.remote`) fit behind the same methods and say what they can do
+(:attr:`Store.needs_network`, :attr:`Store.persistent`, :attr:`Store.shared`). A new backend is
+one module and one row of :data:`BACKENDS`. Terms crossing the interface are pyoxigraph terms
+(``NamedNode``, ``Literal`` …).
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 import pyoxigraph as ox
 from pyparsing import ParseException
@@ -19,10 +23,11 @@ from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from . import loading
-from .errors import QuerySyntaxError
-from .formats import Format
-from .namespaces import PREFIXES
+from ..formats import Format
+from ..namespaces import PREFIXES
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 #: Properties whose values name a resource; their values are added for linked resources.
 LABEL_PROPERTIES = tuple(
@@ -342,10 +347,24 @@ def swap_update(
 
 
 class Store(Protocol):
-    """What imagraph needs from a store."""
+    """What imagraph needs from a store, and what it can do."""
 
     #: the prefixes predeclared for its queries and used in its serialisations (the site's)
     prefixes: dict[str, str]
+    #: whether its query runners need the network (a remote store): children keep it
+    needs_network: bool
+    #: whether it keeps its data itself (on disk, remote): opened again, it is served as it is
+    persistent: bool
+    #: whether a server's workers share it (remote, or on disk read-only) rather than each
+    #: holding its own copy (in memory)
+    shared: bool
+
+    def forget(self) -> None:
+        """Drop what it remembers of the store's content (its list of graphs, labels): another
+        process changed the data."""
+
+    def bulk_load_file(self, path: Path, fmt: Format, graph: str) -> None:
+        """Load a large file into ``graph`` without holding it in memory (building a store)."""
 
     def load(self, quads: Iterable[ox.Quad]) -> int:
         """Add quads; returns how many were given."""
@@ -419,253 +438,36 @@ class Store(Protocol):
         """The IRIs of the named graphs."""
 
 
-class OxigraphStore:
-    """The embedded store: in memory by default, on disk (RocksDB) when given a folder."""
+@dataclass(frozen=True)
+class Backend:
+    """A kind of store: the ``store`` settings it serves, and how it opens one."""
 
-    #: Query runners of the embedded store never open a network connection.
-    needs_network = False
+    name: str
+    serves: Callable[[str], bool]
+    open: Callable[[Settings, bool], Store]
 
-    def __init__(
-        self,
-        path: Path | None = None,
-        *,
-        read_only: bool = False,
-        prefixes: dict[str, str] | None = None,
-    ) -> None:
-        #: the prefixes predeclared for queries and used in serialisations (the site's)
-        self.prefixes = prefixes or PREFIXES
-        if path is None:
-            self._store = ox.Store()
-        elif read_only:
-            self._store = ox.Store.read_only(str(path))
-        else:
-            self._store = ox.Store(str(path))
-        self.path = path
-        self.read_only = read_only
-        self._label_cache: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
 
-    def load(self, quads: Iterable[ox.Quad]) -> int:
-        batch = list(quads)
-        self._label_cache.clear()
-        self._store.extend(batch)
-        return len(batch)
+def _remote(settings: Settings, read_only: bool) -> Store:
+    from .remote import RemoteStore
 
-    def bulk_load(self, quads: Iterable[ox.Quad]) -> None:
-        """Load a large amount of data fast (not transactional)."""
-        self._label_cache.clear()
-        self._store.bulk_extend(quads)
+    return RemoteStore.from_settings(settings)
 
-    def load_rdf(self, data: bytes, fmt: Format, graph: str, *, source: str = "input") -> None:
-        """Parse with pyoxigraph's own loader (the same safe parser as :mod:`loading`: no remote
-        contexts, no external entities), transactionally, straight into ``graph``."""
-        if fmt.oxigraph == ox.RdfFormat.RDF_XML:
-            loading.check_xml_well_formed(data, source)
-        self._label_cache.clear()
-        try:
-            self._store.load(data, format=fmt.oxigraph, to_graph=ox.NamedNode(graph))
-        except SyntaxError as err:
-            raise loading.syntax_error(err, source) from None
 
-    def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> int:
-        self.clear_graph(graph)
-        return self.load(quads)
+def _embedded(settings: Settings, read_only: bool) -> Store:
+    from .oxigraph import OxigraphStore
 
-    def clear_graph(self, graph: str) -> None:
-        self._label_cache.clear()
-        node = ox.NamedNode(graph)
-        if self._store.contains_named_graph(node):
-            self._store.remove_graph(node)
+    return OxigraphStore.from_settings(settings, read_only=read_only)
 
-    def swap_graphs(
-        self,
-        new: dict[str, list[ox.Triple]],
-        staging: str,
-        append: dict[str, list[ox.Triple]] | None = None,
-    ) -> None:
-        self._label_cache.clear()
-        staged = [(f"{staging}{i}", triples) for i, triples in enumerate(new.values())]
-        staged += [(f"{staging}a{i}", triples) for i, triples in enumerate((append or {}).values())]
-        for name, triples in staged:
-            stage = ox.NamedNode(name)
-            self._store.extend(ox.Quad(t.subject, t.predicate, t.object, stage) for t in triples)
-        # One SPARQL Update request (one transaction, also on disk) moves every staged graph
-        # into place, drops the graphs that become empty and adds the appended triples.
-        self._store.update(swap_update(new, staging, append))
 
-    def about(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
-        return [
-            ox.Triple(q.subject, q.predicate, q.object)
-            for g in graphs
-            for q in self._store.quads_for_pattern(node, None, None, ox.NamedNode(g))
-        ]
+#: The backends, the first that serves the ``store`` setting opens it.
+BACKENDS = (
+    Backend("remote SPARQL 1.1 store", lambda s: s.startswith(("http://", "https://")), _remote),
+    Backend("embedded (in memory, or on disk in a folder)", lambda s: True, _embedded),
+)
 
-    def pointing_to(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
-        return [
-            ox.Triple(q.subject, q.predicate, q.object)
-            for g in graphs
-            for q in self._store.quads_for_pattern(None, None, node, ox.NamedNode(g))
-        ]
 
-    def query(
-        self,
-        sparql: str,
-        *,
-        default_graphs: list[str] | None = None,
-        named_graphs: list[str] | None = None,
-        base_iri: str | None = None,
-    ) -> QueryOutcome:
-        dataset: dict[str, object] = {}
-        if default_graphs is not None:
-            dataset["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        elif named_graphs is not None or dataset_clause(sparql, self.prefixes) is None:
-            # no dataset in the protocol nor in the query: the union of all graphs
-            dataset["use_default_graph_as_union"] = True
-        if named_graphs is not None:
-            dataset["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        try:
-            result = self._store.query(
-                sparql,
-                base_iri=base_iri,
-                prefixes=self.prefixes,
-                **dataset,  # type: ignore[arg-type]
-            )
-        except SyntaxError as err:
-            raise QuerySyntaxError.from_parser(sparql, err, self.prefixes) from None
-        except ValueError as err:  # e.g. an invalid IRI in default-graph-uri
-            raise QuerySyntaxError(str(err)) from None
-        outcome = QueryOutcome(result)
-        outcome.prefixes = self.prefixes
-        return outcome
-
-    def describe(self, iri: str) -> list[ox.Triple]:
-        """The description of one resource, in every graph, without duplicates.
-
-        It is: the resource's own triples (and those of blank nodes it points to, recursively);
-        the statements about it that carry their own confidence (``rdf:Statement`` nodes whose
-        ``rdf:subject`` it is) with their triples; the labels of every resource it links to; and
-        up to :data:`MAX_INCOMING` incoming links with the labels of their subjects.
-        """
-        node = ox.NamedNode(iri)
-        out: dict[ox.Triple, None] = {}
-        store = self._store
-
-        def add_closure(subject: ox.NamedNode | ox.BlankNode) -> list[ox.NamedNode]:
-            linked = []
-            stack = [subject]
-            seen = {subject}
-            while stack:
-                s = stack.pop()
-                for q in store.quads_for_pattern(s, None, None, None):
-                    out[ox.Triple(q.subject, q.predicate, q.object)] = None
-                    o = q.object
-                    if isinstance(o, ox.BlankNode) and o not in seen:
-                        seen.add(o)
-                        stack.append(o)
-                    elif isinstance(o, ox.NamedNode):
-                        linked.append(o)
-            return linked
-
-        linked = add_closure(node)
-        for q in store.quads_for_pattern(None, _RDF_SUBJECT, node, None):
-            linked += add_closure(q.subject)
-        incoming = 0
-        for q in store.quads_for_pattern(None, None, node, None):
-            if q.predicate == _RDF_SUBJECT or isinstance(q.subject, ox.BlankNode):
-                continue
-            triple = ox.Triple(q.subject, q.predicate, q.object)
-            if triple not in out:
-                out[triple] = None
-                linked.append(q.subject)  # type: ignore[arg-type]
-                incoming += 1
-                if incoming >= MAX_INCOMING:
-                    break
-        for other in dict.fromkeys(linked):
-            if other != node:
-                for t in self._labels(other):
-                    out[t] = None
-        return list(out)
-
-    def _labels(self, node: ox.NamedNode | ox.BlankNode) -> list[ox.Triple]:
-        """The label triples of ``node``: one lookup per label property, kept in a bounded cache
-        (a description links to dozens of resources, the same ones again and again; on disk a
-        lookup on uncached blocks is a RocksDB seek of 10-100 µs). Every write through this store
-        forgets them; the data of a store opened read-only never changes."""
-        cached = self._label_cache.get(node)
-        if cached is None:
-            cached = [
-                ox.Triple(q.subject, q.predicate, q.object)
-                for prop in LINK_PROPERTIES
-                for q in self._store.quads_for_pattern(node, prop, None, None)
-            ]
-            if len(self._label_cache) >= LABEL_CACHE:
-                self._label_cache.pop(next(iter(self._label_cache)))
-            self._label_cache[node] = cached
-        return cached
-
-    def exists(self, iri: str) -> bool:
-        return (
-            next(self._store.quads_for_pattern(ox.NamedNode(iri), None, None, None), None)
-            is not None
-        )
-
-    def triples(self, graphs: Iterable[str] | None = None) -> Iterator[ox.Triple]:
-        if graphs is None:
-            for q in self._store:
-                yield ox.Triple(q.subject, q.predicate, q.object)
-            return
-        for g in graphs:
-            for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(g)):
-                yield ox.Triple(q.subject, q.predicate, q.object)
-
-    def dump(self, out: IO[bytes], fmt: Format, graph: str | None = None) -> None:
-        if fmt.is_dataset and graph is None:
-            self._store.dump(out, format=fmt.oxigraph, prefixes=self.prefixes)
-            return
-        if graph is not None:
-            self._store.dump(
-                out, format=fmt.oxigraph, from_graph=ox.NamedNode(graph), prefixes=self.prefixes
-            )
-            return
-        # A triple format for the whole dataset: every graph's triples, streamed (a set of 10M
-        # triples would take gigabytes); a triple stated in two graphs is written twice, which
-        # changes nothing once parsed (imagraph's graphs share none).
-        ox.serialize(self.triples(), out, format=fmt.oxigraph, prefixes=self.prefixes)
-
-    def is_empty(self) -> bool:
-        return next(iter(self._store), None) is None
-
-    def count(self, graph: str | None = None) -> int:
-        if graph is None:
-            return len(self._store)
-        # counted by the engine, not by iterating in Python (10M quads take seconds otherwise)
-        result = self._store.query(
-            "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=[ox.NamedNode(graph)]
-        )
-        return int(next(iter(result))["n"].value)  # type: ignore[arg-type, index]
-
-    def graphs(self) -> list[str]:
-        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
-
-    def flush(self) -> None:
-        if self.path is not None and not self.read_only:
-            self._store.flush()
-
-    def optimize(self) -> None:
-        """Compact an on-disk store after a bulk load. A bulk load adds its sorted files side by
-        side, so every lookup has to look into each of them; compacted, one lookup reads one
-        file per level (labels of 200 linked resources at 10M triples: 30 ms before, 7 ms after;
-        the compaction of 10M takes about 17 s)."""
-        if self.path is not None and not self.read_only:
-            self._store.optimize()
-
-    def for_child(self) -> OxigraphStore:
-        if self.path is None:
-            return self
-        return OxigraphStore(self.path, read_only=True, prefixes=self.prefixes)
-
-    def bulk_load_file(self, path: Path, fmt: Format, graph: str) -> None:
-        """Load a large file straight into ``graph`` without holding it in memory (not
-        transactional: meant for building a store, before it is served)."""
-        self._label_cache.clear()
-        with loading.reading(path) as stream:
-            self._store.bulk_load(stream, format=fmt.oxigraph, to_graph=ox.NamedNode(graph))
+def open_store(settings: Settings, *, read_only: bool = False) -> Store:
+    """The store the settings name (``memory``, a folder, a URL), opened by its backend;
+    ``read_only`` for one that a server's workers share."""
+    backend = next(b for b in BACKENDS if b.serves(settings.store))
+    return backend.open(settings, read_only)

@@ -39,12 +39,12 @@ import pyoxigraph as ox
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
-from . import formats, loading
-from .errors import BadInputError, QuerySyntaxError, StoreError, StoreUnavailableError
-from .formats import Format
-from .namespaces import PREFIXES
-from .settings import Settings
-from .store import (
+from .. import formats, loading
+from ..errors import BadInputError, QuerySyntaxError, StoreError, StoreUnavailableError
+from ..formats import Format
+from ..namespaces import PREFIXES
+from ..settings import Settings
+from . import (
     LINK_PROPERTIES,
     MAX_INCOMING,
     Bindings,
@@ -141,6 +141,9 @@ class RemoteStore:
 
     #: Query runners of a remote store reach it over the network.
     needs_network = True
+    #: A remote store keeps its data, and every worker of a server (every server) shares it.
+    persistent = True
+    shared = True
 
     def __init__(
         self,
