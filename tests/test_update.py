@@ -181,3 +181,19 @@ def test_the_query_endpoint_still_refuses_updates():
 
 
 assert TOKEN
+
+
+def test_writes_keep_the_shapes_and_the_ontology_read_for_validation():
+    """A write changes data graphs only: the shapes and the ontology a write is validated with
+    are read once, not again after every write (a warm write re-read both)."""
+    from .test_writes import make, put
+
+    core, client = make()
+    assert put(client).status_code in (201, 204)
+    shapes, ontology = core.shapes_graph(), core.ontology_graph()
+    version = core.version
+    assert put(
+        client, GOOD.replace('Beispielgemeinde"@de,', 'Beispielgemeinde am See"@de,')
+    ).status_code in (201, 204)
+    assert core.version != version  # the data changed …
+    assert core.shapes_graph() is shapes and core.ontology_graph() is ontology  # … they did not

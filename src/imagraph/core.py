@@ -230,11 +230,10 @@ class Core:
         return hashlib.sha256((self.version + change).encode()).hexdigest()[:16]
 
     def set_version(self, version: str, modified: datetime) -> None:
-        """Take a new version that is already stored (see :meth:`version_graph`)."""
+        """Take a new version that is already stored (see :meth:`version_graph`). A write
+        changes data graphs only: the shapes and the ontology read for validation are kept."""
         self.version = version
         self.modified = modified
-        self._shapes = None
-        self._ontology = None
 
     def version_graph(self, version: str, modified: datetime) -> tuple[str, list[ox.Triple]]:
         """The meta graph as it is with ``version`` and ``modified`` stored: (its IRI, its
