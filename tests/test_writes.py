@@ -690,3 +690,78 @@ def test_a_bundled_file_with_a_triple_term_is_refused(tmp_path):
     )
     with pytest.raises(BadInputError, match=r"terms\.ttl.*triple terms"):
         Core.open(Settings(site=ROOT, data_dir=data))
+
+
+def test_a_write_that_changes_no_triple_changes_nothing():
+    """The same PUT again, a POST of triples already there, and the same INSERT DATA through
+    /update change no triple: 204 (200 with ``"change": null`` from /update) without a change,
+    and the data version, Last-Modified, the ETags, the catalogue's dct:modified and the record
+    of changes stay as they were (the same PUT gave a new change and moved every date)."""
+    core, client = make()
+    first = put(client)
+    assert first.status_code == 201 and first.headers["Imagraph-Change"]
+
+    def state() -> tuple:
+        graph = client.get("/graph-store", query_string={"graph": GRAPH}, headers=AUTH)
+        dataset = Graph().parse(
+            data=client.get("/dataset/imanoeb", headers={"Accept": "text/turtle"}).data,
+            format="turtle",
+        )
+        changes = client.get(
+            "/sparql", query_string={"query": "SELECT (COUNT(*) AS ?n) { ?c a prov:Activity }"}
+        ).get_json()["results"]["bindings"][0]["n"]["value"]
+        page = fetch(client, "/org/gemeinde/09276999")
+        return (
+            core.version,
+            graph.headers.get("ETag"),
+            page.headers.get("ETag"),
+            page.headers.get("Last-Modified"),
+            sorted(dataset.objects(None, URIRef("http://purl.org/dc/terms/modified"))),
+            changes,
+        )
+
+    before = state()
+    time.sleep(1.1)  # a date moved on would show in seconds
+    again = put(client)
+    assert again.status_code == 204, again.text
+    assert "Imagraph-Change" not in again.headers
+    merge = client.post(
+        "/graph-store", query_string={"graph": GRAPH}, data=GOOD.split(" ;\n")[0] + " .",
+        content_type="text/turtle", headers=AUTH,
+    )  # fmt: skip
+    assert merge.status_code == 204, merge.text
+    assert "Imagraph-Change" not in merge.headers
+    insert = client.post(
+        "/update",
+        data=f'INSERT DATA {{ GRAPH <{GRAPH}> {{ <{TOWN}> <{BASE}ontology#ags> "09276999" }} }}',
+        content_type="application/sparql-update",
+        headers=AUTH,
+    )
+    assert insert.status_code == 200 and insert.get_json()["change"] is None
+    assert state() == before
+    removed = client.delete("/graph-store", query_string={"graph": GRAPH}, headers=AUTH)
+    assert removed.status_code == 204 and removed.headers["Imagraph-Change"]
+    assert all(a != b for a, b in zip(state(), before, strict=True))  # each one would show
+
+
+def test_the_blank_nodes_of_two_writes_are_two():
+    """Each body's blank nodes are new ones: two POSTs of ``[ … ]`` give two blank nodes (the
+    bodies are parsed in forked children that labelled them alike, and the second merged into
+    the first's), and the same PUT with one again is a change."""
+    core, client = make()
+    assert put(client).status_code == 201
+    for value in ("a", "b"):
+        body = f'<{TOWN}> <urn:x:p> [ <urn:x:q> "{value}" ] .'
+        resp = client.post(
+            "/graph-store", query_string={"graph": GRAPH}, data=body,
+            content_type="text/turtle", headers=AUTH,
+        )  # fmt: skip
+        assert resp.status_code == 204 and resp.headers["Imagraph-Change"], resp.text
+    triples = list(core.store.triples([GRAPH]))
+    nodes = {t.object for t in triples if t.predicate == ox.NamedNode("urn:x:p")}
+    assert len(nodes) == 2
+    assert {t.subject for t in triples if t.predicate == ox.NamedNode("urn:x:q")} == nodes
+    body = GOOD + '<urn:x:s> <urn:x:p> [ <urn:x:q> "c" ] .\n'
+    assert put(client, body).status_code == 204
+    again = put(client, body)
+    assert again.status_code == 204 and again.headers["Imagraph-Change"]

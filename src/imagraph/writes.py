@@ -1,5 +1,6 @@
 """Writes, gated by the shapes: a write is validated together with the data it touches and
-applied only if the result conforms; otherwise nothing changes.
+applied only if the result conforms; otherwise nothing changes. A write that changes no triple
+changes nothing: no validation, no record, no new data version or date.
 
 What a write can affect (see :mod:`imagraph.affected`): the subjects it rewrites, the objects of the
 triples that come or go, the resources that link to the subjects, and chains along the shapes'
@@ -116,7 +117,7 @@ def authenticate(settings: Settings, presented: str | None) -> str | None:
 class WriteOutcome:
     created: bool
     triples: int
-    change: str
+    change: str | None  # the IRI of the recorded change (None: no triple changed)
 
 
 def apply(
@@ -132,18 +133,27 @@ def apply(
     else:
         new = []
     change = apply_changes(core, {graph: new}, method=method, agent=agent, timeout=timeout)
-    return WriteOutcome(created=not existed and method != "DELETE", triples=len(new), change=change)
+    created = change is not None and not existed and method != "DELETE"
+    return WriteOutcome(created=created, triples=len(new), change=change)
 
 
 def apply_changes(
     core: Core, new: dict[str, list[ox.Triple]], *, method: str, agent: str, timeout: float
-) -> str:
+) -> str | None:
     """Give data graphs new content (an empty list removes a graph) if the result conforms:
     validated together, applied in one atomic step, recorded, a new data version. Returns the
-    IRI of the change."""
+    IRI of the change, or None if no graph gets other triples than it has (then nothing
+    happens: a blank node of ``new`` is a new one, so content with blank nodes is a change)."""
     store = core.store
     old = {graph: list(store.triples([graph])) for graph in new}
-    new = {graph: list(dict.fromkeys(triples)) for graph, triples in new.items()}
+    new = {
+        graph: unique
+        for graph, triples in new.items()
+        if set(unique := list(dict.fromkeys(triples))) != set(old[graph])
+    }
+    if not new:
+        return None
+    old = {graph: old[graph] for graph in new}
     affected, candidate = find_affected(core, old, new)
     checked = check(core, candidate, timeout=timeout, focus=affected)
     if not checked.conforms:

@@ -9,6 +9,8 @@ would not conform is answered 422 with the report, and nothing changes.
 from __future__ import annotations
 
 import json
+import uuid
+from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
@@ -75,7 +77,8 @@ def graph_store() -> Response:
         core.store.flush()
     resp = Response(status=201 if outcome.created else 204)
     resp.headers["Location"] = request.url
-    resp.headers["Imagraph-Change"] = outcome.change
+    if outcome.change is not None:  # None: no triple changed, and nothing else did
+        resp.headers["Imagraph-Change"] = outcome.change
     return resp
 
 
@@ -88,12 +91,24 @@ def _parse_confined(body: bytes, fmt: formats.Format, graph: str, settings: Sett
         quads = loading.parse(body, fmt, source="the request body", base_iri=graph)
         return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
 
-    return isolation.run(
+    triples = isolation.run(
         work,
         timeout=settings.validate_timeout,
         memory=settings.child_memory,
         what="reading the request body",
     )
+    # the body's blank nodes are new ones; the child labelled them from the random state it
+    # inherited, the same in every child of this worker (two bodies' [] were one blank node)
+    fresh: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def new(term: Any) -> Any:
+        if not isinstance(term, ox.BlankNode):
+            return term
+        if term not in fresh:
+            fresh[term] = ox.BlankNode(uuid.uuid4().hex)
+        return fresh[term]
+
+    return [ox.Triple(new(t.subject), t.predicate, new(t.object)) for t in triples]
 
 
 def rejected(err: writes.WriteRejectedError) -> Response:
