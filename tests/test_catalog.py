@@ -6,8 +6,11 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlencode
 
+import pyoxigraph as ox
 import pyshacl
 import pytest
 from rdflib import Graph, URIRef
@@ -263,6 +266,38 @@ def test_modified_since_filters_and_is_kept_in_paging_links(core):
     assert not list(future.subjects(RDF.type, DCAT.Dataset))
     assert client.get("/catalog?modified_since=yesterday").status_code == 400
     assert client.get("/catalog?page=0").status_code == 400
+
+
+def test_modified_dates_are_in_utc_and_modified_since_compares_them(client):
+    """dct:modified is a UTC date-time with its zone (it had none: any of 24 hours), and
+    ?modified_since= compares with it whatever zone it is given in (none: UTC)."""
+
+    def datasets(query: str = "") -> dict[str, str]:
+        """Each dataset's dct:modified as written (rdflib would rewrite it)."""
+        resp = client.get("/catalog" + query, headers={"Accept": "text/turtle"})
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        triples = list(ox.parse(resp.data, format=ox.RdfFormat.TURTLE))
+        found = {t.subject for t in triples if t.object == ox.NamedNode(str(DCAT.Dataset))}
+        return {
+            t.subject.value: t.object.value
+            for t in triples
+            if t.subject in found and t.predicate == ox.NamedNode(str(DCTERMS.modified))
+        }
+
+    dates = datasets()
+    assert len(dates) == 5
+    for value in dates.values():
+        assert datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    newest = max(datetime.fromisoformat(v) for v in dates.values())
+    newest_ones = {d for d, v in dates.items() if datetime.fromisoformat(v) == newest}
+    berlin = timezone(timedelta(hours=2))
+    for since in (newest, newest.astimezone(berlin)):
+        for given in (since.isoformat(), since.isoformat().replace("+00:00", "Z")):
+            assert set(datasets("?" + urlencode({"modified_since": given}))) == newest_ones, given
+        later = (since + timedelta(seconds=1)).isoformat()
+        assert datasets("?" + urlencode({"modified_since": later})) == {}, later
+    naive = newest.astimezone(UTC).replace(tzinfo=None).isoformat()  # taken as UTC
+    assert set(datasets("?" + urlencode({"modified_since": naive}))) == newest_ones
 
 
 def test_dataset_pages_and_schema_org(client):

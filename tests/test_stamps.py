@@ -62,11 +62,11 @@ def dates_from(client) -> Dates:
 
 def stamped(root: Path) -> dict[str, datetime]:
     """The content date of each bundled file in ``root`` by its path there, as its manifest
-    says (naive UTC, as the catalogue writes dates)."""
+    says (in UTC, as the catalogue writes dates)."""
     out = {}
     for manifest in root.rglob(stamps.MANIFEST):
         for name, entry in json.loads(manifest.read_text()).items():
-            when = datetime.fromisoformat(entry["modified"]).astimezone(UTC).replace(tzinfo=None)
+            when = datetime.fromisoformat(entry["modified"]).astimezone(UTC)
             out[str((manifest.parent / name).relative_to(root))] = when
     return out
 
@@ -104,7 +104,7 @@ def test_two_clones_say_the_same_dates_whenever_they_were_made(tmp_path):
     """Two fresh clones, the files of one touched as a later deploy would: the same
     Last-Modified and dct:modified in both, the dates the manifests give (a fresh clone dated
     every dataset from the clone)."""
-    started = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    started = datetime.now(UTC).replace(microsecond=0)
     for name in ("a", "b"):
         subprocess.run(["git", "clone", "-q", str(ROOT), str(tmp_path / name)], check=True)
     later = time.time() + 3600
@@ -115,7 +115,7 @@ def test_two_clones_say_the_same_dates_whenever_they_were_made(tmp_path):
     files = stamped(tmp_path / "a")
     newest = max(files.values())
     assert newest < started
-    assert a.last_modified == http_date(newest.replace(tzinfo=UTC))
+    assert a.last_modified == http_date(newest)
     assert a.catalogue == a.datasets["imanoeb"] == newest
     assert a.datasets["meetings"] == files["data/meetings.ttl"]
     assert a.datasets["topics"] == files["data/topics.ttl"]
@@ -144,7 +144,7 @@ def test_a_date_changes_with_the_content_only(tmp_path, runner, caplog):
     os.utime(topics, (when.timestamp(), when.timestamp()))
     changed = dates_of(root)
     assert changed.last_modified == http_date(when)
-    assert changed.datasets["topics"] == changed.datasets["imanoeb"] == when.replace(tzinfo=None)
+    assert changed.datasets["topics"] == changed.datasets["imanoeb"] == when
     assert changed.datasets["meetings"] == first.datasets["meetings"]
     assert "topics.ttl" in caplog.text and "run imagraph stamp" in caplog.text
     check = runner.invoke(cli, ["stamp", "--check"], env=env)
@@ -152,14 +152,14 @@ def test_a_date_changes_with_the_content_only(tmp_path, runner, caplog):
     assert "topics.ttl: new or changed since it was stamped" in check.output
     assert "run imagraph stamp" in check.output
 
-    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     result = runner.invoke(cli, ["stamp"], env=env)
     assert result.exit_code == 0, result.output
     assert "topics.ttl" in result.output and "1 of 10 files dated now" in result.output
     assert runner.invoke(cli, ["stamp", "--check"], env=env).exit_code == 0
     os.utime(topics, (later, later))
     now = dates_of(root)
-    assert before <= now.datasets["topics"] <= datetime.now(UTC).replace(tzinfo=None)
+    assert before <= now.datasets["topics"] <= datetime.now(UTC)
     assert {k: v for k, v in now.datasets.items() if k not in ("topics", "imanoeb")} == {
         k: v for k, v in first.datasets.items() if k not in ("topics", "imanoeb")
     }
@@ -187,7 +187,7 @@ def test_a_write_dates_the_datasets_of_the_graph_it_wrote(tmp_path):
     client = create_app(core.settings, core).test_client()
     first = dates_from(client)
     time.sleep(1.1)
-    before = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     resp = client.post(
         "/graph-store",
         query_string={"graph": BASE + "graph/data/organisations"},
@@ -199,7 +199,7 @@ def test_a_write_dates_the_datasets_of_the_graph_it_wrote(tmp_path):
     after = dates_from(client)
     assert after.datasets["stakeholders"] >= before
     assert after.datasets["imanoeb"] == after.catalogue == after.datasets["stakeholders"]
-    assert after.last_modified == http_date(after.catalogue.replace(tzinfo=UTC))
+    assert after.last_modified == http_date(after.catalogue)
     assert after.datasets["meetings"] == first.datasets["meetings"]
     assert after.datasets["topics"] == first.datasets["topics"]
 

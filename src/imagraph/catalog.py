@@ -12,6 +12,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -228,8 +229,9 @@ class CatalogBuilder:
         key = part.id if part is not None else ""
         if key not in self._modified:
             when = self.core.modified_of(part.graphs if part is not None else ())
+            # in UTC, with its zone (a date-time without one is any of 24 hours to a harvester)
             self._modified[key] = _typed(
-                when.replace(tzinfo=None).isoformat(timespec="seconds"), "dateTime"
+                when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "dateTime"
             )
         return self._modified[key]
 

@@ -91,8 +91,8 @@ def _since() -> datetime | None:
         raise BadRequest(
             f"modified_since must be an ISO 8601 date or date-time, not {raw!r}"
         ) from None
-    # compared with the datasets' dates in UTC; a date-time without a zone is taken as UTC
-    return since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since
+    # compared with the datasets' dates (in UTC); a date-time without a zone is taken as UTC
+    return since if since.tzinfo else since.replace(tzinfo=UTC)
 
 
 @bp.get("/catalog")
@@ -104,9 +104,7 @@ def catalog(ext: str | None = None) -> Response:
         raise NotFound()
     since, page = _since(), page_number()
     parts = [
-        p
-        for p in site.parts.values()
-        if since is None or site.core.modified_of(p.graphs).replace(tzinfo=None) >= since
+        p for p in site.parts.values() if since is None or site.core.modified_of(p.graphs) >= since
     ]
     size = max(1, site.settings.catalog_page_size)
     last = max(1, -(-len(parts) // size))
