@@ -731,6 +731,7 @@ TERM_TEXT = "<<( <urn:x:a> <urn:x:b> <urn:x:c> )>>"
 TERM_SELECT = f"SELECT ?t WHERE {{ BIND({TERM_TEXT} AS ?t) }}"
 TERM_CONSTRUCT = f"CONSTRUCT {{ <urn:x:s> <urn:x:p> ?t }} WHERE {{ BIND({TERM_TEXT} AS ?t) }}"
 CARRIERS = {"ttl": "turtle", "nt": "n-triples", "rdf": "rdf-xml", "trig": "trig", "nq": "n-quads"}
+CONSTRUCT_PLAIN = "CONSTRUCT { <urn:x:s> <urn:x:p> <urn:x:o> } WHERE {}"
 NO_JSONLD = "which JSON-LD cannot carry: ask for Turtle, N-Triples, RDF/XML, TriG or N-Quads"
 
 
@@ -768,6 +769,27 @@ def test_a_constructed_triple_term_in_every_rdf_format(client, fmt):
     rdf_format = getattr(ox.RdfFormat, CARRIERS[fmt].upper().replace("-", "_"))
     quads = list(ox.parse(resp.data, format=rdf_format))
     assert [(q.subject, q.object) for q in quads] == [(ox.NamedNode("urn:x:s"), TERM)]
+
+
+@pytest.mark.parametrize(
+    ("query", "offered"),
+    [(TERM_CONSTRUCT, ["ttl", "nt", "rdf"]), (CONSTRUCT_PLAIN, ["ttl", "nt", "jsonld", "rdf"])],
+    ids=["with-a-triple-term", "without"],
+)
+def test_the_query_page_offers_downloads_that_carry_the_result(client, query, offered):
+    """The page of a CONSTRUCT with a triple term offered a JSON-LD download, which was 406."""
+    from html import unescape
+
+    page = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    links = {
+        m[1]: unescape(m[0])
+        for m in re.findall(r'<a href="([^"]*[?&;]format=[^"]*)">(\w+)</a>', page.text)
+    }
+    assert list(links) == offered
+    for href in links.values():
+        resp = client.get(href.removeprefix("http://localhost"))
+        assert resp.status_code == 200, (href, resp.text)
 
 
 def test_stored_queries_with_a_triple_term(tmp_path, core):

@@ -382,6 +382,7 @@ def query_page(
     site = current_site()
     lang = negotiation.choose_language()
     status, error, table, graph_text, truncated = 200, None, None, None, False
+    kinds: tuple[str, ...] = ()  # the formats offered for download
     page = page_number()
     if run:
         try:
@@ -393,20 +394,15 @@ def query_page(
             truncated = result.truncated
             if result.kind == "graph":
                 graph_text = result.body.decode("utf-8")
+                kinds = _carriers(result)
             else:
                 table = _table(result.body, result.kind, urls, page)
+                kinds = ("json", "xml", "csv", "tsv")
         except ImagraphError as err:
             status, error = err.status, str(err)
         except (ServiceUnavailable, TooManyRequests) as err:
             status, error = err.code, str(err.description)
-    kinds = (
-        ("ttl", "nt", "jsonld", "rdf") if graph_text is not None else ("json", "xml", "csv", "tsv")
-    )
-    downloads = (
-        [{"label": f, "href": _with_format(urls, query, stored, f)} for f in kinds]
-        if run and error is None
-        else []
-    )
+    downloads = [{"label": f, "href": _with_format(urls, query, stored, f)} for f in kinds]
     body = render_page(
         "query.html",
         urls,
@@ -429,6 +425,16 @@ def query_page(
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
     return resp
+
+
+def _carriers(result: sparql.QueryResult) -> tuple[str, ...]:
+    """The download formats of a graph result: those that carry it (no JSON-LD for one with
+    an RDF 1.2 triple term: that link was 406)."""
+    offered = (TURTLE, NTRIPLES, JSONLD, RDFXML)
+    quads = ox.parse(result.body, format=formats.by_media_type(result.media_type).oxigraph)
+    if any(isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads):
+        offered = tuple(r for r in offered if r.rdf is not None and r.rdf.triple_terms)
+    return tuple(r.key for r in offered)
 
 
 def _table(body: bytes, kind: str, urls: Urls, page: int = 1) -> dict[str, Any]:
