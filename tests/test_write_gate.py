@@ -6,14 +6,17 @@ door: wrong tokens are logged and limited per client."""
 from __future__ import annotations
 
 import logging
+import re
 
 import pyoxigraph as ox
 import pytest
+import requests
 
 from imagraph.affected import reach_of
+from imagraph.web import auth
 from imagraph.web.auth import FailureLimit, client_of
 
-from .conftest import REMOTE, reset_remote
+from .conftest import REMOTE, reset_remote, start_server, stop_server
 from .test_writes import AUTH, BASE, GOOD, GRAPH, TOKEN, TOWN, make
 
 ORGS = BASE + "graph/data/organisations"
@@ -147,7 +150,7 @@ def test_guessed_tokens_are_limited_per_client_and_logged_without_them(caplog):
     core, client = make(write_auth_failures=5)
     guesser, writer = {"REMOTE_ADDR": "192.0.2.7"}, {"REMOTE_ADDR": "198.51.100.9"}
     guesses = [f"guess-{i:04d}-{TOKEN}" for i in range(12)]
-    caplog.set_level(logging.WARNING, logger="imagraph.web.auth")
+    caplog.set_level(logging.WARNING, logger=auth.log.name)
     answers = [
         client.put(
             "/graph-store",
@@ -174,11 +177,34 @@ def test_guessed_tokens_are_limited_per_client_and_logged_without_them(caplog):
     )  # fmt: skip
     assert written.status_code == 201, written.get_data(as_text=True)[:500]
     assert ox.NamedNode(TOWN) in {t.subject for t in core.store.triples([GRAPH])}
-    lines = [r.getMessage() for r in caplog.records if r.name == "imagraph.web.auth"]
+    lines = [r.getMessage() for r in caplog.records if r.name == auth.log.name]
     assert len(lines) == 5
     assert all("192.0.2.7" in line and "PUT /graph-store" in line for line in lines)
     assert lines[-1].startswith("failed authentication from 192.0.2.7")
     assert not any(TOKEN in line or "guess-" in line for line in lines)
+
+
+def test_a_failed_authentication_is_logged_with_the_time_and_level_of_the_servers_lines(tmp_path):
+    """A live server logs a wrong token as gunicorn logs its own lines (its time, pid and level):
+    it was the bare message, without either."""
+    log = tmp_path / "server.log"
+    proc, url = start_server(log, {"IMAGRAPH_WRITE_TOKENS": f"alice:{TOKEN}"}, workers=1)
+    try:
+        resp = requests.put(
+            url + "graph-store", params={"graph": GRAPH}, data=GOOD.encode(), timeout=30,
+            headers={"Content-Type": "text/turtle", "Authorization": "Bearer not-the-token-x"},
+        )  # fmt: skip
+        assert resp.status_code == 403
+    finally:
+        stop_server(proc)
+    lines = log.read_text(encoding="utf-8").splitlines()
+    stamp = r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[(\w+)\] "
+    failed = [line for line in lines if "failed authentication" in line]
+    assert len(failed) == 1, lines
+    assert re.match(stamp + "failed authentication from 127.0.0.1 on PUT /graph-store", failed[0])
+    assert re.match(stamp, failed[0])[1] == "WARNING"
+    assert any(re.match(stamp + "Booting worker", line) for line in lines)  # gunicorn's own
+    assert "not-the-token" not in log.read_text(encoding="utf-8")
 
 
 def test_the_failure_limit_forgets_failures_older_than_its_window():

@@ -22,7 +22,9 @@ from werkzeug.exceptions import Forbidden, MethodNotAllowed, TooManyRequests, Un
 from .. import writes
 from ..settings import Settings
 
-log = logging.getLogger(__name__)
+#: Failed authentications go to the server's error log (gunicorn's, whose handlers its child
+#: loggers reach), with its time and level; outside a server, where any other warning goes.
+log = logging.getLogger("gunicorn.error").getChild(__name__)
 
 #: Clients whose failures are remembered; past it the one that failed least recently is forgotten.
 MAX_CLIENTS = 10_000
