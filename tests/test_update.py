@@ -197,3 +197,16 @@ def test_writes_keep_the_shapes_and_the_ontology_read_for_validation():
     ).status_code in (201, 204)
     assert core.version != version  # the data changed …
     assert core.shapes_graph() is shapes and core.ontology_graph() is ontology  # … they did not
+
+
+def test_the_blank_nodes_of_two_updates_are_two():
+    """Each update's new blank nodes are its own (children of a worker inherit one random state,
+    and labelled two updates' [] alike: one blank node)."""
+    core, client = make()
+    graph = BASE + "graph/data/notes"
+    text = f'INSERT DATA {{ GRAPH <{graph}> {{ <urn:x:a> <urn:x:p> [ <urn:x:q> "1" ] }} }}'
+    for _ in range(2):
+        resp = _update(client, text)
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+    objects = {t.object for t in core.store.triples([graph]) if t.predicate.value == "urn:x:p"}
+    assert len(objects) == 2 and all(isinstance(o, ox.BlankNode) for o in objects)

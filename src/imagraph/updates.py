@@ -17,7 +17,9 @@ large graphs, the Graph Store Protocol writes one graph without it.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib.plugins.sparql.parser import UpdateUnit
@@ -70,6 +72,12 @@ def _run_on_copy(
 
     before = {g: content(ox.NamedNode(g)) for g in graphs}
     before_default = content(default)
+    known = {
+        term
+        for q in scratch.quads_for_pattern(None, None, None, None)
+        for term in (q.subject, q.object)
+        if isinstance(term, ox.BlankNode)
+    }
     try:
         scratch.update(update, base_iri=base_iri)
     except SyntaxError as err:
@@ -81,12 +89,25 @@ def _run_on_copy(
         ) from None
     except (OSError, RuntimeError, ValueError) as err:  # e.g. CLEAR of a graph that is not there
         raise BadInputError(f"the update failed: {err}") from None
+    # the update's new blank nodes were labelled from the random state this child inherited,
+    # the same in every child of a worker: two updates' [] would be one blank node. They get
+    # labels of their own (from the system's randomness, not the inherited state).
+    fresh: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def own(term: Any) -> Any:
+        if not isinstance(term, ox.BlankNode) or term in known:
+            return term
+        if term not in fresh:
+            fresh[term] = ox.BlankNode(uuid.uuid4().hex)
+        return fresh[term]
+
     changed: dict[str, bytes] = {}
     names = {g.value for g in scratch.named_graphs() if isinstance(g, ox.NamedNode)} | set(graphs)
     for name in sorted(names):
         after = content(ox.NamedNode(name))
         if after != before.get(name, set()):
-            changed[name] = ox.serialize(after, format=ox.RdfFormat.N_TRIPLES) or b""
+            relabelled = (ox.Triple(own(t.subject), t.predicate, own(t.object)) for t in after)
+            changed[name] = ox.serialize(relabelled, format=ox.RdfFormat.N_TRIPLES) or b""
     return content(default) != before_default, changed
 
 
