@@ -6,11 +6,13 @@ import contextlib
 import hashlib
 import http.client
 import json
+import select
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -223,6 +225,118 @@ def test_slow_clients_hold_no_thread_and_get_408(tight_server):
     assert requests.get(tight_server + "org/bmi", timeout=5).status_code == 200
 
 
+def _read_all(sock: socket.socket) -> bytes:
+    answer = b""
+    with contextlib.suppress(OSError):
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_slow_bodies_chunked_or_after_100_continue_hold_no_thread_and_get_408(tight_server):
+    """Twenty clients trickling a body, a byte every half second: ten chunked (a chunk of one
+    byte each time), ten that wait for ``100 Continue`` first. The worker's loop reads them (the
+    threads read such bodies, each for the whole body timeout: every page failed), says ``100
+    Continue`` itself, and answers 408 after the body timeout; pages are answered at once
+    meanwhile. A chunked body, and one sent after ``100 Continue``, that come whole are
+    answered."""
+    parts = urlsplit(tight_server)
+    head = (
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Accept: application/sparql-results+json\r\n"
+    )
+    stop = threading.Event()
+    chunked, waiting = [], []
+    try:
+        for i in range(20):
+            sock = socket.create_connection((parts.hostname, parts.port), timeout=20)
+            if i % 2:
+                sock.sendall(head + b"Content-Length: 1000\r\nExpect: 100-continue\r\n\r\n")
+                waiting.append(sock)
+                piece = b"A"
+            else:
+                sock.sendall(head + b"Transfer-Encoding: chunked\r\n\r\n")
+                chunked.append(sock)
+                piece = b"1\r\nA\r\n"
+
+            def trickle(sock: socket.socket = sock, piece: bytes = piece) -> None:
+                with contextlib.suppress(OSError):
+                    while not stop.wait(0.5):
+                        sock.send(piece)
+
+            threading.Thread(target=trickle, daemon=True).start()
+        time.sleep(0.5)
+        for _ in range(10):
+            start = time.monotonic()
+            resp = requests.get(
+                tight_server + "org/bmi", headers={"Accept": "text/turtle"}, timeout=5
+            )
+            assert resp.status_code == 200
+            assert time.monotonic() - start < 1.0
+        for sock in chunked + waiting:
+            answer = _read_all(sock)
+            if sock in waiting:
+                assert answer.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), answer[:200]
+                answer = answer.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n")
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+            assert b"did not arrive in time" in answer
+    finally:
+        stop.set()
+        for sock in chunked + waiting:
+            sock.close()
+    query = b"ASK {}"
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(
+            head
+            + b"Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+            % len(query)
+        )
+        assert sock.recv(100) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(query)
+        status, _, body = _read_all(sock).partition(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 200") and json.loads(body)["boolean"] is True
+    chunks = b"".join(b"1\r\n%s\r\n" % bytes([c]) for c in query) + b"0\r\n\r\n"
+    status, body = _raw(
+        tight_server, head + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks
+    )
+    assert status == 200 and json.loads(body)["boolean"] is True
+
+
+def _headers(answer: bytes) -> tuple[int, dict[str, str]]:
+    """The status and headers of a raw answer."""
+    head = answer.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    fields = dict(line.split(": ", 1) for line in head[1:])
+    return int(head[0].split()[1]), fields
+
+
+def test_the_workers_own_error_answers_carry_the_security_headers(tight_server):
+    """What the worker answers itself, before the app sees a request (a request line that is not
+    one: 400; a header field past 8190 bytes: 431; a head past all the header limits: 431; a
+    head, or a body, that never ends: 408), carries the app's Content-Security-Policy,
+    X-Content-Type-Options and Referrer-Policy, as every answer of the app does."""
+    from imagraph.web import SECURITY_HEADERS
+
+    parts = urlsplit(tight_server)
+    requests_ = {
+        400: b"garbage\r\n\r\n",
+        431: b"GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + b"a" * 9000 + b"\r\n\r\n",
+        -431: b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-Many: aaaaaaaaaaaaaa\r\n" * 60000 + b"\r\n",
+        408: b"GET / HTTP/1.1\r\nHost: x\r\n",
+        -408: b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n<urn:a>",
+    }
+    socks = {}
+    for key, request in requests_.items():
+        socks[key] = sock = socket.create_connection((parts.hostname, parts.port), timeout=10)
+        with contextlib.suppress(OSError):  # the server may answer before it has read it all
+            sock.sendall(request)
+    for key, sock in socks.items():
+        with sock:
+            status, fields = _headers(_read_all(sock))
+        assert status == abs(key)
+        for name, value in SECURITY_HEADERS.items():
+            assert fields.get(name) == value, (key, name, fields)
+
+
 def test_a_content_length_past_the_limit_is_413_at_once(tight_server):
     """A body announced past the limit (10 MiB) is refused at once, before any of it is read,
     and the connection closed: it waited for the body and was 408 after the body timeout."""
@@ -273,9 +387,10 @@ XML = "application/sparql-results+xml"
 
 @pytest.fixture(scope="module")
 def big_server(tmp_path_factory) -> Iterator[tuple[str, dict[str, Any]]]:
-    """One worker of 4 threads, a send timeout of 3 s, on the bundled data and 50,000 synthetic
-    triples: its N-Quads dump (10 MB) and a SPARQL answer in XML (5 MB) are more than the
-    sockets buffer. Also its catalogue of dumps."""
+    """One worker of 4 threads, a send timeout of 3 s, 4 MiB of memory and 64 MiB of disk for
+    answers its clients have not read, on the bundled data and 50,000 synthetic triples: its
+    N-Quads dump (10 MB) and a SPARQL answer in XML (5 MB) are more than the sockets buffer.
+    Also its catalogue of dumps."""
     folder = tmp_path_factory.mktemp("big")
     (folder / "data").mkdir()
     for path in (ROOT / "data").glob("*.ttl"):
@@ -287,6 +402,8 @@ def big_server(tmp_path_factory) -> Iterator[tuple[str, dict[str, Any]]]:
         "IMAGRAPH_DUMP_DIR": str(folder / "dumps"),
         "IMAGRAPH_THREADS": "4",
         "IMAGRAPH_SEND_TIMEOUT": "3",
+        "IMAGRAPH_SEND_MEMORY": str(4 << 20),
+        "IMAGRAPH_SEND_SPOOL": str(64 << 20),
     }
     proc, url = start_server(folder / "server.log", env, workers=1)
     try:
@@ -324,7 +441,8 @@ def test_stalled_readers_hold_no_thread_and_are_reset_after_the_send_timeout(big
     """Clients that ask for a 10 MB dump or a 5 MB SPARQL answer and never read it, ten and
     fifty times the worker's four threads: pages are answered at once meanwhile (each thread
     wrote its answer on a blocking socket, and every page waited until they closed), and each
-    of them is reset once it has read nothing for the send timeout (3 s)."""
+    of them is reset once it has read nothing for the send timeout (3 s), or at once when what
+    the worker keeps for such clients is full."""
     url, _ = big_server
     sparql = "/sparql?query=" + quote(QUERY_5MB)
     requests.get(url + sparql[1:], headers={"Accept": XML}, timeout=30)  # the answer is kept
@@ -347,10 +465,68 @@ def test_stalled_readers_hold_no_thread_and_are_reset_after_the_send_timeout(big
             sock.close()
 
 
+#: A SPARQL answer of 7.4 MB in XML on the bundled data; a comment after it makes each one a
+#: different answer.
+QUERY_7MB = (
+    "SELECT * WHERE { ?s ?p ?o . ?s ?p2 ?o2 BIND(CONCAT(STR(?s), STR(?p), STR(?o), STR(?s), "
+    "STR(?p), STR(?o)) AS ?x) } LIMIT 10000"
+)
+
+
+@pytest.fixture(scope="module")
+def spool_server(tmp_path_factory, core) -> Iterator[tuple[str, Path]]:
+    """One worker of 4 threads on the bundled data, with 4 MiB of memory and 64 MiB of disk for
+    answers its clients have not read, and a send timeout of 30 s; also its log."""
+    log = tmp_path_factory.mktemp("spool") / "server.log"
+    env = {
+        **server_env(core.settings),
+        "IMAGRAPH_THREADS": "4",
+        "IMAGRAPH_SEND_TIMEOUT": "30",
+        "IMAGRAPH_SEND_MEMORY": str(4 << 20),
+        "IMAGRAPH_SEND_SPOOL": str(64 << 20),
+    }
+    proc, url = start_server(log, env, workers=1)
+    try:
+        yield url, log
+    finally:
+        stop_server(proc)
+
+
+def test_stalled_readers_of_different_answers_cost_disk_then_their_connection(spool_server):
+    """Forty clients that each ask for a different 7.4 MB SPARQL answer and never read it (300
+    MB in all, where one answer for many clients is held once): what the sockets do not take is
+    kept in memory (4 MiB), then on disk (64 MiB), and past both the client's connection is
+    reset at once. Every answer is made at once and pages are answered meanwhile (past 64 MiB
+    each thread waited for its client, up to the send timeout: pages failed, and answers waited,
+    for that long); the readers on disk are still connected."""
+    url, log = spool_server
+    socks = [_stalled(url, "/sparql?query=" + quote(f"{QUERY_7MB} #{i}"), XML) for i in range(40)]
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            begun = select.select(socks, [], [], 0)[0]  # its answer came, or its reset
+            if len(begun) == len(socks):
+                break
+            time.sleep(0.2)
+        assert len(begun) == len(socks)
+        for _ in range(10):
+            start = time.monotonic()
+            resp = requests.get(url + "org/bmi", headers={"Accept": "text/turtle"}, timeout=5)
+            assert resp.status_code == 200
+            assert time.monotonic() - start < 1.0
+        kept = sum(_established(s) for s in socks)
+    finally:
+        for sock in socks:
+            sock.close()
+    assert 1 <= kept <= 20, kept  # about 64 MiB of them, on disk
+    assert log.read_text().count("the worker holds all it may for such clients") >= 40 - kept
+
+
 def test_an_answer_a_client_reads_late_is_whole_and_the_connection_kept_alive(big_server):
     """A client that waits 2 s (less than the send timeout) before it reads: the dump, a range
-    of it and a SPARQL answer, each finished by the worker's loop, come whole on one kept-alive
-    connection (the dump hashes to what the catalogue says)."""
+    of it and a SPARQL answer (kept on disk: it is past the memory budget), each finished by the
+    worker's loop, come whole on one kept-alive connection (the dump hashes to what the
+    catalogue says)."""
     url, dumps = big_server
     sparql = "/sparql?query=" + quote(QUERY_5MB)
     expected = requests.get(url + sparql[1:], headers={"Accept": XML}, timeout=30).content

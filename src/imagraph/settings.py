@@ -115,11 +115,15 @@ class Settings:
     validation_slots: int = 0
     #: The server: threads per worker; seconds a client has to send the head of a request (line
     #: and headers) and, once the head is in, its body; seconds a client may read nothing of an
-    #: answer before its connection is reset.
+    #: answer before its connection is reset; bytes of answers its clients have not read that a
+    #: worker keeps in memory, and past those in temporary files (past both, such a client's
+    #: connection is reset).
     threads: int = 16
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     send_timeout: float = 60.0
+    send_memory: int = 64 << 20
+    send_spool: int = 2 << 30
     #: The server's control socket (for gunicorn's ``gunicornc``): a path, ``off``, or empty for
     #: one in a private folder of each server.
     control_socket: str = ""

@@ -2,16 +2,14 @@
 
 The body is read in pieces up to the app's limit (``MAX_CONTENT_LENGTH``), with or without a
 ``Content-Length`` (a chunked body too): past the limit it is ``413``; a body the server cannot
-decode (a malformed chunk size, a cut connection) is ``400`` saying so; one that does not arrive
-within the server's time for bodies is ``408``.
+decode (a malformed chunk size, a cut connection) is ``400`` saying so. (``imagraph serve`` has
+read the whole body, within its time for bodies, before a thread is given the request.)
 """
 
 from __future__ import annotations
 
 from flask import current_app, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
-
-from .worker import BodyTimeout
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 PIECE = 1 << 16
 
@@ -26,7 +24,8 @@ def read_body() -> bytes:
     out = bytearray()
     try:
         while known is None or len(out) < known:
-            want = PIECE if known is None else min(PIECE, known - len(out))
+            # one byte past the limit at most: a body cut there by the server is still 413
+            want = min(PIECE, (limit + 1 if known is None else known) - len(out))
             piece = stream.read(want)
             if not piece:
                 break
@@ -35,8 +34,6 @@ def read_body() -> bytes:
                 raise RequestEntityTooLarge()
     except (RequestEntityTooLarge, BadRequest):
         raise
-    except BodyTimeout as err:  # the server's deadline for the body (IMAGRAPH_BODY_TIMEOUT)
-        raise RequestTimeout(f"The request body did not arrive in time: {err}.") from None
     except Exception as err:  # the server could not decode the body (gunicorn's parse errors)
         raise BadRequest(f"The request body cannot be read: {err}.") from None
     if known is not None and len(out) < known:

@@ -8,13 +8,13 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
+from gunicorn.http.errors import NoMoreData
 from gunicorn.http.errors import ParseException as BodyParseError
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
-    RequestTimeout,
     RequestURITooLarge,
 )
 from werkzeug.http import HTTP_STATUS_CODES
@@ -25,7 +25,6 @@ from . import current_site
 from .negotiation import NotAcceptableError, choose_language
 from .pages import render_page
 from .urls import Urls
-from .worker import BodyTimeout
 
 log = logging.getLogger(__name__)
 
@@ -175,10 +174,8 @@ def _reason(status: int) -> str:
 def handle_unexpected(err: Exception) -> Response:
     if isinstance(err, HTTPException):
         return handle_http(err)
-    if isinstance(err, BodyParseError):  # a form body the server could not decode
+    if isinstance(err, (BodyParseError, NoMoreData)):  # a form body the server cannot decode
         return handle_http(BadRequest(f"The request body cannot be read: {err}."))
-    if isinstance(err, BodyTimeout):  # a form body that did not arrive in time
-        return handle_http(RequestTimeout(f"The request body did not arrive in time: {err}."))
     log.exception("unexpected error on %s", request.path)
     return handle_http(InternalServerError("The server could not answer this request."))
 

@@ -1,24 +1,26 @@
 """Answers written without blocking: what a client does not take at once is kept for the
-worker's event loop to write (see :mod:`.worker`), within a budget of memory."""
+worker's event loop to send (see :mod:`.worker`), in memory within one budget, past it in a
+temporary file within another; past both, the client's connection is reset. A client that does
+not read costs memory, then disk, never a thread, and only that client loses its answer."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
-import select
 import socket
 import struct
+import tempfile
 import threading
 from collections import deque
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 
 class Budget:
-    """What a worker holds of answers its clients have not read, in bytes, against a limit. An
-    object held by several answers (a cached page or query answer sent to many clients) counts
-    once: that is the memory it takes."""
+    """Bytes a worker holds for clients that have not read them, against a limit. An object held
+    by several answers (a cached page or query answer sent to many clients) counts once: that is
+    the memory it takes."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
@@ -26,15 +28,29 @@ class Budget:
         self._held: dict[int, list[Any]] = {}  # id -> [object, answers holding it]
         self._lock = threading.Lock()
 
-    def hold(self, data: bytes) -> bool:
-        """Count ``data`` as held; False if the total is then past the limit (it is counted all
-        the same: the caller waits until it is written)."""
+    def take(self, size: int) -> bool:
+        """Count ``size`` bytes if the total stays within the limit; else False."""
         with self._lock:
-            entry = self._held.setdefault(id(data), [data, 0])
-            if not entry[1]:
+            if self.total + size > self.limit:
+                return False
+            self.total += size
+            return True
+
+    def give(self, size: int) -> None:
+        with self._lock:
+            self.total -= size
+
+    def hold(self, data: bytes) -> bool:
+        """Count ``data`` as held (nothing more if it is held already); False past the limit."""
+        with self._lock:
+            entry = self._held.get(id(data))
+            if entry is None:
+                if self.total + len(data) > self.limit:
+                    return False
+                entry = self._held[id(data)] = [data, 0]
                 self.total += len(data)
             entry[1] += 1
-            return self.total <= self.limit
+            return True
 
     def release(self, data: bytes) -> None:
         with self._lock:
@@ -45,10 +61,15 @@ class Budget:
                 self.total -= len(data)
 
 
+class Overflow(BrokenPipeError):
+    """The answer is past what the worker holds, in memory and on disk, for clients that do not
+    read: its connection is reset."""
+
+
 @dataclass
 class FilePart:
-    """Bytes of a file still to send, from a descriptor of its own (the app closes the file as
-    soon as the thread is done)."""
+    """Bytes of a file still to send, from a descriptor of its own (the app closes a dump file
+    as soon as the thread is done)."""
 
     fd: int
     offset: int
@@ -57,36 +78,58 @@ class FilePart:
 
 class Answer:
     """The connection's socket as a thread writes an answer to it, never blocking: what the
-    socket does not take at once is queued for the worker's loop (counted in its budget), and
-    a file is always left to the loop, sent by the kernel (``sendfile``). Past the budget, the
-    thread waits until its answer is out, as long as the client reads something every
-    ``timeout`` seconds; else the connection is reset."""
+    socket does not take at once is queued for the worker's loop, in memory (counted in the
+    ``memory`` budget) or, past it, in a temporary file of the answer's own (the ``disk``
+    budget), and sent from the file by the kernel (``sendfile``) as a dump file always is. Past
+    both budgets the connection is reset and :class:`Overflow` raised."""
 
-    def __init__(self, sock: socket.socket, budget: Budget, timeout: float) -> None:
+    def __init__(self, sock: socket.socket, memory: Budget, disk: Budget) -> None:
         self.sock = sock
-        self.budget = budget
-        self.timeout = timeout
+        self.memory = memory
+        self.disk = disk
         self.parts: deque[memoryview | FilePart] = deque()
+        self.spool: IO[bytes] | None = None  # removed from its folder as it is made
+        self.spooled = 0  # its size, counted in the disk budget
+        self._tail: FilePart | None = None  # the part sent from its end
+        sock.setblocking(False)
 
     def sendall(self, data: bytes) -> None:
-        if not isinstance(data, bytes):
-            data = bytes(data)  # the caller may reuse its buffer
-        within = self.budget.hold(data)
-        self.parts.append(memoryview(data))
-        prior = self.sock.gettimeout()
-        self.sock.setblocking(False)
+        view = memoryview(data if isinstance(data, bytes) else bytes(data))  # it may be reused
+        self.push()
+        if not self.parts:
+            with contextlib.suppress(BlockingIOError, InterruptedError):
+                view = view[self.sock.send(view) :]
+        if not view:
+            return
+        if self.memory.hold(view.obj):  # type: ignore[arg-type]
+            self.parts.append(view)
+        elif self.disk.take(len(view)):
+            self._spool(view)
+        else:
+            self.reset()
+            raise Overflow(
+                errno.EPIPE,
+                "the client reads nothing and the worker holds all it may of such answers",
+            )
+
+    def _spool(self, view: memoryview) -> None:
+        """Write ``view`` at the end of the answer's temporary file, to be sent from there."""
         try:
-            self.push()
-            while self.parts and not within:
-                if not writable(self.sock, self.timeout):
-                    self.reset()
-                    raise BrokenPipeError(
-                        errno.EPIPE, f"the client read nothing for {self.timeout:g} seconds"
-                    )
-                self.push()
-        finally:
-            with contextlib.suppress(OSError):
-                self.sock.settimeout(prior)
+            if self.spool is None:
+                self.spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by drop())
+            self.spool.write(view)
+            self.spool.flush()
+        except OSError as err:  # a full disk: as past the budget
+            self.disk.give(len(view))
+            self.reset()
+            raise Overflow(errno.EPIPE, f"the answer cannot be kept on disk: {err}") from None
+        tail = self._tail
+        if tail is not None and self.parts and self.parts[-1] is tail:  # queued from there on
+            tail.count += len(view)
+        else:
+            self._tail = FilePart(os.dup(self.spool.fileno()), self.spooled, len(view))
+            self.parts.append(self._tail)
+        self.spooled += len(view)
 
     def sendfile(self, file: Any, offset: int = 0, count: int | None = None) -> int:
         if count is None:
@@ -107,7 +150,7 @@ class Answer:
                     self.parts[0] = part[n:]
                     if n == len(part):
                         self.parts.popleft()
-                        self.budget.release(part.obj)  # type: ignore[arg-type]
+                        self.memory.release(part.obj)  # type: ignore[arg-type]
                 else:
                     n = os.sendfile(self.sock.fileno(), part.fd, part.offset, part.count)
                     if not n:
@@ -120,13 +163,17 @@ class Answer:
         return sent
 
     def drop(self) -> None:
-        """Forget what is left to write."""
+        """Forget what is left to write, and the temporary file."""
         while self.parts:
             part = self.parts.popleft()
             if isinstance(part, memoryview):
-                self.budget.release(part.obj)  # type: ignore[arg-type]
+                self.memory.release(part.obj)  # type: ignore[arg-type]
             else:
                 os.close(part.fd)
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
+            self.disk.give(self.spooled)
 
     def reset(self) -> None:
         """Drop the answer and the connection: a reset, not a close that would still send
@@ -142,9 +189,3 @@ class Answer:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sock, name)
-
-
-def writable(sock: socket.socket, timeout: float) -> bool:
-    poller = select.poll()  # not select: past 1,024 descriptors it fails
-    poller.register(sock, select.POLLOUT)
-    return bool(poller.poll(timeout * 1000))

@@ -1,38 +1,38 @@
-"""The server's worker: gunicorn's threaded worker, whose event loop reads each request and writes
-what a client does not take of its answer at once.
+"""The server's worker: gunicorn's threaded worker, whose event loop reads each request whole
+and writes what a client does not take of its answer at once.
 
 gunicorn's ``gthread`` worker hands a connection to a thread as soon as its first bytes arrive,
-and the thread writes the whole answer on a blocking socket: a few clients sending a byte a
-second, or asking for a large answer and never reading it, hold every thread. Here a thread
-gets a connection only once its request is in, and lets it go as soon as the answer is made:
+and the thread reads the request and writes the whole answer on a blocking socket: a few clients
+sending a byte a second, or asking for large answers and never reading them, hold every thread.
+Here a thread gets a request only once it is all in, never reads the socket, and lets the
+connection go as soon as the answer is made:
 
-- a head (request line and headers) not complete within ``IMAGRAPH_HEADER_TIMEOUT`` seconds
-  (default 10) is answered ``408`` and the connection closed; until then it costs a buffer, not
-  a thread;
-- a body of known length is read in the loop too, within ``IMAGRAPH_BODY_TIMEOUT`` seconds from
-  the end of the head (default 30; a budget for the whole body, not per read): past it, ``408``;
-  a ``Content-Length`` past the app's limit goes to a thread at once (the app answers ``413``
-  before any of the body is read) and the connection is closed after the answer;
-- a chunked body (or one sent after ``100 Continue``) is read by the thread, within the same
-  budget in all, so a body that trickles holds a thread for that long at most;
-- an answer is written without blocking: what the socket does not take at once is left to the
-  loop, a file (a dump) always; a client that reads nothing of it for ``IMAGRAPH_SEND_TIMEOUT``
-  seconds (default 60, like nginx's ``send_timeout``) has its connection reset;
+- the loop reads the request with h11 (a sans-I/O HTTP/1.1 parser): its head within
+  ``IMAGRAPH_HEADER_TIMEOUT`` seconds (default 10), then its body, of known length or chunked,
+  within ``IMAGRAPH_BODY_TIMEOUT`` seconds from the end of the head (default 30; a budget for
+  the whole body, not per read), sending ``100 Continue`` itself to a client that waits for it;
+  past either time, ``408``. Then gunicorn's parser reads the same bytes in the thread;
+- a body past the app's limit (announced by its ``Content-Length``, or as it comes) goes to a
+  thread at once, and so does a request h11 cannot read: the app answers ``413``, or gunicorn's
+  parser or the app says what is wrong, and the connection is closed after the answer;
+- an answer is written without blocking: what the socket does not take at once waits in memory
+  (``IMAGRAPH_SEND_MEMORY`` bytes per worker), past it in a temporary file
+  (``IMAGRAPH_SEND_SPOOL`` bytes per worker), a dump in its own file always, and the loop
+  sends it; a client that reads nothing of it for ``IMAGRAPH_SEND_TIMEOUT`` seconds (default
+  60, like nginx's ``send_timeout``), or whose answer is past both budgets, has its connection
+  reset;
 - kept-alive connections go through the same reading for each new request, and a connection is
   closed (gracefully: the client's last bytes are read for a while) without the loop waiting.
 
-The loop buffers at most :data:`MAX_BUFFERED` bytes of requests (beyond, bodies are read in the
-threads) and :data:`MAX_UNSENT` bytes of answers (beyond, a thread writes its answer itself,
-within the send timeout); the connections a worker holds (gunicorn's ``worker_connections``)
-bound the rest.
+The loop holds at most :data:`MAX_BUFFERED` bytes of request bodies (past it, ``503``); the
+connections a worker holds (gunicorn's ``worker_connections``) bound the heads. Every answer the
+worker writes itself (``408``, gunicorn's ``400``, ``431`` …) carries the app's security headers.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import http.client
-import io
 import json
 import os
 import selectors
@@ -44,71 +44,56 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, NamedTuple
 
-from gunicorn import glogging, util
+import h11
+from gunicorn import glogging, http, util
 from gunicorn.workers import gthread
 
-from .sending import Answer, Budget
+from . import SECURITY_HEADERS
+from .sending import Answer, Budget, Overflow
 
-#: Bytes of requests a worker reads in its event loop at most (beyond: in the threads).
+#: Bytes of request bodies a worker's loop holds at most (past it: 503).
 MAX_BUFFERED = 64 << 20
-#: Bytes of answers a worker holds for clients that have not read them (beyond: a thread waits).
-MAX_UNSENT = 64 << 20
 #: Seconds, and bytes, of what a client still sends that are read after its connection's last
 #: answer before it is closed (gunicorn's graceful close).
 LINGER = 2.0
 LINGER_BYTES = 1 << 16
-#: The head's end; gunicorn's parser rejects a head of bare line feeds.
-_END = b"\r\n\r\n"
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_SECURITY_LINES = tuple(f"{k}: {v}".encode("latin-1") for k, v in SECURITY_HEADERS.items())
 
 
-def _announced(head: bytes) -> tuple[int | None, bool]:
-    """The body length the head announces (its ``Content-Length``; None for a chunked body, or
-    headers the parser will reject anyway) and whether the client waits for the server's word
-    before sending it (``Expect: 100-continue``). This only decides who reads the body and when
-    a thread takes over; gunicorn's parser reads the request itself."""
-    _, _, fields = head.partition(b"\r\n")
-    try:
-        headers = http.client.parse_headers(io.BytesIO(fields))
-    except (http.client.HTTPException, ValueError):
-        return None, False
-    lengths = headers.get_all("Content-Length") or []
-    if (
-        len(lengths) != 1
-        or not (lengths[0].strip().isascii() and lengths[0].strip().isdigit())
-        or headers.get("Transfer-Encoding")
-    ):
-        return None, False
-    return int(lengths[0]), bool(headers.get("Expect"))
+class _Conn(gthread.TConn):  # type: ignore[misc]
+    """A client's connection, and the request the loop is reading or has read on it."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.reading: _Reading | None = None
+        self.request = b""  # the request as it came, for the thread
+        self.whole = True  # False: as far as it was read (the connection closes after it)
+        self.ahead = b""  # what the client sent after it: the next request
+        self.answer: Answer | None = None
+        self.drained = 0  # bytes read and dropped while it closes
 
 
-class BodyTimeout(TimeoutError):
-    """The client did not send the request within its time (answered ``408``)."""
+class _Reading:
+    """A request the loop is reading: its bytes as they come, and h11's reading of them."""
+
+    def __init__(self, head_limit: int) -> None:
+        self.parser = h11.Connection(h11.SERVER, max_incomplete_event_size=head_limit)
+        self.data = bytearray()
+        self.head = False  # the head is in
+        self.body = 0  # bytes of the body's content (a chunked one decoded)
 
 
-class _Deadline:
-    """The connection's socket as the request parser reads it: every read within the request's
-    deadline. Writes (the answer) do not go through here."""
+class _Secured:
+    """A socket as the worker writes its own error answers to it (gunicorn's error page): with
+    the app's security headers after the status line."""
 
-    def __init__(self, sock: socket.socket, timeout: float) -> None:
+    def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
-        self.timeout = timeout
-        self.deadline: float | None = None
 
-    def recv(self, size: int) -> bytes:
-        if self.deadline is None:
-            return self.sock.recv(size)
-        late = BodyTimeout(f"the request was not received within {self.timeout:g} seconds")
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            raise late
-        prior = self.sock.gettimeout()
-        self.sock.settimeout(left if prior is None else min(prior, left))
-        try:
-            return self.sock.recv(size)
-        except TimeoutError:
-            raise late from None
-        finally:
-            self.sock.settimeout(prior)
+    def sendall(self, data: bytes) -> None:
+        status, _, rest = bytes(data).partition(b"\r\n")
+        self.sock.sendall(b"\r\n".join((status, *_SECURITY_LINES, rest)))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sock, name)
@@ -130,6 +115,8 @@ def _done(result: object) -> futures.Future[object]:
 class Worker(gthread.ThreadWorker):  # type: ignore[misc]
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.cfg.is_ssl:
+            raise RuntimeError("imagraph's worker reads requests itself: TLS goes in a proxy")
         settings = self.app.settings  # the server's (see server.py)
         self.header_timeout = settings.header_timeout
         self.body_timeout = settings.body_timeout
@@ -138,7 +125,8 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         # connections the loop reads from or writes to, and what to do when their time is up
         self.watched: dict[Any, Callable[[Any], None]] = {}
         self.buffered = 0  # bytes of requests read here
-        self.unsent = Budget(MAX_UNSENT)
+        self.memory = Budget(settings.send_memory)
+        self.disk = Budget(settings.send_spool)
         self.head_limit = (
             self.cfg.limit_request_line
             + self.cfg.limit_request_fields * (self.cfg.limit_request_field_size + 2)
@@ -153,103 +141,139 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
                 raise
             return
         self.nr_conns += 1
-        conn = gthread.TConn(self.cfg, client, addr, listener.getsockname())
-        if self.cfg.is_ssl:  # TLS: the handshake happens in the thread, as gunicorn does it
-            self.enqueue_req(conn)
-        else:
-            self._read_head(conn)
+        self._read_request(_Conn(self.cfg, client, addr, listener.getsockname()))
 
-    def on_client_socket_readable(self, conn: Any, client: Any) -> None:
-        """A kept-alive connection has a new request coming: read its head here first."""
+    def on_client_socket_readable(self, conn: _Conn, client: Any) -> None:
+        """A kept-alive connection has a new request coming."""
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
-        if self.cfg.is_ssl:
-            self.enqueue_req(conn)
-        else:
-            self._read_head(conn)
+        self._read_request(conn)
 
     def _watch(
-        self, conn: Any, event: int, on_event: Callable[[Any], None], expire: Callable[[Any], None]
+        self,
+        conn: _Conn,
+        event: int,
+        on_event: Callable[[Any], None],
+        expire: Callable[[Any], None],
     ) -> None:
         conn.sock.setblocking(False)
         self.watched[conn] = expire
         self.poller.register(conn.sock, event, on_event)
 
-    def _unwatch(self, conn: Any) -> bool:
+    def _unwatch(self, conn: _Conn) -> bool:
         with contextlib.suppress(OSError, KeyError, ValueError):
             self.poller.unregister(conn.sock)
         return self.watched.pop(conn, None) is not None
 
-    def _end(self, conn: Any) -> None:
-        self._unwatch(conn)
+    def _end(self, conn: _Conn) -> None:
+        self._stop_reading(conn)
         self.nr_conns -= 1
         conn.close()
 
     # -- reading requests
 
-    def _read_head(self, conn: Any) -> None:
-        conn.head = bytearray()
-        conn.body_end = None  # once the head is in: where the body ends, if it says so
-        conn.too_large = False
+    def _read_request(self, conn: _Conn) -> None:
+        conn.reading = _Reading(self.head_limit)
         conn.timeout = time.monotonic() + self.header_timeout
         self._watch(conn, selectors.EVENT_READ, partial(self._on_bytes, conn), self._too_slow)
+        if conn.ahead:  # it came with the last one
+            ahead, conn.ahead = conn.ahead, b""
+            self._received(conn, ahead)
 
-    def _on_bytes(self, conn: Any, client: Any) -> None:
+    def _on_bytes(self, conn: _Conn, client: Any) -> None:
         try:
             data = conn.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
             data = b""
-        if not data:  # the client went away
-            self._stop_reading(conn)
-            self.nr_conns -= 1
-            conn.close()
-            return
-        seen = len(conn.head)
-        conn.head += data
-        self.buffered += len(data)
-        if conn.body_end is None:
-            end = conn.head.find(_END, max(0, seen - 3))
-            if end < 0:
-                if len(conn.head) > self.head_limit:  # the parser answers that with its 4xx
-                    self._dispatch(conn)
-                return
-            length, waits = _announced(bytes(conn.head[: end + 4]))
-            conn.too_large = length is not None and length > self.max_body
-            if length is None or waits or conn.too_large:
-                length = 0  # the thread reads the body, or the app answers 413 without it
-            conn.body_end = end + 4 + length
-            conn.timeout = time.monotonic() + self.body_timeout
-        # a body of known length is read here too, within the limit of what a worker buffers;
-        # a chunked one (or one the server must first answer "100 Continue") in the thread
-        if len(conn.head) >= conn.body_end or self.buffered > MAX_BUFFERED:
-            self._dispatch(conn)
+        self._received(conn, data)
 
-    def _dispatch(self, conn: Any) -> None:
+    def _received(self, conn: _Conn, data: bytes) -> None:
+        """Read ``data`` (``b""``: the client closed its side) into the request."""
+        reading = conn.reading
+        assert reading is not None
+        reading.data += data
+        self.buffered += len(data)
+        reading.parser.receive_data(data)
+        try:
+            while (event := reading.parser.next_event()) is not h11.NEED_DATA:
+                if isinstance(event, h11.Request):
+                    reading.head = True
+                    conn.timeout = time.monotonic() + self.body_timeout
+                    length = dict(event.headers).get(b"content-length")  # checked by h11
+                    if length is not None and int(length) > self.max_body:
+                        self._dispatch(conn, whole=False)  # 413 from the app, without the body
+                        return
+                    if reading.parser.they_are_waiting_for_100_continue:
+                        with contextlib.suppress(OSError):  # nothing else is being sent
+                            conn.sock.send(_CONTINUE)
+                elif isinstance(event, h11.Data):
+                    reading.body += len(event.data)
+                    if reading.body > self.max_body:
+                        self._dispatch(conn, whole=False)  # 413 from the app
+                        return
+                elif isinstance(event, h11.EndOfMessage):
+                    self._dispatch(conn, whole=True)
+                    return
+                else:  # the client closed before it sent a request
+                    self._end(conn)
+                    return
+        except h11.RemoteProtocolError as err:
+            if not data:  # the client closed in the middle of its request
+                self._end(conn)
+            elif err.error_status_hint == 431 and not reading.head:  # gunicorn's would read on
+                self._refuse(
+                    conn, 431, "Request Header Fields Too Large",
+                    f"The request head is longer than {self.head_limit} bytes.",
+                )  # fmt: skip
+            else:  # gunicorn's parser (or the app, for a body) says what is wrong
+                self._dispatch(conn, whole=False)
+            return
+        if reading.head and self.buffered > MAX_BUFFERED:
+            self._refuse(
+                conn, 503, "Service Unavailable", "The server is receiving too many request "
+                "bodies at once; send the request again in a moment.",
+            )  # fmt: skip
+
+    def _dispatch(self, conn: _Conn, whole: bool) -> None:
         """The request is in (or as much of it as is read here): to a thread."""
+        reading = conn.reading
+        assert reading is not None
         self._stop_reading(conn)
-        conn.data_ready = True
+        ahead = reading.parser.trailing_data[0] if whole else b""
+        conn.request = bytes(reading.data[: len(reading.data) - len(ahead)])
+        conn.ahead = bytes(ahead)
+        conn.whole = whole
         self.enqueue_req(conn)
 
-    def _stop_reading(self, conn: Any) -> None:
-        if self._unwatch(conn):
-            self.buffered -= len(conn.head)
+    def _stop_reading(self, conn: _Conn) -> None:
+        """Stop watching the connection (and forget the request being read, if any)."""
+        if self._unwatch(conn) and conn.reading is not None:
+            self.buffered -= len(conn.reading.data)
+        conn.reading = None
 
-    def _too_slow(self, conn: Any) -> None:
+    def _too_slow(self, conn: _Conn) -> None:
         """The head, or the body, did not come in time: ``408``."""
+        reading = conn.reading
+        assert reading is not None
+        if not reading.data:  # nothing came
+            self._end(conn)
+            return
+        message = (
+            f"The request body did not arrive in time: the request was not received within "
+            f"{self.body_timeout:g} seconds."
+            if reading.head
+            else f"The request head was not received within {self.header_timeout:g} seconds."
+        )
+        self._refuse(conn, 408, "Request Timeout", message)
+
+    def _refuse(self, conn: _Conn, status: int, reason: str, message: str) -> None:
+        """Answer the request being read with an error, and close the connection."""
         self._stop_reading(conn)
-        if conn.head:
-            message = (
-                f"The request head was not received within {self.header_timeout:g} seconds."
-                if conn.body_end is None
-                else f"The request body did not arrive in time: the request was not "
-                f"received within {self.body_timeout:g} seconds."
-            )
-            with contextlib.suppress(OSError):  # what the socket takes (it does not block)
-                util.write_error(conn.sock, 408, "Request Timeout", message)
-        self.nr_conns -= 1
-        conn.close()
+        with contextlib.suppress(OSError):  # what the socket takes (it does not block)
+            util.write_error(_Secured(conn.sock), status, reason, message)
+        self._close_gracefully(conn)
 
     def murder_pending(self) -> None:
         """Also what the loop waits for: requests, answers, closes whose time is up."""
@@ -260,71 +284,85 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
 
     # -- in the threads
 
-    def handle(self, conn: Any) -> Any:
-        head = getattr(conn, "head", None)
-        if head is not None:
-            conn.head = None
-            conn.sock.setblocking(True)
-            conn.init()
-            if head:
-                conn.parser.unreader.unread(bytes(head))
-        parser = conn.parser
-        if parser is not None and hasattr(parser, "unreader"):
-            unreader = parser.unreader
-            if not isinstance(unreader.sock, _Deadline):
-                unreader.sock = _Deadline(unreader.sock, self.body_timeout)
-            unreader.sock.deadline = time.monotonic() + self.body_timeout
+    def handle(self, conn: _Conn) -> Any:
+        # gunicorn's parser reads the request as the loop read it, never the socket
+        conn.parser = http.RequestParser(self.cfg, (conn.request,), conn.client)
+        conn.request = b""
+        conn.initialized = conn.data_ready = True
         keep = super().handle(conn)
-        answer = getattr(conn, "answer", None)
+        if keep is True and conn.parser.unreader.read():  # h11 read more into it than gunicorn:
+            keep = False  # where the next request begins is unclear
+        answer, conn.answer = conn.answer, None
         if answer is not None and answer.parts:
+            conn.answer = answer
             return _Rest(keep is True)  # the loop writes the rest
-        conn.answer = None
+        if answer is not None:
+            answer.drop()
         return keep
 
-    def handle_request(self, req: Any, conn: Any) -> Any:
-        if self.cfg.is_ssl:
-            return super().handle_request(req, conn)
-        if conn.too_large:  # the app answers 413 without reading the body, and that is the end
+    def handle_request(self, req: Any, conn: _Conn) -> Any:
+        if not conn.whole:  # the app answers what was read of it, and that is the end
             req.must_close = True
-            req._expected_100_continue = False  # no "100 Continue": the body is not wanted
+        req._expected_100_continue = False  # the loop said "100 Continue", or the body is refused
         sock = conn.sock
-        conn.answer = conn.sock = Answer(sock, self.unsent, self.send_timeout)
+        conn.answer = conn.sock = Answer(sock, self.memory, self.disk)
         try:
             return super().handle_request(req, conn)
+        except Overflow:
+            self.log.info(
+                "%s reads nothing of its answer and the worker holds all it may for such clients "
+                "(IMAGRAPH_SEND_MEMORY, IMAGRAPH_SEND_SPOOL): connection reset",
+                conn.client,
+            )
+            raise
         finally:
             conn.sock = sock
 
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """gunicorn's answer to a request it cannot read (``400``, ``414``, ``431`` …), with the
+        app's security headers."""
+        super().handle_error(req, _Secured(client), addr, exc)
+
     # -- writing answers
 
-    def finish_request(self, conn: Any, fs: Any) -> None:
+    def finish_request(self, conn: _Conn, fs: Any) -> None:
         result = None if fs.cancelled() or fs.exception() is not None else fs.result()
         if isinstance(result, _Rest):
             conn.timeout = time.monotonic() + self.send_timeout
             on_event = partial(self._on_writable, conn, result.keep)
             self._watch(conn, selectors.EVENT_WRITE, on_event, self._reset)
-        elif result is False:
-            self._close_gracefully(conn)
+        elif result is True:
+            self._next_request(conn)
         else:
-            super().finish_request(conn, fs)
+            self._close_gracefully(conn)
 
-    def _on_writable(self, conn: Any, keep: bool, client: Any) -> None:
+    def _next_request(self, conn: _Conn) -> None:
+        if conn.ahead:  # it came with the last one
+            self._read_request(conn)
+        else:
+            super().finish_request(conn, _done(True))  # kept alive as gunicorn does it
+
+    def _on_writable(self, conn: _Conn, keep: bool, client: Any) -> None:
+        answer = conn.answer
+        assert answer is not None
         try:
-            sent = conn.answer.push()
+            sent = answer.push()
         except OSError:  # the client went away
-            conn.answer.drop()
+            answer.drop()
             self._end(conn)
             return
         if sent:
             conn.timeout = time.monotonic() + self.send_timeout
-        if not conn.answer.parts:
+        if not answer.parts:
             self._unwatch(conn)
+            answer.drop()
             conn.answer = None
             if keep:
-                super().finish_request(conn, _done(True))  # kept alive as gunicorn does it
+                self._next_request(conn)
             else:
                 self._close_gracefully(conn)
 
-    def _reset(self, conn: Any) -> None:
+    def _reset(self, conn: _Conn) -> None:
         """The client read nothing of its answer for the send timeout."""
         self._unwatch(conn)
         self.log.info(
@@ -332,23 +370,23 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
             conn.client,
             self.send_timeout,
         )
+        assert conn.answer is not None
         conn.answer.reset()
+        conn.answer = None
         self.nr_conns -= 1
 
-    def _close_gracefully(self, conn: Any) -> None:
+    def _close_gracefully(self, conn: _Conn) -> None:
         """Close as gunicorn does (FIN, then what the client still sends read and dropped for a
         while, so that no reset cuts the answer's end), without the loop waiting for it."""
         try:
             conn.sock.shutdown(socket.SHUT_WR)
         except OSError:
-            self.nr_conns -= 1
-            conn.close()
+            self._end(conn)
             return
         conn.timeout = time.monotonic() + LINGER
-        conn.drained = 0
         self._watch(conn, selectors.EVENT_READ, partial(self._on_linger, conn), self._end)
 
-    def _on_linger(self, conn: Any, client: Any) -> None:
+    def _on_linger(self, conn: _Conn, client: Any) -> None:
         try:
             data = conn.sock.recv(65536)
         except (BlockingIOError, InterruptedError):
