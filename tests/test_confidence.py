@@ -68,6 +68,9 @@ def test_one_label_per_statement(data_graph):
     assert {t: levels for t, levels in labels.items() if len(levels) > 1} == {}
 
 
+# The sub-property in one step, as the ontology declares it: Virtuoso 7.2 answers
+# rdfs:subPropertyOf* joined with the rest of this pattern with missing rows (its property paths
+# over several default graphs, openlink/virtuoso-opensource#127), and the suite runs on it.
 DQV_ONLY = """
 PREFIX dqv: <http://www.w3.org/ns/dqv#>
 PREFIX oa: <http://www.w3.org/ns/oa#>
@@ -75,7 +78,7 @@ PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX schema: <https://schema.org/>
 SELECT ?predicate ?body WHERE {
-  ?has rdfs:subPropertyOf* dqv:hasQualityAnnotation .
+  ?has rdfs:subPropertyOf dqv:hasQualityAnnotation .
   ?statement rdf:subject <https://w3id.org/imanoeb/meeting/2025-10-14-network> ;
              rdf:predicate ?predicate ; ?has ?annotation .
   ?annotation a dqv:QualityAnnotation ; oa:motivatedBy dqv:qualityAssessment ;
