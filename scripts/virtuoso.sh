@@ -23,6 +23,12 @@ start)
     fi
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
+    pid=$(grep -o '[0-9]*' "$dir/virtuoso.lck" 2>/dev/null | head -1 || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        echo "a Virtuoso (pid $pid) runs on the database in $dir: $0 stop $dir" >&2; exit 1
+    fi
+    # a new database each start: nothing an earlier run left in DIR is in this run's store
+    rm -f "$dir"/virtuoso.{db,trx,pxa,log,lck} "$dir"/virtuoso-temp.{db,trx}
     cat >"$dir/virtuoso.ini" <<INI
 [Database]
 DatabaseFile    = $dir/virtuoso.db

@@ -93,17 +93,21 @@ def protocol_client():
         else Core.open(Settings(site=ROOT))
     )
     g = manifest()
+    names = []
     for data in g.objects(None, URIRef(UT + "graphData")):
         path = W3C / Path(str(g.value(data, URIRef(UT + "graph")))).name
-        name = str(g.value(data, RDFS_LABEL))
+        names.append(str(g.value(data, RDFS_LABEL)))
         core.store.replace_graph(
-            name,
+            names[-1],
             (
-                ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(name))
+                ox.Quad(q.subject, q.predicate, q.object, ox.NamedNode(names[-1]))
                 for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
             ),
         )
-    return create_app(core.settings, core).test_client(), core
+    yield create_app(core.settings, core).test_client(), core
+    if REMOTE:  # the remote store is shared: the graphs go, and out of its registry
+        for name in names:
+            core.store.clear_graph(name)
 
 
 def _list(g: Graph, node):
@@ -735,9 +739,21 @@ CONSTRUCT_PLAIN = "CONSTRUCT { <urn:x:s> <urn:x:p> <urn:x:o> } WHERE {}"
 NO_JSONLD = "which JSON-LD cannot carry: ask for Turtle, N-Triples, RDF/XML, TriG or N-Quads"
 
 
+def refused_by_the_store(resp) -> bool:
+    """On a remote store the query goes to the store, and Virtuoso (SPARQL 1.1, no triple terms)
+    refuses it: a 502 with the store's message (README, Stores), never a 500."""
+    if not REMOTE:
+        return False
+    assert resp.status_code == 502, resp.get_data(as_text=True)[:300]
+    assert "the SPARQL store refused the query (400)" in resp.get_data(as_text=True)
+    return True
+
+
 @pytest.mark.parametrize("fmt", ["json", "xml", "tsv", "csv"])
 def test_a_triple_term_in_results(client, fmt):
     resp = client.get("/sparql", query_string={"query": TERM_SELECT, "format": fmt})
+    if refused_by_the_store(resp):
+        return
     assert resp.status_code == 200, resp.get_data(as_text=True)
     if fmt == "csv":  # CSV writes terms as plain text
         assert list(csv.reader(io.StringIO(resp.get_data(as_text=True))))[1:] == [
@@ -755,6 +771,8 @@ def test_the_query_page_shows_a_triple_term(client, query):
     from html import unescape
 
     resp = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/html"})
+    if refused_by_the_store(resp):
+        return
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     assert TERM_TEXT in unescape(resp.get_data(as_text=True))
 
@@ -762,6 +780,8 @@ def test_the_query_page_shows_a_triple_term(client, query):
 @pytest.mark.parametrize("fmt", [*CARRIERS, "jsonld"])
 def test_a_constructed_triple_term_in_every_rdf_format(client, fmt):
     resp = client.get("/sparql", query_string={"query": TERM_CONSTRUCT, "format": fmt})
+    if refused_by_the_store(resp):
+        return
     if fmt == "jsonld":  # was a 502 (an upstream that does not exist)
         assert resp.status_code == 406 and NO_JSONLD in resp.get_data(as_text=True)
         return
@@ -781,6 +801,8 @@ def test_the_query_page_offers_downloads_that_carry_the_result(client, query, of
     from html import unescape
 
     page = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/html"})
+    if query == TERM_CONSTRUCT and refused_by_the_store(page):
+        return
     assert page.status_code == 200
     links = {
         m[1]: unescape(m[0])
@@ -805,6 +827,12 @@ def test_stored_queries_with_a_triple_term(tmp_path, core):
     settings = replace(core.settings, queries_dir=queries)
     client = create_app(settings, core).test_client()
     page = client.get("/queries/term", headers={"Accept": "text/html"})
+    if refused_by_the_store(page):
+        assert refused_by_the_store(client.get("/queries/term"))
+        assert refused_by_the_store(
+            client.get("/queries/graph", headers={"Accept": "application/ld+json"})
+        )
+        return
     assert page.status_code == 200 and "&lt;&lt;( &lt;urn:x:a&gt;" in page.get_data(as_text=True)
     rows = ox.parse_query_results(client.get("/queries/term").data, ox.QueryResultsFormat.JSON)
     assert [row["t"] for row in rows] == [TERM]  # type: ignore[union-attr]
