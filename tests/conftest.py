@@ -71,7 +71,9 @@ def fresh(tmp_path: Path) -> Iterator[Callable[..., Core]]:
     made: list[Core] = []
 
     def make(**overrides: object) -> Core:
-        made.append(open_core(tmp_path / f"s{len(made)}", **overrides))
+        folder = tmp_path / f"s{len(made)}"
+        folder.mkdir()  # (an on-disk store is made in it)
+        made.append(open_core(folder, **overrides))
         return made[-1]
 
     yield make
