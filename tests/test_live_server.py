@@ -476,12 +476,15 @@ QUERY_7MB = (
 @pytest.fixture(scope="module")
 def spool_server(tmp_path_factory, core) -> Iterator[tuple[str, Path]]:
     """One worker of 4 threads on the bundled data, with 4 MiB of memory and 64 MiB of disk for
-    answers its clients have not read, and a send timeout of 30 s; also its log."""
+    answers its clients have not read, and a send timeout of 120 s; also its log. The test is
+    one client and may run forty queries at once (it may run half of the query slots: more, and
+    a slow store's answers left the rest 429 after the two seconds they wait for a slot)."""
     log = tmp_path_factory.mktemp("spool") / "server.log"
     env = {
         **server_env(core.settings),
         "IMAGRAPH_THREADS": "4",
-        "IMAGRAPH_SEND_TIMEOUT": "30",
+        "IMAGRAPH_QUERY_SLOTS": "80",
+        "IMAGRAPH_SEND_TIMEOUT": "120",
         "IMAGRAPH_SEND_MEMORY": str(4 << 20),
         "IMAGRAPH_SEND_SPOOL": str(64 << 20),
     }
@@ -500,9 +503,15 @@ def test_stalled_readers_of_different_answers_cost_disk_then_their_connection(sp
     each thread waited for its client, up to the send timeout: pages failed, and answers waited,
     for that long); the readers on disk are still connected."""
     url, log = spool_server
+    # the answers take what the store takes to make them (a remote one, ten times what the
+    # embedded one takes): no longer than made one after another (waiting for readers, the
+    # threads took the send timeout for every four of them)
+    begin = time.monotonic()
+    requests.get(url + "sparql?query=" + quote(QUERY_7MB), headers={"Accept": XML}, timeout=60)
+    budget = max(20, 40 * (time.monotonic() - begin))
     socks = [_stalled(url, "/sparql?query=" + quote(f"{QUERY_7MB} #{i}"), XML) for i in range(40)]
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + budget
         while time.monotonic() < deadline:
             begun = select.select(socks, [], [], 0)[0]  # its answer came, or its reset
             if len(begun) == len(socks):
