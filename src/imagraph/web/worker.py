@@ -14,7 +14,8 @@ connection go as soon as the answer is made:
   past either time, ``408``. Then gunicorn's parser reads the same bytes in the thread;
 - a body past the app's limit (announced by its ``Content-Length``, or as it comes) goes to a
   thread at once, and so does a request h11 cannot read: the app answers ``413``, or gunicorn's
-  parser or the app says what is wrong, and the connection is closed after the answer;
+  parser or the app says what is wrong, and the connection is closed after the answer (a head
+  past all of gunicorn's limits is ``431`` from the loop: gunicorn's parser would read on);
 - an answer is written without blocking: what the socket does not take at once waits in memory
   (``IMAGRAPH_SEND_MEMORY`` bytes per worker), past it in a temporary file
   (``IMAGRAPH_SEND_SPOOL`` bytes per worker), a dump in its own file always, and the loop
