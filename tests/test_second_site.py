@@ -267,6 +267,8 @@ def test_pages_in_a_browser(server, tmp_path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
 
     os.environ["SE_OFFLINE"] = "true"
     options = webdriver.ChromeOptions()
@@ -283,13 +285,16 @@ def test_pages_in_a_browser(server, tmp_path):
         driver.get(server)
         assert driver.find_element(By.ID, "site-notice").text == NOTICE
         driver.find_element(By.LINK_TEXT, "Council meeting of 15 January 2026").click()
-        assert driver.current_url == server + "meeting/2026-01-15"
+        WebDriverWait(driver, 30).until(ec.url_to_be(server + "meeting/2026-01-15"))
         heading = driver.find_element(By.CSS_SELECTOR, "main h1").text
         assert heading == "Council meeting of 15 January 2026"
         # the query page opens with the landing page's first section, and runs it
         driver.get(server + "sparql")
         driver.find_element(By.ID, "run").click()
-        assert int(driver.find_element(By.ID, "row-count").text) >= 2
+        count = WebDriverWait(driver, 30).until(
+            ec.presence_of_element_located((By.ID, "row-count"))
+        )  # the answer is a new page: wait for it
+        assert int(count.text) >= 2
         assert "Council meeting of 12 February 2026" in driver.page_source
         errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert errors == []
