@@ -182,13 +182,9 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
             self._received(conn, ahead)
 
     def _on_bytes(self, conn: _Conn, client: Any) -> None:
-        try:
-            data = conn.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        self._received(conn, data)
+        data = _recv(conn.sock)
+        if data is not None:
+            self._received(conn, data)
 
     def _received(self, conn: _Conn, data: bytes) -> None:
         """Read ``data`` (``b""``: the client closed its side) into the request."""
@@ -388,12 +384,9 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         self._watch(conn, selectors.EVENT_READ, partial(self._on_linger, conn), self._end)
 
     def _on_linger(self, conn: _Conn, client: Any) -> None:
-        try:
-            data = conn.sock.recv(65536)
-        except (BlockingIOError, InterruptedError):
+        data = _recv(conn.sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         conn.drained += len(data)
         if not data or conn.drained >= LINGER_BYTES:
             self._end(conn)
@@ -426,3 +419,14 @@ class AccessLog(glogging.Logger):  # type: ignore[misc]
             self.access_log.info(json.dumps(record, ensure_ascii=False))
         except Exception:
             self.error("the access log could not be written", exc_info=True)
+
+
+def _recv(sock: socket.socket) -> bytes | None:
+    """What a non-blocking socket has: its bytes, ``b""`` if the client closed its side or the
+    connection broke, None if nothing has come yet."""
+    try:
+        return sock.recv(65536)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
