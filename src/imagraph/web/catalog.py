@@ -69,8 +69,9 @@ def _made() -> tuple[dict[str, DumpFile], bool]:
     """The dump files made for this version, and whether they are all made: a catalogue without
     the sizes of some is kept by no one (see :func:`views.respond`), so the next request gets the
     sizes made meanwhile."""
-    made = current_site().made_dumps()
-    return made, len(made) == current_site().dump_total()
+    site = current_site()
+    made = site.made_dumps()
+    return made, site.all_made()
 
 
 def _serialize(triples: list[ox.Triple], rep: negotiation.Representation) -> bytes:

@@ -232,6 +232,11 @@ class Site:
             self._all_made = (version, made)
         return made
 
+    def all_made(self) -> bool:
+        """Whether every dump of this version that can be made is made (known without looking
+        on disk once :meth:`made_dumps` has seen them all)."""
+        return self._all_made[0] == self.version
+
     def dump_total(self, version: str | None = None) -> int:
         """How many dumps this version of the data has: every one, but those that cannot be
         made from it (see :meth:`Dumps.failure`)."""
