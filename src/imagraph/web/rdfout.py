@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,17 +15,37 @@ from .. import formats
 from ..errors import ImagraphError
 from ..formats import Format
 from . import negotiation
+from .ldcompact import Compactor, Unsupported
 
 CONTEXT_VERSION = "v1"
 CONTEXT_PATH = f"context/{CONTEXT_VERSION}.jsonld"
 
 
-def context_document(ontology_dir: Path, prefixes: dict[str, str]) -> dict[str, Any]:
+class JsonLdContext(dict[str, Any]):
+    """A JSON-LD context document that keeps what compaction with it needs, made once."""
+
+    @functools.cached_property
+    def compactor(self) -> Compactor | None:
+        """The compactor of this context; None if it needs pyld (see :mod:`.ldcompact`)."""
+        processor = jsonld.JsonLdProcessor()
+        options = {"processingMode": "json-ld-1.1", "base": ""}
+        try:
+            active = processor.process_context(
+                processor._get_initial_context(options), self["@context"], options
+            )
+        except Exception:  # pyld says what is wrong when it compacts with this context
+            return None
+        return Compactor.of(active)
+
+
+def context_document(ontology_dir: Path, prefixes: dict[str, str]) -> JsonLdContext:
     """The published JSON-LD context: the site's ``ontology/context/v1.jsonld``, else one made
     of its prefixes (terms as prefixed names, ``id`` and ``type`` for ``@id`` and ``@type``)."""
     path = ontology_dir / "context" / f"{CONTEXT_VERSION}.jsonld"
     if not path.is_file():
-        return {"@context": {"@version": 1.1, **prefixes, "id": "@id", "type": "@type"}}
+        return JsonLdContext(
+            {"@context": {"@version": 1.1, **prefixes, "id": "@id", "type": "@type"}}
+        )
     try:
         with path.open(encoding="utf-8") as f:
             document = json.load(f)
@@ -32,7 +53,7 @@ def context_document(ontology_dir: Path, prefixes: dict[str, str]) -> dict[str, 
         raise ImagraphError(f"{path}: not a JSON-LD context ({err})") from None
     if not isinstance(document, dict) or not isinstance(document.get("@context"), dict):
         raise ImagraphError(f"{path}: not a JSON-LD context (no @context object)")
-    return document
+    return JsonLdContext(document)
 
 
 def local_loader(context_url: str, context: dict[str, Any]) -> Any:
@@ -64,10 +85,30 @@ def serialize(
     triples = list(triples)
     formats.check_carries(fmt, triples)
     if fmt.media_type == negotiation.JSONLD.media_type:
-        nquads = (ox.serialize(triples, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
-        expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads"})
-        compacted = jsonld.compact(
-            expanded, context_url, {"documentLoader": local_loader(context_url, context)}
-        )
-        return json.dumps(compacted, ensure_ascii=False, indent=1).encode("utf-8")
+        document = compact(triples, context_url, context)
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")  # C encoder: no indent
     return ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes) or b""
+
+
+def compact(triples: list[ox.Triple], context_url: str, context: dict[str, Any]) -> dict[str, Any]:
+    """``triples`` as JSON-LD compacted with ``context`` (referenced by ``context_url``): by the
+    context's own compactor, else by pyld."""
+    if not isinstance(context, JsonLdContext):
+        context = JsonLdContext(context)
+    if context.compactor is not None:
+        try:
+            return context.compactor.compact(triples, context_url)
+        except Unsupported:
+            pass
+    return compact_with_pyld(triples, context_url, context)
+
+
+def compact_with_pyld(
+    triples: list[ox.Triple], context_url: str, context: dict[str, Any]
+) -> dict[str, Any]:
+    """``triples`` as JSON-LD compacted by pyld, from their N-Quads."""
+    nquads = (ox.serialize(triples, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
+    expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads"})
+    return jsonld.compact(
+        expanded, context_url, {"documentLoader": local_loader(context_url, context)}
+    )
