@@ -127,13 +127,15 @@ def serving(cmd: list[str], env: dict[str, str], url: str) -> Iterator[None]:
 
 
 def load_test(
-    url: str, paths: Path, accept: str, seconds: int, connections: int
+    url: str, paths: Path, accept: str, seconds: int, connections: int, warm: bool = True
 ) -> dict[str, float]:
-    """wrk against ``url``, cycling through ``paths`` with ``Accept: accept``."""
+    """wrk against ``url``, cycling through ``paths`` with ``Accept: accept`` (after a 2 s
+    warm-up if ``warm``)."""
     script = paths.with_suffix(".lua")
     script.write_text(LUA)
     common = ["wrk", "-t1", f"-c{connections}", "-s", str(script), url]
-    subprocess.run([*common, "-d2s", "--", str(paths), accept], check=True, capture_output=True)
+    if warm:
+        subprocess.run([*common, "-d2s", "--", str(paths), accept], check=True, capture_output=True)
     out = subprocess.run(
         [*common, f"-d{seconds}s", "--latency", "--", str(paths), accept],
         check=True,
@@ -256,7 +258,7 @@ def run_dataset(
             for key in args.formats:
                 for label, url in urls.items():
                     results[round_, key, label] = load_test(
-                        url, paths, FORMATS[key], args.seconds, args.connections
+                        url, paths, FORMATS[key], args.seconds, args.connections, round_ == 0
                     )
     floor_label = next(iter(urls))
     rows = []
@@ -267,6 +269,18 @@ def run_dataset(
             f"{r['rps']:.0f} | {r['p50'] / floor['p50']:.2f}x | {floor['rps'] / r['rps']:.2f}x | "
             f"{int(r['errors'])} |"
         )
+    if args.repeat > 1:  # the median of each round's ratio, and the range
+        for key in args.formats:
+            for label in urls:
+                ratios = sorted(
+                    results[r, key, label]["p50"] / results[r, key, floor_label]["p50"]
+                    for r in range(args.repeat)
+                )
+                p50 = statistics.median(results[r, key, label]["p50"] for r in range(args.repeat))
+                rows.append(
+                    f"| {name} | median of {args.repeat} | {key} | {label} | {p50:.2f} | | | "
+                    f"**{statistics.median(ratios):.2f}x** ({ratios[0]:.2f}–{ratios[-1]:.2f}) | | |"
+                )
     if store is not None or not args.in_process:  # 10M+ triples: not loaded twice more
         return rows
     ours_us, floor_us = in_process(files, base, iris[:500])
@@ -306,8 +320,9 @@ def main() -> None:
         sys.exit("wrk is needed: apt-get install wrk")
     rows = [
         f"Workers: {args.workers} gunicorn workers each; load: wrk, 1 thread, "
-        f"{args.connections} connections, {args.seconds} s after a 2 s warm-up, cycling through "
-        "up to 2,000 resources; each round measures every format on every server in turn.",
+        f"{args.connections} connections, {args.seconds} s (the first round after a 2 s warm-up), "
+        "cycling through up to 2,000 resources; each round measures every format on every "
+        "server in turn.",
         "",
         "| data | round | format | server | p50 ms | p99 ms | requests/s | p50 / floor "
         "| floor rps / rps | non-2xx |",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 import pyoxigraph as ox
-from flask import Flask, Response, abort, render_template_string, request
+from flask import Flask, Response, abort, request
 
 if "IMAGRAPH_FLOOR_STORE" in os.environ:  # an on-disk store, shared read-only by the workers
     store = ox.Store.read_only(os.environ["IMAGRAPH_FLOOR_STORE"])
@@ -36,6 +36,7 @@ PAGE = """<!doctype html><title>{{ iri }}</title><h1>{{ iri }}</h1><table>
 {% endfor %}</table>"""
 
 app = Flask(__name__)
+TEMPLATE = app.jinja_env.from_string(PAGE)  # compiled once
 
 
 @app.get("/<path:path>")
@@ -49,6 +50,6 @@ def resource(path: str) -> Response:
         abort(404)
     accept = request.headers.get("Accept", "")
     if accept == "text/html":
-        return Response(render_template_string(PAGE, iri=node.value, triples=triples))
+        return Response(TEMPLATE.render(iri=node.value, triples=triples), mimetype="text/html")
     fmt = FORMATS.get(accept, ox.RdfFormat.TURTLE)
     return Response(ox.serialize(triples, format=fmt), mimetype=fmt.media_type)
