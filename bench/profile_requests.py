@@ -115,13 +115,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     os.environ["IMAGRAPH_CACHE_ENTRIES"] = "0"
+    os.environ.setdefault("IMAGRAPH_SITE", str(ROOT))  # also for a src tree outside it
     tmp = tempfile.TemporaryDirectory()
     if args.scale:
         from imagraph.generate import SYNTHETIC_BASE, write_ntriples
 
         write_ntriples(Path(tmp.name) / "generated.nt", scale=args.scale)
         os.environ.update(IMAGRAPH_DATA_DIR=tmp.name, IMAGRAPH_BASE_IRI=SYNTHETIC_BASE)
-    os.environ.setdefault("IMAGRAPH_SITE", str(ROOT))
     from imagraph.settings import Settings
     from imagraph.web import create_app
 
