@@ -793,7 +793,7 @@ def test_a_constructed_triple_term_in_every_rdf_format(client, fmt):
 
 @pytest.mark.parametrize(
     ("query", "offered"),
-    [(TERM_CONSTRUCT, ["ttl", "nt", "rdf"]), (CONSTRUCT_PLAIN, ["ttl", "nt", "jsonld", "rdf"])],
+    [(TERM_CONSTRUCT, ["ttl", "nt", "rdf"]), (CONSTRUCT_PLAIN, ["ttl", "jsonld", "nt", "rdf"])],
     ids=["with-a-triple-term", "without"],
 )
 def test_the_query_page_offers_downloads_that_carry_the_result(client, query, offered):

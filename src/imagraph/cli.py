@@ -22,7 +22,14 @@ from .namespaces import compact
 from .settings import Settings
 from .validation import report_text
 
-RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+#: What ``imagraph query`` writes a SELECT or ASK result as: a table for people, or a results
+#: format.
+RESULT_FORMATS = ("table", *(f.name for f in formats.of(formats.RESULTS)))
+
+
+def _names(*kinds: str) -> str:
+    """The names of the formats of ``kinds``, for the help."""
+    return ", ".join(f.name for f in formats.of(*kinds))
 
 
 class CliError(click.ClickException):
@@ -280,7 +287,10 @@ def _read_graph(
     multiple=True,
     help="Shapes to use instead of the bundled ones (a file or URL; repeatable).",
 )
-@click.option("--input-format", help="Format of the files (default: from the file name).")
+@click.option(
+    "--input-format",
+    help=f"Format of the files: {_names(*formats.RDF)} (default: from the file name).",
+)
 @click.option(
     "--format",
     "out_format",
@@ -364,8 +374,8 @@ def validate(
     "out_format",
     default="table",
     show_default=True,
-    help="SELECT/ASK: table, csv, tsv, json, xml. CONSTRUCT/DESCRIBE: an RDF format "
-    "(turtle, ntriples, json-ld, rdf-xml).",
+    help=f"SELECT/ASK: {', '.join(RESULT_FORMATS)}. CONSTRUCT/DESCRIBE: an RDF format "
+    f"({_names(*formats.RDF)}).",
 )
 @click.pass_context
 def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_format: str) -> None:
@@ -382,8 +392,9 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
     core = _core(ctx)
     limits = query_engine.Limits.from_settings(core.settings)
     try:
-        if out_format in RESULT_FORMATS:  # table, csv, tsv, json, xml; CONSTRUCT gives Turtle
-            results_format = "json" if out_format == "table" else out_format
+        if out_format in RESULT_FORMATS:  # a table or results; CONSTRUCT gives Turtle
+            name = formats.SPARQL_JSON.name if out_format == "table" else out_format
+            results_format = formats.by_name(name, (formats.RESULTS,))
             graph_format = formats.TURTLE
         else:
             try:
@@ -393,7 +404,7 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
                     f"unknown results format {out_format!r}: use {', '.join(RESULT_FORMATS)} "
                     "for SELECT and ASK, or an RDF format for CONSTRUCT and DESCRIBE"
                 ) from None
-            results_format = "json"
+            results_format = formats.SPARQL_JSON
         result = query_engine.execute(
             core.store,
             sparql,
@@ -456,7 +467,7 @@ def _print_table(kind: str, json_results: bytes, prefixes: dict[str, str]) -> No
     "out_format",
     default="trig",
     show_default=True,
-    help="turtle, ntriples, json-ld, rdf-xml (the union of all graphs) or trig, nquads "
+    help=f"{_names(formats.GRAPH)} (the union of all graphs) or {_names(formats.DATASET)} "
     "(each named graph).",
 )
 @click.option(

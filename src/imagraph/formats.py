@@ -1,4 +1,12 @@
-"""The one table of RDF formats: name, media types, file extensions and the pyoxigraph format."""
+"""The one table of formats: RDF graphs, RDF datasets and SPARQL results.
+
+Each row says everything imagraph needs to know of a format: its names, media types and file
+extensions, how pyoxigraph reads and writes it, what it can carry, and where it is offered.
+Content negotiation, the SPARQL endpoint and its service description, the OpenAPI description,
+the dumps, the catalogue's distributions and the command line's help are all made from this
+table, in its order (the first of a kind is preferred where a client has no preference). A new
+format is a new row.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +18,45 @@ import pyoxigraph as ox
 
 from .errors import ImagraphError, UnsupportedFormatError
 
+#: The kinds of format: RDF triples (a graph, or the union of a dataset's graphs), RDF quads
+#: (a dataset with its named graphs), and the results of a SELECT or ASK query.
+GRAPH, DATASET, RESULTS = "graph", "dataset", "results"
+RDF = (GRAPH, DATASET)
+#: The query forms each kind answers.
+ANSWERS = {GRAPH: ("construct", "describe"), DATASET: ("construct", "describe"),
+           RESULTS: ("select", "ask")}  # fmt: skip
+#: Where the W3C names formats (the service description's ``sd:resultFormat``).
+W3C_FORMATS = "http://www.w3.org/ns/formats/"
+#: Where the EU names file types (the catalogue's ``dct:format``).
+EU_FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type/"
+
 
 @dataclass(frozen=True)
 class Format:
-    """An RDF serialisation imagraph reads and writes."""
+    """A serialisation imagraph reads or writes: of RDF, or of SPARQL results."""
 
+    #: The format's name (``turtle``, ``json``): the command line and ``?format=`` take it, an
+    #: alias or an extension.
     name: str
+    #: The media type answers carry.
     media_type: str
+    #: File extensions, the first the one imagraph writes and the one a URL ends with to ask
+    #: for the format (``/ontology.ttl``, ``?format=ttl``).
     extensions: tuple[str, ...]
-    oxigraph: ox.RdfFormat
+    #: pyoxigraph's format, which reads and writes it.
+    oxigraph: ox.RdfFormat | ox.QueryResultsFormat
+    #: Its local name in :data:`W3C_FORMATS`.
+    w3c: str
+    kind: str = GRAPH
     aliases: tuple[str, ...] = ()
+    #: Media types also understood for it (in Accept, Content-Type and ``?format=``).
     other_media_types: tuple[str, ...] = ()
-    #: Written with its named graphs (TriG, N-Quads); the others carry the union of all graphs.
-    is_dataset: bool = False
     #: Carries RDF 1.2 triple terms (``<<( … )>>``); pyoxigraph's JSON-LD does not.
     triple_terms: bool = True
+    #: Its local name in :data:`EU_FILE_TYPES` (None: the EU names none).
+    file_type: str | None = None
+    #: The data is dumped in it (each dump plain and gzipped).
+    dump: bool = False
 
     @property
     def extension(self) -> str:
@@ -32,42 +64,99 @@ class Format:
 
     @property
     def title(self) -> str:
-        """The format's name for people (``Turtle``, ``RDF/XML``, ``JSON-LD``)."""
+        """The format's name for people (``Turtle``, ``RDF/XML``, ``SPARQL Results in JSON``)."""
         return self.oxigraph.name
 
+    @property
+    def is_rdf(self) -> bool:
+        return self.kind != RESULTS
 
-TURTLE = Format(
-    "turtle", "text/turtle", ("ttl",), ox.RdfFormat.TURTLE, ("ttl",), ("application/x-turtle",)
-)
-NTRIPLES = Format(
-    "ntriples", "application/n-triples", ("nt",), ox.RdfFormat.N_TRIPLES, ("nt", "n-triples")
-)
-JSONLD = Format(
-    "json-ld",
-    "application/ld+json",
-    ("jsonld", "json"),
-    ox.RdfFormat.JSON_LD,
-    ("jsonld",),
-    triple_terms=False,
-)
-RDFXML = Format(
-    "rdf-xml", "application/rdf+xml", ("rdf", "owl", "xml"), ox.RdfFormat.RDF_XML, ("xml", "rdfxml")
-)
-TRIG = Format("trig", "application/trig", ("trig",), ox.RdfFormat.TRIG, is_dataset=True)
-NQUADS = Format(
-    "nquads",
-    "application/n-quads",
-    ("nq",),
-    ox.RdfFormat.N_QUADS,
-    ("nq", "n-quads"),
-    is_dataset=True,
-)
+    @property
+    def is_dataset(self) -> bool:
+        """Written with its named graphs (TriG, N-Quads); the other RDF formats carry the union
+        of all graphs."""
+        return self.kind == DATASET
 
-FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
+    @property
+    def answers(self) -> tuple[str, ...]:
+        """The query forms it answers (``select``, ``ask``; ``construct``, ``describe``)."""
+        return ANSWERS[self.kind]
 
-_BY_NAME = {key: f for f in FORMATS for key in (f.name, *f.aliases)}
-_BY_MEDIA_TYPE = {m: f for f in FORMATS for m in (f.media_type, *f.other_media_types)}
-_BY_EXTENSION = {ext: f for f in FORMATS for ext in f.extensions}
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (self.media_type, *self.other_media_types)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases, *self.extensions)
+
+    @property
+    def w3c_iri(self) -> str:
+        return W3C_FORMATS + self.w3c
+
+    @property
+    def file_type_iri(self) -> str | None:
+        return EU_FILE_TYPES + self.file_type if self.file_type else None
+
+
+# fmt: off
+TURTLE = Format("turtle", "text/turtle", ("ttl",), ox.RdfFormat.TURTLE, "Turtle",
+                aliases=("n3",),  # Turtle is N3 (SPARQLWrapper's N3 asks for it)
+                other_media_types=("application/x-turtle",), file_type="RDF_TURTLE", dump=True)
+JSONLD = Format("json-ld", "application/ld+json", ("jsonld", "json"), ox.RdfFormat.JSON_LD,
+                "JSON-LD", other_media_types=("application/json",), triple_terms=False,
+                file_type="JSON_LD", dump=True)
+NTRIPLES = Format("ntriples", "application/n-triples", ("nt",), ox.RdfFormat.N_TRIPLES,
+                  "N-Triples", aliases=("n-triples",), file_type="RDF_N_TRIPLES", dump=True)
+RDFXML = Format("rdf-xml", "application/rdf+xml", ("rdf", "owl", "xml"), ox.RdfFormat.RDF_XML,
+                "RDF_XML", aliases=("rdfxml", "rdf+xml"), file_type="RDF_XML")
+TRIG = Format("trig", "application/trig", ("trig",), ox.RdfFormat.TRIG, "TriG", kind=DATASET,
+              file_type="RDF_TRIG", dump=True)
+NQUADS = Format("nquads", "application/n-quads", ("nq",), ox.RdfFormat.N_QUADS, "N-Quads",
+                kind=DATASET, aliases=("n-quads",), file_type="RDF_N_QUADS", dump=True)
+SPARQL_JSON = Format("json", "application/sparql-results+json", ("json", "srj"),
+                     ox.QueryResultsFormat.JSON, "SPARQL_Results_JSON", kind=RESULTS,
+                     other_media_types=("application/json",))
+SPARQL_XML = Format("xml", "application/sparql-results+xml", ("xml", "srx"),
+                    ox.QueryResultsFormat.XML, "SPARQL_Results_XML", kind=RESULTS,
+                    other_media_types=("application/xml",))
+SPARQL_CSV = Format("csv", "text/csv", ("csv",), ox.QueryResultsFormat.CSV, "SPARQL_Results_CSV",
+                    kind=RESULTS)
+SPARQL_TSV = Format("tsv", "text/tab-separated-values", ("tsv",), ox.QueryResultsFormat.TSV,
+                    "SPARQL_Results_TSV", kind=RESULTS)
+# fmt: on
+
+#: The table, in order of preference within each kind.
+FORMATS: tuple[Format, ...] = (
+    TURTLE, JSONLD, NTRIPLES, RDFXML, TRIG, NQUADS,
+    SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV,
+)  # fmt: skip
+
+
+def of(*kinds: str) -> tuple[Format, ...]:
+    """The formats of ``kinds`` (:data:`GRAPH`, :data:`DATASET`, :data:`RESULTS`), in the
+    table's order."""
+    return tuple(f for f in FORMATS if f.kind in kinds)
+
+
+def dumps(*kinds: str) -> tuple[Format, ...]:
+    """The formats the data is dumped in (of ``kinds``, every RDF kind by default), datasets
+    first: they keep the named graphs."""
+    dumped = (f for f in of(*(kinds or RDF)) if f.dump)
+    return tuple(sorted(dumped, key=lambda f: not f.is_dataset))
+
+
+def find(key: str, among: Iterable[Format]) -> Format | None:
+    """The format ``key`` asks for among ``among``: a name, an alias, an extension or a media
+    type (its parameters ignored), in any case; None if none."""
+    key = key.split(";", 1)[0].strip().lower()
+    return next((f for f in among if key in f.names or key in f.media_types), None)
+
+
+def listed(items: Iterable[str], last: str = "or") -> str:
+    """``a, b or c``."""
+    *others, final = items
+    return f"{', '.join(others)} {last} {final}" if others else final
 
 
 class NotRepresentableError(ImagraphError):
@@ -76,8 +165,7 @@ class NotRepresentableError(ImagraphError):
     status = 406
 
     def __init__(self, fmt: Format) -> None:
-        *others, last = (f.title for f in FORMATS if f.triple_terms)
-        carriers = f"{', '.join(others)} or {last}"
+        carriers = listed(f.title for f in of(*RDF) if f.triple_terms)
         super().__init__(
             f"the answer holds RDF 1.2 triple terms (<<( … )>>), which {fmt.title} cannot "
             f"carry: ask for {carriers}"
@@ -93,35 +181,37 @@ def check_carries(fmt: Format, triples: Iterable[ox.Triple]) -> None:
         raise NotRepresentableError(fmt)
 
 
-def by_name(name: str) -> Format:
-    """The format called ``name`` (``turtle``, ``ttl``, ``json-ld``, ``nt`` …)."""
-    try:
-        return _BY_NAME[name.lower()]
-    except KeyError:
-        known = ", ".join(f.name for f in FORMATS)
-        raise UnsupportedFormatError(f"unknown RDF format {name!r}; known: {known}") from None
+def by_name(name: str, kinds: tuple[str, ...] = RDF) -> Format:
+    """The format of ``kinds`` called ``name`` (``turtle``, ``ttl``, ``json-ld``, ``nt`` …)."""
+    fmt = next((f for f in of(*kinds) if name.lower() in f.names), None)
+    if fmt is None:
+        known = ", ".join(f.name for f in of(*kinds))
+        what = "results" if kinds == (RESULTS,) else "RDF"
+        raise UnsupportedFormatError(f"unknown {what} format {name!r}; known: {known}")
+    return fmt
 
 
-def by_media_type(media_type: str) -> Format:
-    """The format for a media type; parameters such as ``; charset=utf-8`` are ignored."""
+def by_media_type(media_type: str, kinds: tuple[str, ...] = RDF) -> Format:
+    """The format of ``kinds`` for a media type; parameters such as ``; charset=utf-8`` are
+    ignored."""
     key = media_type.split(";", 1)[0].strip().lower()
-    try:
-        return _BY_MEDIA_TYPE[key]
-    except KeyError:
-        known = ", ".join(f.media_type for f in FORMATS)
-        raise UnsupportedFormatError(
-            f"unsupported media type {key!r}; supported: {known}"
-        ) from None
+    fmt = next((f for f in of(*kinds) if key in f.media_types), None)
+    if fmt is None:
+        known = ", ".join(f.media_type for f in of(*kinds))
+        raise UnsupportedFormatError(f"unsupported media type {key!r}; supported: {known}")
+    return fmt
 
 
 def guess(path: str | PurePath) -> Format:
-    """The format of a file, from its extension (``.gz`` is looked through)."""
+    """The RDF format of a file, from its extension (``.gz`` is looked through)."""
     suffixes = [s.lstrip(".").lower() for s in PurePath(path).suffixes]
     if suffixes and suffixes[-1] == "gz":
         suffixes.pop()
-    if suffixes and suffixes[-1] in _BY_EXTENSION:
-        return _BY_EXTENSION[suffixes[-1]]
-    known = ", ".join(f".{ext}" for f in FORMATS for ext in f.extensions)
-    raise UnsupportedFormatError(
-        f"cannot tell the RDF format of {str(path)!r} from its name; use one of {known}"
-    )
+    rdf = of(*RDF)
+    fmt = next((f for f in rdf if suffixes and suffixes[-1] in f.extensions), None)
+    if fmt is None:
+        known = ", ".join(f".{ext}" for f in rdf for ext in f.extensions)
+        raise UnsupportedFormatError(
+            f"cannot tell the RDF format of {str(path)!r} from its name; use one of {known}"
+        )
+    return fmt

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pyoxigraph as ox
 from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import Query as QueryGrammar
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -36,20 +35,6 @@ from .errors import BadInputError, ImagraphError, QuerySyntaxError
 from .formats import Format
 from .settings import Settings
 from .store import QueryOutcome, Store
-
-#: Results formats for SELECT and ASK: name → media type.
-RESULTS_MEDIA_TYPES = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-RESULTS_OX = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
 
 
 class QueryRefusedError(BadInputError):
@@ -252,13 +237,12 @@ def _run(store: Store, request: dict[str, Any], reply_fd: int) -> QueryResult | 
         named_graphs=request["named_graphs"],
         base_iri=request["base_iri"],
     )
-    results_format: str = request["results_format"]
+    # formats cross the pipe by name (pyoxigraph's formats do not pickle)
+    results_format = formats.by_name(request["results_format"], (formats.RESULTS,))
     graph_format = formats.by_name(request["graph_format"])
     max_rows: int = request["max_rows"]
     if outcome.kind == "ask":
-        return QueryResult(
-            "ask", outcome.serialize(results_format), RESULTS_MEDIA_TYPES[results_format]
-        )
+        return QueryResult("ask", outcome.serialize(results_format), results_format.media_type)
     try:
         return _serialize(outcome, results_format, graph_format, max_rows, reply_fd)
     except OSError:  # pyoxigraph's JSON-LD serialiser met a triple term
@@ -268,27 +252,23 @@ def _run(store: Store, request: dict[str, Any], reply_fd: int) -> QueryResult | 
 
 
 def _serialize(
-    outcome: QueryOutcome, results_format: str, graph_format: Format, max_rows: int, reply_fd: int
+    outcome: QueryOutcome,
+    results_format: Format,
+    graph_format: Format,
+    max_rows: int,
+    reply_fd: int,
 ) -> QueryResult | None:
     """Solutions or triples in their format, whole or (``max_rows`` 0) into ``reply_fd``."""
+    fmt = graph_format if outcome.kind == "graph" else results_format
     if max_rows == 0:
-        if outcome.kind == "graph":
-            head = QueryResult("graph", b"", graph_format.media_type)
-            fmt: str | Format = graph_format
-        else:
-            head = QueryResult("select", b"", RESULTS_MEDIA_TYPES[results_format])
-            fmt = results_format
-        _send(reply_fd, ("head", head))
+        _send(reply_fd, ("head", QueryResult(outcome.kind, b"", fmt.media_type)))
         sink = _Pipe(reply_fd)
         outcome.stream(fmt, sink)
         sink.flush()
         _send(reply_fd, ("end", None))
         return None
-    if outcome.kind == "graph":
-        body, truncated, n = outcome.capped(graph_format, max_rows)
-        return QueryResult("graph", body, graph_format.media_type, truncated, n)
-    body, truncated, n = outcome.capped(results_format, max_rows)
-    return QueryResult("select", body, RESULTS_MEDIA_TYPES[results_format], truncated, n)
+    body, truncated, n = outcome.capped(fmt, max_rows)
+    return QueryResult(outcome.kind, body, fmt.media_type, truncated, n)
 
 
 # -- the runner ------------------------------------------------------------------------------------
@@ -516,7 +496,7 @@ def execute(
     store: Store,
     query: str,
     *,
-    results_format: str = "json",
+    results_format: Format = formats.SPARQL_JSON,
     graph_format: Format = formats.TURTLE,
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,
@@ -531,7 +511,7 @@ def execute(
         raise QuerySyntaxError("the query is empty")
     check_services(query, limits.service_allowlist)
     request = {
-        "query": query, "results_format": results_format, "graph_format": graph_format.name,
+        "query": query, "results_format": results_format.name, "graph_format": graph_format.name,
         "default_graphs": default_graphs, "named_graphs": named_graphs, "base_iri": base_iri,
         "max_rows": limits.max_rows,
     }  # fmt: skip

@@ -52,13 +52,6 @@ Bindings = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
 #: At most this many incoming links are part of a resource's description.
 MAX_INCOMING = 200
 
-RESULTS_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-
 
 class QueryOutcome:
     """What a SPARQL query returned: solutions (SELECT), a boolean (ASK) or triples.
@@ -128,15 +121,13 @@ class QueryOutcome:
             raise TypeError(f"a {self.kind} result has no triples")
         yield from self._triples
 
-    def serialize(self, fmt: str | Format) -> bytes:
-        """Serialise: a results format (``json``, ``xml``, ``csv``, ``tsv``) for SELECT and ASK,
-        an RDF :class:`Format` for CONSTRUCT and DESCRIBE."""
+    def serialize(self, fmt: Format) -> bytes:
+        """Serialise: in a results format for SELECT and ASK, an RDF format for CONSTRUCT and
+        DESCRIBE."""
+        if (self.kind == "graph") != fmt.is_rdf:
+            raise TypeError(f"a {self.kind} result is not serialised in {fmt.title}")
         if self.kind == "graph":
-            if not isinstance(fmt, Format):
-                raise TypeError("triples are serialised in an RDF format")
             return ox.serialize(self._triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
-        if isinstance(fmt, Format):
-            raise TypeError(f"a {self.kind} result is serialised in a results format")
         if self.kind == "ask":
             doc: dict[str, object] = {"head": {}, "boolean": self.boolean}
         else:
@@ -147,23 +138,19 @@ class QueryOutcome:
                 },
             }
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if fmt == "json":
-            return body
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""
+        return _from_json(body, fmt)
 
-    def stream(self, fmt: str | Format, sink: IO[bytes]) -> None:
+    def stream(self, fmt: Format, sink: IO[bytes]) -> None:
         """Write the whole result into ``sink`` as the engine yields it (a result made from
         parts, which a remote store answered whole, is written at once)."""
         if self._native is None or self.kind == "ask":
             sink.write(self.serialize(fmt))
         elif isinstance(self._native, ox.QuerySolutions):
-            self._native.serialize(sink, format=RESULTS_FORMATS[fmt])  # type: ignore[index]
+            self._native.serialize(sink, format=fmt.oxigraph)  # type: ignore[arg-type]
         else:
-            assert isinstance(fmt, Format)
             ox.serialize(self._native, sink, format=fmt.oxigraph, prefixes=self.prefixes)
 
-    def capped(self, fmt: str | Format, max_rows: int) -> tuple[bytes, bool, int]:
+    def capped(self, fmt: Format, max_rows: int) -> tuple[bytes, bool, int]:
         """Serialise at most ``max_rows`` solutions or triples: (body, truncated, how many).
 
         pyoxigraph's own serialiser writes them (TSV for solutions, N-Triples for triples: one
@@ -186,15 +173,14 @@ class QueryOutcome:
         lines = b"".join(sink.parts)
         if is_select:
             parsed = ox.parse_query_results(lines, format=ox.QueryResultsFormat.TSV)
-            body = parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""  # type: ignore[index]
+            body = parsed.serialize(format=fmt.oxigraph) or b""  # type: ignore[arg-type]
             return body, sink.truncated, max(sink.seen - 1, 0)
-        assert isinstance(fmt, Format)
         if fmt.oxigraph != ox.RdfFormat.N_TRIPLES:
             triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
             lines = ox.serialize(triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
         return lines, sink.truncated, sink.seen
 
-    def _capped_from_terms(self, fmt: str | Format, max_rows: int) -> tuple[bytes, bool, int]:
+    def _capped_from_terms(self, fmt: Format, max_rows: int) -> tuple[bytes, bool, int]:
         if self.kind == "graph":
             triples = []
             for t in self.triples():
@@ -211,14 +197,18 @@ class QueryOutcome:
             bindings.append({v: json_term(t) for v, t in solution.items()})
         doc = {"head": {"vars": self.variables}, "results": {"bindings": bindings}}
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if fmt != "json":
-            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-            body = parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""  # type: ignore[index]
-        return body, truncated, len(bindings)
+        return _from_json(body, fmt), truncated, len(bindings)
 
-    def _graph_body(self, triples: list[ox.Triple], fmt: str | Format) -> bytes:
-        assert isinstance(fmt, Format)
+    def _graph_body(self, triples: list[ox.Triple], fmt: Format) -> bytes:
         return ox.serialize(triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
+
+
+def _from_json(body: bytes, fmt: Format) -> bytes:
+    """SPARQL JSON results in the results format ``fmt``."""
+    if fmt.oxigraph == ox.QueryResultsFormat.JSON:
+        return body
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    return parsed.serialize(format=fmt.oxigraph) or b""  # type: ignore[arg-type]
 
 
 class _Enough(Exception):

@@ -65,8 +65,8 @@ GRAPHS_TTL = 5.0
 SCAN_TTL = 300.0
 
 _EMPTY = ox.Store()  # parses queries (and tells their form) without touching any data
-_JSON = "application/sparql-results+json"
-_XML = "application/sparql-results+xml"
+_JSON = formats.SPARQL_JSON.media_type
+_XML = formats.SPARQL_XML.media_type
 #: Results are asked for in XML first: Virtuoso writes JSON up to three times slower (1.6 s
 #: against 0.5 s for 7.6 MB of results), and true in it as "1"; JSON where XML 1.0 cannot carry
 #: a literal (U+0001 …).

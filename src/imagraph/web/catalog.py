@@ -41,8 +41,7 @@ def _dumps(made: dict[str, DumpFile]) -> Any:
             out.append(
                 DumpInfo(
                     urls.url(f"dumps/{name}"),
-                    fmt.media_type,
-                    fmt.extension,
+                    fmt,
                     name.endswith(".gz"),
                     d.size if d is not None else None,
                     d.sha256 if d is not None else None,
@@ -76,7 +75,7 @@ def _made() -> tuple[dict[str, DumpFile], bool]:
 
 def _serialize(triples: list[ox.Triple], rep: negotiation.Representation) -> bytes:
     assert rep.rdf is not None
-    if rep.media_type == negotiation.JSONLD.media_type:
+    if rep.rdf is formats.JSONLD:
         # plain expanded JSON-LD: harvesters (ckanext-dcat) read it without any context
         return ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b""
     return ox.serialize(triples, format=rep.rdf.oxigraph, prefixes=CATALOG_PREFIXES) or b""

@@ -13,7 +13,6 @@ from pyld import jsonld
 from .. import formats
 from ..errors import ImagraphError
 from ..formats import Format
-from . import negotiation
 
 CONTEXT_VERSION = "v1"
 CONTEXT_PATH = f"context/{CONTEXT_VERSION}.jsonld"
@@ -63,7 +62,7 @@ def serialize(
     :class:`formats.NotRepresentableError` for triple terms in JSON-LD."""
     triples = list(triples)
     formats.check_carries(fmt, triples)
-    if fmt.media_type == negotiation.JSONLD.media_type:
+    if fmt is formats.JSONLD:
         nquads = (ox.serialize(triples, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
         expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads"})
         compacted = jsonld.compact(

@@ -20,7 +20,7 @@ from ..store import Store
 from .rdfout import context_document
 
 #: Formats of the dumps of the whole dataset (each plain and gzipped).
-WHOLE_FORMATS = (formats.TRIG, formats.NQUADS, formats.TURTLE, formats.NTRIPLES, formats.JSONLD)
+WHOLE_FORMATS = formats.dumps()
 #: Seconds a request waits for a dump being made before it is told to come back (503).
 DUMP_WAIT = 10.0
 #: What the cache of a worker's site holds at most, in bytes of the answers it keeps.
@@ -28,8 +28,8 @@ CACHE_BYTES = 256 << 20
 #: Seconds a listing of the dumps (the catalogue, /dumps) waits for dumps being made: it lists
 #: them without size and checksum meanwhile, under another ETag, so it is fetched again later.
 LIST_WAIT = 1.0
-#: Formats of the dumps of a catalogue dataset that is part of the graph.
-PART_FORMATS = (formats.TURTLE, formats.NTRIPLES, formats.JSONLD)
+#: Formats of the dumps of a catalogue dataset that is part of the graph (its graphs' union).
+PART_FORMATS = formats.dumps(formats.GRAPH)
 
 
 class Site:

@@ -21,12 +21,13 @@ from werkzeug.exceptions import (
 
 from .. import formats, sparql
 from ..errors import ImagraphError, NotFoundError
+from ..formats import Format
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from ..settings import Settings
 from . import current_site, negotiation, page_number, slots
 from .body import read_body
-from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
+from .negotiation import HTML, TURTLE, Representation
 from .page import triple_text
 from .pages import render_page
 from .site import Site
@@ -43,20 +44,14 @@ LONG_QUERY = 1500
 bp = Blueprint("sparql", __name__)
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
 VOID = "http://rdfs.org/ns/void#"
 
-RESULTS = {  # media type → results format name
-    "application/sparql-results+json": "json",
-    "application/sparql-results+xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "application/json": "json",
-    "application/xml": "xml",
-}
-RESULT_NAMES = {"json", "xml", "csv", "tsv"}
-GRAPH_REPS = (TURTLE, JSONLD, NTRIPLES, RDFXML, negotiation.TRIG, negotiation.NQUADS)
-SD_REPS = (TURTLE, JSONLD, NTRIPLES, RDFXML, HTML)
+#: What SELECT and ASK are answered in.
+RESULT_FORMATS = formats.of(formats.RESULTS)
+#: What CONSTRUCT and DESCRIBE are answered in.
+GRAPH_REPS = negotiation.RDF
+#: What the service description is offered as (HTML last: */* gets RDF).
+SD_REPS = (*negotiation.GRAPH_TYPES, HTML)
 
 
 def _read_request() -> tuple[str | None, list[str], list[str]]:
@@ -110,49 +105,60 @@ def _format_values() -> list[str]:
     return request.args.getlist("format") or request.form.getlist("format")
 
 
-def _negotiate() -> tuple[str | None, Representation | None]:
+#: Every media type SELECT and ASK can be answered in (each format's own first).
+RESULT_MEDIA_TYPES = [f.media_type for f in RESULT_FORMATS] + [
+    m for f in RESULT_FORMATS for m in f.other_media_types
+]
+#: Every media type CONSTRUCT and DESCRIBE can be answered in (each format's own first).
+GRAPH_MEDIA_TYPES = [r.media_type for r in GRAPH_REPS] + [
+    m for r in GRAPH_REPS for m in r.media_types[1:]
+]
+RESULT_KEYS = formats.listed(f.extension for f in RESULT_FORMATS)
+GRAPH_KEYS = formats.listed(r.key for r in GRAPH_REPS)
+
+
+def _negotiate() -> tuple[Format | None, Representation | None]:
     """What to answer in for each query form, before the form is known: (results format for
     SELECT/ASK, RDF representation for CONSTRUCT/DESCRIBE); None where nothing fits. The first
     ``format=`` value known for each (a name or a media type) wins over Accept."""
     explicit = _format_values()
     if explicit:
-        names = [RESULTS.get(v.lower(), v.lower()) for v in explicit]
-        results = next((n for n in names if n in RESULT_NAMES), None)
+        found = (formats.find(v, RESULT_FORMATS) for v in explicit)
+        results = next((f for f in found if f is not None), None)
         reps = (negotiation.by_key(v, GRAPH_REPS) for v in explicit)
         rep = next((r for r in reps if r is not None), None)
         if results is None and rep is None:
             raise NotAcceptable(
-                f"unknown format {', '.join(explicit)!r}: use json, xml, csv or tsv for SELECT "
-                "and ASK, or ttl, nt, jsonld, rdf, trig, nq for CONSTRUCT and DESCRIBE (or "
-                "their media types)"
+                f"unknown format {', '.join(explicit)!r}: use {RESULT_KEYS} for SELECT and ASK, "
+                f"or {GRAPH_KEYS} for CONSTRUCT and DESCRIBE (or their media types)"
             )
         return results, rep
     if not request.accept_mimetypes:
-        return "json", TURTLE
-    media = request.accept_mimetypes.best_match(list(RESULTS))
-    graph_media = request.accept_mimetypes.best_match([r.media_type for r in GRAPH_REPS])
-    rep = next((r for r in GRAPH_REPS if r.media_type == graph_media), None)
+        return RESULT_FORMATS[0], GRAPH_REPS[0]
+    media = request.accept_mimetypes.best_match(RESULT_MEDIA_TYPES)
+    graph_media = request.accept_mimetypes.best_match(GRAPH_MEDIA_TYPES)
+    rep = next((r for r in GRAPH_REPS if graph_media in r.media_types), None)
     if media is None and rep is None:
         raise _not_acceptable()
-    return (RESULTS[media] if media else None), rep
+    return (formats.find(media, RESULT_FORMATS) if media else None), rep
 
 
 def _not_acceptable(kind: str | None = None) -> NotAcceptable:
     """406 listing what is offered: for the query's form (``select``, ``ask``, ``graph``) once
     it is known, else for every form."""
-    results = [m for m in RESULTS if m.startswith(("application/sparql", "text/"))]
+    results = [f.media_type for f in RESULT_FORMATS]
     graphs = [r.media_type for r in GRAPH_REPS]
     explicit = _format_values()
     asked = f"format={','.join(explicit)}" if explicit else "the Accept header"
     if kind == "graph":
         return NotAcceptable(
             f"this CONSTRUCT or DESCRIBE query answers with RDF, which {asked} does not ask for: "
-            "use format=ttl, nt, jsonld, rdf, trig or nq, or Accept: " + ", ".join(graphs)
+            f"use format={GRAPH_KEYS}, or Accept: " + ", ".join(graphs)
         )
     if kind is not None:
         return NotAcceptable(
             f"this {kind.upper()} query answers with SPARQL results, which {asked} does not ask "
-            "for: use format=json, xml, csv or tsv, or Accept: " + ", ".join(results)
+            f"for: use format={RESULT_KEYS}, or Accept: " + ", ".join(results)
         )
     return NotAcceptable(
         "None of the media types in the Accept header is offered. Offered: "
@@ -168,8 +174,8 @@ def _wants_html() -> bool:
 def _prefers_html() -> bool:
     accept = request.accept_mimetypes
     return (
-        accept["text/html"] > max(accept[m] for m in RESULTS)
-        and accept["text/html"] > accept["text/turtle"]
+        accept["text/html"] > max(accept[m] for m in RESULT_MEDIA_TYPES)
+        and accept["text/html"] > accept[TURTLE.media_type]
     )
 
 
@@ -207,7 +213,7 @@ def answer(
     key = (
         "sparql",
         query,
-        results_format,
+        results_format.name if results_format else None,
         graph_format.name,
         tuple(default_graphs),
         tuple(named_graphs),
@@ -223,7 +229,7 @@ def answer(
             result = sparql.execute(
                 site.core.store,
                 query,
-                results_format=results_format or "json",
+                results_format=results_format or RESULT_FORMATS[0],
                 graph_format=graph_format,
                 limits=limits,
                 base_iri=urls.url("sparql"),
@@ -322,19 +328,8 @@ def service_triples(endpoint_url: str) -> list[ox.Triple]:
             count(quads),
         ),
     ]
-    for fmt in (
-        "SPARQL_Results_JSON",
-        "SPARQL_Results_XML",
-        "SPARQL_Results_CSV",
-        "SPARQL_Results_TSV",
-        "Turtle",
-        "JSON-LD",
-        "N-Triples",
-        "RDF_XML",
-        "TriG",
-        "N-Quads",
-    ):
-        out.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + fmt)))
+    for fmt in (*RESULT_FORMATS, *(r.rdf for r in GRAPH_REPS if r.rdf is not None)):
+        out.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(fmt.w3c_iri)))
     for i, (graph, n) in enumerate(graphs.items()):
         named = ox.BlankNode(f"named{i}")
         inner = ox.BlankNode(f"graph{i}")
@@ -364,7 +359,7 @@ def run_in_slot(site: Site, query: str, limits: sparql.Limits, base_iri: str) ->
         result = sparql.execute(
             site.core.store,
             query,
-            results_format="json",
+            results_format=formats.SPARQL_JSON,
             limits=limits,
             base_iri=base_iri,
             version=site.version,
@@ -397,7 +392,7 @@ def query_page(
                 kinds = _carriers(result)
             else:
                 table = _table(result.body, result.kind, urls, page)
-                kinds = ("json", "xml", "csv", "tsv")
+                kinds = tuple(f.extension for f in RESULT_FORMATS)
         except ImagraphError as err:
             status, error = err.status, str(err)
         except (ServiceUnavailable, TooManyRequests) as err:
@@ -430,7 +425,7 @@ def query_page(
 def _carriers(result: sparql.QueryResult) -> tuple[str, ...]:
     """The download formats of a graph result: those that carry it (no JSON-LD for one with
     an RDF 1.2 triple term: that link was 406)."""
-    offered = (TURTLE, NTRIPLES, JSONLD, RDFXML)
+    offered = negotiation.GRAPH_TYPES
     quads = ox.parse(result.body, format=formats.by_media_type(result.media_type).oxigraph)
     if any(isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads):
         offered = tuple(r for r in offered if r.rdf is not None and r.rdf.triple_terms)

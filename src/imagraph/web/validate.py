@@ -33,8 +33,8 @@ bp = Blueprint("validate", __name__)
 OUTPUTS = {
     "application/json": "json",
     "text/html": "html",
-    "text/turtle": "turtle",
-    "application/ld+json": "json-ld",
+    formats.TURTLE.media_type: "turtle",
+    formats.JSONLD.media_type: "json-ld",
 }
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
@@ -70,7 +70,9 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
                 raise Forbidden(
                     "own shapes are not accepted here (IMAGRAPH_VALIDATE_USER_SHAPES is off)"
                 )
-            shapes_fmt = submissions.format_for(form.get("shapes_format") or "text/turtle")
+            shapes_fmt = submissions.format_for(
+                form.get("shapes_format") or formats.TURTLE.media_type
+            )
             shapes = submissions.parse_submission(
                 form["shapes"].encode("utf-8"), shapes_fmt, "shapes", max_bytes
             )
@@ -88,7 +90,7 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
             data, fmt = submissions.fetch_submission(url, settings)
             return submissions.parse_submission(data, fmt, url, max_bytes), shapes, url
         if form.get("text", "").strip():
-            fmt = submissions.format_for(form.get("format") or "text/turtle")
+            fmt = submissions.format_for(form.get("format") or formats.TURTLE.media_type)
             text = form["text"].encode("utf-8")
             return (
                 submissions.parse_submission(text, fmt, "the pasted text", max_bytes),
@@ -160,10 +162,12 @@ def validate() -> Response:
             json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json"
         )
     elif output == "turtle":
-        resp = Response(checked.report_turtle, content_type="text/turtle; charset=utf-8")
+        resp = Response(
+            checked.report_turtle, content_type=formats.TURTLE.media_type + "; charset=utf-8"
+        )
     else:
         body = checked.report_graph().serialize(format="json-ld")
-        resp = Response(body, content_type="application/ld+json")
+        resp = Response(body, content_type=formats.JSONLD.media_type)
     resp.vary.add("Accept")
     resp.vary.add("Accept-Language")
     return resp
@@ -195,7 +199,7 @@ def _page(
         switch="validate",
         summary=summary,
         error=error,
-        formats=formats.FORMATS,
+        formats=formats.of(*formats.RDF),
         text=request.form.get("text", "") if request.method == "POST" else "",
         checked=checked,
         user_shapes=site.settings.validate_user_shapes,

@@ -23,7 +23,7 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.http import http_date
 from werkzeug.wsgi import wrap_file
 
-from .. import sparql
+from .. import formats, sparql
 from ..namespaces import PREFIXES, compact
 from ..site import Section
 from ..store import bind
@@ -36,7 +36,7 @@ from .urls import Urls
 
 bp = Blueprint("imagraph", __name__)
 
-_EXTENSIONS = {r.key for r in RESOURCE}
+_BY_EXTENSION = {r.key: r for r in RESOURCE}
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
 #: Resources whose labels contain the words searched for (``$q``, in any case), by label.
@@ -107,7 +107,7 @@ def respond(
             f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"'
             for a in _alternates(urls, doc_path, offered)
         ]
-        if rep.media_type == negotiation.JSONLD.media_type:
+        if rep.rdf is formats.JSONLD:
             context_url = urls.url(rdfout.CONTEXT_PATH)
             links.append(f'<{context_url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"')
         headers = {"Cache-Control": "no-store"}
@@ -156,8 +156,8 @@ def _rdf(triples: list[ox.Triple], rep: Representation, urls: Urls) -> bytes:
 
 def _split_extension(path: str) -> tuple[str, Representation | None]:
     stem, dot, ext = path.rpartition(".")
-    if dot and ext in _EXTENSIONS and "/" not in ext:
-        return stem, negotiation.BY_KEY[ext]
+    if dot and ext in _BY_EXTENSION and "/" not in ext:
+        return stem, _BY_EXTENSION[ext]
     return path, None
 
 
