@@ -482,7 +482,7 @@ class RemoteStore:
         text = (f"BASE {ox.NamedNode(base_iri)}\n" if base_iri else "") + self._prologue + sparql
         if isinstance(probe, ox.QueryTriples):
             response = self._post_query(
-                text, _NT.media_type + ", text/turtle;q=0.9", default, named
+                text, f"{_NT.media_type}, {formats.TURTLE.media_type};q=0.9", default, named
             )
             return QueryOutcome.of("graph", triples=self._triples(response))
         variables, rows, boolean = self._results(text, default, named)

@@ -40,7 +40,7 @@ def local_loader(context_url: str, context: dict[str, Any]) -> Any:
     def load(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
         if url == context_url:
             return {
-                "contentType": "application/ld+json",
+                "contentType": formats.JSONLD.media_type,
                 "contextUrl": None,
                 "documentUrl": url,
                 "document": context,

@@ -277,7 +277,7 @@ def service_description(urls: Urls) -> Response:
     rep = negotiation.choose(SD_REPS)
     if rep.is_html:
         raise NotAcceptable(
-            "the query page for browsers is not available yet; ask for RDF (text/turtle)"
+            f"the query page for browsers is not available yet; ask for RDF ({TURTLE.media_type})"
         )
     endpoint_url = urls.url("sparql")
     triples = service_triples(endpoint_url)

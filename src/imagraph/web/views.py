@@ -109,7 +109,9 @@ def respond(
         ]
         if rep.rdf is formats.JSONLD:
             context_url = urls.url(rdfout.CONTEXT_PATH)
-            links.append(f'<{context_url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"')
+            links.append(
+                f'<{context_url}>; rel="{JSONLD_CONTEXT_REL}"; type="{formats.JSONLD.media_type}"'
+            )
         headers = {"Cache-Control": "no-store"}
         if keep:
             etag = hashlib.sha256(repr((site.version, *key)).encode()).hexdigest()[:32]
@@ -509,7 +511,7 @@ def shapes(ext: str | None = None) -> Response:
 
 @bp.get(f"/{rdfout.CONTEXT_PATH}")
 def context() -> Response:
-    resp = Response(_json_bytes(current_site().context), mimetype="application/ld+json")
+    resp = Response(_json_bytes(current_site().context), mimetype=formats.JSONLD.media_type)
     resp.cache_control.public = True
     resp.cache_control.max_age = 86400
     return resp
