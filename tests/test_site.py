@@ -7,6 +7,7 @@ import pytest
 
 from imagraph.cli import cli
 from imagraph.errors import BadInputError
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -42,7 +43,7 @@ def test_a_wrong_value_names_the_file_and_the_key(site, old, new, words):
 def test_a_landing_section_needs_its_stored_query(site):
     (site / "queries" / "landing-members.toml").unlink()
     with pytest.raises(BadInputError, match=r"landing #2 names the stored query 'landing-members'"):
-        create_app(Settings(site=site))
+        create_app(Instance.open(Settings(site=site)))
 
 
 def test_a_folder_without_site_toml_says_how_to_make_one(tmp_path, runner):
@@ -68,6 +69,8 @@ def test_a_site_gives_the_pages_words_in_another_language(site):
         query.write_text(q, encoding="utf-8")
     catalog = site / "catalog" / "datasets.toml"
     catalog.write_text(catalog.read_text(encoding="utf-8").replace(".en", ".fr"), encoding="utf-8")
-    html = create_app(Settings(site=site)).test_client().get("/").get_data(as_text=True)
+    html = (
+        create_app(Instance.open(Settings(site=site))).test_client().get("/").get_data(as_text=True)
+    )
     assert '<html lang="fr">' in html and ">Accueil<" in html and "Conseil" in html
     assert 'id="search-button">Search</button>' in html  # words it has none for: English
