@@ -17,7 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from . import catalog, isolation
+from . import catalog, extensions, isolation
 from . import queries as stored_queries
 from .cache import VersionCache
 from .changes import Listener
@@ -101,6 +101,13 @@ class Instance:
         self._check_named_queries()
         self.downloads = Downloads(core, self.parts)
         self.cache = VersionCache(lambda: core.version, settings.cache_entries)
+        #: The site's extensions (see :mod:`imagraph.extensions`), attached last.
+        self.extensions = extensions.load(
+            settings.site, config.extensions, f"{settings.site / SITE_FILE}: extensions"
+        )
+        for module in self.extensions:
+            if hasattr(module, "attach"):
+                module.attach(self)
 
     @classmethod
     def open(

@@ -40,6 +40,10 @@ def create_app(instance: Instance | None = None) -> Flask:
         views,
     )
 
+    # a site's extensions first: their routes win over imagraph's for the same URL
+    for module in instance.extensions:
+        if hasattr(module, "attach_app"):
+            module.attach_app(app, instance)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(catalog.bp)
