@@ -126,6 +126,6 @@ def test_an_extension_attaches_a_listener_adds_a_view_and_overrides_one(site):
 def test_a_wrong_extension_names_the_file_and_the_key(site, names, words):
     path = site / "site.toml"
     path.write_text(f"extensions = {names}\n" + path.read_text(), encoding="utf-8")
-    with pytest.raises(BadInputError, match="site.toml: extensions") as err:
+    with pytest.raises(BadInputError, match=r"site\.toml: extensions") as err:
         Instance.open(Settings(site=site))
     assert words in str(err.value)
