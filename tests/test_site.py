@@ -76,7 +76,7 @@ def test_a_site_gives_the_pages_words_in_another_language(site):
     assert 'id="search-button">Search</button>' in html  # words it has none for: English
 
 
-EXTENSION = '''
+EXTENSION = """
 from flask import Blueprint, jsonify
 
 from imagraph.changes import Listener
@@ -100,7 +100,7 @@ def attach_app(app, instance):
     bp.add_url_rule("/history", "history", lambda: jsonify(remember.seen))
     bp.add_url_rule("/", "home", lambda: "the council's own home page")
     app.register_blueprint(bp)
-'''
+"""
 
 
 def test_an_extension_attaches_a_listener_adds_a_view_and_overrides_one(site):
