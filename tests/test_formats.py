@@ -32,11 +32,11 @@ NAME = Settings(site=ROOT).config.name
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
+    from imagraph.instance import Instance
     from imagraph.web import create_app
 
     settings = Settings(site=ROOT, dump_dir=tmp_path_factory.mktemp("dumps"), cache_entries=0)
-    core = Core.open(settings)
-    return create_app(core.settings, core).test_client()
+    return create_app(Instance(Core.open(settings))).test_client()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from .core import Core, now
 from .errors import ImagraphError, UnsupportedFormatError
 from .namespaces import compact
 from .settings import Settings
+from .store import backend_for
 from .validation import report_text
 
 #: What ``imagraph query`` writes a SELECT or ASK result as: a table for people, or a results
@@ -193,7 +194,7 @@ def load(ctx: click.Context, files: tuple[Path, ...]) -> None:
     nothing and leaves no store behind.
     """
     settings = _settings(ctx)
-    if settings.store == "memory":
+    if not backend_for(settings).persistent:
         raise CliError("give the store: imagraph --store DIR|URL load FILES...")
     start = time.perf_counter()
     try:
@@ -391,6 +392,7 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
         raise CliError("give a query as an argument, with --file, or '-' to read standard input")
     core = _core(ctx)
     limits = query_engine.Limits.from_settings(core.settings)
+    pool = query_engine.RunnerPool.for_store(core.store, limits)
     try:
         if out_format in RESULT_FORMATS:  # a table or results; CONSTRUCT gives Turtle
             name = formats.SPARQL_JSON.name if out_format == "table" else out_format
@@ -406,7 +408,7 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
                 ) from None
             results_format = formats.SPARQL_JSON
         result = query_engine.execute(
-            core.store,
+            pool,
             sparql,
             results_format=results_format,
             graph_format=graph_format,
@@ -433,6 +435,8 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
             click.echo(f"(stopped at {limits.max_rows} rows: IMAGRAPH_QUERY_MAX_ROWS)", err=True)
     except ImagraphError as err:
         raise CliError(str(err)) from err
+    finally:
+        pool.stop()
 
 
 def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, prefixes: dict[str, str]) -> str:

@@ -122,3 +122,17 @@ class StoreError(ImagraphError):
     """The (remote) store refused a request or answered something that does not read."""
 
     status = 502
+
+
+class TooManyError(ImagraphError):
+    """One client asks for more at once than one client may have (429, try again shortly)."""
+
+    status = 429
+    retry_after: int | None = 1
+
+
+class BusyError(ImagraphError):
+    """Every slot of a kind of work is taken (503, try again shortly)."""
+
+    status = 503
+    retry_after: int | None = 1

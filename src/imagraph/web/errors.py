@@ -162,8 +162,8 @@ def handle_imagraph(err: ImagraphError) -> Response:
     resp = _render(err.status, _reason(err.status), str(err))
     if isinstance(err, StoreUnavailableError):
         resp.headers["Retry-After"] = str(RETRY_AFTER)
-    elif isinstance(err, DumpNotReadyError):
-        resp.headers["Retry-After"] = str(err.retry_after)
+    elif isinstance(err, DumpNotReadyError) or getattr(err, "retry_after", None):
+        resp.headers["Retry-After"] = str(err.retry_after)  # type: ignore[attr-defined]
     return resp
 
 

@@ -56,7 +56,7 @@ def graph_store() -> Response:
         resp.vary.add("Accept")
         resp.set_etag(core.version + graph)
         return resp.make_conditional(request)
-    agent = auth.require_writer(settings, ["GET", "HEAD"])
+    agent = auth.require_writer(["GET", "HEAD"])
     prefix = settings.graph_iri("data/")
     if not graph.startswith(prefix):
         raise Forbidden(f"only data graphs ({prefix}…) can be written")
@@ -65,12 +65,12 @@ def graph_store() -> Response:
         loading.data_graph_name(graph.removeprefix(prefix), f"graph={graph}")
         fmt = formats.by_media_type(request.mimetype or "")
         data = _parse_confined(read_body(), fmt, graph, settings)
-    with writes.exclusive(core):
+    with site.writes.exclusive():
         if request.method == "DELETE" and graph not in core.store.graphs():
             raise NotFound(f"no graph {graph}")
         try:
-            outcome = writes.apply(
-                core, request.method, graph, data, agent=agent, timeout=settings.validate_timeout
+            outcome = site.writes.apply(
+                request.method, graph, data, agent=agent, timeout=settings.validate_timeout
             )
         except writes.WriteRejectedError as err:
             return rejected(err)

@@ -63,11 +63,11 @@ def update() -> Response:
         raise MethodNotAllowed(["POST"], "send a SPARQL Update with POST")
     site = current_site()
     settings = site.settings
-    agent = auth.require_writer(settings, ["POST"])
+    agent = auth.require_writer(["POST"])
     text = _read_update()
-    with writes.exclusive(site.core):
+    with site.writes.exclusive():
         try:
-            outcome = updates.run(site.core, text, agent=agent, timeout=settings.validate_timeout)
+            outcome = updates.run(site.writes, text, agent=agent, timeout=settings.validate_timeout)
         except writes.WriteRejectedError as err:
             return rejected(err)
         site.core.store.flush()

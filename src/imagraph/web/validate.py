@@ -23,7 +23,7 @@ from werkzeug.exceptions import (
 
 from .. import formats, submissions
 from ..errors import ImagraphError
-from . import current_site, negotiation, slots
+from . import current_site, negotiation, take_slot
 from .body import read_body
 from .pages import render_page
 from .urls import Urls
@@ -120,7 +120,7 @@ def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
     together with the published data, unless it is to be validated alone."""
     site = current_site()
     run = submissions.check if _alone() else submissions.check_with_published
-    slot = slots.take("validation", site.settings)
+    slot = take_slot("validation")
     try:
         return run(site.core, *submission[:2], timeout=site.settings.validate_timeout)
     except submissions.ValidationTimeoutError as err:
