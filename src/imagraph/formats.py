@@ -22,9 +22,6 @@ from .errors import ImagraphError, UnsupportedFormatError
 #: (a dataset with its named graphs), and the results of a SELECT or ASK query.
 GRAPH, DATASET, RESULTS = "graph", "dataset", "results"
 RDF = (GRAPH, DATASET)
-#: The query forms each kind answers.
-ANSWERS = {GRAPH: ("construct", "describe"), DATASET: ("construct", "describe"),
-           RESULTS: ("select", "ask")}  # fmt: skip
 #: Where the W3C names formats (the service description's ``sd:resultFormat``).
 W3C_FORMATS = "http://www.w3.org/ns/formats/"
 #: Where the EU names file types (the catalogue's ``dct:format``).
@@ -80,7 +77,7 @@ class Format:
     @property
     def answers(self) -> tuple[str, ...]:
         """The query forms it answers (``select``, ``ask``; ``construct``, ``describe``)."""
-        return ANSWERS[self.kind]
+        return ("select", "ask") if self.kind == RESULTS else ("construct", "describe")
 
     @property
     def media_types(self) -> tuple[str, ...]:
