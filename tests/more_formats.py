@@ -18,13 +18,12 @@ NEW_RDF = formats.Format(
     file_type="RDF_N_TRIPLES",
     dump=True,
 )
-NEW_RESULTS = formats.Format(
+NEW_RESULTS = formats.ResultsFormat(
     "tsv-x",
     "text/x-tsv-test",
     ("tsvx",),
     ox.QueryResultsFormat.TSV,
     "SPARQL_Results_TSV_X",
-    kind=formats.RESULTS,
 )
 
 formats.FORMATS = (*formats.FORMATS, NEW_RDF, NEW_RESULTS)

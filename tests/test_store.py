@@ -199,7 +199,7 @@ def test_capped_solutions_keep_every_term_exactly(n, cap, truncated):
     q = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s"
     expected = [(r["s"], r["o"]) for r in store.query(q).rows()][:cap]
     for fmt in ("json", "xml", "tsv"):
-        results_format = formats.by_name(fmt, (formats.RESULTS,))
+        results_format = formats.results_by_name(fmt)
         body, was_truncated, rows = store.query(q).capped(results_format, cap)
         assert (was_truncated, rows) == (truncated, min(n, cap))
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.from_extension(fmt))

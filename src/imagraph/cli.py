@@ -25,12 +25,12 @@ from .validation import report_text
 
 #: What ``imagraph query`` writes a SELECT or ASK result as: a table for people, or a results
 #: format.
-RESULT_FORMATS = ("table", *(f.name for f in formats.of(formats.RESULTS)))
+RESULT_FORMATS = ("table", *(f.name for f in formats.results()))
 
 
 def _names(*kinds: str) -> str:
-    """The names of the formats of ``kinds``, for the help."""
-    return ", ".join(f.name for f in formats.of(*kinds))
+    """The names of the RDF formats of ``kinds`` (all by default), for the help."""
+    return ", ".join(f.name for f in formats.rdf(*kinds))
 
 
 class CliError(click.ClickException):
@@ -290,7 +290,7 @@ def _read_graph(
 )
 @click.option(
     "--input-format",
-    help=f"Format of the files: {_names(*formats.RDF)} (default: from the file name).",
+    help=f"Format of the files: {_names()} (default: from the file name).",
 )
 @click.option(
     "--format",
@@ -376,7 +376,7 @@ def validate(
     default="table",
     show_default=True,
     help=f"SELECT/ASK: {', '.join(RESULT_FORMATS)}. CONSTRUCT/DESCRIBE: an RDF format "
-    f"({_names(*formats.RDF)}).",
+    f"({_names()}).",
 )
 @click.pass_context
 def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_format: str) -> None:
@@ -396,7 +396,7 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
     try:
         if out_format in RESULT_FORMATS:  # a table or results; CONSTRUCT gives Turtle
             name = formats.SPARQL_JSON.name if out_format == "table" else out_format
-            results_format = formats.by_name(name, (formats.RESULTS,))
+            results_format = formats.results_by_name(name)
             graph_format = formats.TURTLE
         else:
             try:

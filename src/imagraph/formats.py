@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any, Generic, TypeVar
 
 import pyoxigraph as ox
 
@@ -27,10 +28,12 @@ W3C_FORMATS = "http://www.w3.org/ns/formats/"
 #: Where the EU names file types (the catalogue's ``dct:format``).
 EU_FILE_TYPES = "http://publications.europa.eu/resource/authority/file-type/"
 
+Ox = TypeVar("Ox", ox.RdfFormat, ox.QueryResultsFormat)
+
 
 @dataclass(frozen=True)
-class Format:
-    """A serialisation imagraph reads or writes: of RDF, or of SPARQL results."""
+class Row(Generic[Ox]):
+    """What every format says of itself: a row of the table."""
 
     #: The format's name (``turtle``, ``json``): the command line and ``?format=`` take it, an
     #: alias or an extension.
@@ -41,19 +44,12 @@ class Format:
     #: for the format (``/ontology.ttl``, ``?format=ttl``).
     extensions: tuple[str, ...]
     #: pyoxigraph's format, which reads and writes it.
-    oxigraph: ox.RdfFormat | ox.QueryResultsFormat
+    oxigraph: Ox
     #: Its local name in :data:`W3C_FORMATS`.
     w3c: str
-    kind: str = GRAPH
     aliases: tuple[str, ...] = ()
     #: Media types also understood for it (in Accept, Content-Type and ``?format=``).
     other_media_types: tuple[str, ...] = ()
-    #: Carries RDF 1.2 triple terms (``<<( … )>>``); pyoxigraph's JSON-LD does not.
-    triple_terms: bool = True
-    #: Its local name in :data:`EU_FILE_TYPES` (None: the EU names none).
-    file_type: str | None = None
-    #: The data is dumped in it (each dump plain and gzipped).
-    dump: bool = False
 
     @property
     def extension(self) -> str:
@@ -63,21 +59,6 @@ class Format:
     def title(self) -> str:
         """The format's name for people (``Turtle``, ``RDF/XML``, ``SPARQL Results in JSON``)."""
         return self.oxigraph.name
-
-    @property
-    def is_rdf(self) -> bool:
-        return self.kind != RESULTS
-
-    @property
-    def is_dataset(self) -> bool:
-        """Written with its named graphs (TriG, N-Quads); the other RDF formats carry the union
-        of all graphs."""
-        return self.kind == DATASET
-
-    @property
-    def answers(self) -> tuple[str, ...]:
-        """The query forms it answers (``select``, ``ask``; ``construct``, ``describe``)."""
-        return ("select", "ask") if self.kind == RESULTS else ("construct", "describe")
 
     @property
     def media_types(self) -> tuple[str, ...]:
@@ -91,9 +72,40 @@ class Format:
     def w3c_iri(self) -> str:
         return W3C_FORMATS + self.w3c
 
+
+@dataclass(frozen=True)
+class Format(Row[ox.RdfFormat]):
+    """An RDF format: of a graph (triples), or of a dataset (quads, with named graphs)."""
+
+    kind: str = GRAPH
+    #: Carries RDF 1.2 triple terms (``<<( … )>>``); pyoxigraph's JSON-LD does not.
+    triple_terms: bool = True
+    #: Its local name in :data:`EU_FILE_TYPES` (None: the EU names none).
+    file_type: str | None = None
+    #: The data is dumped in it (each dump plain and gzipped).
+    dump: bool = False
+
+    #: The query forms it answers.
+    answers = ("construct", "describe")
+
+    @property
+    def is_dataset(self) -> bool:
+        """Written with its named graphs (TriG, N-Quads); the other RDF formats carry the union
+        of all graphs."""
+        return self.kind == DATASET
+
     @property
     def file_type_iri(self) -> str | None:
         return EU_FILE_TYPES + self.file_type if self.file_type else None
+
+
+@dataclass(frozen=True)
+class ResultsFormat(Row[ox.QueryResultsFormat]):
+    """A format of the results of SELECT and ASK queries."""
+
+    kind: str = RESULTS
+    #: The query forms it answers.
+    answers = ("select", "ask")
 
 
 # fmt: off
@@ -111,39 +123,46 @@ TRIG = Format("trig", "application/trig", ("trig",), ox.RdfFormat.TRIG, "TriG", 
               file_type="RDF_TRIG", dump=True)
 NQUADS = Format("nquads", "application/n-quads", ("nq",), ox.RdfFormat.N_QUADS, "N-Quads",
                 kind=DATASET, aliases=("n-quads",), file_type="RDF_N_QUADS", dump=True)
-SPARQL_JSON = Format("json", "application/sparql-results+json", ("json", "srj"),
-                     ox.QueryResultsFormat.JSON, "SPARQL_Results_JSON", kind=RESULTS,
-                     other_media_types=("application/json",))
-SPARQL_XML = Format("xml", "application/sparql-results+xml", ("xml", "srx"),
-                    ox.QueryResultsFormat.XML, "SPARQL_Results_XML", kind=RESULTS,
-                    other_media_types=("application/xml",))
-SPARQL_CSV = Format("csv", "text/csv", ("csv",), ox.QueryResultsFormat.CSV, "SPARQL_Results_CSV",
-                    kind=RESULTS)
-SPARQL_TSV = Format("tsv", "text/tab-separated-values", ("tsv",), ox.QueryResultsFormat.TSV,
-                    "SPARQL_Results_TSV", kind=RESULTS)
+SPARQL_JSON = ResultsFormat("json", "application/sparql-results+json", ("json", "srj"),
+                            ox.QueryResultsFormat.JSON, "SPARQL_Results_JSON",
+                            other_media_types=("application/json",))
+SPARQL_XML = ResultsFormat("xml", "application/sparql-results+xml", ("xml", "srx"),
+                           ox.QueryResultsFormat.XML, "SPARQL_Results_XML",
+                           other_media_types=("application/xml",))
+SPARQL_CSV = ResultsFormat("csv", "text/csv", ("csv",), ox.QueryResultsFormat.CSV,
+                           "SPARQL_Results_CSV")
+SPARQL_TSV = ResultsFormat("tsv", "text/tab-separated-values", ("tsv",),
+                           ox.QueryResultsFormat.TSV, "SPARQL_Results_TSV")
 # fmt: on
 
 #: The table, in order of preference within each kind.
-FORMATS: tuple[Format, ...] = (
+FORMATS: tuple[Format | ResultsFormat, ...] = (
     TURTLE, JSONLD, NTRIPLES, RDFXML, TRIG, NQUADS,
     SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV,
 )  # fmt: skip
 
+R = TypeVar("R", bound="Row[Any]")
 
-def of(*kinds: str) -> tuple[Format, ...]:
-    """The formats of ``kinds`` (:data:`GRAPH`, :data:`DATASET`, :data:`RESULTS`), in the
+
+def rdf(*kinds: str) -> tuple[Format, ...]:
+    """The RDF formats (of ``kinds``, :data:`GRAPH` or :data:`DATASET`; by default both), in the
     table's order."""
-    return tuple(f for f in FORMATS if f.kind in kinds)
+    return tuple(f for f in FORMATS if isinstance(f, Format) and f.kind in (kinds or RDF))
+
+
+def results() -> tuple[ResultsFormat, ...]:
+    """The formats of SELECT and ASK results, in the table's order."""
+    return tuple(f for f in FORMATS if isinstance(f, ResultsFormat))
 
 
 def dumps(*kinds: str) -> tuple[Format, ...]:
     """The formats the data is dumped in (of ``kinds``, every RDF kind by default), datasets
     first: they keep the named graphs."""
-    dumped = (f for f in of(*(kinds or RDF)) if f.dump)
+    dumped = (f for f in rdf(*kinds) if f.dump)
     return tuple(sorted(dumped, key=lambda f: not f.is_dataset))
 
 
-def find(key: str, among: Iterable[Format]) -> Format | None:
+def find(key: str, among: Iterable[R]) -> R | None:
     """The format ``key`` asks for among ``among``: a name, an alias, an extension or a media
     type (its parameters ignored), in any case; None if none."""
     key = key.split(";", 1)[0].strip().lower()
@@ -162,7 +181,7 @@ class NotRepresentableError(ImagraphError):
     status = 406
 
     def __init__(self, fmt: Format) -> None:
-        carriers = listed(f.title for f in of(*RDF) if f.triple_terms)
+        carriers = listed(f.title for f in rdf() if f.triple_terms)
         super().__init__(
             f"the answer holds RDF 1.2 triple terms (<<( … )>>), which {fmt.title} cannot "
             f"carry: ask for {carriers}"
@@ -178,23 +197,30 @@ def check_carries(fmt: Format, triples: Iterable[ox.Triple]) -> None:
         raise NotRepresentableError(fmt)
 
 
-def by_name(name: str, kinds: tuple[str, ...] = RDF) -> Format:
-    """The format of ``kinds`` called ``name`` (``turtle``, ``ttl``, ``json-ld``, ``nt`` …)."""
-    fmt = next((f for f in of(*kinds) if name.lower() in f.names), None)
+def by_name(name: str) -> Format:
+    """The RDF format called ``name`` (``turtle``, ``ttl``, ``json-ld``, ``nt`` …)."""
+    return _named(name, rdf(), "RDF")
+
+
+def results_by_name(name: str) -> ResultsFormat:
+    """The results format called ``name`` (``json``, ``xml``, ``csv``, ``tsv`` …)."""
+    return _named(name, results(), "results")
+
+
+def _named(name: str, among: tuple[R, ...], what: str) -> R:
+    fmt = next((f for f in among if name.lower() in f.names), None)
     if fmt is None:
-        known = ", ".join(f.name for f in of(*kinds))
-        what = "results" if kinds == (RESULTS,) else "RDF"
+        known = ", ".join(f.name for f in among)
         raise UnsupportedFormatError(f"unknown {what} format {name!r}; known: {known}")
     return fmt
 
 
-def by_media_type(media_type: str, kinds: tuple[str, ...] = RDF) -> Format:
-    """The format of ``kinds`` for a media type; parameters such as ``; charset=utf-8`` are
-    ignored."""
+def by_media_type(media_type: str) -> Format:
+    """The RDF format for a media type; parameters such as ``; charset=utf-8`` are ignored."""
     key = media_type.split(";", 1)[0].strip().lower()
-    fmt = next((f for f in of(*kinds) if key in f.media_types), None)
+    fmt = next((f for f in rdf() if key in f.media_types), None)
     if fmt is None:
-        known = ", ".join(f.media_type for f in of(*kinds))
+        known = ", ".join(f.media_type for f in rdf())
         raise UnsupportedFormatError(f"unsupported media type {key!r}; supported: {known}")
     return fmt
 
@@ -204,10 +230,9 @@ def guess(path: str | PurePath) -> Format:
     suffixes = [s.lstrip(".").lower() for s in PurePath(path).suffixes]
     if suffixes and suffixes[-1] == "gz":
         suffixes.pop()
-    rdf = of(*RDF)
-    fmt = next((f for f in rdf if suffixes and suffixes[-1] in f.extensions), None)
+    fmt = next((f for f in rdf() if suffixes and suffixes[-1] in f.extensions), None)
     if fmt is None:
-        known = ", ".join(f".{ext}" for f in rdf for ext in f.extensions)
+        known = ", ".join(f".{ext}" for f in rdf() for ext in f.extensions)
         raise UnsupportedFormatError(
             f"cannot tell the RDF format of {str(path)!r} from its name; use one of {known}"
         )

@@ -32,7 +32,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from . import formats, isolation
 from .errors import BadInputError, ImagraphError, QuerySyntaxError
-from .formats import Format
+from .formats import Format, ResultsFormat
 from .settings import Settings
 from .store import QueryOutcome, Store
 
@@ -238,7 +238,7 @@ def _run(store: Store, request: dict[str, Any], reply_fd: int) -> QueryResult | 
         base_iri=request["base_iri"],
     )
     # formats cross the pipe by name (pyoxigraph's formats do not pickle)
-    results_format = formats.by_name(request["results_format"], (formats.RESULTS,))
+    results_format = formats.results_by_name(request["results_format"])
     graph_format = formats.by_name(request["graph_format"])
     max_rows: int = request["max_rows"]
     if outcome.kind == "ask":
@@ -253,7 +253,7 @@ def _run(store: Store, request: dict[str, Any], reply_fd: int) -> QueryResult | 
 
 def _serialize(
     outcome: QueryOutcome,
-    results_format: Format,
+    results_format: ResultsFormat,
     graph_format: Format,
     max_rows: int,
     reply_fd: int,
@@ -477,7 +477,7 @@ def execute(
     pool: RunnerPool,
     query: str,
     *,
-    results_format: Format = formats.SPARQL_JSON,
+    results_format: ResultsFormat = formats.SPARQL_JSON,
     graph_format: Format = formats.TURTLE,
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,

@@ -33,7 +33,7 @@ _WRITTEN = re.compile(
 #: An IRI with a scheme (absolute), and a base declaration just before an IRI (Turtle, SPARQL).
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _BASE = re.compile(r"(?:@base|(?<![\w:.-])(?i:base))\s*$")
-ACCEPT_RDF = ", ".join(f.media_type for f in formats.of(*formats.RDF))
+ACCEPT_RDF = ", ".join(f.media_type for f in formats.rdf())
 
 
 def format_for(media_type: str | None, filename: str | None = None) -> Format:
@@ -48,7 +48,7 @@ def format_for(media_type: str | None, filename: str | None = None) -> Format:
         return formats.by_media_type(media_type)
     if filename:
         return formats.guess(filename)
-    endings = formats.listed(f".{f.extension}" for f in formats.of(*formats.RDF))
+    endings = formats.listed(f".{f.extension}" for f in formats.rdf())
     raise UnsupportedFormatError(
         "say which RDF syntax the submission is in (a media type such as "
         f"{formats.TURTLE.media_type}, or a file name ending in {endings})"

@@ -23,7 +23,7 @@ from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from ..formats import Format
+from ..formats import Format, ResultsFormat
 from ..labels import LABEL_PROPERTIES
 from ..namespaces import PREFIXES
 
@@ -111,12 +111,15 @@ class QueryOutcome:
             raise TypeError(f"a {self.kind} result has no triples")
         yield from self._triples
 
-    def serialize(self, fmt: Format) -> bytes:
+    def _check(self, fmt: Format | ResultsFormat) -> None:
+        if (self.kind == "graph") != isinstance(fmt, Format):
+            raise TypeError(f"a {self.kind} result is not serialised in {fmt.title}")
+
+    def serialize(self, fmt: Format | ResultsFormat) -> bytes:
         """Serialise: in a results format for SELECT and ASK, an RDF format for CONSTRUCT and
         DESCRIBE."""
-        if (self.kind == "graph") != fmt.is_rdf:
-            raise TypeError(f"a {self.kind} result is not serialised in {fmt.title}")
-        if self.kind == "graph":
+        self._check(fmt)
+        if isinstance(fmt, Format):
             return ox.serialize(self._triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
         if self.kind == "ask":
             doc: dict[str, object] = {"head": {}, "boolean": self.boolean}
@@ -130,23 +133,27 @@ class QueryOutcome:
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return _from_json(body, fmt)
 
-    def stream(self, fmt: Format, sink: IO[bytes]) -> None:
+    def stream(self, fmt: Format | ResultsFormat, sink: IO[bytes]) -> None:
         """Write the whole result into ``sink`` as the engine yields it (a result made from
         parts, which a remote store answered whole, is written at once)."""
+        self._check(fmt)
         if self._native is None or self.kind == "ask":
             sink.write(self.serialize(fmt))
         elif isinstance(self._native, ox.QuerySolutions):
-            self._native.serialize(sink, format=fmt.oxigraph)  # type: ignore[arg-type]
+            assert isinstance(fmt, ResultsFormat)
+            self._native.serialize(sink, format=fmt.oxigraph)
         else:
+            assert isinstance(fmt, Format)
             ox.serialize(self._native, sink, format=fmt.oxigraph, prefixes=self.prefixes)
 
-    def capped(self, fmt: Format, max_rows: int) -> tuple[bytes, bool, int]:
+    def capped(self, fmt: Format | ResultsFormat, max_rows: int) -> tuple[bytes, bool, int]:
         """Serialise at most ``max_rows`` solutions or triples: (body, truncated, how many).
 
         pyoxigraph's own serialiser writes them (TSV for solutions, N-Triples for triples: one
         line each) into a sink that stops it after ``max_rows`` lines; pyoxigraph then converts
         that to ``fmt``. A result made from parts is written from its terms instead.
         """
+        self._check(fmt)
         if self._native is None:
             return self._capped_from_terms(fmt, max_rows)
         is_select = self.kind == "select"
@@ -161,17 +168,19 @@ class QueryOutcome:
             if not sink.truncated:
                 raise
         lines = b"".join(sink.parts)
-        if is_select:
+        if isinstance(fmt, ResultsFormat):
             parsed = ox.parse_query_results(lines, format=ox.QueryResultsFormat.TSV)
-            body = parsed.serialize(format=fmt.oxigraph) or b""  # type: ignore[arg-type]
+            body = parsed.serialize(format=fmt.oxigraph) or b""
             return body, sink.truncated, max(sink.seen - 1, 0)
         if fmt.oxigraph != ox.RdfFormat.N_TRIPLES:
             triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
             lines = ox.serialize(triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
         return lines, sink.truncated, sink.seen
 
-    def _capped_from_terms(self, fmt: Format, max_rows: int) -> tuple[bytes, bool, int]:
-        if self.kind == "graph":
+    def _capped_from_terms(
+        self, fmt: Format | ResultsFormat, max_rows: int
+    ) -> tuple[bytes, bool, int]:
+        if isinstance(fmt, Format):
             triples = []
             for t in self.triples():
                 if len(triples) == max_rows:
@@ -193,12 +202,12 @@ class QueryOutcome:
         return ox.serialize(triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
 
 
-def _from_json(body: bytes, fmt: Format) -> bytes:
+def _from_json(body: bytes, fmt: ResultsFormat) -> bytes:
     """SPARQL JSON results in the results format ``fmt``."""
     if fmt.oxigraph == ox.QueryResultsFormat.JSON:
         return body
     parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-    return parsed.serialize(format=fmt.oxigraph) or b""  # type: ignore[arg-type]
+    return parsed.serialize(format=fmt.oxigraph) or b""
 
 
 class _Enough(Exception):

@@ -46,12 +46,12 @@ TURTLE = Representation.of(formats.TURTLE)
 JSONLD = Representation.of(formats.JSONLD)
 #: RDF only (no HTML): what a graph is offered as (a resource's description, a graph of the
 #: Graph Store Protocol).
-GRAPH_TYPES = tuple(Representation.of(f) for f in formats.of(formats.GRAPH))
+GRAPH_TYPES = tuple(Representation.of(f) for f in formats.rdf(formats.GRAPH))
 #: What a resource is offered as, in order of preference when the client has none (HTML first
 #: for browsers that send */*; explicit RDF media types always win over a wildcard).
 RESOURCE = (HTML, *GRAPH_TYPES)
 #: Every RDF format, datasets too (what a CONSTRUCT is answered in).
-RDF = tuple(Representation.of(f) for f in formats.of(*formats.RDF))
+RDF = tuple(Representation.of(f) for f in formats.rdf())
 
 
 class NotAcceptableError(NotAcceptable):

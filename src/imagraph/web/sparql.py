@@ -21,7 +21,7 @@ from werkzeug.exceptions import (
 
 from .. import formats, sparql
 from ..errors import ImagraphError, NotFoundError
-from ..formats import Format
+from ..formats import ResultsFormat
 from ..instance import Instance
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
@@ -47,7 +47,7 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 
 #: What SELECT and ASK are answered in.
-RESULT_FORMATS = formats.of(formats.RESULTS)
+RESULT_FORMATS = formats.results()
 #: What CONSTRUCT and DESCRIBE are answered in.
 GRAPH_REPS = negotiation.RDF
 #: What the service description is offered as (HTML last: */* gets RDF).
@@ -117,7 +117,7 @@ RESULT_KEYS = formats.listed(f.extension for f in RESULT_FORMATS)
 GRAPH_KEYS = formats.listed(r.key for r in GRAPH_REPS)
 
 
-def _negotiate() -> tuple[Format | None, Representation | None]:
+def _negotiate() -> tuple[ResultsFormat | None, Representation | None]:
     """What to answer in for each query form, before the form is known: (results format for
     SELECT/ASK, RDF representation for CONSTRUCT/DESCRIBE); None where nothing fits. The first
     ``format=`` value known for each (a name or a media type) wins over Accept."""
@@ -328,7 +328,8 @@ def service_triples(endpoint_url: str) -> list[ox.Triple]:
             count(quads),
         ),
     ]
-    for fmt in (*RESULT_FORMATS, *(r.rdf for r in GRAPH_REPS if r.rdf is not None)):
+    answered: list[formats.Row[Any]] = [*RESULT_FORMATS, *(r.rdf for r in GRAPH_REPS if r.rdf)]
+    for fmt in answered:
         out.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(fmt.w3c_iri)))
     for i, (graph, n) in enumerate(graphs.items()):
         named = ox.BlankNode(f"named{i}")

@@ -199,7 +199,7 @@ def _page(
         switch="validate",
         summary=summary,
         error=error,
-        formats=formats.of(*formats.RDF),
+        formats=formats.rdf(),
         text=request.form.get("text", "") if request.method == "POST" else "",
         checked=checked,
         user_shapes=site.settings.validate_user_shapes,
