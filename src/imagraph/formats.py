@@ -8,7 +8,7 @@ from pathlib import PurePath
 
 import pyoxigraph as ox
 
-from .errors import ImagraphError, UnsupportedFormatError
+from .errors import NotRepresentableError, UnsupportedFormatError
 
 
 @dataclass(frozen=True)
@@ -70,18 +70,16 @@ _BY_MEDIA_TYPE = {m: f for f in FORMATS for m in (f.media_type, *f.other_media_t
 _BY_EXTENSION = {ext: f for f in FORMATS for ext in f.extensions}
 
 
-class NotRepresentableError(ImagraphError):
-    """An answer the format asked for cannot carry (RDF 1.2 triple terms in JSON-LD)."""
-
-    status = 406
-
-    def __init__(self, fmt: Format) -> None:
-        *others, last = (f.title for f in FORMATS if f.triple_terms)
-        carriers = f"{', '.join(others)} or {last}"
-        super().__init__(
-            f"the answer holds RDF 1.2 triple terms (<<( … )>>), which {fmt.title} cannot "
-            f"carry: ask for {carriers}"
-        )
+def not_representable(fmt: Format) -> NotRepresentableError:
+    """The error of an answer with RDF 1.2 triple terms, which ``fmt`` cannot carry: it names
+    (and offers) the formats that can."""
+    carriers = [f for f in FORMATS if f.triple_terms]
+    *others, last = (f.title for f in carriers)
+    return NotRepresentableError(
+        f"the answer holds RDF 1.2 triple terms (<<( … )>>), which {fmt.title} cannot carry: "
+        f"ask for {', '.join(others)} or {last}",
+        [f.media_type for f in carriers],
+    )
 
 
 def check_carries(fmt: Format, triples: Iterable[ox.Triple]) -> None:
@@ -90,7 +88,7 @@ def check_carries(fmt: Format, triples: Iterable[ox.Triple]) -> None:
     if not fmt.triple_terms and any(
         isinstance(t.object, ox.Triple) or isinstance(t.subject, ox.Triple) for t in triples
     ):
-        raise NotRepresentableError(fmt)
+        raise not_representable(fmt)
 
 
 def by_name(name: str) -> Format:

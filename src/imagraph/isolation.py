@@ -42,27 +42,9 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from typing import NoReturn, TypeVar
 
-from .errors import ImagraphError
+from .errors import ChildCrashedError, ChildLimitError, ChildTimeoutError, ImagraphError
 
 T = TypeVar("T")
-
-
-class ChildLimitError(ImagraphError):
-    """The work needed more memory than its child may have (503: try a smaller request)."""
-
-    status = 503
-
-
-class ChildCrashedError(ImagraphError):
-    """The input made the child that handled it crash (400: the input is the cause)."""
-
-    status = 400
-
-
-class ChildTimeoutError(ImagraphError):
-    """The work ran past its time limit and was stopped."""
-
-    status = 503
 
 
 # -- seccomp: no IPv4 or IPv6 sockets -------------------------------------------------------------

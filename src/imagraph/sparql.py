@@ -32,7 +32,13 @@ from rdflib.plugins.sparql.parser import Query as QueryGrammar
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from . import formats, isolation
-from .errors import BadInputError, ImagraphError, QuerySyntaxError
+from .errors import (
+    ImagraphError,
+    QueryEngineError,
+    QueryRefusedError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+)
 from .formats import Format
 from .settings import Settings
 from .store import QueryOutcome, Store
@@ -50,24 +56,6 @@ RESULTS_OX = {
     "csv": ox.QueryResultsFormat.CSV,
     "tsv": ox.QueryResultsFormat.TSV,
 }
-
-
-class QueryRefusedError(BadInputError):
-    """A query imagraph will not run (e.g. ``SERVICE`` to an endpoint not allowed)."""
-
-    status = 403
-
-
-class QueryEngineError(ImagraphError):
-    """The engine could not answer a query it had accepted (e.g. a remote store's refusal)."""
-
-    status = 502
-
-
-class QueryTimeoutError(ImagraphError):
-    """The query ran past the time limit and was stopped."""
-
-    status = 503
 
 
 @dataclass(frozen=True)
@@ -264,7 +252,7 @@ def _run(store: Store, request: dict[str, Any], reply_fd: int) -> QueryResult | 
     except OSError:  # pyoxigraph's JSON-LD serialiser met a triple term
         if outcome.kind != "graph" or graph_format.triple_terms:
             raise
-        raise formats.NotRepresentableError(graph_format) from None
+        raise formats.not_representable(graph_format) from None
 
 
 def _serialize(

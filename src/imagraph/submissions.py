@@ -19,7 +19,7 @@ from rdflib import Graph, URIRef
 from . import fetch, formats, isolation, loading
 from .affected import affected
 from .core import Core
-from .errors import InputTooLargeError, UnsupportedFormatError
+from .errors import InputTooLargeError, UnsupportedFormatError, ValidationTimeoutError
 from .formats import Format
 from .settings import Settings
 from .validation import Where, report_summary, report_text
@@ -33,10 +33,6 @@ _WRITTEN = re.compile(
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _BASE = re.compile(r"(?:@base|(?<![\w:.-])(?i:base))\s*$")
 ACCEPT_RDF = ", ".join(f.media_type for f in formats.FORMATS)
-
-
-class ValidationTimeoutError(isolation.ChildTimeoutError):
-    status = 503
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ import pyoxigraph as ox
 
 from .affected import affected as find_affected
 from .core import Core, now
-from .errors import ImagraphError
+from .errors import ImagraphError, WriteRejectedError
 from .namespaces import PREFIXES
 from .settings import Settings
-from .submissions import Checked, check
+from .submissions import check
 
 XSD = PREFIXES["xsd"]
 PROV = PREFIXES["prov"]
@@ -73,19 +73,6 @@ def exclusive(core: Core) -> Iterator[None]:
             with WRITES.get_lock():
                 WRITES.value += 1
                 core.writes_seen = WRITES.value
-
-
-class WriteRejectedError(ImagraphError):
-    """The write would leave data that does not conform: 422 with the report."""
-
-    status = 422
-
-    def __init__(self, checked: Checked) -> None:
-        self.checked = checked
-        n = checked.summary["en"]["violations"]
-        super().__init__(
-            f"the write was refused: the data would not conform to the shapes ({n} violations)"
-        )
 
 
 def tokens(settings: Settings) -> dict[str, str]:

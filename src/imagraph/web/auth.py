@@ -17,9 +17,10 @@ from threading import Lock
 
 from flask import Flask, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Forbidden, MethodNotAllowed, TooManyRequests, Unauthorized
+from werkzeug.exceptions import MethodNotAllowed, Unauthorized
 
 from .. import writes
+from ..errors import RefusedError, TooManyRequestsError
 from ..settings import Settings
 
 #: Failed authentications go to the server's error log (gunicorn's, whose handlers its child
@@ -104,7 +105,7 @@ def require_writer(settings: Settings, allowed: list[str]) -> str:
     now = time.monotonic()
     wait = limit.wait(client, now)
     if wait > 0:
-        raise TooManyRequests(
+        raise TooManyRequestsError(
             f"too many wrong tokens from {client}: try again in {math.ceil(wait)} s",
             retry_after=math.ceil(wait),
         )
@@ -116,5 +117,5 @@ def require_writer(settings: Settings, allowed: list[str]) -> str:
             "failed authentication from %s on %s %s: %d wrong token(s) in %g s, %d allowed",
             client, request.method, request.path, n, limit.window, limit.limit,
         )  # fmt: skip
-        raise Forbidden("this token may not write")
+        raise RefusedError("this token may not write")
     return name

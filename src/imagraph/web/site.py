@@ -11,8 +11,8 @@ import pyoxigraph as ox
 from .. import catalog, formats
 from .. import queries as stored_queries
 from ..core import Core
-from ..dumps import DumpFailedError, DumpFile, DumpNotReadyError, Dumps, Spec, folder_of
-from ..errors import BadInputError
+from ..dumps import DumpFile, Dumps, Spec, folder_of
+from ..errors import BadInputError, DumpFailedError, DumpNotReadyError
 from ..namespaces import compact
 from ..settings import Settings
 from ..site import SITE_FILE

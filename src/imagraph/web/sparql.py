@@ -10,17 +10,16 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import (
-    BadRequest,
-    NotAcceptable,
-    NotFound,
-    ServiceUnavailable,
-    TooManyRequests,
-    UnsupportedMediaType,
-)
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from .. import formats, sparql
-from ..errors import ImagraphError, NotFoundError
+from ..errors import (
+    BadInputError,
+    ImagraphError,
+    NotAcceptableError,
+    NotFoundError,
+    UnsupportedFormatError,
+)
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from ..settings import Settings
@@ -41,6 +40,8 @@ PAGE_ROWS = 100
 LONG_QUERY = 1500
 
 bp = Blueprint("sparql", __name__)
+
+READ_ONLY = "SPARQL Update is not accepted here: this endpoint is read-only"
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 FORMATS_NS = "http://www.w3.org/ns/formats/"
@@ -67,23 +68,25 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
             form = request.form
             queries = form.getlist("query")
             if "update" in form:
-                raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+                raise BadInputError(
+                    "SPARQL Update is not accepted here: this endpoint is read-only"
+                )
             args = form
         elif ctype == "application/sparql-query":
             charset = request.mimetype_params.get("charset", "utf-8").lower()
             if charset not in ("utf-8", "utf8"):
-                raise UnsupportedMediaType(f"the query must be UTF-8, not {charset}")
+                raise UnsupportedFormatError(f"the query must be UTF-8, not {charset}")
             try:
                 queries = [read_body().decode("utf-8")]
             except UnicodeDecodeError:
-                raise BadRequest("the query is not valid UTF-8") from None
+                raise BadInputError("the query is not valid UTF-8") from None
             args = request.args
             if "query" in args:
-                raise BadRequest("give the query either in the body or as a parameter, not both")
+                raise BadInputError("give the query either in the body or as a parameter, not both")
         elif ctype == "application/sparql-update":
-            raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+            raise BadInputError(READ_ONLY)
         else:
-            raise UnsupportedMediaType(
+            raise UnsupportedFormatError(
                 f"unsupported request body {ctype or '(none)'}; send application/sparql-query "
                 "or application/x-www-form-urlencoded"
             )
@@ -91,16 +94,16 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
         args = request.args
         queries = args.getlist("query")
         if "update" in args:
-            raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+            raise BadInputError(READ_ONLY)
     if len(queries) > 1:
-        raise BadRequest("more than one query parameter: send exactly one query")
+        raise BadInputError("more than one query parameter: send exactly one query")
     graphs = {name: args.getlist(name) for name in ("default-graph-uri", "named-graph-uri")}
     for name, values in graphs.items():
         for value in values:
             try:
                 ox.NamedNode(value)
             except ValueError:
-                raise BadRequest(f"{name}={value!r} is not an absolute IRI") from None
+                raise BadInputError(f"{name}={value!r} is not an absolute IRI") from None
     return (queries[0] if queries else None), graphs["default-graph-uri"], graphs["named-graph-uri"]
 
 
@@ -121,7 +124,7 @@ def _negotiate() -> tuple[str | None, Representation | None]:
         reps = (negotiation.by_key(v, GRAPH_REPS) for v in explicit)
         rep = next((r for r in reps if r is not None), None)
         if results is None and rep is None:
-            raise NotAcceptable(
+            raise NotAcceptableError(
                 f"unknown format {', '.join(explicit)!r}: use json, xml, csv or tsv for SELECT "
                 "and ASK, or ttl, nt, jsonld, rdf, trig, nq for CONSTRUCT and DESCRIBE (or "
                 "their media types)"
@@ -137,7 +140,7 @@ def _negotiate() -> tuple[str | None, Representation | None]:
     return (RESULTS[media] if media else None), rep
 
 
-def _not_acceptable(kind: str | None = None) -> NotAcceptable:
+def _not_acceptable(kind: str | None = None) -> NotAcceptableError:
     """406 listing what is offered: for the query's form (``select``, ``ask``, ``graph``) once
     it is known, else for every form."""
     results = [m for m in RESULTS if m.startswith(("application/sparql", "text/"))]
@@ -145,18 +148,21 @@ def _not_acceptable(kind: str | None = None) -> NotAcceptable:
     explicit = _format_values()
     asked = f"format={','.join(explicit)}" if explicit else "the Accept header"
     if kind == "graph":
-        return NotAcceptable(
+        return NotAcceptableError(
             f"this CONSTRUCT or DESCRIBE query answers with RDF, which {asked} does not ask for: "
-            "use format=ttl, nt, jsonld, rdf, trig or nq, or Accept: " + ", ".join(graphs)
+            "use format=ttl, nt, jsonld, rdf, trig or nq, or Accept: " + ", ".join(graphs),
+            graphs,
         )
     if kind is not None:
-        return NotAcceptable(
+        return NotAcceptableError(
             f"this {kind.upper()} query answers with SPARQL results, which {asked} does not ask "
-            "for: use format=json, xml, csv or tsv, or Accept: " + ", ".join(results)
+            "for: use format=json, xml, csv or tsv, or Accept: " + ", ".join(results),
+            results,
         )
-    return NotAcceptable(
+    return NotAcceptableError(
         "None of the media types in the Accept header is offered. Offered: "
-        + ", ".join(results + graphs)
+        + ", ".join(results + graphs),
+        results + graphs,
     )
 
 
@@ -270,7 +276,7 @@ def answer(
 def service_description(urls: Urls) -> Response:
     rep = negotiation.choose(SD_REPS)
     if rep.is_html:
-        raise NotAcceptable(
+        raise NotAcceptableError(
             "the query page for browsers is not available yet; ask for RDF (text/turtle)"
         )
     endpoint_url = urls.url("sparql")
@@ -400,7 +406,7 @@ def query_page(
                 kinds = ("json", "xml", "csv", "tsv")
         except ImagraphError as err:
             status, error = err.status, str(err)
-        except (ServiceUnavailable, TooManyRequests) as err:
+        except (ServiceUnavailable, TooManyRequests) as err:  # (slots' until they raise ours)
             status, error = err.code, str(err.description)
     downloads = [{"label": f, "href": _with_format(urls, query, stored, f)} for f in kinds]
     body = render_page(
@@ -540,7 +546,7 @@ def stored_list() -> Response:
 def stored_text(name: str) -> Response:
     stored = current_site().queries.get(name)
     if stored is None:
-        raise NotFound(f"No stored query {name!r}.")
+        raise NotFoundError(f"No stored query {name!r}.")
     resp = Response(
         stored.text("query", negotiation.choose_language()),
         content_type="application/sparql-query; charset=utf-8",
@@ -554,7 +560,7 @@ def stored_run(name: str) -> Response:
     site = current_site()
     stored = site.queries.get(name)
     if stored is None:
-        raise NotFound(f"No stored query {name!r}; see /queries.")
+        raise NotFoundError(f"No stored query {name!r}; see /queries.")
     urls = Urls.for_request(site.settings)
     return answer(stored.text("query", negotiation.choose_language()), [], [], urls, stored=stored)
 

@@ -13,16 +13,10 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from rdflib import Graph
-from werkzeug.exceptions import (
-    BadRequest,
-    Forbidden,
-    NotAcceptable,
-    ServiceUnavailable,
-    TooManyRequests,
-)
+from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from .. import formats, submissions
-from ..errors import ImagraphError
+from ..errors import BadInputError, ImagraphError, NotAcceptableError, RefusedError
 from . import current_site, negotiation, slots
 from .body import read_body
 from .pages import render_page
@@ -47,7 +41,7 @@ def _output() -> str:
         return "json"
     best = request.accept_mimetypes.best_match(list(OUTPUTS))
     if best is None:
-        raise NotAcceptable("Offered: " + ", ".join(OUTPUTS))
+        raise NotAcceptableError.offering(OUTPUTS)
     return OUTPUTS[best]
 
 
@@ -67,7 +61,7 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
         form, files = request.form, request.files
         if form.get("shapes"):
             if not settings.validate_user_shapes:
-                raise Forbidden(
+                raise RefusedError(
                     "own shapes are not accepted here (IMAGRAPH_VALIDATE_USER_SHAPES is off)"
                 )
             shapes_fmt = submissions.format_for(form.get("shapes_format") or "text/turtle")
@@ -96,7 +90,7 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
                 "text",
             )
         if request.method == "POST":
-            raise BadRequest(
+            raise BadInputError(
                 "nothing to validate: paste RDF into 'text', upload a 'file' or give a 'url'"
             )
         return None
@@ -142,11 +136,11 @@ def validate() -> Response:
             return _page(urls, lang, checked, None, 200)
         except ImagraphError as err:
             return _page(urls, lang, None, str(err), err.status)
-        except (ServiceUnavailable, TooManyRequests) as err:
+        except (ServiceUnavailable, TooManyRequests) as err:  # (slots' until they raise ours)
             return _page(urls, lang, None, str(err.description), err.code or 503)
     submission = _submission()
     if submission is None:
-        raise BadRequest(
+        raise BadInputError(
             "nothing to validate: send RDF in the body, or a form with 'text', 'file' or 'url'"
         )
     checked = _check(submission)
