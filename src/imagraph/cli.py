@@ -31,11 +31,15 @@ RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
 
 
 #: What the exit codes mean (each error class of :mod:`imagraph.errors` says its own).
-EXIT_CODES = """Exit codes: 0 success; 1 does not conform (check, validate; stamp --check: not
-stamped); 2 bad input, usage or settings (a file or query that does not parse, a missing file or
-graph, an unknown format, a wrong option or setting); 3 stopped or unavailable: a time or memory
-limit, a store that cannot be reached (try again, or raise the limit); 4 the store failed: it
-refused a request or answered something unreadable."""
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  does not conform (check, validate; stamp --check: not stamped)
+  2  bad input, usage or settings: a file or query that does not parse, a missing
+     file or graph, an unknown format, a wrong option or setting
+  3  stopped or unavailable: a time or memory limit, a store that cannot be reached
+     (try again, or raise the limit)
+  4  the store failed: it refused a request or answered something unreadable"""
 
 
 class CliError(click.ClickException):

@@ -171,10 +171,7 @@ def _page(status: int, title: str, detail: str, explanation: str | None = None) 
 def _wants_json() -> bool:
     accept = request.accept_mimetypes
     best_html = accept["text/html"]
-    return any(
-        accept[m] > best_html
-        for m in ("application/json", "application/ld+json", "application/problem+json")
-    )
+    return any(accept[m] > best_html for m in _JSON_TYPES)
 
 
 def handle_http(err: HTTPException) -> Response:
@@ -195,7 +192,8 @@ def handle_imagraph(err: ImagraphError) -> Response:
     """An error of imagraph's family: all it says comes from its class (and the instance)."""
     if err.status == 500:
         log.error("imagraph error: %s", err)
-        return render(Problem(500, err.title, "The server could not answer this request."))
+        hidden = "The server could not answer this request."  # (the message is for the log)
+        return render(Problem(500, err.title, hidden, err.type))
     lang = choose_language()
     problem = Problem(
         err.status,
