@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from urllib.parse import unquote
 
 import pytest
+import requests
 from rdflib import Graph
 from rdflib.namespace import RDF, SH
 
@@ -21,7 +22,7 @@ from imagraph.errors import (
     BusyError,
     ImagraphError,
     StoreUnavailableError,
-    TooManyRequestsError,
+    TooManyError,
 )
 
 from .conftest import free_port
@@ -78,8 +79,8 @@ def test_an_error_sent_from_a_child_keeps_what_it_carries():
     """Errors cross from the query runner and the confined children by pickling."""
     import pickle
 
-    err = pickle.loads(pickle.dumps(TooManyRequestsError("slow down", retry_after=7)))
-    assert (type(err), str(err), err.retry_after) == (TooManyRequestsError, "slow down", 7)
+    err = pickle.loads(pickle.dumps(TooManyError("slow down", retry_after=7)))
+    assert (type(err), str(err), err.retry_after) == (TooManyError, "slow down", 7)
     syntax = pickle.loads(pickle.dumps(errors.RdfSyntaxError("bad", source="f.ttl", line=3)))
     assert str(syntax) == "f.ttl, line 3: bad" and syntax.line == 3
 
@@ -215,7 +216,7 @@ def raising():
     ("error", "status", "retry_after"),
     [
         ("BusyError", 503, "1"),
-        ("TooManyRequestsError", 429, "1"),
+        ("TooManyError", 429, "1"),
         ("StoreUnavailableError", 503, "5"),
         ("DumpNotReadyError", 503, "10"),
         ("QueryTimeoutError", 503, None),
@@ -340,4 +341,30 @@ def test_the_help_names_the_exit_codes(runner):
 def test_busy_is_what_slots_raise():
     """The classes the slots are to raise: 503 and 429, each asking to come back in 1 s."""
     assert (BusyError.status, BusyError.retry_after) == (503, 1)
-    assert (TooManyRequestsError.status, TooManyRequestsError.retry_after) == (429, 1)
+    assert (TooManyError.status, TooManyError.retry_after) == (429, 1)
+
+
+def test_the_server_sends_a_writes_answers_as_the_app_makes_them(tmp_path):
+    """On gunicorn, through imagraph's worker: no Content-Type on 201 and 204, the report as
+    Turtle on 422."""
+    from .conftest import start_server, stop_server
+
+    env = {"IMAGRAPH_WRITE_TOKENS": f"alice:{AUTH['Authorization'].split()[1]}"}
+    proc, url = start_server(tmp_path / "server.log", env, workers=1)
+    try:
+        put = {"params": {"graph": GRAPH}, "timeout": 60}
+        ttl = {**AUTH, "Content-Type": "text/turtle"}
+        created = requests.put(url + "graph-store", data=GOOD, headers=ttl, **put)
+        replaced = requests.put(url + "graph-store", data=GOOD, headers=ttl, **put)
+        assert (created.status_code, replaced.status_code) == (201, 204)
+        for resp in (created, replaced):
+            assert "Content-Type" not in resp.headers and resp.content == b""
+        refused = requests.put(
+            url + "graph-store", data=BAD, headers={**ttl, "Accept": "text/turtle"}, **put
+        )
+        assert refused.status_code == 422
+        assert refused.headers["Content-Type"].startswith("text/turtle")
+        report = Graph().parse(data=refused.text, format="turtle")
+        assert (None, RDF.type, SH.ValidationReport) in report
+    finally:
+        stop_server(proc)

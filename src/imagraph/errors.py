@@ -310,7 +310,7 @@ class WriteRejectedError(ImagraphError):
         return self.checked.text.get(lang) or self.checked.text["en"]
 
 
-class TooManyRequestsError(ImagraphError):
+class TooManyError(ImagraphError):
     """This client asks for more than one client may have at once, or sent too many wrong
     tokens lately (429); ``retry_after`` says when to try again."""
 

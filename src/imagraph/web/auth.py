@@ -20,7 +20,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import MethodNotAllowed, Unauthorized
 
 from .. import writes
-from ..errors import RefusedError, TooManyRequestsError
+from ..errors import RefusedError, TooManyError
 from ..settings import Settings
 
 #: Failed authentications go to the server's error log (gunicorn's, whose handlers its child
@@ -105,7 +105,7 @@ def require_writer(settings: Settings, allowed: list[str]) -> str:
     now = time.monotonic()
     wait = limit.wait(client, now)
     if wait > 0:
-        raise TooManyRequestsError(
+        raise TooManyError(
             f"too many wrong tokens from {client}: try again in {math.ceil(wait)} s",
             retry_after=math.ceil(wait),
         )
