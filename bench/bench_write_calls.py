@@ -17,6 +17,7 @@ from pathlib import Path
 
 from common import emit  # bench/common.py (scripts run from bench/)
 from imagraph.core import Core
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -50,7 +51,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     core = Core.open(Settings(site=ROOT, write_tokens=f"bench:{TOKEN}", cache_entries=0))
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     counter = iter(range(1_000_000))
 
     def put() -> None:

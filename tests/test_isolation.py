@@ -13,10 +13,11 @@ import time
 import pytest
 
 from imagraph import isolation
+from imagraph import slots as core_slots
 from imagraph.errors import ImagraphError
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
-from imagraph.web import slots as web_slots
 
 from .conftest import REMOTE, ROOT
 
@@ -154,18 +155,18 @@ def test_a_crash_is_400_and_a_child_past_its_time_503():
 
 
 def test_validations_and_updates_run_under_the_memory_limit():
-    """What validations and updates run in (``submissions.forked``) has the limit too. (Through
+    """What validations and updates run in (``checks.forked``) has the limit too. (Through
     the app the figure depends on how much freed memory the worker's heap already holds, so the
     allocation here is one the heap cannot have: a new 512 MiB mapping.)"""
-    from imagraph import submissions
+    from imagraph import checks
 
     with pytest.raises(isolation.ChildLimitError, match="memory limit of 64 MiB") as err:
-        submissions.forked(_allocate, 20, memory=64 << 20)
+        checks.forked(_allocate, 20, memory=64 << 20)
     assert err.value.status == 503
 
 
 def test_a_gzip_upload_is_validated_as_the_file_it_holds(core):
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     data = gzip.compress(b"<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> <urn:d> .\n")
     import io
 
@@ -182,10 +183,10 @@ def test_a_gzip_upload_is_validated_as_the_file_it_holds(core):
 def test_the_embedded_query_runner_has_no_network(core):
     from imagraph import sparql
 
-    assert sparql.pool_for(core.store).network is False
+    assert sparql.RunnerPool.for_store(core.store, sparql.Limits()).network is False
     allowed = sparql.Limits(service_allowlist=("https://example.org/sparql",))
-    assert sparql.pool_for(core.store, allowed).network is True
-    assert sparql.pool_for(core.store).network is False
+    assert sparql.RunnerPool.for_store(core.store, allowed).network is True
+    assert Instance(core).runners.network is False
 
 
 def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
@@ -193,8 +194,9 @@ def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
     Retry-After; the HTML query page is inside the slots too; a slot freed while a query waits
     lets it run."""
     settings = Settings(site=ROOT, query_slots=1)
-    client = create_app(settings, core).test_client()
-    held = web_slots.slots("query", settings).take("192.0.2.1")
+    instance = Instance(core, settings)
+    client = create_app(instance).test_client()
+    held = instance.slots["query"].take("192.0.2.1")
     start = time.monotonic()
     resp = client.get(
         "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
@@ -203,7 +205,7 @@ def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
     assert resp.status_code == 503
     assert resp.headers["Retry-After"] == "1"
     assert "Too many queries" in resp.get_json()["detail"]
-    assert web_slots.WAIT - 0.1 <= waited < web_slots.WAIT + 2
+    assert core_slots.WAIT - 0.1 <= waited < core_slots.WAIT + 2
     page = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "text/html"})
     assert page.status_code == 503
     assert "Too many queries" in page.get_data(as_text=True)
@@ -216,15 +218,16 @@ def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
     assert resp.status_code == 200
     assert resp.get_json()["boolean"] is True
     # the slot is free again (the query gave it back), else this waits and raises 503
-    web_slots.slots("query", settings).take("192.0.2.1").release()
+    instance.slots["query"].take("192.0.2.1").release()
 
 
 def test_one_client_cannot_hold_every_query_slot(core):
     """Four slots: one client holds at most two; its third query waits briefly for one of them,
     then 429, and another client's query runs meanwhile."""
     settings = Settings(site=ROOT, query_slots=4)
-    app = create_app(settings, core)
-    pool = web_slots.slots("query", settings)
+    instance = Instance(core, settings)
+    app = create_app(instance)
+    pool = instance.slots["query"]
     held = [pool.take("127.0.0.1"), pool.take("127.0.0.1")]
     try:
         start = time.monotonic()
@@ -232,7 +235,7 @@ def test_one_client_cannot_hold_every_query_slot(core):
             "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
         )
         assert resp.status_code == 429
-        assert web_slots.WAIT - 0.1 <= time.monotonic() - start < web_slots.WAIT + 1
+        assert core_slots.WAIT - 0.1 <= time.monotonic() - start < core_slots.WAIT + 1
         assert resp.headers["Retry-After"] == "1"
         assert "already has 2 queries running" in resp.get_json()["detail"]
         other = app.test_client().get(
@@ -251,8 +254,9 @@ def test_validations_have_slots_of_their_own(core):
     """With the one validation slot taken, a validation waits, then 503 saying so, while queries
     still run."""
     settings = Settings(site=ROOT, validation_slots=1)
-    client = create_app(settings, core).test_client()
-    held = web_slots.slots("validation", settings).take("192.0.2.1")
+    instance = Instance(core, settings)
+    client = create_app(instance).test_client()
+    held = instance.slots["validation"].take("192.0.2.1")
     try:
         resp = client.post(
             "/validate",
@@ -288,14 +292,17 @@ def test_queries_from_threads_side_by_side_each_get_their_own_answer(core):
 
     from imagraph import sparql
 
+    runners = sparql.RunnerPool.for_store(core.store, sparql.Limits())
+
     def ask(n: int) -> tuple[int, str]:
-        result = sparql.execute(core.store, f"SELECT ?n WHERE {{ BIND({n} AS ?n) }}")
+        result = sparql.execute(runners, f"SELECT ?n WHERE {{ BIND({n} AS ?n) }}")
         return n, result.body.decode()
 
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(ask, range(40)))
     for n, body in answers:
         assert f'"{n}"' in body, (n, body)
-    kept = sparql.pool_for(core.store)._idle
+    kept = runners._idle
     assert 1 <= len(kept) <= 4
     assert all(r.pid is not None for r in kept)
+    runners.stop()

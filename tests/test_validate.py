@@ -12,6 +12,7 @@ from rdflib import Graph, Literal
 from rdflib.namespace import SH
 
 from imagraph import fetch
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -34,7 +35,7 @@ SYNTAXES = [
 
 @pytest.fixture(scope="module")
 def app(core):
-    return create_app(core.settings, core)
+    return create_app(Instance(core))
 
 
 @pytest.fixture
@@ -145,7 +146,7 @@ def test_bad_input_gets_a_clear_4xx(client, body, media, status, text):
 
 
 def test_too_large_is_413(core):
-    client = create_app(Settings(site=ROOT, validate_max_bytes=1000), core).test_client()
+    client = create_app(Instance(core, Settings(site=ROOT, validate_max_bytes=1000))).test_client()
     resp = client.post(
         "/validate",
         data=MINIMAL,
@@ -158,7 +159,7 @@ def test_too_large_is_413(core):
 
 
 def test_validation_time_limit(core):
-    client = create_app(Settings(site=ROOT, validate_timeout=0.001), core).test_client()
+    client = create_app(Instance(core, Settings(site=ROOT, validate_timeout=0.001))).test_client()
     resp = client.post(
         "/validate",
         data=MINIMAL,
@@ -351,7 +352,9 @@ def test_own_shapes_are_off_by_default_and_work_when_allowed(core, client):
         headers={"Accept": "application/json"},
     )
     assert refused.status_code == 403
-    allowed = create_app(Settings(site=ROOT, validate_user_shapes=True), core).test_client()
+    allowed = create_app(
+        Instance(core, Settings(site=ROOT, validate_user_shapes=True))
+    ).test_client()
     resp = allowed.post(
         "/validate",
         data={"text": MINIMAL, "shapes": shapes},

@@ -25,6 +25,7 @@ from .errors import (
 )
 from .namespaces import compact
 from .settings import Settings
+from .store import backend_for
 from .validation import report_text
 
 RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
@@ -203,7 +204,7 @@ def load(ctx: click.Context, files: tuple[Path, ...]) -> None:
     nothing and leaves no store behind.
     """
     settings = _settings(ctx)
-    if settings.store == "memory":
+    if not backend_for(settings).persistent:
         raise BadInputError("give the store: imagraph --store DIR|URL load FILES...")
     start = time.perf_counter()
     for path in files:
@@ -389,44 +390,48 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
         )
     core = _core(ctx)
     limits = query_engine.Limits.from_settings(core.settings)
-    if out_format in RESULT_FORMATS:  # table, csv, tsv, json, xml; CONSTRUCT gives Turtle
-        results_format = "json" if out_format == "table" else out_format
-        graph_format = formats.TURTLE
-    else:
-        try:
-            graph_format = formats.by_name(out_format)
-        except UnsupportedFormatError:
-            raise UnsupportedFormatError(
-                f"unknown results format {out_format!r}: use {', '.join(RESULT_FORMATS)} "
-                "for SELECT and ASK, or an RDF format for CONSTRUCT and DESCRIBE"
-            ) from None
-        results_format = "json"
-    result = query_engine.execute(
-        core.store,
-        sparql,
-        results_format=results_format,
-        graph_format=graph_format,
-        limits=limits,
-        stream=out_format != "table",
-    )
-    if result.kind != "graph" and out_format not in RESULT_FORMATS:
-        if isinstance(result, query_engine.StreamedResult):
-            result.close()
-        raise UnsupportedFormatError(
-            f"a {result.kind.upper()} result is written as {', '.join(RESULT_FORMATS)}"
+    pool = query_engine.RunnerPool.for_store(core.store, limits)
+    try:
+        if out_format in RESULT_FORMATS:  # table, csv, tsv, json, xml; CONSTRUCT gives Turtle
+            results_format = "json" if out_format == "table" else out_format
+            graph_format = formats.TURTLE
+        else:
+            try:
+                graph_format = formats.by_name(out_format)
+            except UnsupportedFormatError:
+                raise UnsupportedFormatError(
+                    f"unknown results format {out_format!r}: use {', '.join(RESULT_FORMATS)} "
+                    "for SELECT and ASK, or an RDF format for CONSTRUCT and DESCRIBE"
+                ) from None
+            results_format = "json"
+        result = query_engine.execute(
+            pool,
+            sparql,
+            results_format=results_format,
+            graph_format=graph_format,
+            limits=limits,
+            stream=out_format != "table",
         )
-    if isinstance(result, query_engine.StreamedResult):  # no cap: written as it comes
-        try:
-            for chunk in result:
-                sys.stdout.buffer.write(chunk)
-        finally:
-            result.close()
-    elif result.kind != "graph" and out_format == "table":
-        _print_table(result.kind, result.body, core.settings.config.prefixes)
-    else:
-        sys.stdout.buffer.write(result.body)
-    if result.truncated:
-        click.echo(f"(stopped at {limits.max_rows} rows: IMAGRAPH_QUERY_MAX_ROWS)", err=True)
+        if result.kind != "graph" and out_format not in RESULT_FORMATS:
+            if isinstance(result, query_engine.StreamedResult):
+                result.close()
+            raise UnsupportedFormatError(
+                f"a {result.kind.upper()} result is written as {', '.join(RESULT_FORMATS)}"
+            )
+        if isinstance(result, query_engine.StreamedResult):  # no cap: written as it comes
+            try:
+                for chunk in result:
+                    sys.stdout.buffer.write(chunk)
+            finally:
+                result.close()
+        elif result.kind != "graph" and out_format == "table":
+            _print_table(result.kind, result.body, core.settings.config.prefixes)
+        else:
+            sys.stdout.buffer.write(result.body)
+        if result.truncated:
+            click.echo(f"(stopped at {limits.max_rows} rows: IMAGRAPH_QUERY_MAX_ROWS)", err=True)
+    finally:
+        pool.stop()
 
 
 def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, prefixes: dict[str, str]) -> str:

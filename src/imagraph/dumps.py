@@ -41,7 +41,7 @@ from . import formats, isolation
 from .errors import ImagraphError
 from .formats import Format
 from .settings import Settings, _package_version
-from .store import Store
+from .store import Store, backend_for
 
 #: Seconds a child may take to make the dumps of one version (then it is stopped; the next
 #: request for a missing dump starts another).
@@ -101,9 +101,9 @@ def folder_of(settings: Settings) -> Path | None:
     each server has a folder of its own (see :func:`own_folder`)."""
     if settings.dump_dir is not None:
         return settings.dump_dir
-    if settings.store == "memory":
+    store = backend_for(settings).place(settings)
+    if store is None:
         return None
-    store = settings.store if settings.remote_store else str(Path(settings.store).resolve())
     key = repr((store, settings.base_iri, settings.store_graphs, _package_version()))
     key = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"imagraph-dumps-{os.getuid()}" / key

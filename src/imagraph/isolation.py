@@ -109,10 +109,6 @@ def _address_space() -> int:
         return 0
 
 
-#: Whether the last :func:`confine` could take the network away (reported by ``/healthz``).
-NETWORK_DENIED: bool | None = None
-
-
 def drop_inherited(keep: Collection[int] = ()) -> None:
     """Replace every socket and pipe this (child) process inherited, past the standard streams
     and but for ``keep`` (its own pipes), by ``/dev/null``.
@@ -167,7 +163,6 @@ def confine(
     """Confine this (child) process: see the module's text. ``memory`` 0: no memory limit;
     ``keep``: the pipes of its own it goes on using; ``idle`` False: at its parent's CPU
     priority (work a person waits for at a command line, where no page is to be kept quick)."""
-    global NETWORK_DENIED
     drop_inherited(keep)
     faulthandler.disable()  # a crash on hostile input is reported to the parent, not dumped
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
@@ -184,7 +179,7 @@ def confine(
             with contextlib.suppress(ValueError, OSError):
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if not network:
-        NETWORK_DENIED = _deny_network()
+        _deny_network()
 
 
 def probe() -> bool:

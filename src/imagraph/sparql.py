@@ -454,6 +454,13 @@ class RunnerPool:
         self._idle: list[QueryRunner] = []
         self._lock = threading.Lock()
 
+    @classmethod
+    def for_store(cls, store: Store, limits: Limits) -> RunnerPool:
+        """Runners for ``store`` under ``limits``: they may open network connections only to
+        reach a remote store or an allowed SERVICE endpoint."""
+        network = store.needs_network or bool(limits.service_allowlist)
+        return cls(store, network=network, memory=limits.memory)
+
     def take(self) -> QueryRunner:
         with self._lock:
             if self._idle:
@@ -474,34 +481,8 @@ class RunnerPool:
             runner.stop()
 
 
-_pools: dict[int, RunnerPool] = {}
-_pools_lock = threading.Lock()
-
-
-def pool_for(store: Store, limits: Limits = Limits()) -> RunnerPool:
-    """The runners of this process for ``store`` (a forked worker gets its own). They may open
-    network connections only to reach a remote store or an allowed SERVICE endpoint."""
-    key = id(store)
-    network = store.needs_network or bool(limits.service_allowlist)
-    with _pools_lock:
-        pool = _pools.get(key)
-        if (
-            pool is None
-            or pool.store is not store
-            or (pool.network, pool.memory)
-            != (
-                network,
-                limits.memory,
-            )
-        ):
-            if pool is not None:
-                pool.stop()
-            pool = _pools[key] = RunnerPool(store, network=network, memory=limits.memory)
-        return pool
-
-
 def execute(
-    store: Store,
+    pool: RunnerPool,
     query: str,
     *,
     results_format: str = "json",
@@ -513,7 +494,8 @@ def execute(
     version: object = None,
     stream: bool = False,
 ) -> QueryResult | StreamedResult:
-    """Check, run (in the runner, with a time limit) and serialise one query. Without a cap
+    """Check, run (in one of ``pool``'s runners, with a time limit) and serialise one query.
+    ``limits`` are the query's (the pool's memory and network are its own). Without a cap
     (``limits.max_rows`` 0) a large answer is a :class:`StreamedResult` if ``stream`` is true."""
     if not query.strip():
         raise QuerySyntaxError("the query is empty")
@@ -523,7 +505,6 @@ def execute(
         "default_graphs": default_graphs, "named_graphs": named_graphs, "base_iri": base_iri,
         "max_rows": limits.max_rows,
     }  # fmt: skip
-    pool = pool_for(store, limits)
     runner = pool.take()
     result: QueryResult | StreamedResult | None = None
     try:

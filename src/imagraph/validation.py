@@ -14,8 +14,8 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .errors import ShapesError
+from .labels import LABEL_PROPERTIES, in_language
 from .namespaces import PREFIXES, SH, compact
-from .store import LABEL_PROPERTIES
 
 _LABELS = tuple(URIRef(p.value) for p in LABEL_PROPERTIES)
 
@@ -121,14 +121,12 @@ class ValidationResult:
 
     def label(self, node: Node, lang: str) -> str | None:
         """A human-readable label of a node of the validated data, in ``lang`` if possible."""
-        fallback = None
-        for prop in _LABELS:
+        labels: dict[str, str] = {}
+        for prop in _LABELS:  # the best-ranked property first
             for value in self.data.objects(node, prop):  # type: ignore[arg-type]
                 if isinstance(value, Literal):
-                    if value.language == lang:
-                        return str(value)
-                    fallback = fallback or str(value)
-        return fallback
+                    labels.setdefault(value.language or "", str(value))
+        return in_language(labels, lang)
 
     def only(self, focus: Iterable[Node]) -> ValidationResult:
         """The result restricted to results about ``focus`` (the report graph keeps them all)."""

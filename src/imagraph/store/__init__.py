@@ -24,22 +24,12 @@ from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from ..formats import Format
+from ..labels import LABEL_PROPERTIES
 from ..namespaces import PREFIXES
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-#: Properties whose values name a resource; their values are added for linked resources.
-LABEL_PROPERTIES = tuple(
-    ox.NamedNode(PREFIXES[p] + local)
-    for p, local in (
-        ("skos", "prefLabel"),
-        ("schema", "name"),
-        ("foaf", "name"),
-        ("dct", "title"),
-        ("rdfs", "label"),
-    )
-)
 #: What a description holds of each resource it links to: its labels, and its position where
 #: it has one (so that a meeting's page lists its agenda items in order).
 LINK_PROPERTIES = (*LABEL_PROPERTIES, ox.NamedNode(PREFIXES["schema"] + "position"))
@@ -440,11 +430,21 @@ class Store(Protocol):
 
 @dataclass(frozen=True)
 class Backend:
-    """A kind of store: the ``store`` settings it serves, and how it opens one."""
+    """A kind of store: the ``store`` settings it serves, how it opens one, and what a server
+    must know of it before it opens one."""
 
     name: str
     serves: Callable[[str], bool]
     open: Callable[[Settings, bool], Store]
+    #: Keeps its data across restarts: a server serves what it holds, with its writes.
+    persistent: bool
+    #: Several processes may open it for writing (a remote store): a server's workers all write.
+    many_writers: bool
+    #: Must first be opened in a fresh process, never in one that forks workers afterwards
+    #: (RocksDB's background threads do not survive a fork).
+    spawn_first: bool
+    #: Where its data lives (one key for every server of the same data), None: in one process.
+    place: Callable[[Settings], str | None]
 
 
 def _remote(settings: Settings, read_only: bool) -> Store:
@@ -461,13 +461,28 @@ def _embedded(settings: Settings, read_only: bool) -> Store:
 
 #: The backends, the first that serves the ``store`` setting opens it.
 BACKENDS = (
-    Backend("remote SPARQL 1.1 store", lambda s: s.startswith(("http://", "https://")), _remote),
-    Backend("embedded (in memory, or on disk in a folder)", lambda s: True, _embedded),
-)
+    Backend(
+        "remote SPARQL 1.1 store", lambda s: s.startswith(("http://", "https://")), _remote,
+        persistent=True, many_writers=True, spawn_first=False, place=lambda s: s.store,
+    ),
+    Backend(
+        "embedded, in memory", lambda s: s == "memory", _embedded,
+        persistent=False, many_writers=False, spawn_first=False, place=lambda s: None,
+    ),
+    Backend(
+        "embedded, on disk in a folder", lambda s: True, _embedded,
+        persistent=True, many_writers=False, spawn_first=True,
+        place=lambda s: str(Path(s.store).resolve()),
+    ),
+)  # fmt: skip
+
+
+def backend_for(settings: Settings) -> Backend:
+    """The backend that serves the settings' ``store`` (``memory``, a folder, a URL)."""
+    return next(b for b in BACKENDS if b.serves(settings.store))
 
 
 def open_store(settings: Settings, *, read_only: bool = False) -> Store:
-    """The store the settings name (``memory``, a folder, a URL), opened by its backend;
-    ``read_only`` for one that a server's workers share."""
-    backend = next(b for b in BACKENDS if b.serves(settings.store))
-    return backend.open(settings, read_only)
+    """The store the settings name, opened by its backend; ``read_only`` for one that a
+    server's workers share."""
+    return backend_for(settings).open(settings, read_only)

@@ -19,9 +19,9 @@ from flask import Flask, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import MethodNotAllowed, Unauthorized
 
-from .. import writes
 from ..errors import RefusedError, TooManyError
 from ..settings import Settings
+from . import current_site
 
 #: Failed authentications go to the server's error log (gunicorn's, whose handlers its child
 #: loggers reach), with its time and level; outside a server, where any other warning goes.
@@ -82,7 +82,7 @@ def client_of(address: str | None) -> str:
     return str(ip)
 
 
-def require_writer(settings: Settings, allowed: list[str]) -> str:
+def require_writer(allowed: list[str]) -> str:
     """The name of the writer whose token the request carries.
 
     :raise 405: writes are off (``allowed``: the methods that remain).
@@ -90,7 +90,8 @@ def require_writer(settings: Settings, allowed: list[str]) -> str:
     :raise 429: too many wrong tokens from this client lately (with ``Retry-After``).
     :raise 403: a wrong token (logged with the client and the route, never the token).
     """
-    if not writes.tokens(settings):
+    writes = current_site().writes
+    if not writes.enabled:
         raise MethodNotAllowed(
             allowed, "writes are off on this server (no write tokens configured)"
         )
@@ -110,7 +111,7 @@ def require_writer(settings: Settings, allowed: list[str]) -> str:
             retry_after=math.ceil(wait),
         )
     scheme, _, token = header.partition(" ")
-    name = writes.authenticate(settings, token.strip()) if scheme.lower() == "bearer" else None
+    name = writes.authenticate(token.strip()) if scheme.lower() == "bearer" else None
     if name is None:
         n = limit.fail(client, now)
         log.warning(

@@ -34,8 +34,8 @@ def _dumps(made: dict[str, DumpFile]) -> Any:
 
     def dumps(urls: Urls, part_id: str) -> list[DumpInfo]:
         out = []
-        for name in site.dump_names(part_id):
-            if name not in made and site.dumps.failure(site.version, name) is not None:
+        for name in site.downloads.names(part_id):
+            if name not in made and site.downloads.dumps.failure(site.version, name) is not None:
                 continue
             fmt = formats.guess(name.removesuffix(".gz"))
             d = made.get(name)
@@ -71,8 +71,8 @@ def _made() -> tuple[dict[str, DumpFile], bool]:
     the sizes of some is kept by no one (see :func:`views.respond`), so the next request gets the
     sizes made meanwhile."""
     site = current_site()
-    made = site.made_dumps()
-    return made, site.all_made()
+    made = site.downloads.made()
+    return made, site.downloads.all_made()
 
 
 def _serialize(triples: list[ox.Triple], rep: negotiation.Representation) -> bytes:

@@ -15,7 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
-from .. import formats, isolation, loading, writes
+from .. import formats, isolation, loading
 from ..errors import BadInputError, NotFoundError, UpdateRefusedError
 from ..settings import Settings
 from . import auth, current_site, negotiation
@@ -62,7 +62,7 @@ def graph_store() -> Response:
         resp.vary.add("Accept")
         resp.set_etag(core.version + graph)
         return resp.make_conditional(request)
-    agent = auth.require_writer(settings, ["GET", "HEAD"])
+    agent = auth.require_writer(["GET", "HEAD"])
     prefix = settings.graph_iri("data/")
     if not graph.startswith(prefix):
         raise UpdateRefusedError(f"only data graphs ({prefix}…) can be written")
@@ -71,11 +71,11 @@ def graph_store() -> Response:
         loading.data_graph_name(graph.removeprefix(prefix), f"graph={graph}")
         fmt = formats.by_media_type(request.mimetype or "")
         data = _parse_confined(read_body(), fmt, graph, settings)
-    with writes.exclusive(core):
+    with site.writes.exclusive():
         if request.method == "DELETE" and graph not in core.store.graphs():
             raise NotFoundError(f"no graph {graph}")
-        outcome = writes.apply(
-            core, request.method, graph, data, agent=agent, timeout=settings.validate_timeout
+        outcome = site.writes.apply(
+            request.method, graph, data, agent=agent, timeout=settings.validate_timeout
         )
         core.store.flush()
     resp = Bodiless(status=201 if outcome.created else 204)

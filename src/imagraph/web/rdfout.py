@@ -4,35 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from pyld import jsonld
 
 from .. import formats
+from ..context import CONTEXT_PATH as CONTEXT_PATH
 from ..errors import ImagraphError
 from ..formats import Format
 from . import negotiation
-
-CONTEXT_VERSION = "v1"
-CONTEXT_PATH = f"context/{CONTEXT_VERSION}.jsonld"
-
-
-def context_document(ontology_dir: Path, prefixes: dict[str, str]) -> dict[str, Any]:
-    """The published JSON-LD context: the site's ``ontology/context/v1.jsonld``, else one made
-    of its prefixes (terms as prefixed names, ``id`` and ``type`` for ``@id`` and ``@type``)."""
-    path = ontology_dir / "context" / f"{CONTEXT_VERSION}.jsonld"
-    if not path.is_file():
-        return {"@context": {"@version": 1.1, **prefixes, "id": "@id", "type": "@type"}}
-    try:
-        with path.open(encoding="utf-8") as f:
-            document = json.load(f)
-    except (OSError, ValueError) as err:
-        raise ImagraphError(f"{path}: not a JSON-LD context ({err})") from None
-    if not isinstance(document, dict) or not isinstance(document.get("@context"), dict):
-        raise ImagraphError(f"{path}: not a JSON-LD context (no @context object)")
-    return document
 
 
 def local_loader(context_url: str, context: dict[str, Any]) -> Any:

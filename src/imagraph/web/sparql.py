@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from .. import formats, sparql
 from ..errors import (
@@ -20,15 +19,15 @@ from ..errors import (
     NotFoundError,
     UnsupportedFormatError,
 )
+from ..instance import Instance
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from ..settings import Settings
-from . import current_site, negotiation, page_number, slots
+from . import current_site, negotiation, page_number, take_slot
 from .body import read_body
 from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
 from .page import triple_text
 from .pages import render_page
-from .site import Site
 from .urls import Urls
 
 #: Rows the query page shows when the endpoint has no cap.
@@ -223,11 +222,11 @@ def answer(
         return Response(status=304, headers={"ETag": f'"{etag}"', "Vary": "Accept"})
 
     def run() -> sparql.QueryResult | sparql.StreamedResult:
-        slot = slots.take("query", s)
+        slot = take_slot("query")
         result = None
         try:
             result = sparql.execute(
-                site.core.store,
+                site.runners,
                 query,
                 results_format=results_format or "json",
                 graph_format=graph_format,
@@ -245,11 +244,11 @@ def answer(
                 slot.release()
 
     # whole answers are kept (keyed by query, format and data version); streamed ones are not
-    result = site.lookup(key)
+    result = site.cache.lookup(key)
     if result is None:
         result = run()
         if isinstance(result, sparql.QueryResult):
-            site.remember(key, result)
+            site.cache.remember(key, result)
     if (result.kind == "graph" and rep is None) or (
         result.kind != "graph" and results_format is None
     ):
@@ -362,13 +361,15 @@ def _page_limits(settings: Settings) -> sparql.Limits:
     return replace(limits, max_rows=limits.max_rows or PAGE_MAX_ROWS)
 
 
-def run_in_slot(site: Site, query: str, limits: sparql.Limits, base_iri: str) -> sparql.QueryResult:
+def run_in_slot(
+    site: Instance, query: str, limits: sparql.Limits, base_iri: str
+) -> sparql.QueryResult:
     """The whole answer (SPARQL JSON, or the graph) a page shows, the query run in a query slot
     like any other."""
-    slot = slots.take("query", site.settings)
+    slot = take_slot("query")
     try:
         result = sparql.execute(
-            site.core.store,
+            site.runners,
             query,
             results_format="json",
             limits=limits,
@@ -393,10 +394,10 @@ def query_page(
     if run:
         try:
             # one run serves every page of the table (kept until the data changes)
-            result = site.lookup(("query-page", query))
+            result = site.cache.lookup(("query-page", query))
             if result is None:
                 result = run_in_slot(site, query, _page_limits(site.settings), urls.url("sparql"))
-                site.remember(("query-page", query), result)
+                site.cache.remember(("query-page", query), result)
             truncated = result.truncated
             if result.kind == "graph":
                 graph_text = result.body.decode("utf-8")
@@ -406,8 +407,6 @@ def query_page(
                 kinds = ("json", "xml", "csv", "tsv")
         except ImagraphError as err:
             status, error = err.status, str(err)
-        except (ServiceUnavailable, TooManyRequests) as err:  # (slots' until they raise ours)
-            status, error = err.code, str(err.description)
     downloads = [{"label": f, "href": _with_format(urls, query, stored, f)} for f in kinds]
     body = render_page(
         "query.html",
@@ -569,7 +568,7 @@ def stored_run(name: str) -> Response:
 DEFAULT_QUERY = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
 
 
-def _first_query(site: Site, lang: str) -> str:
+def _first_query(site: Instance, lang: str) -> str:
     """The query the page opens with: the landing page's first section (in ``lang``)."""
     landing = site.settings.config.landing
     return site.queries[landing[0].query].text("query", lang).strip() if landing else DEFAULT_QUERY

@@ -15,7 +15,7 @@ import json
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import MethodNotAllowed
 
-from .. import updates, writes
+from .. import updates
 from ..errors import BadInputError, UnsupportedFormatError
 from . import auth, current_site
 from .body import read_body
@@ -63,10 +63,10 @@ def update() -> Response:
         raise MethodNotAllowed(["POST"], "send a SPARQL Update with POST")
     site = current_site()
     settings = site.settings
-    agent = auth.require_writer(settings, ["POST"])
+    agent = auth.require_writer(["POST"])
     text = _read_update()
-    with writes.exclusive(site.core):
-        outcome = updates.run(site.core, text, agent=agent, timeout=settings.validate_timeout)
+    with site.writes.exclusive():
+        outcome = updates.run(site.writes, text, agent=agent, timeout=settings.validate_timeout)
         site.core.store.flush()
     doc = {"change": outcome.change, "graphs": outcome.graphs}
     resp = Response(json.dumps(doc, ensure_ascii=False), mimetype="application/json")

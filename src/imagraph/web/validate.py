@@ -13,11 +13,16 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from rdflib import Graph
-from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
 
 from .. import formats, submissions
-from ..errors import BadInputError, ImagraphError, NotAcceptableError, RefusedError
-from . import current_site, negotiation, slots
+from ..errors import (
+    BadInputError,
+    ImagraphError,
+    NotAcceptableError,
+    RefusedError,
+    ValidationTimeoutError,
+)
+from . import current_site, negotiation, take_slot
 from .body import read_body
 from .pages import render_page
 from .urls import Urls
@@ -112,11 +117,11 @@ def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
     together with the published data, unless it is to be validated alone."""
     site = current_site()
     run = submissions.check if _alone() else submissions.check_with_published
-    slot = slots.take("validation", site.settings)
+    slot = take_slot("validation")
     try:
         return run(site.core, *submission[:2], timeout=site.settings.validate_timeout)
-    except submissions.ValidationTimeoutError as err:
-        raise submissions.ValidationTimeoutError(
+    except ValidationTimeoutError as err:
+        raise ValidationTimeoutError(
             f"{err}; the server's operator sets the limit with IMAGRAPH_VALIDATE_TIMEOUT"
         ) from None
     finally:
@@ -136,8 +141,6 @@ def validate() -> Response:
             return _page(urls, lang, checked, None, 200)
         except ImagraphError as err:
             return _page(urls, lang, None, str(err), err.status)
-        except (ServiceUnavailable, TooManyRequests) as err:  # (slots' until they raise ours)
-            return _page(urls, lang, None, str(err.description), err.code or 503)
     submission = _submission()
     if submission is None:
         raise BadInputError(

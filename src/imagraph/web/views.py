@@ -25,13 +25,13 @@ from werkzeug.wsgi import wrap_file
 
 from .. import sparql
 from ..errors import BadInputError, NotFoundError
+from ..instance import Instance
 from ..namespaces import PREFIXES, compact
 from ..site import Section
 from ..store import bind
 from . import current_site, fastpath, negotiation, page, page_number, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
-from .site import Site
 from .sparql import PAGE_ROWS, run_in_slot
 from .urls import Urls
 
@@ -129,7 +129,7 @@ def respond(
             headers["Content-Location"] = urls.document(f"{doc_path}.{rep.key}")
         return render(urls, lang or site.languages[0]), headers
 
-    body, headers = site.cached((*key, negotiated), make) if keep else make()
+    body, headers = site.cache.cached((*key, negotiated), make) if keep else make()
     mimetype = rep.media_type + ("; charset=utf-8" if rep.media_type.startswith("text/") else "")
     resp = Response(body, headers=headers, content_type=mimetype)
     if not keep:
@@ -241,7 +241,7 @@ def index() -> Response:
     return respond("", rep, render, negotiated=False, offered=(HTML,))
 
 
-def _section(site: Site, section: Section, urls: Urls, lang: str) -> dict[str, Any]:
+def _section(site: Instance, section: Section, urls: Urls, lang: str) -> dict[str, Any]:
     """One section of the landing page: its rows, at most :data:`LANDING_MAX` items a list (a
     list shows its last ones: the most recent, in date order), each list linking to all of it
     (the stored query's table, at the page where the list begins)."""
@@ -348,7 +348,7 @@ def search() -> Response:
         # the kind shown is a class of the site's own vocabulary (any, where it has none)
         namespace = site.settings.config.vocabulary.namespace
         query = bind(SEARCH_QUERY, q=ox.Literal(words), ns=ox.Literal(namespace))
-        found = site.lookup(("search", words))
+        found = site.cache.lookup(("search", words))
         if found is None:
             limits = sparql.Limits.from_settings(site.settings)
             outcome = run_in_slot(site, query, limits, urls.url("search"))
@@ -362,7 +362,7 @@ def search() -> Response:
                     outcome.body, format=ox.QueryResultsFormat.JSON
                 )
             ]
-            site.remember(("search", words), found)
+            site.cache.remember(("search", words), found)
         results = [
             {
                 "href": urls.href(r["iri"]),
@@ -404,7 +404,7 @@ def search() -> Response:
 
 def _dump_list(urls: Urls) -> list[dict[str, str]]:
     return [
-        {"name": name, "href": urls.url(f"dumps/{name}")} for name in current_site().whole_dumps
+        {"name": name, "href": urls.url(f"dumps/{name}")} for name in current_site().downloads.whole
     ]
 
 
@@ -417,7 +417,7 @@ def _graph_document(name: str, path: str) -> Response:
         raise NotFound()
     site = current_site()
     graph = site.settings.graph_iri(name)
-    triples = site.cached(("graph", graph), lambda: list(site.core.store.triples([graph])))
+    triples = site.cache.cached(("graph", graph), lambda: list(site.core.store.triples([graph])))
 
     def render(urls: Urls, lang: str) -> bytes:
         if rep.is_html:
@@ -547,9 +547,9 @@ class _FileRange:
 @bp.get("/dumps/<name>")
 def dump(name: str) -> Response:
     site = current_site()
-    d = site.dump(name)
+    d = site.downloads.get(name)
     if d is None:
-        raise NotFoundError(f"No dump {name!r}; dumps: {', '.join(site.whole_dumps)}")
+        raise NotFoundError(f"No dump {name!r}; dumps: {', '.join(site.downloads.whole)}")
     # from its file, opened once: never in memory, with ranges (a broken download resumes) and
     # validators
     file = d.path.open("rb")
@@ -575,14 +575,15 @@ def dump(name: str) -> Response:
 def dumps() -> Response:
     site = current_site()
     urls = _urls()
-    made = site.made_dumps()
+    made = site.downloads.made()
     listing = [
         {"name": n, "url": urls.url(f"dumps/{n}"), "mediaType": d.media_type,
          "byteSize": d.size, "sha256": d.sha256}
         if (d := made.get(n)) is not None
         else {"name": n, "url": urls.url(f"dumps/{n}"), "beingMade": True}
-        for n in site.whole_dumps
-        if n in made or site.dumps.failure(site.version, n) is None  # (none it cannot make)
+        for n in site.downloads.whole
+        # (none it cannot make)
+        if n in made or site.downloads.dumps.failure(site.version, n) is None
     ]  # fmt: skip
     rep = negotiation.choose((HTML, negotiation.JSONLD))
     if rep.is_html:
@@ -648,7 +649,7 @@ def void_triples(urls: Urls) -> list[ox.Triple]:
     prefixes = site.settings.config.prefixes
     for prefix in void_config.vocabularies:
         out.append(t(void + "vocabulary", ox.NamedNode(prefixes[prefix])))
-    for name in site.whole_dumps:
+    for name in site.downloads.whole:
         out.append(t(void + "dataDump", ox.NamedNode(urls.url(f"dumps/{name}"))))
     for example in void_config.examples:
         out.append(t(void + "exampleResource", ox.NamedNode(site.settings.base_iri + example)))
@@ -677,5 +678,5 @@ def sitemap() -> Response:
             "sitemap.xml", locs=locs, modified=site.core.modified.date().isoformat()
         ).encode()
 
-    body = site.cached(("sitemap", urls.root), make)
+    body = site.cache.cached(("sitemap", urls.root), make)
     return Response(body, mimetype="application/xml")
