@@ -49,7 +49,7 @@ class CliError(click.ClickException):
 
     def __init__(self, err: ImagraphError) -> None:
         super().__init__(str(err))
-        self.exit_code = err.exit_code
+        self.exit_code = err.exit_code  # type: ignore[misc]  # (click reads the instance's)
 
 
 class Imagraph(click.Group):
