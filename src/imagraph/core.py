@@ -143,6 +143,7 @@ class Core:
         return {
             t.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]: t.object.value
             for t in self.store.about(node, [graph])
+            if isinstance(t.object, ox.Literal)
         }
 
     def _stored_loaded(self) -> dict[str, datetime]:
@@ -175,7 +176,9 @@ class Core:
     def _store_version(self) -> None:
         graph, triples = self.version_graph(self.version, self.modified)
         node = ox.NamedNode(graph)
-        self.store.replace_graph(graph, [ox.Quad(*t, node) for t in triples])
+        self.store.replace_graph(
+            graph, [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
+        )
 
     # -- loading -------------------------------------------------------------------------------
 

@@ -55,7 +55,9 @@ class Labels:
         self._found: dict[str, dict[str, tuple[int, str]]] = {}
 
     def add(self, subject: str, predicate: str, label: ox.Literal) -> None:
-        rank = label_rank(predicate)
+        self._keep(subject, label_rank(predicate), label)
+
+    def _keep(self, subject: str, rank: int, label: ox.Literal) -> None:
         by_lang = self._found.setdefault(subject, {})
         key = label.language or ""
         current = by_lang.get(key)
@@ -65,8 +67,9 @@ class Labels:
     def add_triples(self, triples: Iterable[ox.Triple]) -> Labels:
         """Add the labels among ``triples`` (those of a label property)."""
         for t in triples:
-            if t.predicate.value in _RANK and isinstance(t.object, ox.Literal):
-                self.add(t.subject.value, t.predicate.value, t.object)
+            rank = _RANK.get(t.predicate.value)
+            if rank is not None and isinstance(t.object, ox.Literal):
+                self._keep(t.subject.value, rank, t.object)
         return self
 
     def __contains__(self, iri: str) -> bool:
@@ -81,8 +84,11 @@ class Labels:
         return found[1] if found else None
 
     def get(self, iri: str, lang: str) -> str | None:
-        """The label of ``iri`` for a reader of ``lang`` (see :func:`in_language`)."""
+        """The label of ``iri`` for a reader of ``lang`` (the fallback of :func:`in_language`)."""
         found = self._found.get(iri)
         if not found:
             return None
-        return in_language({k: v for k, (_, v) in found.items()}, lang, self.languages)
+        for key in (lang, *self.languages[:1], "en", ""):
+            if key in found:
+                return found[key][1]
+        return next(iter(found.values()))[1]
