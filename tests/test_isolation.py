@@ -14,7 +14,12 @@ import pytest
 
 from imagraph import isolation
 from imagraph import slots as core_slots
-from imagraph.errors import ImagraphError
+from imagraph.errors import (
+    ChildCrashedError,
+    ChildLimitError,
+    ChildTimeoutError,
+    ImagraphError,
+)
 from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
@@ -27,7 +32,7 @@ def _allocate() -> int:
 
 
 def test_a_child_past_its_memory_limit_is_503_and_the_parent_goes_on():
-    with pytest.raises(isolation.ChildLimitError, match="memory limit of 64 MiB") as err:
+    with pytest.raises(ChildLimitError, match="memory limit of 64 MiB") as err:
         isolation.run(_allocate, timeout=20, memory=64 << 20, what="the test")
     assert err.value.status == 503
     assert isolation.run(lambda: 1 + 1, timeout=10, memory=64 << 20) == 2
@@ -145,11 +150,11 @@ def test_a_crash_is_400_and_a_child_past_its_time_503():
     def crash() -> None:
         ctypes.string_at(0)  # reads address 0: SIGSEGV
 
-    with pytest.raises(isolation.ChildCrashedError, match="SIGSEGV") as err:
+    with pytest.raises(ChildCrashedError, match="SIGSEGV") as err:
         isolation.run(crash, timeout=10, memory=0, what="the test")
     assert err.value.status == 400
     start = time.monotonic()
-    with pytest.raises(isolation.ChildTimeoutError, match=r"time limit of 0\.5 s"):
+    with pytest.raises(ChildTimeoutError, match=r"time limit of 0\.5 s"):
         isolation.run(lambda: time.sleep(30), timeout=0.5, memory=0, what="the test")
     assert time.monotonic() - start < 5
 
@@ -160,7 +165,7 @@ def test_validations_and_updates_run_under_the_memory_limit():
     allocation here is one the heap cannot have: a new 512 MiB mapping.)"""
     from imagraph import checks
 
-    with pytest.raises(isolation.ChildLimitError, match="memory limit of 64 MiB") as err:
+    with pytest.raises(ChildLimitError, match="memory limit of 64 MiB") as err:
         checks.forked(_allocate, 20, memory=64 << 20)
     assert err.value.status == 503
 

@@ -19,7 +19,7 @@ from rdflib import Graph
 
 from . import isolation, loading
 from .core import Core
-from .errors import ValidationTimeoutError
+from .errors import ChildTimeoutError, ValidationTimeoutError
 from .validation import ValidationResult, Where, report_summary, report_text
 
 
@@ -84,7 +84,7 @@ class Steps:
             raise stopped
         try:
             return forked(work, left, memory=self.core.settings.child_memory, idle=self.idle)
-        except isolation.ChildTimeoutError:
+        except ChildTimeoutError:
             raise stopped from None
 
     def elapsed(self) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
-    from .submissions import Checked
+    from .checks import Checked
 
 #: pyoxigraph's syntax errors: "error at LINE:COLUMN: what it expected"
 _POSITION = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
