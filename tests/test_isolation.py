@@ -311,3 +311,43 @@ def test_queries_from_threads_side_by_side_each_get_their_own_answer(core):
     assert 1 <= len(kept) <= 4
     assert all(r.pid is not None for r in kept)
     runners.stop()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+@pytest.mark.skipif(REMOTE, reason="a remote store's runner waits on the network, not the CPU")
+def test_a_light_query_runs_at_full_priority_and_a_heavy_one_below_the_pages(core):
+    """A query runner starts at its worker's priority, so a light query is not slowed by a
+    busy machine; a query past HEAVY_AFTER is put at SCHED_IDLE (pages go first) and its runner
+    is not kept for the next query (it cannot be raised again)."""
+    from imagraph import sparql
+
+    runners = sparql.RunnerPool.for_store(core.store, sparql.Limits(timeout=60))
+    try:
+        sparql.execute(runners, "ASK { ?s ?p ?o }")
+        (light,) = runners._idle
+        assert os.sched_getscheduler(light.pid) == os.SCHED_OTHER
+        seen = []
+
+        def watch() -> None:
+            time.sleep(sparql.HEAVY_AFTER + 0.3)
+            seen.append(os.sched_getscheduler(light.pid))
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        heavy = (
+            "SELECT (COUNT(*) AS ?n) WHERE { { SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } "
+            "LIMIT 4000000 } }"
+        )
+        start = time.monotonic()
+        result = sparql.execute(runners, heavy)
+        took = time.monotonic() - start
+        watcher.join()
+        assert b"4000000" in result.body
+        assert took > sparql.HEAVY_AFTER + 0.3, "the heavy query was not heavy enough to test"
+        assert seen == [os.SCHED_IDLE]
+        assert runners._idle == []  # the demoted runner was stopped, not kept
+        sparql.execute(runners, "ASK { ?s ?p ?o }")
+        (fresh,) = runners._idle
+        assert fresh.pid != light.pid and os.sched_getscheduler(fresh.pid) == os.SCHED_OTHER
+    finally:
+        runners.stop()
