@@ -1069,6 +1069,7 @@ def test_the_query_runner_cannot_open_a_connection_even_unchecked(core):
     """Defence in depth: with the SERVICE check out of the way, the embedded store's runner
     still cannot connect anywhere; the engine's attempt is a 403."""
     from imagraph import sparql
+    from imagraph.errors import QueryRefusedError
 
     with Listener() as listener:
         query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/s> {{ ?s ?p ?o }} }}"
@@ -1077,7 +1078,7 @@ def test_the_query_runner_cannot_open_a_connection_even_unchecked(core):
             "query": query, "results_format": "json", "graph_format": "turtle",
             "default_graphs": None, "named_graphs": None, "base_iri": None, "max_rows": 10,
         }  # fmt: skip
-        with pytest.raises(sparql.QueryRefusedError, match="SERVICE"):
+        with pytest.raises(QueryRefusedError, match="SERVICE"):
             runner.run(request, 5)
     assert listener.contacted == []
 

@@ -14,7 +14,12 @@ import pytest
 
 from imagraph import isolation
 from imagraph import slots as core_slots
-from imagraph.errors import ImagraphError
+from imagraph.errors import (
+    ChildCrashedError,
+    ChildLimitError,
+    ChildTimeoutError,
+    ImagraphError,
+)
 from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
@@ -27,7 +32,7 @@ def _allocate() -> int:
 
 
 def test_a_child_past_its_memory_limit_is_503_and_the_parent_goes_on():
-    with pytest.raises(isolation.ChildLimitError, match="memory limit of 64 MiB") as err:
+    with pytest.raises(ChildLimitError, match="memory limit of 64 MiB") as err:
         isolation.run(_allocate, timeout=20, memory=64 << 20, what="the test")
     assert err.value.status == 503
     assert isolation.run(lambda: 1 + 1, timeout=10, memory=64 << 20) == 2
@@ -145,11 +150,11 @@ def test_a_crash_is_400_and_a_child_past_its_time_503():
     def crash() -> None:
         ctypes.string_at(0)  # reads address 0: SIGSEGV
 
-    with pytest.raises(isolation.ChildCrashedError, match="SIGSEGV") as err:
+    with pytest.raises(ChildCrashedError, match="SIGSEGV") as err:
         isolation.run(crash, timeout=10, memory=0, what="the test")
     assert err.value.status == 400
     start = time.monotonic()
-    with pytest.raises(isolation.ChildTimeoutError, match=r"time limit of 0\.5 s"):
+    with pytest.raises(ChildTimeoutError, match=r"time limit of 0\.5 s"):
         isolation.run(lambda: time.sleep(30), timeout=0.5, memory=0, what="the test")
     assert time.monotonic() - start < 5
 
@@ -160,7 +165,7 @@ def test_validations_and_updates_run_under_the_memory_limit():
     allocation here is one the heap cannot have: a new 512 MiB mapping.)"""
     from imagraph import checks
 
-    with pytest.raises(isolation.ChildLimitError, match="memory limit of 64 MiB") as err:
+    with pytest.raises(ChildLimitError, match="memory limit of 64 MiB") as err:
         checks.forked(_allocate, 20, memory=64 << 20)
     assert err.value.status == 503
 
@@ -306,3 +311,43 @@ def test_queries_from_threads_side_by_side_each_get_their_own_answer(core):
     assert 1 <= len(kept) <= 4
     assert all(r.pid is not None for r in kept)
     runners.stop()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+@pytest.mark.skipif(REMOTE, reason="a remote store's runner waits on the network, not the CPU")
+def test_a_light_query_runs_at_full_priority_and_a_heavy_one_below_the_pages(core):
+    """A query runner starts at its worker's priority, so a light query is not slowed by a
+    busy machine; a query past HEAVY_AFTER is put at SCHED_IDLE (pages go first) and its runner
+    is not kept for the next query (it cannot be raised again)."""
+    from imagraph import sparql
+
+    runners = sparql.RunnerPool.for_store(core.store, sparql.Limits(timeout=60))
+    try:
+        sparql.execute(runners, "ASK { ?s ?p ?o }")
+        (light,) = runners._idle
+        assert os.sched_getscheduler(light.pid) == os.SCHED_OTHER
+        seen = []
+
+        def watch() -> None:
+            time.sleep(sparql.HEAVY_AFTER + 0.3)
+            seen.append(os.sched_getscheduler(light.pid))
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        heavy = (
+            "SELECT (COUNT(*) AS ?n) WHERE { { SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } "
+            "LIMIT 4000000 } }"
+        )
+        start = time.monotonic()
+        result = sparql.execute(runners, heavy)
+        took = time.monotonic() - start
+        watcher.join()
+        assert b"4000000" in result.body
+        assert took > sparql.HEAVY_AFTER + 0.3, "the heavy query was not heavy enough to test"
+        assert seen == [os.SCHED_IDLE]
+        assert runners._idle == []  # the demoted runner was stopped, not kept
+        sparql.execute(runners, "ASK { ?s ?p ?o }")
+        (fresh,) = runners._idle
+        assert fresh.pid != light.pid and os.sched_getscheduler(fresh.pid) == os.SCHED_OTHER
+    finally:
+        runners.stop()

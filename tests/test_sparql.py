@@ -26,7 +26,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
 from imagraph.core import Core
-from imagraph.errors import StoreError
+from imagraph.errors import QueryTimeoutError, StoreError
 from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
@@ -563,7 +563,7 @@ def test_the_runner_survives_a_timeout_and_serves_the_next_query(core):
     from imagraph import sparql
 
     # a remote store may refuse it first, by its own limits (Virtuoso estimates its cost)
-    expected = (sparql.QueryTimeoutError, StoreError) if REMOTE else sparql.QueryTimeoutError
+    expected = (QueryTimeoutError, StoreError) if REMOTE else QueryTimeoutError
     runners = sparql.RunnerPool.for_store(core.store, sparql.Limits())
     with pytest.raises(expected):
         sparql.execute(

@@ -19,11 +19,8 @@ from rdflib import Graph
 
 from . import isolation, loading
 from .core import Core
+from .errors import ChildTimeoutError, ValidationTimeoutError
 from .validation import ValidationResult, Where, report_summary, report_text
-
-
-class ValidationTimeoutError(isolation.ChildTimeoutError):
-    status = 503
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ class Steps:
             raise stopped
         try:
             return forked(work, left, memory=self.core.settings.child_memory, idle=self.idle)
-        except isolation.ChildTimeoutError:
+        except ChildTimeoutError:
             raise stopped from None
 
     def elapsed(self) -> str:

@@ -12,7 +12,8 @@ import pyoxigraph as ox
 from . import formats
 from .catalog import Part
 from .core import Core
-from .dumps import DumpFailedError, DumpFile, DumpNotReadyError, Dumps, Spec, folder_of
+from .dumps import DumpFile, Dumps, Spec, folder_of
+from .errors import DumpFailedError, DumpNotReadyError
 from .store import Store
 
 #: Formats of the dumps of the whole dataset (each plain and gzipped).

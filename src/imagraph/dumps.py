@@ -53,20 +53,6 @@ _RESET = (
 )  # fmt: skip
 
 
-class DumpNotReadyError(ImagraphError):
-    """The dump is being made: 503, come back later."""
-
-    status = 503
-    retry_after = 10
-
-
-class DumpFailedError(ImagraphError):
-    """The dump cannot be made from this version of the data (JSON-LD of data that holds RDF
-    1.2 triple terms, written by another writer of the store): 404 saying why."""
-
-    status = 404
-
-
 @dataclass(frozen=True)
 class DumpFile:
     name: str

@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import pyoxigraph as ox
 
-from .errors import ImagraphError, UnsupportedFormatError
+from .errors import NotRepresentableError, UnsupportedFormatError
 
 #: The kinds of format: RDF triples (a graph, or the union of a dataset's graphs), RDF quads
 #: (a dataset with its named graphs), and the results of a SELECT or ASK query.
@@ -175,17 +175,15 @@ def listed(items: Iterable[str], last: str = "or") -> str:
     return f"{', '.join(others)} {last} {final}" if others else final
 
 
-class NotRepresentableError(ImagraphError):
-    """An answer the format asked for cannot carry (RDF 1.2 triple terms in JSON-LD)."""
-
-    status = 406
-
-    def __init__(self, fmt: Format) -> None:
-        carriers = listed(f.title for f in rdf() if f.triple_terms)
-        super().__init__(
-            f"the answer holds RDF 1.2 triple terms (<<( … )>>), which {fmt.title} cannot "
-            f"carry: ask for {carriers}"
-        )
+def not_representable(fmt: Format) -> NotRepresentableError:
+    """The error of an answer with RDF 1.2 triple terms, which ``fmt`` cannot carry: it names
+    (and offers) the formats that can."""
+    carriers = [f for f in rdf() if f.triple_terms]
+    return NotRepresentableError(
+        f"the answer holds RDF 1.2 triple terms (<<( … )>>), which {fmt.title} cannot carry: "
+        f"ask for {listed(f.title for f in carriers)}",
+        [f.media_type for f in carriers],
+    )
 
 
 def check_carries(fmt: Format, triples: Iterable[ox.Triple]) -> None:
@@ -194,7 +192,7 @@ def check_carries(fmt: Format, triples: Iterable[ox.Triple]) -> None:
     if not fmt.triple_terms and any(
         isinstance(t.object, ox.Triple) or isinstance(t.subject, ox.Triple) for t in triples
     ):
-        raise NotRepresentableError(fmt)
+        raise not_representable(fmt)
 
 
 def by_name(name: str) -> Format:

@@ -3,10 +3,11 @@
 - ``SERVICE`` is refused before execution (pyoxigraph would open the connection) unless its
   endpoint is on the configured allow-list; ``LOAD`` and other updates never parse as queries.
 - Queries run in a query runner: a child process forked once from the process that holds the
-  store, which runs one query at a time. When a query passes its time limit the runner is killed
-  (that really stops the work; pyoxigraph's Python API cannot cancel a query) and the next query
-  forks a new one. The runner also arms a kernel timer per query, so it ends at the limit even if
-  its parent is gone.
+  store, which runs one query at a time, at its worker's CPU priority until a query runs past
+  :data:`HEAVY_AFTER` (then below the workers, and not kept for another query). When a query
+  passes its time limit the runner is killed (that really stops the work; pyoxigraph's Python
+  API cannot cancel a query) and the next query forks a new one. The runner also arms a kernel
+  timer per query, so it ends at the limit even if its parent is gone.
 - Results stop at ``max_rows`` solutions or triples; :attr:`QueryResult.truncated` says so.
   With no cap (``max_rows`` 0) the runner writes the answer into the pipe as the engine yields it,
   and a large one reaches the client as a :class:`StreamedResult` while it is being written.
@@ -31,28 +32,16 @@ from rdflib.plugins.sparql.parser import Query as QueryGrammar
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from . import formats, isolation
-from .errors import BadInputError, ImagraphError, QuerySyntaxError
+from .errors import (
+    ImagraphError,
+    QueryEngineError,
+    QueryRefusedError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+)
 from .formats import Format, ResultsFormat
 from .settings import Settings
 from .store import QueryOutcome, Store
-
-
-class QueryRefusedError(BadInputError):
-    """A query imagraph will not run (e.g. ``SERVICE`` to an endpoint not allowed)."""
-
-    status = 403
-
-
-class QueryEngineError(ImagraphError):
-    """The engine could not answer a query it had accepted (e.g. a remote store's refusal)."""
-
-    status = 502
-
-
-class QueryTimeoutError(ImagraphError):
-    """The query ran past the time limit and was stopped."""
-
-    status = 503
 
 
 @dataclass(frozen=True)
@@ -248,7 +237,7 @@ def _run(store: Store, request: dict[str, Any], reply_fd: int) -> QueryResult | 
     except OSError:  # pyoxigraph's JSON-LD serialiser met a triple term
         if outcome.kind != "graph" or graph_format.triple_terms:
             raise
-        raise formats.NotRepresentableError(graph_format) from None
+        raise formats.not_representable(graph_format) from None
 
 
 def _serialize(
@@ -299,6 +288,11 @@ def _recv(fd: int, deadline: float | None = None) -> Any:
     return pickle.loads(_recv_exact(fd, size, deadline))
 
 
+#: Seconds of a query after which its runner is put below the workers in the CPU's favour: a
+#: light query runs at full speed however busy the machine, a heavy one cannot slow the pages.
+HEAVY_AFTER = 0.1
+
+
 class QueryRunner:
     """A child process, forked from the process that holds ``store``, that runs queries."""
 
@@ -310,6 +304,9 @@ class QueryRunner:
         self.pid: int | None = None
         self._to_child = self._from_child = -1
         self._version: object = None
+        #: Put below the workers in the CPU's favour (a query ran past :data:`HEAVY_AFTER`): it
+        #: stays there, so it serves no further query (see :meth:`RunnerPool.give_back`).
+        self.demoted = False
 
     def start(self, version: object = None) -> None:
         """Fork the runner (done by :meth:`run` when needed)."""
@@ -322,7 +319,10 @@ class QueryRunner:
                 # its own ends only: held here, the other runners' pipes (and this one's
                 # parent ends) would never see their parent go (see isolation.drop_inherited)
                 isolation.confine(
-                    network=self.network, memory=self.memory, keep=(to_child_r, from_child_w)
+                    network=self.network,
+                    memory=self.memory,
+                    keep=(to_child_r, from_child_w),
+                    idle=False,  # at the worker's priority until a query proves heavy
                 )
                 self.store = self.store.for_child()
                 self._serve(to_child_r, from_child_w)
@@ -369,6 +369,13 @@ class QueryRunner:
             if reply is not None:
                 _send(replies_fd, reply)
 
+    def demote(self) -> None:
+        """Put the runner below the workers in the CPU's favour (``SCHED_IDLE``), for good."""
+        if self.pid is not None and not self.demoted:
+            self.demoted = True
+            with contextlib.suppress(OSError, AttributeError):
+                os.sched_setscheduler(self.pid, os.SCHED_IDLE, os.sched_param(0))
+
     def stop(self, grace: float = 0.0) -> int | None:
         """Stop the runner; its wait status if it ended by itself (within ``grace`` seconds:
         a process's pipes close a moment before it can be waited for), else None."""
@@ -413,6 +420,8 @@ class QueryRunner:
         except OSError:
             self.stop()
             raise ImagraphError("the query runner ended unexpectedly") from None
+        if not isolation.readable(self._from_child, min(HEAVY_AFTER, timeout)):
+            self.demote()  # a heavy query: pages and light queries go first from now on
         status, value = self.receive(deadline, timeout)
         if status == "head":
             head: QueryResult = value
@@ -461,7 +470,7 @@ class RunnerPool:
 
     def give_back(self, runner: QueryRunner) -> None:
         with self._lock:
-            if runner.pid is not None and len(self._idle) < self.keep:
+            if runner.pid is not None and not runner.demoted and len(self._idle) < self.keep:
                 self._idle.append(runner)
                 return
         runner.stop()

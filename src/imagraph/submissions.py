@@ -18,7 +18,6 @@ from rdflib import Graph, URIRef
 from . import fetch, formats, loading
 from .affected import affected
 from .checks import Checked, Progress, Steps, silent, validate_in_steps
-from .checks import ValidationTimeoutError as ValidationTimeoutError
 from .core import Core
 from .errors import InputTooLargeError, UnsupportedFormatError
 from .formats import Format

@@ -26,17 +26,11 @@ from rdflib.plugins.sparql.parser import UpdateUnit
 
 from . import loading
 from .checks import forked
-from .errors import BadInputError, QuerySyntaxError
-from .sparql import QueryRefusedError, parsed_nodes
+from .errors import BadInputError, QueryRefusedError, QuerySyntaxError, UpdateRefusedError
+from .sparql import parsed_nodes
 from .writes import Writes
 
 _FETCHING_WORD = re.compile(r"LOAD|SERVICE", re.IGNORECASE)
-
-
-class UpdateRefusedError(BadInputError):
-    """An update that would change what may not be changed (403)."""
-
-    status = 403
 
 
 @dataclass(frozen=True)

@@ -25,23 +25,10 @@ import pyoxigraph as ox
 
 from .affected import affected as find_affected
 from .changes import Change, ChangeLog, Listener, announce
-from .checks import Checked, check
+from .checks import check
 from .core import Core, now
-from .errors import ImagraphError
+from .errors import ImagraphError, WriteRejectedError
 from .settings import Settings
-
-
-class WriteRejectedError(ImagraphError):
-    """The write would leave data that does not conform: 422 with the report."""
-
-    status = 422
-
-    def __init__(self, checked: Checked) -> None:
-        self.checked = checked
-        n = checked.summary["en"]["violations"]
-        super().__init__(
-            f"the write was refused: the data would not conform to the shapes ({n} violations)"
-        )
 
 
 def tokens(settings: Settings) -> dict[str, str]:

@@ -42,7 +42,13 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from .. import formats, loading
-from ..errors import BadInputError, QuerySyntaxError, StoreError, StoreUnavailableError
+from ..errors import (
+    BadInputError,
+    GraphNotServedError,
+    QuerySyntaxError,
+    StoreError,
+    StoreUnavailableError,
+)
 from ..formats import Format
 from ..namespaces import PREFIXES
 from ..settings import Settings
@@ -114,12 +120,6 @@ _SD_NAMED_GRAPH = ox.NamedNode(_SD + "NamedGraph")
 _SD_NAME = ox.NamedNode(_SD + "name")
 _SD_COLLECTION = ox.NamedNode(_SD + "GraphCollection")
 _GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), $prefix)) }"
-
-
-class GraphNotServedError(BadInputError):
-    """A query that names graphs of the remote store that are not imagraph's, beside its own."""
-
-    status = 403
 
 
 def _bnode(value: str) -> ox.BlankNode:

@@ -17,8 +17,9 @@ from threading import Lock
 
 from flask import Flask, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Forbidden, MethodNotAllowed, TooManyRequests, Unauthorized
+from werkzeug.exceptions import MethodNotAllowed, Unauthorized
 
+from ..errors import RefusedError, TooManyError
 from ..settings import Settings
 from . import current_site
 
@@ -105,7 +106,7 @@ def require_writer(allowed: list[str]) -> str:
     now = time.monotonic()
     wait = limit.wait(client, now)
     if wait > 0:
-        raise TooManyRequests(
+        raise TooManyError(
             f"too many wrong tokens from {client}: try again in {math.ceil(wait)} s",
             retry_after=math.ceil(wait),
         )
@@ -117,5 +118,5 @@ def require_writer(allowed: list[str]) -> str:
             "failed authentication from %s on %s %s: %d wrong token(s) in %g s, %d allowed",
             client, request.method, request.path, n, limit.window, limit.limit,
         )  # fmt: skip
-        raise Forbidden("this token may not write")
+        raise RefusedError("this token may not write")
     return name

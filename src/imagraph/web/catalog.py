@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 
 from .. import formats
 from ..catalog import CATALOG_PREFIXES, CatalogBuilder, DumpInfo, Part
 from ..dumps import DumpFile
+from ..errors import BadInputError, NotFoundError
 from . import current_site, negotiation, page_number
 from .pages import render_page
 from .text import word
@@ -88,7 +89,7 @@ def _since() -> datetime | None:
     try:
         since = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(
+        raise BadInputError(
             f"modified_since must be an ISO 8601 date or date-time, not {raw!r}"
         ) from None
     # compared with the datasets' dates (in UTC); a date-time without a zone is taken as UTC
@@ -109,7 +110,7 @@ def catalog(ext: str | None = None) -> Response:
     size = max(1, site.settings.catalog_page_size)
     last = max(1, -(-len(parts) // size))
     if page > last:
-        raise NotFound(f"the catalogue has {last} page(s)")
+        raise NotFoundError(f"the catalogue has {last} page(s)")
     shown = tuple(parts[(page - 1) * size : page * size])
 
     made, complete = _made()
@@ -167,7 +168,7 @@ def dataset(ident: str) -> Response:
     doc_path, rep, negotiated = pick(f"dataset/{ident}")
     part = site.parts.get(doc_path.removeprefix("dataset/"))
     if part is None:
-        raise NotFound(f"No dataset {ident!r} in the catalogue.")
+        raise NotFoundError(f"No dataset {ident!r} in the catalogue.")
 
     made, complete = _made()
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from flask import Response, request
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
-from werkzeug.exceptions import NotAcceptable
 from werkzeug.http import parse_accept_header
 
 from .. import formats
+from ..errors import NotAcceptableError
 from ..formats import Format
 
 
@@ -54,15 +54,9 @@ RESOURCE = (HTML, *GRAPH_TYPES)
 RDF = tuple(Representation.of(f) for f in formats.rdf())
 
 
-class NotAcceptableError(NotAcceptable):
-    """406 that lists what is offered."""
-
-    def __init__(self, offered: tuple[Representation, ...]) -> None:
-        self.offered = [r.media_type for r in offered]
-        super().__init__(
-            "None of the media types in the Accept header is offered here. Offered: "
-            + ", ".join(self.offered)
-        )
+def not_acceptable(offered: tuple[Representation, ...]) -> NotAcceptableError:
+    """The 406 that lists what is offered."""
+    return NotAcceptableError.offering(r.media_type for r in offered)
 
 
 def by_key(key: str, offered: tuple[Representation, ...] = RESOURCE) -> Representation | None:
@@ -77,11 +71,11 @@ def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
     if explicit:
         rep = by_key(explicit, offered)
         if rep is None:
-            raise NotAcceptableError(offered)
+            raise not_acceptable(offered)
         return rep
     chosen = _choose(request.headers.get("Accept", ""), offered)
     if chosen is None:
-        raise NotAcceptableError(offered)
+        raise not_acceptable(offered)
     return chosen
 
 

@@ -59,7 +59,8 @@ ERRORS = {
     "414": "The URL is longer than 4096 characters.",
     "415": "The body's media type is not accepted here.",
     "416": "The range is outside the file.",
-    "422": "The write would leave data that does not conform to the shapes (the report).",
+    "422": "The write would leave data that does not conform to the shapes: a problem document "
+    "with the report's results, or the SHACL report (text/turtle).",
     "429": "This client already runs as many queries or validations as one client may, or "
     "(writes) sent too many wrong tokens lately; Retry-After says when to try again.",
     "502": "The remote store answered with an error.",
@@ -82,14 +83,14 @@ def _schema(media_type: str, schema: dict[str, Any] | None) -> dict[str, Any]:
 def _responses(ok: dict[str, Any], *errors: str) -> dict[str, Any]:
     out = dict(ok)
     for status in errors:
-        out[status] = {
-            "description": ERRORS[status],
-            "content": {
-                "application/problem+json": {"schema": PROBLEM},
-                "text/html": {"schema": BINARY},
-                "text/plain": {"schema": BINARY},
-            },
+        content = {
+            "application/problem+json": {"schema": PROBLEM},
+            "text/html": {"schema": BINARY},
+            "text/plain": {"schema": BINARY},
         }
+        if status == "422":  # a refused write: its SHACL report, when asked for
+            content[formats.TURTLE.media_type] = {"schema": BINARY}
+        out[status] = {"description": ERRORS[status], "content": content}
     return out
 
 
@@ -357,7 +358,12 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
                     },
                 },
                 "responses": _responses(
-                    {"204": {"description": "Applied."}},
+                    _ok(
+                        "Applied: the change's IRI (null: nothing changed) and the triples of "
+                        "each changed graph.",
+                        ("application/json",),
+                        JSON_OBJECT,
+                    ),
                     *WRITE_ERRORS,
                 ),
             },

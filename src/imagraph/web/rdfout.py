@@ -40,7 +40,7 @@ def serialize(
     prefixes: dict[str, str],
 ) -> bytes:
     """Triples in ``fmt``; JSON-LD is compacted with our context, referenced by URL.
-    :class:`formats.NotRepresentableError` for triple terms in JSON-LD."""
+    :class:`~imagraph.errors.NotRepresentableError` for triple terms in JSON-LD."""
     triples = list(triples)
     formats.check_carries(fmt, triples)
     if fmt is formats.JSONLD:

@@ -10,17 +10,15 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import (
-    BadRequest,
-    NotAcceptable,
-    NotFound,
-    ServiceUnavailable,
-    TooManyRequests,
-    UnsupportedMediaType,
-)
 
 from .. import formats, sparql
-from ..errors import ImagraphError, NotFoundError
+from ..errors import (
+    BadInputError,
+    ImagraphError,
+    NotAcceptableError,
+    NotFoundError,
+    UnsupportedFormatError,
+)
 from ..formats import ResultsFormat
 from ..instance import Instance
 from ..namespaces import PREFIXES
@@ -43,6 +41,8 @@ LONG_QUERY = 1500
 
 bp = Blueprint("sparql", __name__)
 
+READ_ONLY = "SPARQL Update is not accepted here: this endpoint is read-only"
+
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 
@@ -62,23 +62,25 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
             form = request.form
             queries = form.getlist("query")
             if "update" in form:
-                raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+                raise BadInputError(
+                    "SPARQL Update is not accepted here: this endpoint is read-only"
+                )
             args = form
         elif ctype == "application/sparql-query":
             charset = request.mimetype_params.get("charset", "utf-8").lower()
             if charset not in ("utf-8", "utf8"):
-                raise UnsupportedMediaType(f"the query must be UTF-8, not {charset}")
+                raise UnsupportedFormatError(f"the query must be UTF-8, not {charset}")
             try:
                 queries = [read_body().decode("utf-8")]
             except UnicodeDecodeError:
-                raise BadRequest("the query is not valid UTF-8") from None
+                raise BadInputError("the query is not valid UTF-8") from None
             args = request.args
             if "query" in args:
-                raise BadRequest("give the query either in the body or as a parameter, not both")
+                raise BadInputError("give the query either in the body or as a parameter, not both")
         elif ctype == "application/sparql-update":
-            raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+            raise BadInputError(READ_ONLY)
         else:
-            raise UnsupportedMediaType(
+            raise UnsupportedFormatError(
                 f"unsupported request body {ctype or '(none)'}; send application/sparql-query "
                 "or application/x-www-form-urlencoded"
             )
@@ -86,16 +88,16 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
         args = request.args
         queries = args.getlist("query")
         if "update" in args:
-            raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+            raise BadInputError(READ_ONLY)
     if len(queries) > 1:
-        raise BadRequest("more than one query parameter: send exactly one query")
+        raise BadInputError("more than one query parameter: send exactly one query")
     graphs = {name: args.getlist(name) for name in ("default-graph-uri", "named-graph-uri")}
     for name, values in graphs.items():
         for value in values:
             try:
                 ox.NamedNode(value)
             except ValueError:
-                raise BadRequest(f"{name}={value!r} is not an absolute IRI") from None
+                raise BadInputError(f"{name}={value!r} is not an absolute IRI") from None
     return (queries[0] if queries else None), graphs["default-graph-uri"], graphs["named-graph-uri"]
 
 
@@ -128,7 +130,7 @@ def _negotiate() -> tuple[ResultsFormat | None, Representation | None]:
         reps = (negotiation.by_key(v, GRAPH_REPS) for v in explicit)
         rep = next((r for r in reps if r is not None), None)
         if results is None and rep is None:
-            raise NotAcceptable(
+            raise NotAcceptableError(
                 f"unknown format {', '.join(explicit)!r}: use {RESULT_KEYS} for SELECT and ASK, "
                 f"or {GRAPH_KEYS} for CONSTRUCT and DESCRIBE (or their media types)"
             )
@@ -143,7 +145,7 @@ def _negotiate() -> tuple[ResultsFormat | None, Representation | None]:
     return (formats.find(media, RESULT_FORMATS) if media else None), rep
 
 
-def _not_acceptable(kind: str | None = None) -> NotAcceptable:
+def _not_acceptable(kind: str | None = None) -> NotAcceptableError:
     """406 listing what is offered: for the query's form (``select``, ``ask``, ``graph``) once
     it is known, else for every form."""
     results = [f.media_type for f in RESULT_FORMATS]
@@ -151,18 +153,21 @@ def _not_acceptable(kind: str | None = None) -> NotAcceptable:
     explicit = _format_values()
     asked = f"format={','.join(explicit)}" if explicit else "the Accept header"
     if kind == "graph":
-        return NotAcceptable(
+        return NotAcceptableError(
             f"this CONSTRUCT or DESCRIBE query answers with RDF, which {asked} does not ask for: "
-            f"use format={GRAPH_KEYS}, or Accept: " + ", ".join(graphs)
+            f"use format={GRAPH_KEYS}, or Accept: " + ", ".join(graphs),
+            graphs,
         )
     if kind is not None:
-        return NotAcceptable(
+        return NotAcceptableError(
             f"this {kind.upper()} query answers with SPARQL results, which {asked} does not ask "
-            f"for: use format={RESULT_KEYS}, or Accept: " + ", ".join(results)
+            f"for: use format={RESULT_KEYS}, or Accept: " + ", ".join(results),
+            results,
         )
-    return NotAcceptable(
+    return NotAcceptableError(
         "None of the media types in the Accept header is offered. Offered: "
-        + ", ".join(results + graphs)
+        + ", ".join(results + graphs),
+        results + graphs,
     )
 
 
@@ -276,7 +281,7 @@ def answer(
 def service_description(urls: Urls) -> Response:
     rep = negotiation.choose(SD_REPS)
     if rep.is_html:
-        raise NotAcceptable(
+        raise NotAcceptableError(
             f"the query page for browsers is not available yet; ask for RDF ({TURTLE.media_type})"
         )
     endpoint_url = urls.url("sparql")
@@ -398,8 +403,6 @@ def query_page(
                 kinds = tuple(f.extension for f in RESULT_FORMATS)
         except ImagraphError as err:
             status, error = err.status, str(err)
-        except (ServiceUnavailable, TooManyRequests) as err:
-            status, error = err.code, str(err.description)
     downloads = [{"label": f, "href": _with_format(urls, query, stored, f)} for f in kinds]
     body = render_page(
         "query.html",
@@ -538,7 +541,7 @@ def stored_list() -> Response:
 def stored_text(name: str) -> Response:
     stored = current_site().queries.get(name)
     if stored is None:
-        raise NotFound(f"No stored query {name!r}.")
+        raise NotFoundError(f"No stored query {name!r}.")
     resp = Response(
         stored.text("query", negotiation.choose_language()),
         content_type="application/sparql-query; charset=utf-8",
@@ -552,7 +555,7 @@ def stored_run(name: str) -> Response:
     site = current_site()
     stored = site.queries.get(name)
     if stored is None:
-        raise NotFound(f"No stored query {name!r}; see /queries.")
+        raise NotFoundError(f"No stored query {name!r}; see /queries.")
     urls = Urls.for_request(site.settings)
     return answer(stored.text("query", negotiation.choose_language()), [], [], urls, stored=stored)
 

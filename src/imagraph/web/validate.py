@@ -13,16 +13,15 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from rdflib import Graph
-from werkzeug.exceptions import (
-    BadRequest,
-    Forbidden,
-    NotAcceptable,
-    ServiceUnavailable,
-    TooManyRequests,
-)
 
 from .. import formats, submissions
-from ..errors import ImagraphError
+from ..errors import (
+    BadInputError,
+    ImagraphError,
+    NotAcceptableError,
+    RefusedError,
+    ValidationTimeoutError,
+)
 from . import current_site, negotiation, take_slot
 from .body import read_body
 from .pages import render_page
@@ -47,7 +46,7 @@ def _output() -> str:
         return "json"
     best = request.accept_mimetypes.best_match(list(OUTPUTS))
     if best is None:
-        raise NotAcceptable("Offered: " + ", ".join(OUTPUTS))
+        raise NotAcceptableError.offering(OUTPUTS)
     return OUTPUTS[best]
 
 
@@ -67,7 +66,7 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
         form, files = request.form, request.files
         if form.get("shapes"):
             if not settings.validate_user_shapes:
-                raise Forbidden(
+                raise RefusedError(
                     "own shapes are not accepted here (IMAGRAPH_VALIDATE_USER_SHAPES is off)"
                 )
             shapes_fmt = submissions.format_for(
@@ -98,7 +97,7 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
                 "text",
             )
         if request.method == "POST":
-            raise BadRequest(
+            raise BadInputError(
                 "nothing to validate: paste RDF into 'text', upload a 'file' or give a 'url'"
             )
         return None
@@ -123,8 +122,8 @@ def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
     slot = take_slot("validation")
     try:
         return run(site.core, *submission[:2], timeout=site.settings.validate_timeout)
-    except submissions.ValidationTimeoutError as err:
-        raise submissions.ValidationTimeoutError(
+    except ValidationTimeoutError as err:
+        raise ValidationTimeoutError(
             f"{err}; the server's operator sets the limit with IMAGRAPH_VALIDATE_TIMEOUT"
         ) from None
     finally:
@@ -144,11 +143,9 @@ def validate() -> Response:
             return _page(urls, lang, checked, None, 200)
         except ImagraphError as err:
             return _page(urls, lang, None, str(err), err.status)
-        except (ServiceUnavailable, TooManyRequests) as err:
-            return _page(urls, lang, None, str(err.description), err.code or 503)
     submission = _submission()
     if submission is None:
-        raise BadRequest(
+        raise BadInputError(
             "nothing to validate: send RDF in the body, or a form with 'text', 'file' or 'url'"
         )
     checked = _check(submission)

@@ -19,11 +19,12 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, send_file
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 from werkzeug.wsgi import wrap_file
 
 from .. import formats, sparql
+from ..errors import BadInputError, NotFoundError
 from ..instance import Instance
 from ..namespaces import PREFIXES, compact
 from ..site import Section
@@ -204,11 +205,11 @@ def resource(path: str) -> Response:
     try:
         ox.NamedNode(iri)
     except ValueError:
-        raise NotFound(f"{iri} is not a valid IRI") from None
+        raise NotFoundError(f"{iri} is not a valid IRI") from None
 
     def exists() -> None:
         if not site.core.store.exists(iri):
-            raise NotFound(f"No resource {iri} in this dataset.")
+            raise NotFoundError(f"No resource {iri} in this dataset.")
 
     def describe() -> list[ox.Triple]:
         return site.core.store.describe(iri)
@@ -338,9 +339,9 @@ def search() -> Response:
     lang = negotiation.choose_language()
     words = " ".join(request.args.get("q", "").split())
     if len(words) > 200:
-        raise BadRequest("the search is longer than 200 characters")
+        raise BadInputError("the search is longer than 200 characters")
     if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cn", "Cs") for c in words):
-        raise BadRequest(
+        raise BadInputError(
             "the search holds control, private-use or unassigned characters: search for words"
         )
     number = page_number()
@@ -377,7 +378,7 @@ def search() -> Response:
     shown = results[first : first + SEARCH_PAGE]
     if number > 1 and not shown:
         pages = max(1, -(-len(results) // SEARCH_PAGE))
-        raise NotFound(f"page {number}: the search for {words!r} has {pages} page(s)")
+        raise NotFoundError(f"page {number}: the search for {words!r} has {pages} page(s)")
 
     def at(n: int) -> str:
         return urls.url("search") + "?" + urlencode({"q": words, "page": n})
@@ -550,7 +551,7 @@ def dump(name: str) -> Response:
     site = current_site()
     d = site.downloads.get(name)
     if d is None:
-        raise NotFound(f"No dump {name!r}; dumps: {', '.join(site.downloads.whole)}")
+        raise NotFoundError(f"No dump {name!r}; dumps: {', '.join(site.downloads.whole)}")
     # from its file, opened once: never in memory, with ranges (a broken download resumes) and
     # validators
     file = d.path.open("rb")
