@@ -6,10 +6,10 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, request, send_from_directory
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
-from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import safe_join
 
+from ..errors import BadInputError, NotFoundError
 from ..instance import Instance
 from ..settings import Settings
 from ..slots import Slot
@@ -119,7 +119,7 @@ def _theme(app: Flask, settings: Settings) -> None:
         for folder in folders:
             if safe_join(str(folder), filename) and (folder / filename).is_file():
                 return send_from_directory(folder, filename)
-        raise NotFound(f"No static file {filename!r}.")
+        raise NotFoundError(f"No static file {filename!r}.")
 
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static)
 
@@ -142,5 +142,5 @@ def page_number() -> int:
     ``9¹`` too, and fail on it), else ``400``."""
     value = request.values.get("page", "1")
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise BadRequest(f"page={value!r}: the page is a whole number from 1")
+        raise BadInputError(f"page={value!r}: the page is a whole number from 1")
     return int(value)
