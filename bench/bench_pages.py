@@ -16,6 +16,7 @@ from pathlib import Path
 from common import emit
 from imagraph.core import Core
 from imagraph.generate import write_ntriples
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -26,7 +27,7 @@ HTML = {"Accept": "text/html"}
 def measure(store: Path, dumps: Path) -> dict[str, float]:
     settings = Settings(site=ROOT, store=str(store), dump_dir=dumps)
     core = Core.open(settings, read_only=True)
-    app = create_app(settings, core)
+    app = create_app(Instance(core, settings))
     site = app.extensions["imagraph"]
     site.start_dumps()  # as a server does when it starts
     client = app.test_client()
@@ -41,7 +42,7 @@ def measure(store: Path, dumps: Path) -> dict[str, float]:
     start = time.perf_counter()
     client.get("/catalog?lang=en", headers=HTML)
     out["catalogue s"] = time.perf_counter() - start
-    site.made_dumps(wait=300)  # let the child finish before its folder goes
+    site.downloads.made(wait=300)  # let the child finish before its folder goes
     return out
 
 

@@ -5,7 +5,7 @@ write against a large graph, each beside a reference measured in the same run.
   validated in a child at the command's CPU priority): with the published data, and alone,
   against plain pySHACL on the same file (``pyshacl.validate`` of the file with our shapes and
   ontology, with imagraph's options: SHACL-AF on, no inference, in place);
-- a write: ``writes.apply`` (validation of what the write touches, atomic swap, PROV record)
+- a write: ``Writes.apply`` (validation of what the write touches, atomic swap, PROV record)
   against the same swap without validation (``--graph 0`` leaves it out).
 
 Usage: python bench/bench_validate.py [--sizes 10000 100000 200000] [--graph 1000000]
@@ -125,10 +125,11 @@ def main() -> None:
         n = write_ntriples(data / "generated.nt", scale=args.graph)
         big = Core.open(Settings.from_env(data_dir=data, base_iri=S, validate_timeout=600))
         gated, plain = [], []
+        writer = writes.Writes(big)
         for i in range(args.writes):
             graph_iri = big.settings.graph_iri(f"data/new-{i}")
             start = time.perf_counter()
-            writes.apply(big, "PUT", graph_iri, meeting(i), agent="bench", timeout=600)
+            writer.apply("PUT", graph_iri, meeting(i), agent="bench", timeout=600)
             gated.append(time.perf_counter() - start)
             start = time.perf_counter()
             big.store.swap_graphs(

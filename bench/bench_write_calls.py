@@ -1,7 +1,8 @@
-"""What a warm Graph Store write costs the worker (see bench/README.md): the Python function calls
-and the time of one PUT of a small graph through the app, after a few writes have warmed it,
-beside a GET of the same resource as Turtle in the same process (the reference). The parsing
-child's own calls are not counted (it is another process).
+"""The request walks (see bench/README.md): the Python function calls and the time of one warm
+request of each kind through the app (cache off): a resource as Turtle (the reference), JSON-LD
+and HTML, a SPARQL SELECT, and a Graph Store PUT of a small graph after a few writes have warmed
+it. Children's own calls (the query runner, the parsing and validating children) are not counted
+(they are other processes).
 
 Usage: python bench/bench_write_calls.py [--repeat 20] [--out FILE]
 """
@@ -13,10 +14,12 @@ import cProfile
 import pstats
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from common import emit  # bench/common.py (scripts run from bench/)
 from imagraph.core import Core
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -50,7 +53,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     core = Core.open(Settings(site=ROOT, write_tokens=f"bench:{TOKEN}", cache_entries=0))
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     counter = iter(range(1_000_000))
 
     def put() -> None:
@@ -63,13 +66,31 @@ def main() -> None:
         )
         assert resp.status_code in (201, 204), resp.get_data(as_text=True)[:300]
 
-    def get() -> None:
-        resp = client.get("/org/bmi", headers={"Accept": "text/turtle"})
+    def get(accept: str) -> Callable[[], None]:
+        def request() -> None:
+            resp = client.get("/org/bmi", headers={"Accept": accept})
+            assert resp.status_code == 200
+
+        return request
+
+    def select() -> None:
+        resp = client.get(
+            "/sparql",
+            query_string={"query": "SELECT ?s WHERE { ?s a org:Organization } LIMIT 10"},
+            headers={"Accept": "application/sparql-results+json"},
+        )
         assert resp.status_code == 200
 
     rows = ["| request | calls (one, warm) | median ms | / GET |", "|---|---:|---:|---:|"]
     results = {}
-    for name, request in (("GET /org/bmi (Turtle)", get), ("PUT /graph-store", put)):
+    walks = (
+        ("GET /org/bmi (Turtle)", get("text/turtle")),
+        ("GET /org/bmi (JSON-LD)", get("application/ld+json")),
+        ("GET /org/bmi (HTML)", get("text/html")),
+        ("GET /sparql (SELECT, JSON)", select),
+        ("PUT /graph-store", put),
+    )
+    for name, request in walks:
         for _ in range(3):
             request()
         profile = cProfile.Profile()

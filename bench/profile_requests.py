@@ -39,7 +39,7 @@ KINDS = {
 #: Where a function's time is counted, by a piece of its file name (the first that fits).
 AREAS = (
     ("/pyld/", "pyld"),
-    ("/imagraph/web/ldcompact", "imagraph web/ldcompact.py (JSON-LD)"),
+    ("/imagraph/ldcompact", "imagraph ldcompact.py (JSON-LD)"),
     ("/flask/", "Flask"),
     ("/werkzeug/", "Werkzeug"),
     ("/jinja2/", "Jinja"),

@@ -16,6 +16,7 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, SH, SKOS
 
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -81,11 +82,11 @@ SETTINGS = dict(
 
 @pytest.fixture(scope="module")
 def client(core):
-    app = create_app(Settings(site=ROOT, **SETTINGS), core)
+    app = create_app(Instance(core, Settings(site=ROOT, **SETTINGS)))
     # the catalogue gives sizes and checksums of the dumps once they are made (a server starts
     # making them as it starts; a listing waits only briefly): these tests read them made
-    made = app.extensions["imagraph"].made_dumps(wait=120)
-    assert len(made) == len(app.extensions["imagraph"].dump_specs)
+    made = app.extensions["imagraph"].downloads.made(wait=120)
+    assert len(made) == len(app.extensions["imagraph"].downloads.specs)
     return app.test_client()
 
 
@@ -231,7 +232,9 @@ def harvest(client, url: str) -> list[str]:
 
 
 def test_paged_harvest_sees_every_dataset_once_with_stable_identifiers(core):
-    client = create_app(Settings(site=ROOT, catalog_page_size=2, **SETTINGS), core).test_client()
+    client = create_app(
+        Instance(core, Settings(site=ROOT, catalog_page_size=2, **SETTINGS))
+    ).test_client()
     first = harvest(client, "http://localhost/catalog")
     assert len(first) == len(set(first)) == 5
     second = harvest(client, "http://localhost/catalog")
@@ -248,7 +251,9 @@ def test_paged_harvest_sees_every_dataset_once_with_stable_identifiers(core):
 
 
 def test_modified_since_filters_and_is_kept_in_paging_links(core):
-    client = create_app(Settings(site=ROOT, catalog_page_size=2, **SETTINGS), core).test_client()
+    client = create_app(
+        Instance(core, Settings(site=ROOT, catalog_page_size=2, **SETTINGS))
+    ).test_client()
     g = Graph().parse(
         data=client.get(
             "/catalog?modified_since=2000-01-01", headers={"Accept": "text/turtle"}
@@ -318,13 +323,13 @@ def test_dataset_pages_and_schema_org(client):
 def test_catalogue_follows_the_data_version(core):
     """Checksums and modified dates are derived: another base IRI changes the dumps and so the catalogue."""
     a = (
-        create_app(Settings(site=ROOT, **SETTINGS), core)
+        create_app(Instance(core, Settings(site=ROOT, **SETTINGS)))
         .test_client()
         .get("/catalog", headers={"Accept": "text/turtle"})
         .data
     )
     other = (
-        create_app(Settings(site=ROOT, base_iri="http://localhost/", **SETTINGS))
+        create_app(Instance.open(Settings(site=ROOT, base_iri="http://localhost/", **SETTINGS)))
         .test_client()
         .get("/catalog", headers={"Accept": "text/turtle"})
         .data

@@ -282,7 +282,7 @@ def test_query_shares_the_endpoints_safety_checks(runner, monkeypatch):
     slow = runner.invoke(
         cli, ["query", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"]
     )
-    assert slow.exit_code == 2 and "time limit of 1 s" in slow.output
+    assert slow.exit_code == 3 and "time limit of 1 s" in slow.output  # try again: 3
     monkeypatch.setenv("IMAGRAPH_QUERY_MAX_ROWS", "2")
     capped = runner.invoke(
         cli, ["query", "SELECT ?m WHERE { ?m a imo:Meeting }", "--format", "csv"]
@@ -391,12 +391,12 @@ def test_validate_time_limit_names_the_limit_and_how_to_raise_it(runner, generat
     60 s limit), with no way to raise it; --timeout raises it, IMAGRAPH_VALIDATE_TIMEOUT too."""
     path, _ = generated
     tiny = runner.invoke(cli, ["validate", "--timeout", "0.05", str(path)])
-    assert tiny.exit_code == 2
+    assert tiny.exit_code == 3  # stopped at a limit: try again, or raise it
     assert "the validation was stopped after its time limit of 0.05 s" in tiny.stderr
     assert "raise the limit with --timeout SECONDS" in tiny.stderr
     monkeypatch.setenv("IMAGRAPH_VALIDATE_TIMEOUT", "0.05")
     short = runner.invoke(cli, ["validate", "--alone", str(path)])
-    assert short.exit_code == 2 and "time limit of 0.05 s" in short.stderr
+    assert short.exit_code == 3 and "time limit of 0.05 s" in short.stderr
     raised = runner.invoke(cli, ["validate", "--alone", "--timeout", "600", str(path)])
     assert raised.exit_code == 0, raised.output
     assert raised.stdout == "Conforms: no violations.\n"

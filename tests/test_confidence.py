@@ -9,6 +9,7 @@ import pytest
 from rdflib import URIRef
 from rdflib.namespace import RDF
 
+from imagraph.instance import Instance
 from imagraph.web import create_app
 
 BASE = "https://w3id.org/imanoeb/"
@@ -116,7 +117,7 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 
 @pytest.fixture(scope="module")
 def app(core):
-    return create_app(core.settings, core)
+    return create_app(Instance(core))
 
 
 def stored(app, name: str, lang: str = "en") -> dict[tuple, dict[str, str]]:

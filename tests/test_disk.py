@@ -10,6 +10,7 @@ from rdflib import Graph, URIRef
 from imagraph.cli import cli
 from imagraph.core import Core
 from imagraph.generate import SYNTHETIC_BASE, write_ntriples
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 
 from .conftest import ROOT, start_server, stop_server
@@ -134,7 +135,7 @@ def test_the_landing_page_and_search_stay_small_on_a_large_graph(runner, tmp_pat
     store = tmp_path / "store"
     assert runner.invoke(cli, ["--store", str(store), "load", str(data)]).exit_code == 0
     settings = Settings(site=ROOT, store=str(store))
-    client = create_app(settings, Core.open(settings, read_only=True)).test_client()
+    client = create_app(Instance(Core.open(settings, read_only=True), settings)).test_client()
     page = client.get("/?lang=en", headers={"Accept": "text/html"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and len(page.data) < 100_000

@@ -14,11 +14,12 @@ import requests
 from rdflib import RDF, Graph, URIRef
 from werkzeug.http import http_date
 
+from imagraph import downloads as site_module
 from imagraph import dumps as dumps_module
 from imagraph.core import Core
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
-from imagraph.web import site as site_module
 
 from .conftest import ROOT, fetch, start_server, stop_server
 from .test_writes import GOOD, GRAPH, TOKEN, TOWN
@@ -32,7 +33,7 @@ JSONLD = {"Accept": "application/ld+json"}
 
 def app_with_dumps_in(tmp_path, **extra):
     core = Core.open(Settings(site=ROOT, dump_dir=tmp_path / "dumps", cache_entries=0, **extra))
-    return core, create_app(core.settings, core).test_client()
+    return core, create_app(Instance(core)).test_client()
 
 
 def until_made(client, path: str, seconds: float = 30):
@@ -240,7 +241,7 @@ def test_a_catalogue_made_while_dumps_are_being_made_is_not_kept(tmp_path, monke
         dumps_module.Dumps, "_start", lambda self, *a: None if held[0] else start(self, *a)
     )
     core = Core.open(Settings(site=ROOT, dump_dir=tmp_path / "dumps"))
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     since = {"If-Modified-Since": http_date(time.time() + 3600)}
     # each with its number of dcat:byteSize, once the dumps are made
     asked = [("/catalog", TURTLE, 34), ("/catalog", JSONLD, 34), ("/dataset/imanoeb", TURTLE, 10)]
@@ -286,7 +287,7 @@ def test_a_dump_that_cannot_hold_the_data_says_so_and_the_others_are_made(tmp_pa
     while (sizes := catalogue_sizes(client))[0] != sizes[1] and time.monotonic() < deadline:
         time.sleep(0.2)
     total, sized, _ = sizes
-    specs = client.application.extensions["imagraph"].dump_specs
+    specs = client.application.extensions["imagraph"].downloads.specs
     assert total == sized == len(specs) - 2  # all but the whole graph's JSON-LD, plain and gzip
     assert not any(
         u.endswith(("imanoeb.jsonld", "imanoeb.jsonld.gz")) for u in _download_urls(client)

@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from imagraph.instance import Instance
 from imagraph.web import create_app
 
 from .conftest import REMOTE, Listener, open_core, reset_remote
@@ -910,7 +911,7 @@ CASES: list[tuple[str, str, str, dict, dict, bytes | str | None, int, str]] = [
 @pytest.fixture(scope="module")
 def client_and_core():
     core = open_core(write_tokens=f"mallory:{TOKEN}")
-    yield create_app(core.settings, core).test_client(), core
+    yield create_app(Instance(core)).test_client(), core
     if REMOTE:
         reset_remote(core)
 
@@ -1068,15 +1069,16 @@ def test_the_query_runner_cannot_open_a_connection_even_unchecked(core):
     """Defence in depth: with the SERVICE check out of the way, the embedded store's runner
     still cannot connect anywhere; the engine's attempt is a 403."""
     from imagraph import sparql
+    from imagraph.errors import QueryRefusedError
 
     with Listener() as listener:
         query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/s> {{ ?s ?p ?o }} }}"
-        runner = sparql.pool_for(core.store).take()
+        runner = sparql.RunnerPool.for_store(core.store, sparql.Limits()).take()
         request = {
             "query": query, "results_format": "json", "graph_format": "turtle",
             "default_graphs": None, "named_graphs": None, "base_iri": None, "max_rows": 10,
         }  # fmt: skip
-        with pytest.raises(sparql.QueryRefusedError, match="SERVICE"):
+        with pytest.raises(QueryRefusedError, match="SERVICE"):
             runner.run(request, 5)
     assert listener.contacted == []
 

@@ -13,10 +13,16 @@ import time
 import pytest
 
 from imagraph import isolation
-from imagraph.errors import ImagraphError
+from imagraph import slots as core_slots
+from imagraph.errors import (
+    ChildCrashedError,
+    ChildLimitError,
+    ChildTimeoutError,
+    ImagraphError,
+)
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
-from imagraph.web import slots as web_slots
 
 from .conftest import REMOTE, ROOT
 
@@ -26,7 +32,7 @@ def _allocate() -> int:
 
 
 def test_a_child_past_its_memory_limit_is_503_and_the_parent_goes_on():
-    with pytest.raises(isolation.ChildLimitError, match="memory limit of 64 MiB") as err:
+    with pytest.raises(ChildLimitError, match="memory limit of 64 MiB") as err:
         isolation.run(_allocate, timeout=20, memory=64 << 20, what="the test")
     assert err.value.status == 503
     assert isolation.run(lambda: 1 + 1, timeout=10, memory=64 << 20) == 2
@@ -144,28 +150,28 @@ def test_a_crash_is_400_and_a_child_past_its_time_503():
     def crash() -> None:
         ctypes.string_at(0)  # reads address 0: SIGSEGV
 
-    with pytest.raises(isolation.ChildCrashedError, match="SIGSEGV") as err:
+    with pytest.raises(ChildCrashedError, match="SIGSEGV") as err:
         isolation.run(crash, timeout=10, memory=0, what="the test")
     assert err.value.status == 400
     start = time.monotonic()
-    with pytest.raises(isolation.ChildTimeoutError, match=r"time limit of 0\.5 s"):
+    with pytest.raises(ChildTimeoutError, match=r"time limit of 0\.5 s"):
         isolation.run(lambda: time.sleep(30), timeout=0.5, memory=0, what="the test")
     assert time.monotonic() - start < 5
 
 
 def test_validations_and_updates_run_under_the_memory_limit():
-    """What validations and updates run in (``submissions.forked``) has the limit too. (Through
+    """What validations and updates run in (``checks.forked``) has the limit too. (Through
     the app the figure depends on how much freed memory the worker's heap already holds, so the
     allocation here is one the heap cannot have: a new 512 MiB mapping.)"""
-    from imagraph import submissions
+    from imagraph import checks
 
-    with pytest.raises(isolation.ChildLimitError, match="memory limit of 64 MiB") as err:
-        submissions.forked(_allocate, 20, memory=64 << 20)
+    with pytest.raises(ChildLimitError, match="memory limit of 64 MiB") as err:
+        checks.forked(_allocate, 20, memory=64 << 20)
     assert err.value.status == 503
 
 
 def test_a_gzip_upload_is_validated_as_the_file_it_holds(core):
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     data = gzip.compress(b"<urn:a> <urn:b> <urn:c> .\n<urn:a> <urn:b> <urn:d> .\n")
     import io
 
@@ -182,10 +188,10 @@ def test_a_gzip_upload_is_validated_as_the_file_it_holds(core):
 def test_the_embedded_query_runner_has_no_network(core):
     from imagraph import sparql
 
-    assert sparql.pool_for(core.store).network is False
+    assert sparql.RunnerPool.for_store(core.store, sparql.Limits()).network is False
     allowed = sparql.Limits(service_allowlist=("https://example.org/sparql",))
-    assert sparql.pool_for(core.store, allowed).network is True
-    assert sparql.pool_for(core.store).network is False
+    assert sparql.RunnerPool.for_store(core.store, allowed).network is True
+    assert Instance(core).runners.network is False
 
 
 def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
@@ -193,8 +199,9 @@ def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
     Retry-After; the HTML query page is inside the slots too; a slot freed while a query waits
     lets it run."""
     settings = Settings(site=ROOT, query_slots=1)
-    client = create_app(settings, core).test_client()
-    held = web_slots.slots("query", settings).take("192.0.2.1")
+    instance = Instance(core, settings)
+    client = create_app(instance).test_client()
+    held = instance.slots["query"].take("192.0.2.1")
     start = time.monotonic()
     resp = client.get(
         "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
@@ -203,7 +210,7 @@ def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
     assert resp.status_code == 503
     assert resp.headers["Retry-After"] == "1"
     assert "Too many queries" in resp.get_json()["detail"]
-    assert web_slots.WAIT - 0.1 <= waited < web_slots.WAIT + 2
+    assert core_slots.WAIT - 0.1 <= waited < core_slots.WAIT + 2
     page = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "text/html"})
     assert page.status_code == 503
     assert "Too many queries" in page.get_data(as_text=True)
@@ -216,15 +223,16 @@ def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
     assert resp.status_code == 200
     assert resp.get_json()["boolean"] is True
     # the slot is free again (the query gave it back), else this waits and raises 503
-    web_slots.slots("query", settings).take("192.0.2.1").release()
+    instance.slots["query"].take("192.0.2.1").release()
 
 
 def test_one_client_cannot_hold_every_query_slot(core):
     """Four slots: one client holds at most two; its third query waits briefly for one of them,
     then 429, and another client's query runs meanwhile."""
     settings = Settings(site=ROOT, query_slots=4)
-    app = create_app(settings, core)
-    pool = web_slots.slots("query", settings)
+    instance = Instance(core, settings)
+    app = create_app(instance)
+    pool = instance.slots["query"]
     held = [pool.take("127.0.0.1"), pool.take("127.0.0.1")]
     try:
         start = time.monotonic()
@@ -232,7 +240,7 @@ def test_one_client_cannot_hold_every_query_slot(core):
             "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}
         )
         assert resp.status_code == 429
-        assert web_slots.WAIT - 0.1 <= time.monotonic() - start < web_slots.WAIT + 1
+        assert core_slots.WAIT - 0.1 <= time.monotonic() - start < core_slots.WAIT + 1
         assert resp.headers["Retry-After"] == "1"
         assert "already has 2 queries running" in resp.get_json()["detail"]
         other = app.test_client().get(
@@ -251,8 +259,9 @@ def test_validations_have_slots_of_their_own(core):
     """With the one validation slot taken, a validation waits, then 503 saying so, while queries
     still run."""
     settings = Settings(site=ROOT, validation_slots=1)
-    client = create_app(settings, core).test_client()
-    held = web_slots.slots("validation", settings).take("192.0.2.1")
+    instance = Instance(core, settings)
+    client = create_app(instance).test_client()
+    held = instance.slots["validation"].take("192.0.2.1")
     try:
         resp = client.post(
             "/validate",
@@ -288,14 +297,57 @@ def test_queries_from_threads_side_by_side_each_get_their_own_answer(core):
 
     from imagraph import sparql
 
+    runners = sparql.RunnerPool.for_store(core.store, sparql.Limits())
+
     def ask(n: int) -> tuple[int, str]:
-        result = sparql.execute(core.store, f"SELECT ?n WHERE {{ BIND({n} AS ?n) }}")
+        result = sparql.execute(runners, f"SELECT ?n WHERE {{ BIND({n} AS ?n) }}")
         return n, result.body.decode()
 
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(ask, range(40)))
     for n, body in answers:
         assert f'"{n}"' in body, (n, body)
-    kept = sparql.pool_for(core.store)._idle
+    kept = runners._idle
     assert 1 <= len(kept) <= 4
     assert all(r.pid is not None for r in kept)
+    runners.stop()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+@pytest.mark.skipif(REMOTE, reason="a remote store's runner waits on the network, not the CPU")
+def test_a_light_query_runs_at_full_priority_and_a_heavy_one_below_the_pages(core):
+    """A query runner starts at its worker's priority, so a light query is not slowed by a
+    busy machine; a query past HEAVY_AFTER is put at SCHED_IDLE (pages go first) and its runner
+    is not kept for the next query (it cannot be raised again)."""
+    from imagraph import sparql
+
+    runners = sparql.RunnerPool.for_store(core.store, sparql.Limits(timeout=60))
+    try:
+        sparql.execute(runners, "ASK { ?s ?p ?o }")
+        (light,) = runners._idle
+        assert os.sched_getscheduler(light.pid) == os.SCHED_OTHER
+        seen = []
+
+        def watch() -> None:
+            time.sleep(sparql.HEAVY_AFTER + 0.3)
+            seen.append(os.sched_getscheduler(light.pid))
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        heavy = (
+            "SELECT (COUNT(*) AS ?n) WHERE { { SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } "
+            "LIMIT 4000000 } }"
+        )
+        start = time.monotonic()
+        result = sparql.execute(runners, heavy)
+        took = time.monotonic() - start
+        watcher.join()
+        assert b"4000000" in result.body
+        assert took > sparql.HEAVY_AFTER + 0.3, "the heavy query was not heavy enough to test"
+        assert seen == [os.SCHED_IDLE]
+        assert runners._idle == []  # the demoted runner was stopped, not kept
+        sparql.execute(runners, "ASK { ?s ?p ?o }")
+        (fresh,) = runners._idle
+        assert fresh.pid != light.pid and os.sched_getscheduler(fresh.pid) == os.SCHED_OTHER
+    finally:
+        runners.stop()

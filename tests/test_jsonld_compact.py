@@ -2,7 +2,7 @@
 
 Every resource of the bundled data, and made-up descriptions with what the bundled data lacks
 (lists, blank nodes, plain strings on a language-map term, typed values on an untyped term),
-are compacted by :class:`imagraph.web.ldcompact.Compactor` and by pyld, with the bundled
+are compacted by :class:`imagraph.ldcompact.Compactor` and by pyld, with the bundled
 context and with the context a site without its own gets; the two documents must be equal
 (keys in the same order too), and the graph read back from the new one must be isomorphic to
 the triples it was made from.
@@ -19,6 +19,8 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from imagraph import formats, loading
+from imagraph.context import JsonLdContext, context_document
+from imagraph.ldcompact import Unsupported
 from imagraph.web import rdfout
 
 from .conftest import ROOT, SITE_PREFIXES
@@ -28,10 +30,10 @@ EX = "https://example.org/x/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 SCHEMA = "https://schema.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-SITE_CONTEXT = rdfout.context_document(ROOT / "ontology", SITE_PREFIXES)
-PREFIX_CONTEXT = rdfout.context_document(Path("/nonexistent"), SITE_PREFIXES)
+SITE_CONTEXT = context_document(ROOT / "ontology", SITE_PREFIXES)
+PREFIX_CONTEXT = context_document(Path("/nonexistent"), SITE_PREFIXES)
 #: The site's context with more terms for the same IRIs: term selection must choose among them.
-RICH_CONTEXT = rdfout.JsonLdContext(
+RICH_CONTEXT = JsonLdContext(
     {
         "@context": {
             **SITE_CONTEXT["@context"],
@@ -63,7 +65,7 @@ def _read_back(document: dict, context: dict) -> Graph:
     return Graph().parse(data=json.dumps(inline), format="json-ld")
 
 
-def _same_as_pyld(triples: list[ox.Triple], context: rdfout.JsonLdContext) -> dict:
+def _same_as_pyld(triples: list[ox.Triple], context: JsonLdContext) -> dict:
     assert context.compactor is not None
     ours = context.compactor.compact(triples, URL)
     theirs = rdfout.compact_with_pyld(triples, URL, context)
@@ -213,7 +215,7 @@ def test_what_the_compactor_leaves_to_pyld_is_answered_by_pyld():
     ]
     json_literal = [ox.Triple(s, _n(EX + "p"), ox.Literal('{"a": 1}', datatype=_n(RDF + "JSON")))]
     for triples in (nested, json_literal):
-        with pytest.raises(rdfout.Unsupported):
+        with pytest.raises(Unsupported):
             SITE_CONTEXT.compactor.compact(triples, URL)
         assert rdfout.compact(triples, URL, SITE_CONTEXT) == rdfout.compact_with_pyld(
             triples, URL, SITE_CONTEXT
@@ -226,7 +228,7 @@ def test_what_the_compactor_leaves_to_pyld_is_answered_by_pyld():
         {"about": {"@id": "schema:about", "@type": "@vocab"}},
         {"isAbout": {"@reverse": "schema:about"}},
     ):
-        context = rdfout.JsonLdContext({"@context": {**SITE_CONTEXT["@context"], **extra}})
+        context = JsonLdContext({"@context": {**SITE_CONTEXT["@context"], **extra}})
         assert context.compactor is None
         triples = [ox.Triple(s, _n(SCHEMA + "name"), ox.Literal("x", language="de"))]
         assert rdfout.compact(triples, URL, context) == rdfout.compact_with_pyld(

@@ -12,6 +12,7 @@ import sys
 import pytest
 import schemathesis
 
+from imagraph.instance import Instance
 from imagraph.web import create_app
 
 from .conftest import ROOT
@@ -19,7 +20,7 @@ from .conftest import ROOT
 
 @pytest.fixture(scope="module")
 def app(core):
-    return create_app(core.settings, core)
+    return create_app(Instance(core))
 
 
 def _routes(app) -> dict[str, set[str]]:

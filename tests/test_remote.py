@@ -18,6 +18,7 @@ from imagraph.cli import cli
 from imagraph.core import Core
 from imagraph.errors import StoreError, StoreUnavailableError
 from imagraph.generate import write_ntriples
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.store.remote import GraphNotServedError, RemoteStore
 from imagraph.web import create_app
@@ -65,7 +66,7 @@ def test_a_remote_store_serves_the_same_description(upstream, core):
         loading.to_rdflib(remote.store.describe(MEETING)),
         loading.to_rdflib(core.store.describe(MEETING)),
     )
-    client = create_app(remote.settings, remote).test_client()
+    client = create_app(Instance(remote)).test_client()
     resp = client.get("/meeting/2025-10-14-network", headers={"Accept": "text/turtle"})
     assert resp.status_code == 200
     g = Graph().parse(data=resp.get_data(as_text=True), format="turtle")
@@ -74,7 +75,7 @@ def test_a_remote_store_serves_the_same_description(upstream, core):
 
 def test_a_store_that_goes_away_gives_503_and_recovery_when_it_is_back(upstream):
     remote = Core.open(Settings(site=ROOT, store=upstream.url), read_only=True)
-    client = create_app(remote.settings, remote).test_client()
+    client = create_app(Instance(remote)).test_client()
     path = "/meeting/2025-10-14-network"
     assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 200
     upstream.stop()

@@ -18,6 +18,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT
 
 from imagraph.cli import cli
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -68,8 +69,8 @@ def site(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def client(site, tmp_path_factory):
     settings = Settings(site=site, dump_dir=tmp_path_factory.mktemp("dumps"))
-    app = create_app(settings)
-    app.extensions["imagraph"].made_dumps(wait=60)
+    app = create_app(Instance.open(settings))
+    app.extensions["imagraph"].downloads.made(wait=60)
     return app.test_client()
 
 
@@ -199,8 +200,8 @@ def test_the_catalogue_conforms_to_dcat_ap_de(site, tmp_path):
         contact_email="rat@musterstadt.example",
         contributor_id="http://dcat-ap.de/def/contributors/bundesministeriumDesInnernUndHeimat",
     )
-    app = create_app(settings)
-    app.extensions["imagraph"].made_dumps(wait=60)
+    app = create_app(Instance.open(settings))
+    app.extensions["imagraph"].downloads.made(wait=60)
     catalog = Graph().parse(
         data=app.test_client().get("/catalog", headers={"Accept": "text/turtle"}).data
     )

@@ -7,6 +7,7 @@ import pytest
 
 from imagraph.cli import cli
 from imagraph.errors import BadInputError
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -42,7 +43,7 @@ def test_a_wrong_value_names_the_file_and_the_key(site, old, new, words):
 def test_a_landing_section_needs_its_stored_query(site):
     (site / "queries" / "landing-members.toml").unlink()
     with pytest.raises(BadInputError, match=r"landing #2 names the stored query 'landing-members'"):
-        create_app(Settings(site=site))
+        create_app(Instance.open(Settings(site=site)))
 
 
 def test_a_folder_without_site_toml_says_how_to_make_one(tmp_path, runner):
@@ -68,6 +69,63 @@ def test_a_site_gives_the_pages_words_in_another_language(site):
         query.write_text(q, encoding="utf-8")
     catalog = site / "catalog" / "datasets.toml"
     catalog.write_text(catalog.read_text(encoding="utf-8").replace(".en", ".fr"), encoding="utf-8")
-    html = create_app(Settings(site=site)).test_client().get("/").get_data(as_text=True)
+    html = (
+        create_app(Instance.open(Settings(site=site))).test_client().get("/").get_data(as_text=True)
+    )
     assert '<html lang="fr">' in html and ">Accueil<" in html and "Conseil" in html
     assert 'id="search-button">Search</button>' in html  # words it has none for: English
+
+
+EXTENSION = """
+from flask import Blueprint, jsonify
+
+from imagraph.changes import Listener
+
+
+class Remember(Listener):
+    def __init__(self):
+        self.seen = []
+
+    def committed(self, change):
+        self.seen.append(change.iri)
+
+
+def attach(instance):
+    instance.writes.listeners.append(Remember())
+
+
+def attach_app(app, instance):
+    remember = next(x for x in instance.writes.listeners if isinstance(x, Remember))
+    bp = Blueprint("history", __name__)
+    bp.add_url_rule("/history", "history", lambda: jsonify(remember.seen))
+    bp.add_url_rule("/", "home", lambda: "the council's own home page")
+    app.register_blueprint(bp)
+"""
+
+
+def test_an_extension_attaches_a_listener_adds_a_view_and_overrides_one(site):
+    """A module the site names in site.toml, beside it, attaches to the instance and its app
+    without a line of imagraph edited: a change listener, a new page, and its own home page in
+    place of imagraph's; imagraph's other routes are as they were."""
+    (site / "council_history.py").write_text(EXTENSION, encoding="utf-8")
+    path = site / "site.toml"
+    path.write_text('extensions = ["council_history"]\n' + path.read_text(), encoding="utf-8")
+    instance = Instance.open(Settings(site=site))
+    assert type(instance.writes.listeners[-1]).__name__ == "Remember"
+    client = create_app(instance).test_client()
+    assert client.get("/history").get_json() == []
+    home = client.get("/", headers={"Accept": "text/html"})
+    assert home.status_code == 200 and home.get_data(as_text=True) == "the council's own home page"
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("names", "words"),
+    [('["no such"]', "is not a Python module name"), ('["no_such_module"]', "cannot be imported")],
+)
+def test_a_wrong_extension_names_the_file_and_the_key(site, names, words):
+    path = site / "site.toml"
+    path.write_text(f"extensions = {names}\n" + path.read_text(), encoding="utf-8")
+    with pytest.raises(BadInputError, match=r"site\.toml: extensions") as err:
+        Instance.open(Settings(site=site))
+    assert words in str(err.value)

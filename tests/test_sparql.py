@@ -26,7 +26,8 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
 from imagraph.core import Core
-from imagraph.errors import StoreError
+from imagraph.errors import QueryTimeoutError, StoreError
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -104,7 +105,7 @@ def protocol_client():
                 for q in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
             ),
         )
-    yield create_app(core.settings, core).test_client(), core
+    yield create_app(Instance(core)).test_client(), core
     if REMOTE:  # the remote store is shared: the graphs go, and out of its registry
         for name in names:
             core.store.clear_graph(name)
@@ -172,7 +173,7 @@ def test_w3c_protocol(protocol_client, name, test):
 
 @pytest.fixture(scope="module")
 def client(core):
-    return create_app(core.settings, core).test_client()
+    return create_app(Instance(core)).test_client()
 
 
 SELECT = "SELECT ?m ?start WHERE { ?m a imo:Meeting ; schema:startDate ?start } ORDER BY ?start"
@@ -311,7 +312,7 @@ def test_get_is_cacheable(client):
 
 def test_result_cap_is_signalled(core):
     settings = Settings(site=ROOT, query_max_rows=3)
-    client = create_app(settings, core).test_client()
+    client = create_app(Instance(core, settings)).test_client()
     resp = client.get("/sparql", query_string={"query": SELECT})
     assert resp.headers["Imagraph-Result-Truncated"] == "true; max-rows=3"
     assert len(resp.get_json()["results"]["bindings"]) == 3
@@ -526,13 +527,13 @@ def test_the_query_runner_ends_at_the_limit_even_if_its_parent_dies(tmp_path):
         "from imagraph import sparql\n"
         "from imagraph.core import Core\n"
         "core = Core.open()\n"
-        "pool = sparql.pool_for(core.store)\n"
+        "pool = sparql.RunnerPool.for_store(core.store, sparql.Limits())\n"
         "runner = pool.take()\n"
         "runner.start()\n"
         "pool.give_back(runner)  # the query below takes it\n"
         "with open(sys.argv[1], 'w') as f:\n"
         "    f.write(str(runner.pid))\n"
-        "sparql.execute(core.store, 'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }',\n"
+        "sparql.execute(pool, 'SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }',\n"
         "               limits=sparql.Limits(timeout=2))\n"
     )
     pid_file = tmp_path / "runner.pid"
@@ -562,15 +563,17 @@ def test_the_runner_survives_a_timeout_and_serves_the_next_query(core):
     from imagraph import sparql
 
     # a remote store may refuse it first, by its own limits (Virtuoso estimates its cost)
-    expected = (sparql.QueryTimeoutError, StoreError) if REMOTE else sparql.QueryTimeoutError
+    expected = (QueryTimeoutError, StoreError) if REMOTE else QueryTimeoutError
+    runners = sparql.RunnerPool.for_store(core.store, sparql.Limits())
     with pytest.raises(expected):
         sparql.execute(
-            core.store,
+            runners,
             "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
             limits=sparql.Limits(timeout=1),
         )
-    result = sparql.execute(core.store, "ASK { ?s a imo:Meeting }")
+    result = sparql.execute(runners, "ASK { ?s a imo:Meeting }")
     assert result.body == b'{"head":{},"boolean":true}'
+    runners.stop()
 
 
 def test_query_page_for_browsers(client):
@@ -793,7 +796,7 @@ def test_a_constructed_triple_term_in_every_rdf_format(client, fmt):
 
 @pytest.mark.parametrize(
     ("query", "offered"),
-    [(TERM_CONSTRUCT, ["ttl", "nt", "rdf"]), (CONSTRUCT_PLAIN, ["ttl", "nt", "jsonld", "rdf"])],
+    [(TERM_CONSTRUCT, ["ttl", "nt", "rdf"]), (CONSTRUCT_PLAIN, ["ttl", "jsonld", "nt", "rdf"])],
     ids=["with-a-triple-term", "without"],
 )
 def test_the_query_page_offers_downloads_that_carry_the_result(client, query, offered):
@@ -825,7 +828,7 @@ def test_stored_queries_with_a_triple_term(tmp_path, core):
             encoding="utf-8",
         )
     settings = replace(core.settings, queries_dir=queries)
-    client = create_app(settings, core).test_client()
+    client = create_app(Instance(core, settings)).test_client()
     page = client.get("/queries/term", headers={"Accept": "text/html"})
     if refused_by_the_store(page):
         assert refused_by_the_store(client.get("/queries/term"))
@@ -848,7 +851,7 @@ def test_triple_terms_a_store_already_holds(fresh):
     core = fresh()
     bmi, graph = ox.NamedNode(str(BMI)), "https://w3id.org/imanoeb/graph/data/held"
     core.store.load([ox.Quad(bmi, ox.NamedNode("urn:x:p"), TERM, ox.NamedNode(graph))])
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     answers = {
         "describe": lambda fmt: client.get(
             "/sparql", query_string={"query": f"DESCRIBE <{BMI}>", "format": fmt}
@@ -878,7 +881,7 @@ def test_a_resource_page_shows_a_triple_term_the_store_holds_as_text(fresh):
     core = fresh()
     bmi, graph = ox.NamedNode(str(BMI)), "https://w3id.org/imanoeb/graph/data/held"
     core.store.load([ox.Quad(bmi, ox.NamedNode("urn:x:p"), TERM, ox.NamedNode(graph))])
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     resp = client.get("/org/bmi", headers={"Accept": "text/html"})
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     page = resp.get_data(as_text=True)

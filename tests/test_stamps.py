@@ -19,13 +19,14 @@ from rdflib import Graph
 from rdflib.namespace import DCAT, DCTERMS, RDF
 from werkzeug.http import http_date
 
+from imagraph import downloads as site_module
 from imagraph import stamps
 from imagraph.cli import cli
 from imagraph.core import Core
 from imagraph.errors import BadInputError
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
-from imagraph.web import site as site_module
 
 from .conftest import ROOT, fetch
 from .test_writes import AUTH, GOOD, TOKEN
@@ -44,7 +45,7 @@ class Dates:
 def dates_of(root: Path, **extra: object) -> Dates:
     """The dates an app over the bundled files in ``root`` gives."""
     core = Core.open(Settings(site=root, **extra))  # type: ignore[arg-type]
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     return dates_from(client)
 
 
@@ -168,7 +169,7 @@ def test_a_date_changes_with_the_content_only(tmp_path, runner, caplog):
     assert dates_of(root) == now
 
     since = (now.datasets["topics"]).isoformat()
-    client = create_app(Settings(site=root)).test_client()
+    client = create_app(Instance.open(Settings(site=root))).test_client()
     g = Graph().parse(
         data=client.get(
             "/catalog", query_string={"modified_since": since}, headers={"Accept": "text/turtle"}
@@ -184,7 +185,7 @@ def test_a_write_dates_the_datasets_of_the_graph_it_wrote(tmp_path):
     hold the graph written (a merge into data/organisations moves 'stakeholders', not
     'meetings')."""
     core = Core.open(Settings(site=ROOT, write_tokens=f"alice:{TOKEN}"))
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     first = dates_from(client)
     time.sleep(1.1)
     before = datetime.now(UTC).replace(microsecond=0)

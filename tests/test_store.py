@@ -75,11 +75,11 @@ def test_query_syntax_error_is_reported():
 
 def test_results_serialise_in_every_results_format(core):
     q = "SELECT ?m WHERE { ?m a imo:Meeting }"
-    assert core.store.query(q).serialize("json").startswith(b'{"head":{"vars":["m"]}')
-    assert core.store.query(q).serialize("xml").startswith(b"<?xml")
-    assert core.store.query(q).serialize("csv").splitlines()[0] == b"m"
-    assert core.store.query(q).serialize("tsv").splitlines()[0] == b"?m"
-    assert core.store.query("ASK { ?m a imo:Meeting }").serialize("json") == (
+    assert core.store.query(q).serialize(formats.SPARQL_JSON).startswith(b'{"head":{"vars":["m"]}')
+    assert core.store.query(q).serialize(formats.SPARQL_XML).startswith(b"<?xml")
+    assert core.store.query(q).serialize(formats.SPARQL_CSV).splitlines()[0] == b"m"
+    assert core.store.query(q).serialize(formats.SPARQL_TSV).splitlines()[0] == b"?m"
+    assert core.store.query("ASK { ?m a imo:Meeting }").serialize(formats.SPARQL_JSON) == (
         b'{"head":{},"boolean":true}'
     )
 
@@ -199,7 +199,8 @@ def test_capped_solutions_keep_every_term_exactly(n, cap, truncated):
     q = "SELECT ?s ?o WHERE { ?s ?p ?o } ORDER BY ?s"
     expected = [(r["s"], r["o"]) for r in store.query(q).rows()][:cap]
     for fmt in ("json", "xml", "tsv"):
-        body, was_truncated, rows = store.query(q).capped(fmt, cap)
+        results_format = formats.results_by_name(fmt)
+        body, was_truncated, rows = store.query(q).capped(results_format, cap)
         assert (was_truncated, rows) == (truncated, min(n, cap))
         parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.from_extension(fmt))
         got = [(s["s"], s["o"]) for s in parsed]

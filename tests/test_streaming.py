@@ -16,6 +16,7 @@ from rdflib.query import Result
 from imagraph.cli import cli
 from imagraph.core import Core
 from imagraph.errors import BadInputError
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.sparql import STREAM_AFTER
 from imagraph.web import create_app
@@ -35,7 +36,7 @@ COUNT = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p 
 def uncapped():
     """An app (in memory) whose endpoint has no cap, and the number of triples of its union."""
     core = Core.open(Settings(site=ROOT, query_max_rows=0))
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     resp = client.get(
         "/sparql", query_string={"query": COUNT}, headers={"Accept": "application/json"}
     )

@@ -6,6 +6,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, URIRef
 
+from imagraph.instance import Instance
 from imagraph.web import create_app
 
 from .conftest import REMOTE, Listener, fetch, reset_remote
@@ -33,7 +34,7 @@ def _update(client, text: str, **headers: str):
 
 
 def test_updates_are_off_unless_configured_and_authenticated(core):
-    off = create_app(core.settings, core).test_client()
+    off = create_app(Instance(core)).test_client()
     resp = off.post("/update", data={"update": "CLEAR ALL"})
     assert resp.status_code == 405 and "writes are off" in resp.get_data(as_text=True)
     _, client = make()

@@ -12,6 +12,8 @@ from rdflib import Graph, Literal
 from rdflib.namespace import SH
 
 from imagraph import fetch
+from imagraph.errors import FetchRefusedError
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -34,7 +36,7 @@ SYNTAXES = [
 
 @pytest.fixture(scope="module")
 def app(core):
-    return create_app(core.settings, core)
+    return create_app(Instance(core))
 
 
 @pytest.fixture
@@ -145,7 +147,7 @@ def test_bad_input_gets_a_clear_4xx(client, body, media, status, text):
 
 
 def test_too_large_is_413(core):
-    client = create_app(Settings(site=ROOT, validate_max_bytes=1000), core).test_client()
+    client = create_app(Instance(core, Settings(site=ROOT, validate_max_bytes=1000))).test_client()
     resp = client.post(
         "/validate",
         data=MINIMAL,
@@ -158,7 +160,7 @@ def test_too_large_is_413(core):
 
 
 def test_validation_time_limit(core):
-    client = create_app(Settings(site=ROOT, validate_timeout=0.001), core).test_client()
+    client = create_app(Instance(core, Settings(site=ROOT, validate_timeout=0.001))).test_client()
     resp = client.post(
         "/validate",
         data=MINIMAL,
@@ -284,7 +286,7 @@ def test_redirect_to_an_internal_address_is_refused():
         h.end_headers()
 
     allow = fetch.networks("127.0.0.1/32")
-    with _Once(redirect) as server, pytest.raises(fetch.FetchRefusedError, match=r"10\.0\.0\.1"):
+    with _Once(redirect) as server, pytest.raises(FetchRefusedError, match=r"10\.0\.0\.1"):
         fetch.fetch(
             f"http://127.0.0.1:{server.port}/start.ttl",
             max_bytes=1000,
@@ -318,7 +320,7 @@ def test_a_fetch_connects_to_the_address_it_checked_with_connection_close():
         )
     assert got.body == body
     assert got.content_type == "text/turtle"
-    with Listener() as listener, pytest.raises(fetch.FetchRefusedError, match=r"127\.0\.0\.1|::1"):
+    with Listener() as listener, pytest.raises(FetchRefusedError, match=r"127\.0\.0\.1|::1"):
         fetch.fetch(
             f"http://localhost:{listener.port}/x.ttl",
             max_bytes=10_000,
@@ -334,7 +336,7 @@ def test_no_proxy_from_the_environment_is_used(monkeypatch):
     with Listener() as proxy:
         monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
         monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{proxy.port}")
-        with pytest.raises(fetch.FetchRefusedError):
+        with pytest.raises(FetchRefusedError):
             fetch.fetch("http://10.1.2.3/x.ttl", max_bytes=10, timeout=2, accept="text/turtle")
     assert proxy.contacted == []
 
@@ -351,7 +353,9 @@ def test_own_shapes_are_off_by_default_and_work_when_allowed(core, client):
         headers={"Accept": "application/json"},
     )
     assert refused.status_code == 403
-    allowed = create_app(Settings(site=ROOT, validate_user_shapes=True), core).test_client()
+    allowed = create_app(
+        Instance(core, Settings(site=ROOT, validate_user_shapes=True))
+    ).test_client()
     resp = allowed.post(
         "/validate",
         data={"text": MINIMAL, "shapes": shapes},

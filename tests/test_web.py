@@ -19,6 +19,7 @@ from rdflib.compare import isomorphic
 
 from imagraph import loading
 from imagraph.core import Core
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 from imagraph.web.urls import Urls
@@ -38,7 +39,7 @@ BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,imag
 
 @pytest.fixture(scope="module")
 def app(core):
-    return create_app(core.settings, core)
+    return create_app(Instance(core))
 
 
 @pytest.fixture
@@ -338,7 +339,7 @@ def test_links_follow_the_host_the_server_runs_on(client):
 
 def test_public_url_setting(core):
     settings = Settings(site=ROOT, public_url="https://data.example.org/imanoeb/")
-    client = create_app(settings, core).test_client()
+    client = create_app(Instance(core, settings)).test_client()
     resp = client.get("/org/bmi", headers={"Accept": "text/turtle"})
     assert resp.headers["Content-Location"] == "https://data.example.org/imanoeb/org/bmi.ttl"
     assert "<https://data.example.org/imanoeb/org/bmi.nt>" in resp.headers["Link"]
@@ -346,7 +347,7 @@ def test_public_url_setting(core):
 
 def test_trusted_proxy_headers(core):
     settings = Settings(site=ROOT, trusted_proxies=1)
-    client = create_app(settings, core).test_client()
+    client = create_app(Instance(core, settings)).test_client()
     resp = client.get(
         "/org/bmi",
         headers={
@@ -361,7 +362,7 @@ def test_trusted_proxy_headers(core):
 
 def test_another_base_iri_is_served_under_its_own_paths():
     settings = Settings(site=ROOT, base_iri="http://localhost/")
-    client = create_app(settings).test_client()
+    client = create_app(Instance.open(settings)).test_client()
     resp = client.get("/meeting/2025-10-14-network.nt")
     g = Graph().parse(data=resp.data, format="nt")
     assert (URIRef("http://localhost/meeting/2025-10-14-network"), None, None) in g
@@ -523,7 +524,7 @@ def test_malformed_accept_headers_do_not_break(client, accept):
 def test_repeated_requests_get_the_same_answer_from_the_response_cache(core):
     """The second request of each kind is answered by the fast path (before Flask): it must be
     the same answer, and differ wherever the request differs."""
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     path = "/meeting/2025-10-14-network"
     for headers in (
         {"Accept": "text/turtle"},
@@ -571,7 +572,7 @@ def test_a_page_with_more_links_than_it_shows_links_to_all_of_them(tmp_path):
                URIRef(target)))  # fmt: skip
     g.serialize(data / "citing.ttl", format="turtle")
     core = Core.open(Settings(site=ROOT, data_dir=data))
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     html = client.get("/org/bmi", headers={"Accept": "text/html"}).text
     assert f"The first {MAX_INCOMING} links are shown here; there are more." in html
     href = re.search(r'<a href="([^"]+)">All links \(SPARQL\)</a>', html)
@@ -669,7 +670,7 @@ def test_every_predicate_has_a_label_and_every_link_one_read_backwards(app, lang
         missing = [
             r["p"].value
             for r in rows
-            if not (site.inverse_labels if inverse else site.labels).get(r["p"].value, {}).get(lang)
+            if not (site.inverse_labels if inverse else site.labels).exactly(r["p"].value, lang)
         ]
         assert missing == [], (inverse, lang)
 
@@ -740,16 +741,16 @@ def test_documents_of_hash_iris_are_addressed_with_the_hash_encoded(client):
 
 
 def test_the_answer_cache_of_a_worker_is_bounded_in_bytes(app, monkeypatch):
-    from imagraph.web import site as site_module
+    from imagraph import cache as cache_module
 
-    monkeypatch.setattr(site_module, "CACHE_BYTES", 1000)
-    site = app.extensions["imagraph"]
+    monkeypatch.setattr(cache_module, "CACHE_BYTES", 1000)
+    cache = app.extensions["imagraph"].cache
     for i in range(10):
-        site.remember(("bench", i), b"x" * 200)
-    kept = [i for i in range(10) if site.lookup(("bench", i)) is not None]
+        cache.remember(("bench", i), b"x" * 200)
+    kept = [i for i in range(10) if cache.lookup(("bench", i)) is not None]
     assert kept == [5, 6, 7, 8, 9]  # the least recently used went first, 1,000 bytes kept
-    site.remember(("bench", "huge"), b"x" * 600)  # more than a quarter: not kept at all
-    assert site.lookup(("bench", "huge")) is None
+    cache.remember(("bench", "huge"), b"x" * 600)  # more than a quarter: not kept at all
+    assert cache.lookup(("bench", "huge")) is None
 
 
 @pytest.fixture(scope="module")
@@ -768,7 +769,7 @@ def crowded():
             for i in range(1200)
         ),
     )
-    return create_app(core.settings, core).test_client()
+    return create_app(Instance(core)).test_client()
 
 
 def test_a_search_with_more_than_a_thousand_matches_shows_the_first_thousand(crowded):

@@ -16,6 +16,7 @@ from werkzeug.http import http_date
 
 from imagraph import stamps
 from imagraph.core import Core
+from imagraph.instance import Instance
 from imagraph.settings import Settings
 from imagraph.web import create_app
 
@@ -76,7 +77,7 @@ def make(tmp_path=None, **extra) -> tuple[Core, object]:
         core = Core.open(settings)
     else:
         core = open_core(write_tokens=f"alice:{TOKEN}", **extra)
-    return core, create_app(core.settings, core).test_client()
+    return core, create_app(Instance(core)).test_client()
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +88,7 @@ def _remote_store_reset_afterwards(core):
 
 
 def test_writes_are_off_unless_configured(core):
-    client = create_app(core.settings, core).test_client()
+    client = create_app(Instance(core)).test_client()
     resp = put(client)
     assert resp.status_code == 405
     assert "writes are off" in resp.get_data(as_text=True)
@@ -533,9 +534,7 @@ def test_last_modified_comes_from_the_data_not_the_process(tmp_path):
     for _ in range(2):
         core = Core.open(Settings(site=ROOT))
         seen.add(
-            fetch(create_app(core.settings, core).test_client(), "/org/bmi").headers[
-                "Last-Modified"
-            ]
+            fetch(create_app(Instance(core)).test_client(), "/org/bmi").headers["Last-Modified"]
         )
     assert seen == {http_date(newest)}
     core, client = make(tmp_path)

@@ -68,19 +68,13 @@ class Reach:
         return self.chain | self.inverse | self.object_targets
 
 
-#: The :class:`Reach` of each shapes graph (by its id: a core keeps its graph).
-_REACH: dict[int, Reach] = {}
-
-
 def reach_of(shapes: Graph) -> Reach:
-    reach = _REACH.get(id(shapes))
-    if reach is None:
-        reach = _REACH[id(shapes)] = Reach(
-            transitive_predicates(shapes),
-            _iris(shapes, SH.inversePath),
-            _iris(shapes, SH.targetObjectsOf),
-        )
-    return reach
+    """What the shapes make a change reach (a core keeps it: :meth:`Core.from_shapes`)."""
+    return Reach(
+        transitive_predicates(shapes),
+        _iris(shapes, SH.inversePath),
+        _iris(shapes, SH.targetObjectsOf),
+    )
 
 
 def _iris(shapes: Graph, prop: URIRef) -> frozenset[ox.NamedNode]:
@@ -151,7 +145,7 @@ def affected(
     for s in subjects:
         affected |= {t.subject for t in candidate.incoming(s)}
     whole = set(affected)  # the subjects and the resources that link to them
-    reach = reach_of(core.shapes_graph())
+    reach = core.from_shapes(reach_of)
     chain = reach.chain
     # a triple changes what its object is checked for only through a predicate the shapes read
     # from the object's side (a class or a confidence level named by a million resources is not

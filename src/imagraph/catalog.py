@@ -19,6 +19,7 @@ import pyoxigraph as ox
 
 from .core import Core
 from .errors import BadInputError
+from .formats import Format
 from .namespaces import PREFIXES
 from .settings import Settings
 from .site import LANGUAGE_NAMES
@@ -60,12 +61,6 @@ SERVICE_TITLES = {
     "sparql": {"de": "SPARQL-Endpunkt: {title}", "en": "SPARQL endpoint: {title}"},
     "resources": {"de": "Linked-Data-Schnittstelle: {title}", "en": "Linked-data API: {title}"},
 }
-
-#: EU file-type IRI of each dump format.
-FILE_TYPES = {
-    "trig": "RDF_TRIG", "nq": "RDF_N_QUADS", "ttl": "RDF_TURTLE", "nt": "RDF_N_TRIPLES",
-    "jsonld": "JSON_LD",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -109,8 +104,7 @@ def load_parts(path: Path, languages: tuple[str, ...]) -> tuple[Part, ...]:
 @dataclass(frozen=True)
 class DumpInfo:
     url: str
-    media_type: str
-    extension: str  # the format's extension (ttl, nt …)
+    fmt: Format
     gzip: bool
     size: int | None  # None while the dump is being made
     sha256: str | None
@@ -368,21 +362,17 @@ class CatalogBuilder:
         dist = self.typed(
             _n(f"{self.dataset_iri(part).value}/distribution/{name}"), DCAT + "Distribution"
         )
-        kind = FILE_TYPES[dump.extension].replace("_", " ").replace("RDF ", "")
+        kind = (dump.fmt.file_type or dump.fmt.title).replace("_", " ").replace("RDF ", "")
         for lang, title in part.title.items():
             label = f"{title} ({kind}{', gzip' if dump.gzip else ''})"
             self.add(dist, DCT + "title", _lit(label, lang))
         self.add(dist, DCAT + "accessURL", _n(dump.url))
         self.add(dist, DCAT + "downloadURL", _n(dump.url))
-        media = self.typed(_n(IANA + dump.media_type), DCT + "MediaType")
+        media = self.typed(_n(IANA + dump.fmt.media_type), DCT + "MediaType")
         self.add(dist, DCAT + "mediaType", media)
-        self.add(
-            dist,
-            DCT + "format",
-            self.typed(
-                _n(EU + "file-type/" + FILE_TYPES[dump.extension]), DCT + "MediaTypeOrExtent"
-            ),
-        )
+        if dump.fmt.file_type_iri is not None:
+            file_type = self.typed(_n(dump.fmt.file_type_iri), DCT + "MediaTypeOrExtent")
+            self.add(dist, DCT + "format", file_type)
         if dump.gzip:
             self.add(
                 dist,

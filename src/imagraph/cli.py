@@ -1,6 +1,5 @@
-"""The ``imagraph`` command. Each command calls the core; errors are translated here only.
-
-Exit codes: 0 success (``validate``/``check``: conforms), 1 does not conform, 2 bad input or usage.
+"""The ``imagraph`` command. Each command calls the core; its errors become exit codes in one
+place, :class:`Imagraph` (see :data:`EXIT_CODES`).
 """
 
 from __future__ import annotations
@@ -17,18 +16,57 @@ import pyoxigraph as ox
 from . import formats, loading, stamps, submissions
 from . import sparql as query_engine
 from .core import Core, now
-from .errors import ImagraphError, UnsupportedFormatError
+from .errors import (
+    BadInputError,
+    ImagraphError,
+    NotFoundError,
+    UnsupportedFormatError,
+    ValidationTimeoutError,
+)
 from .namespaces import compact
 from .settings import Settings
+from .store import backend_for
 from .validation import report_text
 
-RESULT_FORMATS = ("table", "csv", "tsv", "json", "xml")
+#: What ``imagraph query`` writes a SELECT or ASK result as: a table for people, or a results
+#: format.
+RESULT_FORMATS = ("table", *(f.name for f in formats.results()))
+
+
+def _names(*kinds: str) -> str:
+    """The names of the RDF formats of ``kinds`` (all by default), for the help."""
+    return ", ".join(f.name for f in formats.rdf(*kinds))
+
+
+#: What the exit codes mean (each error class of :mod:`imagraph.errors` says its own).
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  does not conform (check, validate; stamp --check: not stamped)
+  2  bad input, usage or settings: a file or query that does not parse, a missing
+     file or graph, an unknown format, a wrong option or setting
+  3  stopped or unavailable: a time or memory limit, a store that cannot be reached
+     (try again, or raise the limit)
+  4  the store failed: it refused a request or answered something unreadable"""
 
 
 class CliError(click.ClickException):
-    """An error shown as ``Error: …`` with exit code 2 (bad input), never a traceback."""
+    """An :class:`ImagraphError` shown as ``Error: …`` with its class's exit code, never a
+    traceback."""
 
-    exit_code = 2
+    def __init__(self, err: ImagraphError) -> None:
+        super().__init__(str(err))
+        self.exit_code = err.exit_code  # type: ignore[misc]  # (click reads the instance's)
+
+
+class Imagraph(click.Group):
+    """The command group; the one place where imagraph's errors become exit codes."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ImagraphError as err:
+            raise CliError(err) from err
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -36,13 +74,12 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _core(ctx: click.Context) -> Core:
-    try:
-        return Core.open(_settings(ctx))
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    return Core.open(_settings(ctx))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=Imagraph, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES
+)
 @click.option(
     "--site",
     type=click.Path(path_type=Path, file_okay=False),
@@ -65,10 +102,7 @@ def cli(ctx: click.Context, site: Path | None, base_iri: str | None, store: str 
     and dump it."""
     if ctx.invoked_subcommand == "init":  # it makes a site: there is none to read yet
         return
-    try:
-        ctx.obj = Settings.from_env(site=site, base_iri=base_iri, store=store)
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    ctx.obj = Settings.from_env(site=site, base_iri=base_iri, store=store)
 
 
 @cli.command()
@@ -79,10 +113,7 @@ def init(folder: Path, base_iri: str | None) -> None:
     is, to edit into your own."""
     from . import site
 
-    try:
-        written = site.init(folder, base_iri)
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    written = site.init(folder, base_iri)
     for path in written:
         click.echo(f"wrote {path}")
     click.echo(
@@ -151,25 +182,19 @@ def serve(
     """Serve the graph as linked data on a production WSGI server (gunicorn)."""
     from .web.server import free_port, run
 
-    try:
-        free_port(host, port)
-        settings = Settings.from_env(
-            base_iri=base_iri or _settings(ctx).base_iri,
-            store=_settings(ctx).store,
-            public_url=public_url,
-            trusted_proxies=trusted_proxies,
-            **({"threads": threads} if threads else {}),
-        )
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    free_port(host, port)
+    settings = Settings.from_env(
+        base_iri=base_iri or _settings(ctx).base_iri,
+        store=_settings(ctx).store,
+        public_url=public_url,
+        trusted_proxies=trusted_proxies,
+        **({"threads": threads} if threads else {}),
+    )
     click.echo(
         f"Serving {settings.base_iri} on http://{host}:{port}/ with {workers} workers of "
         f"{settings.threads} threads"
     )
-    try:
-        run(settings, host, port, workers)
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    run(settings, host, port, workers)
 
 
 @cli.command()
@@ -186,20 +211,17 @@ def load(ctx: click.Context, files: tuple[Path, ...]) -> None:
     nothing and leaves no store behind.
     """
     settings = _settings(ctx)
-    if settings.store == "memory":
-        raise CliError("give the store: imagraph --store DIR|URL load FILES...")
+    if not backend_for(settings).persistent:
+        raise BadInputError("give the store: imagraph --store DIR|URL load FILES...")
     start = time.perf_counter()
-    try:
-        for path in files:
-            loading.check_file(path, formats.guess(path))
-        core = Core.open(settings, load=False)
-        if files:
-            counts = core.bulk_load(list(files))
-        else:
-            counts = core.load_bundled().graphs
-            core.store.flush()
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    for path in files:
+        loading.check_file(path, formats.guess(path))
+    core = Core.open(settings, load=False)
+    if files:
+        counts = core.bulk_load(list(files))
+    else:
+        counts = core.load_bundled().graphs
+        core.store.flush()
     for graph, n in counts.items():
         click.echo(f"  {n:10d}  {graph}")
     click.echo(
@@ -212,16 +234,10 @@ def load(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @click.pass_context
 def check(ctx: click.Context, lang: str) -> None:
     """Load the bundled graph, validate the data against the shapes and print figures."""
-    try:
-        core = Core.open(_settings(ctx), load=False)
-        loaded = core.load_bundled()
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    core = Core.open(_settings(ctx), load=False)
+    loaded = core.load_bundled()
     start = time.perf_counter()
-    try:
-        result = core.validate()
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    result = core.validate()
     seconds = time.perf_counter() - start
     click.echo(f"Loaded {sum(loaded.graphs.values())} quads in {loaded.seconds * 1000:.0f} ms:")
     for name, n in loaded.graphs.items():
@@ -280,7 +296,10 @@ def _read_graph(
     multiple=True,
     help="Shapes to use instead of the bundled ones (a file or URL; repeatable).",
 )
-@click.option("--input-format", help="Format of the files (default: from the file name).")
+@click.option(
+    "--input-format",
+    help=f"Format of the files: {_names()} (default: from the file name).",
+)
 @click.option(
     "--format",
     "out_format",
@@ -323,14 +342,14 @@ def validate(
     data (or --alone). Files of 1 MB or more are reported on as they go, on stderr (parsing,
     gathering what they affect in the published data, validating).
 
-    Exit 0 conforms, 1 does not, 2 bad input. URLs are fetched under the rules of the /validate
-    service (public addresses only, size and time limits).
+    Exit 0 conforms, 1 does not, 2 bad input, 3 past the time limit. URLs are fetched under
+    the rules of the /validate service (public addresses only, size and time limits).
     """
+    core = Core.open(_settings(ctx))
+    data = _read_graph(core, files, input_format)
+    shapes = _read_graph(core, shapes_files, None) if shapes_files else None
+    run = submissions.check if alone else submissions.check_with_published
     try:
-        core = Core.open(_settings(ctx))
-        data = _read_graph(core, files, input_format)
-        shapes = _read_graph(core, shapes_files, None) if shapes_files else None
-        run = submissions.check if alone else submissions.check_with_published
         checked = run(
             core,
             data,
@@ -339,10 +358,8 @@ def validate(
             progress=_progress if sum(len(p.data) for p in data) >= PROGRESS_BYTES else None,
             idle=False,  # a person waits for it: the machine's other work does not come first
         )
-    except submissions.ValidationTimeoutError as err:
-        raise CliError(f"{err}; raise the limit with --timeout SECONDS") from err
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    except ValidationTimeoutError as err:
+        raise ValidationTimeoutError(f"{err}; raise the limit with --timeout SECONDS") from None
     if out_format == "text":
         click.echo(checked.text[lang], nl=False)
     elif out_format == "json":
@@ -364,8 +381,8 @@ def validate(
     "out_format",
     default="table",
     show_default=True,
-    help="SELECT/ASK: table, csv, tsv, json, xml. CONSTRUCT/DESCRIBE: an RDF format "
-    "(turtle, ntriples, json-ld, rdf-xml).",
+    help=f"SELECT/ASK: {', '.join(RESULT_FORMATS)}. CONSTRUCT/DESCRIBE: an RDF format "
+    f"({_names()}).",
 )
 @click.pass_context
 def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_format: str) -> None:
@@ -374,16 +391,20 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
         try:
             sparql = query_file.read_text(encoding="utf-8")
         except OSError as err:
-            raise CliError(f"{query_file}: {err.strerror}") from err
+            raise BadInputError(f"{query_file}: {err.strerror}") from None
     elif sparql == "-":
         sparql = sys.stdin.read()
     if not sparql:
-        raise CliError("give a query as an argument, with --file, or '-' to read standard input")
+        raise BadInputError(
+            "give a query as an argument, with --file, or '-' to read standard input"
+        )
     core = _core(ctx)
     limits = query_engine.Limits.from_settings(core.settings)
+    pool = query_engine.RunnerPool.for_store(core.store, limits)
     try:
-        if out_format in RESULT_FORMATS:  # table, csv, tsv, json, xml; CONSTRUCT gives Turtle
-            results_format = "json" if out_format == "table" else out_format
+        if out_format in RESULT_FORMATS:  # a table or results; CONSTRUCT gives Turtle
+            name = formats.SPARQL_JSON.name if out_format == "table" else out_format
+            results_format = formats.results_by_name(name)
             graph_format = formats.TURTLE
         else:
             try:
@@ -393,9 +414,9 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
                     f"unknown results format {out_format!r}: use {', '.join(RESULT_FORMATS)} "
                     "for SELECT and ASK, or an RDF format for CONSTRUCT and DESCRIBE"
                 ) from None
-            results_format = "json"
+            results_format = formats.SPARQL_JSON
         result = query_engine.execute(
-            core.store,
+            pool,
             sparql,
             results_format=results_format,
             graph_format=graph_format,
@@ -420,8 +441,8 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
             sys.stdout.buffer.write(result.body)
         if result.truncated:
             click.echo(f"(stopped at {limits.max_rows} rows: IMAGRAPH_QUERY_MAX_ROWS)", err=True)
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    finally:
+        pool.stop()
 
 
 def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, prefixes: dict[str, str]) -> str:
@@ -456,7 +477,7 @@ def _print_table(kind: str, json_results: bytes, prefixes: dict[str, str]) -> No
     "out_format",
     default="trig",
     show_default=True,
-    help="turtle, ntriples, json-ld, rdf-xml (the union of all graphs) or trig, nquads "
+    help=f"{_names(formats.GRAPH)} (the union of all graphs) or {_names(formats.DATASET)} "
     "(each named graph).",
 )
 @click.option(
@@ -472,20 +493,17 @@ def _print_table(kind: str, json_results: bytes, prefixes: dict[str, str]) -> No
 def dump(ctx: click.Context, out_format: str, graph: str | None, output: Path | None) -> None:
     """Write the whole dataset, or one graph, in a chosen format."""
     core = _core(ctx)
-    try:
-        fmt = formats.by_name(out_format)
-        iri = None
-        if graph is not None:
-            iri = graph if "://" in graph else core.settings.graph_iri(graph)
-            if iri not in core.store.graphs():
-                raise CliError(f"no graph {iri}; graphs: {', '.join(core.store.graphs())}")
-        if output is None:
-            _dump(core, sys.stdout.buffer, fmt, iri)
-        else:
-            with output.open("wb") as out:
-                _dump(core, out, fmt, iri)
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    fmt = formats.by_name(out_format)
+    iri = None
+    if graph is not None:
+        iri = graph if "://" in graph else core.settings.graph_iri(graph)
+        if iri not in core.store.graphs():
+            raise NotFoundError(f"no graph {iri}; graphs: {', '.join(core.store.graphs())}")
+    if output is None:
+        _dump(core, sys.stdout.buffer, fmt, iri)
+    else:
+        with output.open("wb") as out:
+            _dump(core, out, fmt, iri)
 
 
 def _dump(core: Core, out: IO[bytes], fmt: formats.Format, graph: str | None) -> None:
@@ -499,18 +517,15 @@ def _dump(core: Core, out: IO[bytes], fmt: formats.Format, graph: str | None) ->
 def stamp(ctx: click.Context, check: bool) -> None:
     """Record when each bundled file's content last changed, in stamps.json beside it: a new or
     changed file is dated now, the others keep their dates."""
-    try:
-        files = [p for paths in Core.bundled_files(_settings(ctx)).values() for p in paths]
-        if check:
-            problems = stamps.stale(files)
-            for problem in problems:
-                click.echo(problem)
-            if problems:
-                raise click.ClickException("not stamped as it is: run imagraph stamp")
-            return
-        changed = stamps.stamp(files, now())
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    files = [p for paths in Core.bundled_files(_settings(ctx)).values() for p in paths]
+    if check:
+        problems = stamps.stale(files)
+        for problem in problems:
+            click.echo(problem)
+        if problems:
+            raise click.ClickException("not stamped as it is: run imagraph stamp")
+        return
+    changed = stamps.stamp(files, now())
     for path in changed:
         click.echo(f"stamped {path}")
     click.echo(f"{len(changed)} of {len(files)} files dated now, the others unchanged")
@@ -540,19 +555,16 @@ def generate(ctx: click.Context, scale: int, seed: int, output: Path) -> None:
 
     settings = _settings(ctx)
     namespace = settings.config.vocabulary.namespace
-    try:  # the site's ontology must have the terms the data is made of
-        defined = {
-            q.subject.value
-            for path in Core.bundled_files(settings)["ontology"]
-            for q in loading.parse_file(path)
-        }
-    except ImagraphError as err:
-        raise CliError(str(err)) from err
+    defined = {  # the site's ontology must have the terms the data is made of
+        q.subject.value
+        for path in Core.bundled_files(settings)["ontology"]
+        for q in loading.parse_file(path)
+    }
     missing = [
         t for t in ("Meeting", "FederalMinistry", "Municipality") if namespace + t not in defined
     ]
     if missing or not namespace:
-        raise CliError(
+        raise BadInputError(
             "imagraph generate makes data in the bundled site's model; this site's ontology "
             f"defines no {', '.join(missing or IMO_TERMS[:1])} in {namespace or 'its namespace'}"
         )

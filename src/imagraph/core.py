@@ -9,19 +9,24 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph
 
 from . import formats, loading, stamps
 from .errors import NotFoundError
+from .labels import Labels
 from .namespaces import PREFIXES
 from .settings import Settings
 from .store import Store, bind, open_store
 from .validation import ValidationResult, validate
+
+T = TypeVar("T")
 
 #: Seconds between checks of a remote store's data version (see :meth:`Core.refresh`).
 VERSION_CHECK = 2.0
@@ -47,15 +52,18 @@ def now() -> datetime:
 
 
 TERM_LABELS = (
-    "SELECT ?term ?label WHERE { { ?term rdfs:label ?label } UNION "
-    "{ ?term skos:prefLabel ?label } FILTER(isIRI(?term)) }"
+    "SELECT ?term ?p ?label WHERE { VALUES ?p { rdfs:label skos:prefLabel } ?term ?p ?label "
+    "FILTER(isIRI(?term) && isLiteral(?label)) }"
 )
 #: The time of the last write to a graph, from the records of the changes (see :mod:`writes`).
 LAST_WRITE = (
     "SELECT (MAX(?t) AS ?last) WHERE { VALUES ?g { $graph } "
     "?c prov:generated|prov:invalidated ?g ; prov:startedAtTime ?t }"
 )
-INVERSE_LABELS = "SELECT ?term ?label WHERE { ?term $inverse ?label FILTER(isIRI(?term)) }"
+INVERSE_LABELS = (
+    "SELECT ?term ?p ?label WHERE { VALUES ?p { $inverse } ?term ?p ?label "
+    "FILTER(isIRI(?term) && isLiteral(?label)) }"
+)
 
 
 class Core:
@@ -66,6 +74,8 @@ class Core:
         self.store = store
         self._shapes: Graph | None = None
         self._ontology: Graph | None = None
+        #: What was derived from the shapes graph (see :meth:`from_shapes`).
+        self._derived: dict[Callable[[Graph], Any], Any] = {}
         #: A hash of everything loaded: it changes exactly when the data changes (ETags use it).
         self.version = "empty"
         #: When the data last changed (UTC, whole seconds): the Last-Modified of every page. The
@@ -111,8 +121,7 @@ class Core:
         stored = self._stored_version()
         if stored is not None and stored != self.version:
             self._take_stored()
-            self._shapes = None
-            self._ontology = None
+            self._forget_graphs()
             self.store.forget()
 
     def counts(self) -> tuple[int, dict[str, int]]:
@@ -134,6 +143,7 @@ class Core:
         return {
             t.predicate.value.rsplit("#", 1)[-1].rsplit("/", 1)[-1]: t.object.value
             for t in self.store.about(node, [graph])
+            if isinstance(t.object, ox.Literal)
         }
 
     def _stored_loaded(self) -> dict[str, datetime]:
@@ -166,7 +176,9 @@ class Core:
     def _store_version(self) -> None:
         graph, triples = self.version_graph(self.version, self.modified)
         node = ox.NamedNode(graph)
-        self.store.replace_graph(graph, [ox.Quad(*t, node) for t in triples])
+        self.store.replace_graph(
+            graph, [ox.Quad(t.subject, t.predicate, t.object, node) for t in triples]
+        )
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -221,8 +233,7 @@ class Core:
         # the data changed when its files' content did: the same for every worker, every
         # restart and every clone
         self.modified = max(self.loaded.values(), default=datetime.fromtimestamp(0, UTC))
-        self._shapes = None
-        self._ontology = None
+        self._forget_graphs()
         self._store_version()
         return LoadReport(counts, time.perf_counter() - start)
 
@@ -286,6 +297,18 @@ class Core:
             self._shapes = self.graph(["shapes"])
         return self._shapes
 
+    def from_shapes(self, make: Callable[[Graph], T]) -> T:
+        """What ``make`` derives from the shapes graph, made once for each shapes graph."""
+        if make not in self._derived:
+            self._derived[make] = make(self.shapes_graph())
+        return self._derived[make]  # type: ignore[no-any-return]
+
+    def _forget_graphs(self) -> None:
+        """The shapes and ontology are read again when next needed (they may have changed)."""
+        self._shapes = None
+        self._ontology = None
+        self._derived = {}
+
     def ontology_graph(self) -> Graph:
         if self._ontology is None:
             self._ontology = self.graph(["ontology"])
@@ -311,24 +334,25 @@ class Core:
         self.store.optimize()
         return counts
 
-    def term_labels(self, inverse: bool = False) -> dict[str, dict[str, str]]:
-        """Labels of vocabulary terms (ours and the standard ones we use), by IRI and language;
-        with ``inverse``, their labels read backwards (the site's ``inverse_label`` property;
-        none where it has none)."""
+    def term_labels(self, inverse: bool = False) -> Labels:
+        """Labels of vocabulary terms (ours and the standard ones we use); with ``inverse``,
+        their labels read backwards (the site's ``inverse_label`` property; none where it has
+        none)."""
+        config = self.settings.config
+        labels = Labels(config.languages)
         query = TERM_LABELS
         if inverse:
-            if not (prop := self.settings.config.vocabulary.inverse_label):
-                return {}
+            if not (prop := config.vocabulary.inverse_label):
+                return labels
             query = bind(INVERSE_LABELS, inverse=ox.NamedNode(prop))
         outcome = self.store.query(
             query,
             default_graphs=[self.settings.graph_iri("ontology"), self.settings.graph_iri("labels")],
         )
-        labels: dict[str, dict[str, str]] = {}
         for row in outcome.rows():
             label = row["label"]
-            lang = getattr(label, "language", None) or ""
-            labels.setdefault(row["term"].value, {}).setdefault(lang, label.value)
+            assert isinstance(label, ox.Literal)
+            labels.add(row["term"].value, row["p"].value, label)
         return labels
 
     def validate(self) -> ValidationResult:

@@ -41,7 +41,7 @@ from . import formats, isolation
 from .errors import ImagraphError
 from .formats import Format
 from .settings import Settings, _package_version
-from .store import Store
+from .store import Store, backend_for
 
 #: Seconds a child may take to make the dumps of one version (then it is stopped; the next
 #: request for a missing dump starts another).
@@ -51,20 +51,6 @@ _RESET = (
     signal.SIGTERM, signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
     signal.SIGWINCH, signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU,
 )  # fmt: skip
-
-
-class DumpNotReadyError(ImagraphError):
-    """The dump is being made: 503, come back later."""
-
-    status = 503
-    retry_after = 10
-
-
-class DumpFailedError(ImagraphError):
-    """The dump cannot be made from this version of the data (JSON-LD of data that holds RDF
-    1.2 triple terms, written by another writer of the store): 404 saying why."""
-
-    status = 404
 
 
 @dataclass(frozen=True)
@@ -115,9 +101,9 @@ def folder_of(settings: Settings) -> Path | None:
     each server has a folder of its own (see :func:`own_folder`)."""
     if settings.dump_dir is not None:
         return settings.dump_dir
-    if settings.store == "memory":
+    store = backend_for(settings).place(settings)
+    if store is None:
         return None
-    store = settings.store if settings.remote_store else str(Path(settings.store).resolve())
     key = repr((store, settings.base_iri, settings.store_graphs, _package_version()))
     key = hashlib.sha256(key.encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"imagraph-dumps-{os.getuid()}" / key

@@ -26,13 +26,9 @@ import urllib3
 import urllib3.connection
 import urllib3.exceptions
 
-from .errors import BadInputError, InputTooLargeError
+from .errors import BadInputError, FetchRefusedError, InputTooLargeError
 
 MAX_REDIRECTS = 5
-
-
-class FetchRefusedError(BadInputError):
-    """A URL imagraph will not fetch, or a fetch that failed; says why."""
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ IMO_TERMS = (
 
 def terms(namespace: str) -> ClosedNamespace:
     """The ontology terms the generator uses, in ``namespace``."""
-    return ClosedNamespace(namespace, IMO_TERMS)
+    return ClosedNamespace(namespace, list(IMO_TERMS))
 
 
 LAENDER = 16

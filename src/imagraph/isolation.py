@@ -12,7 +12,8 @@ input (:func:`confine`):
   memory;
 - **a time limit**: a kernel timer ends it at its deadline even if its parent is gone;
 - **the lowest CPU priority** (``SCHED_IDLE``): the workers that answer pages come first (but
-  for work a person waits for at the command line, which no page competes with);
+  for work a person waits for at the command line, which no page competes with, and query
+  runners, put there by their parent once a query proves heavy: see :mod:`imagraph.sparql`);
 - **nothing of its parent's to hold open**: the sockets it got from its parent (the server's
   listening sockets, its clients' connections, connections to a remote store) and the pipes of
   its parent's other children are put out of its reach at once (:func:`drop_inherited`), so
@@ -42,27 +43,9 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from typing import NoReturn, TypeVar
 
-from .errors import ImagraphError
+from .errors import ChildCrashedError, ChildLimitError, ChildTimeoutError, ImagraphError
 
 T = TypeVar("T")
-
-
-class ChildLimitError(ImagraphError):
-    """The work needed more memory than its child may have (503: try a smaller request)."""
-
-    status = 503
-
-
-class ChildCrashedError(ImagraphError):
-    """The input made the child that handled it crash (400: the input is the cause)."""
-
-    status = 400
-
-
-class ChildTimeoutError(ImagraphError):
-    """The work ran past its time limit and was stopped."""
-
-    status = 503
 
 
 # -- seccomp: no IPv4 or IPv6 sockets -------------------------------------------------------------
@@ -127,10 +110,6 @@ def _address_space() -> int:
         return 0
 
 
-#: Whether the last :func:`confine` could take the network away (reported by ``/healthz``).
-NETWORK_DENIED: bool | None = None
-
-
 def drop_inherited(keep: Collection[int] = ()) -> None:
     """Replace every socket and pipe this (child) process inherited, past the standard streams
     and but for ``keep`` (its own pipes), by ``/dev/null``.
@@ -185,7 +164,6 @@ def confine(
     """Confine this (child) process: see the module's text. ``memory`` 0: no memory limit;
     ``keep``: the pipes of its own it goes on using; ``idle`` False: at its parent's CPU
     priority (work a person waits for at a command line, where no page is to be kept quick)."""
-    global NETWORK_DENIED
     drop_inherited(keep)
     faulthandler.disable()  # a crash on hostile input is reported to the parent, not dumped
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
@@ -202,7 +180,7 @@ def confine(
             with contextlib.suppress(ValueError, OSError):
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if not network:
-        NETWORK_DENIED = _deny_network()
+        _deny_network()
 
 
 def probe() -> bool:

@@ -29,7 +29,7 @@ class StoredQuery:
 def load(folder: Path, languages: tuple[str, ...]) -> dict[str, StoredQuery]:
     """Every ``*.toml`` in ``folder``, by file stem, each text in ``languages`` (the first
     first); a malformed file is an error naming it."""
-    queries = {}
+    queries: dict[str, StoredQuery] = {}
     if not folder.is_dir():
         return queries
     for path in sorted(folder.glob("*.toml")):

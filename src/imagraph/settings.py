@@ -173,11 +173,6 @@ class Settings:
             )
 
     @property
-    def remote_store(self) -> bool:
-        """True if the store is a remote SPARQL 1.1 store (``store`` is an http(s) URL)."""
-        return self.store.startswith(("http://", "https://"))
-
-    @property
     def data_path(self) -> Path:
         return self.data_dir or self.site / "data"
 

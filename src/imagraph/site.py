@@ -126,6 +126,8 @@ class SiteConfig:
     landing: tuple[Section, ...] = ()
     #: words of the pages a site adds or changes, by language and key
     words: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: Python modules that extend the instance (see :mod:`imagraph.extensions`)
+    extensions: tuple[str, ...] = ()
 
     @property
     def prefixes(self) -> dict[str, str]:
@@ -279,6 +281,7 @@ class _Reader:
             name=name,
             base_iri=base_iri,
             languages=self.languages,
+            extensions=self.strings("extensions", self.doc),
             title=self.texts("title"),
             description=self.texts("description"),
             publisher={k: self.string(f"publisher.{k}", publisher) for k in publisher},

@@ -3,10 +3,11 @@
 - ``SERVICE`` is refused before execution (pyoxigraph would open the connection) unless its
   endpoint is on the configured allow-list; ``LOAD`` and other updates never parse as queries.
 - Queries run in a query runner: a child process forked once from the process that holds the
-  store, which runs one query at a time. When a query passes its time limit the runner is killed
-  (that really stops the work; pyoxigraph's Python API cannot cancel a query) and the next query
-  forks a new one. The runner also arms a kernel timer per query, so it ends at the limit even if
-  its parent is gone.
+  store, which runs one query at a time, at its worker's CPU priority until a query runs past
+  :data:`HEAVY_AFTER` (then below the workers, and not kept for another query). When a query
+  passes its time limit the runner is killed (that really stops the work; pyoxigraph's Python
+  API cannot cancel a query) and the next query forks a new one. The runner also arms a kernel
+  timer per query, so it ends at the limit even if its parent is gone.
 - Results stop at ``max_rows`` solutions or triples; :attr:`QueryResult.truncated` says so.
   With no cap (``max_rows`` 0) the runner writes the answer into the pipe as the engine yields it,
   and a large one reaches the client as a :class:`StreamedResult` while it is being written.
@@ -26,48 +27,21 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pyoxigraph as ox
 from pyparsing import ParseException
 from rdflib.plugins.sparql.parser import Query as QueryGrammar
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from . import formats, isolation
-from .errors import BadInputError, ImagraphError, QuerySyntaxError
-from .formats import Format
+from .errors import (
+    ImagraphError,
+    QueryEngineError,
+    QueryRefusedError,
+    QuerySyntaxError,
+    QueryTimeoutError,
+)
+from .formats import Format, ResultsFormat
 from .settings import Settings
 from .store import QueryOutcome, Store
-
-#: Results formats for SELECT and ASK: name → media type.
-RESULTS_MEDIA_TYPES = {
-    "json": "application/sparql-results+json",
-    "xml": "application/sparql-results+xml",
-    "csv": "text/csv",
-    "tsv": "text/tab-separated-values",
-}
-RESULTS_OX = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-
-
-class QueryRefusedError(BadInputError):
-    """A query imagraph will not run (e.g. ``SERVICE`` to an endpoint not allowed)."""
-
-    status = 403
-
-
-class QueryEngineError(ImagraphError):
-    """The engine could not answer a query it had accepted (e.g. a remote store's refusal)."""
-
-    status = 502
-
-
-class QueryTimeoutError(ImagraphError):
-    """The query ran past the time limit and was stopped."""
-
-    status = 503
 
 
 @dataclass(frozen=True)
@@ -252,43 +226,38 @@ def _run(store: Store, request: dict[str, Any], reply_fd: int) -> QueryResult | 
         named_graphs=request["named_graphs"],
         base_iri=request["base_iri"],
     )
-    results_format: str = request["results_format"]
+    # formats cross the pipe by name (pyoxigraph's formats do not pickle)
+    results_format = formats.results_by_name(request["results_format"])
     graph_format = formats.by_name(request["graph_format"])
     max_rows: int = request["max_rows"]
     if outcome.kind == "ask":
-        return QueryResult(
-            "ask", outcome.serialize(results_format), RESULTS_MEDIA_TYPES[results_format]
-        )
+        return QueryResult("ask", outcome.serialize(results_format), results_format.media_type)
     try:
         return _serialize(outcome, results_format, graph_format, max_rows, reply_fd)
     except OSError:  # pyoxigraph's JSON-LD serialiser met a triple term
         if outcome.kind != "graph" or graph_format.triple_terms:
             raise
-        raise formats.NotRepresentableError(graph_format) from None
+        raise formats.not_representable(graph_format) from None
 
 
 def _serialize(
-    outcome: QueryOutcome, results_format: str, graph_format: Format, max_rows: int, reply_fd: int
+    outcome: QueryOutcome,
+    results_format: ResultsFormat,
+    graph_format: Format,
+    max_rows: int,
+    reply_fd: int,
 ) -> QueryResult | None:
     """Solutions or triples in their format, whole or (``max_rows`` 0) into ``reply_fd``."""
+    fmt = graph_format if outcome.kind == "graph" else results_format
     if max_rows == 0:
-        if outcome.kind == "graph":
-            head = QueryResult("graph", b"", graph_format.media_type)
-            fmt: str | Format = graph_format
-        else:
-            head = QueryResult("select", b"", RESULTS_MEDIA_TYPES[results_format])
-            fmt = results_format
-        _send(reply_fd, ("head", head))
+        _send(reply_fd, ("head", QueryResult(outcome.kind, b"", fmt.media_type)))
         sink = _Pipe(reply_fd)
         outcome.stream(fmt, sink)
         sink.flush()
         _send(reply_fd, ("end", None))
         return None
-    if outcome.kind == "graph":
-        body, truncated, n = outcome.capped(graph_format, max_rows)
-        return QueryResult("graph", body, graph_format.media_type, truncated, n)
-    body, truncated, n = outcome.capped(results_format, max_rows)
-    return QueryResult("select", body, RESULTS_MEDIA_TYPES[results_format], truncated, n)
+    body, truncated, n = outcome.capped(fmt, max_rows)
+    return QueryResult(outcome.kind, body, fmt.media_type, truncated, n)
 
 
 # -- the runner ------------------------------------------------------------------------------------
@@ -319,6 +288,11 @@ def _recv(fd: int, deadline: float | None = None) -> Any:
     return pickle.loads(_recv_exact(fd, size, deadline))
 
 
+#: Seconds of a query after which its runner is put below the workers in the CPU's favour: a
+#: light query runs at full speed however busy the machine, a heavy one cannot slow the pages.
+HEAVY_AFTER = 0.1
+
+
 class QueryRunner:
     """A child process, forked from the process that holds ``store``, that runs queries."""
 
@@ -330,6 +304,9 @@ class QueryRunner:
         self.pid: int | None = None
         self._to_child = self._from_child = -1
         self._version: object = None
+        #: Put below the workers in the CPU's favour (a query ran past :data:`HEAVY_AFTER`): it
+        #: stays there, so it serves no further query (see :meth:`RunnerPool.give_back`).
+        self.demoted = False
 
     def start(self, version: object = None) -> None:
         """Fork the runner (done by :meth:`run` when needed)."""
@@ -342,7 +319,10 @@ class QueryRunner:
                 # its own ends only: held here, the other runners' pipes (and this one's
                 # parent ends) would never see their parent go (see isolation.drop_inherited)
                 isolation.confine(
-                    network=self.network, memory=self.memory, keep=(to_child_r, from_child_w)
+                    network=self.network,
+                    memory=self.memory,
+                    keep=(to_child_r, from_child_w),
+                    idle=False,  # at the worker's priority until a query proves heavy
                 )
                 self.store = self.store.for_child()
                 self._serve(to_child_r, from_child_w)
@@ -389,6 +369,13 @@ class QueryRunner:
             if reply is not None:
                 _send(replies_fd, reply)
 
+    def demote(self) -> None:
+        """Put the runner below the workers in the CPU's favour (``SCHED_IDLE``), for good."""
+        if self.pid is not None and not self.demoted:
+            self.demoted = True
+            with contextlib.suppress(OSError, AttributeError):
+                os.sched_setscheduler(self.pid, os.SCHED_IDLE, os.sched_param(0))
+
     def stop(self, grace: float = 0.0) -> int | None:
         """Stop the runner; its wait status if it ended by itself (within ``grace`` seconds:
         a process's pipes close a moment before it can be waited for), else None."""
@@ -433,6 +420,8 @@ class QueryRunner:
         except OSError:
             self.stop()
             raise ImagraphError("the query runner ended unexpectedly") from None
+        if not isolation.readable(self._from_child, min(HEAVY_AFTER, timeout)):
+            self.demote()  # a heavy query: pages and light queries go first from now on
         status, value = self.receive(deadline, timeout)
         if status == "head":
             head: QueryResult = value
@@ -466,6 +455,13 @@ class RunnerPool:
         self._idle: list[QueryRunner] = []
         self._lock = threading.Lock()
 
+    @classmethod
+    def for_store(cls, store: Store, limits: Limits) -> RunnerPool:
+        """Runners for ``store`` under ``limits``: they may open network connections only to
+        reach a remote store or an allowed SERVICE endpoint."""
+        network = store.needs_network or bool(limits.service_allowlist)
+        return cls(store, network=network, memory=limits.memory)
+
     def take(self) -> QueryRunner:
         with self._lock:
             if self._idle:
@@ -474,7 +470,7 @@ class RunnerPool:
 
     def give_back(self, runner: QueryRunner) -> None:
         with self._lock:
-            if runner.pid is not None and len(self._idle) < self.keep:
+            if runner.pid is not None and not runner.demoted and len(self._idle) < self.keep:
                 self._idle.append(runner)
                 return
         runner.stop()
@@ -486,37 +482,11 @@ class RunnerPool:
             runner.stop()
 
 
-_pools: dict[int, RunnerPool] = {}
-_pools_lock = threading.Lock()
-
-
-def pool_for(store: Store, limits: Limits = Limits()) -> RunnerPool:
-    """The runners of this process for ``store`` (a forked worker gets its own). They may open
-    network connections only to reach a remote store or an allowed SERVICE endpoint."""
-    key = id(store)
-    network = store.needs_network or bool(limits.service_allowlist)
-    with _pools_lock:
-        pool = _pools.get(key)
-        if (
-            pool is None
-            or pool.store is not store
-            or (pool.network, pool.memory)
-            != (
-                network,
-                limits.memory,
-            )
-        ):
-            if pool is not None:
-                pool.stop()
-            pool = _pools[key] = RunnerPool(store, network=network, memory=limits.memory)
-        return pool
-
-
 def execute(
-    store: Store,
+    pool: RunnerPool,
     query: str,
     *,
-    results_format: str = "json",
+    results_format: ResultsFormat = formats.SPARQL_JSON,
     graph_format: Format = formats.TURTLE,
     default_graphs: list[str] | None = None,
     named_graphs: list[str] | None = None,
@@ -525,17 +495,17 @@ def execute(
     version: object = None,
     stream: bool = False,
 ) -> QueryResult | StreamedResult:
-    """Check, run (in the runner, with a time limit) and serialise one query. Without a cap
+    """Check, run (in one of ``pool``'s runners, with a time limit) and serialise one query.
+    ``limits`` are the query's (the pool's memory and network are its own). Without a cap
     (``limits.max_rows`` 0) a large answer is a :class:`StreamedResult` if ``stream`` is true."""
     if not query.strip():
         raise QuerySyntaxError("the query is empty")
     check_services(query, limits.service_allowlist)
     request = {
-        "query": query, "results_format": results_format, "graph_format": graph_format.name,
+        "query": query, "results_format": results_format.name, "graph_format": graph_format.name,
         "default_graphs": default_graphs, "named_graphs": named_graphs, "base_iri": base_iri,
         "max_rows": limits.max_rows,
     }  # fmt: skip
-    pool = pool_for(store, limits)
     runner = pool.take()
     result: QueryResult | StreamedResult | None = None
     try:

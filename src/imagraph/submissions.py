@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -16,13 +15,14 @@ from urllib.parse import urljoin, urlsplit
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
 
-from . import fetch, formats, isolation, loading
+from . import fetch, formats, loading
 from .affected import affected
+from .checks import Checked, Progress, Steps, silent, validate_in_steps
 from .core import Core
 from .errors import InputTooLargeError, UnsupportedFormatError
 from .formats import Format
 from .settings import Settings
-from .validation import Where, report_summary, report_text
+from .validation import ValidationResult, Where
 
 #: How an IRI is written in a document: <IRI> (Turtle, N-Triples), "IRI" (JSON-LD, RDF/XML) or
 #: a prefixed name (prefix:local), each read as a whole token.
@@ -32,28 +32,7 @@ _WRITTEN = re.compile(
 #: An IRI with a scheme (absolute), and a base declaration just before an IRI (Turtle, SPARQL).
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 _BASE = re.compile(r"(?:@base|(?<![\w:.-])(?i:base))\s*$")
-ACCEPT_RDF = ", ".join(f.media_type for f in formats.FORMATS)
-
-
-class ValidationTimeoutError(isolation.ChildTimeoutError):
-    status = 503
-
-
-@dataclass(frozen=True)
-class Checked:
-    """The outcome of one validation, ready for every output: the standard report as Turtle,
-    summaries and texts in German and English."""
-
-    conforms: bool
-    report_turtle: bytes
-    summary: dict[str, dict[str, Any]]
-    text: dict[str, str]
-    triples: int
-    #: whether the submission was validated together with the published data
-    with_published: bool = False
-
-    def report_graph(self) -> Graph:
-        return Graph().parse(data=self.report_turtle, format="turtle")
+ACCEPT_RDF = ", ".join(f.media_type for f in formats.rdf())
 
 
 def format_for(media_type: str | None, filename: str | None = None) -> Format:
@@ -68,9 +47,10 @@ def format_for(media_type: str | None, filename: str | None = None) -> Format:
         return formats.by_media_type(media_type)
     if filename:
         return formats.guess(filename)
+    endings = formats.listed(f".{f.extension}" for f in formats.rdf())
     raise UnsupportedFormatError(
-        "say which RDF syntax the submission is in (a media type such as text/turtle, or a "
-        "file name ending in .ttl, .nt, .jsonld, .rdf, .trig or .nq)"
+        "say which RDF syntax the submission is in (a media type such as "
+        f"{formats.TURTLE.media_type}, or a file name ending in {endings})"
     )
 
 
@@ -137,57 +117,6 @@ def fetch_submission(url: str, s: Settings) -> tuple[bytes, Format]:
     return got.body, format_for(got.content_type, urlsplit(got.url).path)
 
 
-def forked(
-    work: Any, timeout: float, *, memory: int, what: str = "the validation", idle: bool = True
-) -> Any:
-    """Run ``work`` in a confined child (no network, a memory limit, killed at ``timeout``;
-    ``idle``: below the server's workers in the CPU's favour) and return its picklable result."""
-    return isolation.run(
-        work,
-        timeout=timeout,
-        memory=memory,
-        what=what,
-        timeout_error=ValidationTimeoutError,
-        idle=idle,
-    )
-
-
-#: Tells a person how far a long validation has got, a line at each step (the CLI prints them).
-Progress = Callable[[str], None]
-
-
-def _silent(line: str) -> None:
-    pass
-
-
-@dataclass(frozen=True)
-class _Steps:
-    """The steps of one validation: one time limit for them all, each in a confined child."""
-
-    core: Core
-    limit: float
-    say: Progress
-    idle: bool
-    start: float = dataclasses.field(default_factory=time.monotonic)
-
-    def run(self, work: Any, what: str) -> Any:
-        """``work`` in a child, within what is left of the limit. The message of a validation
-        stopped at its limit names the whole limit (a step got only what was left of it)."""
-        left = self.limit - (time.monotonic() - self.start)
-        stopped = ValidationTimeoutError(
-            f"the validation was stopped after its time limit of {self.limit:g} s (while {what})"
-        )
-        if left <= 0:
-            raise stopped
-        try:
-            return forked(work, left, memory=self.core.settings.child_memory, idle=self.idle)
-        except isolation.ChildTimeoutError:
-            raise stopped from None
-
-    def elapsed(self) -> str:
-        return f"{time.monotonic() - self.start:.1f} s"
-
-
 Parts = Graph | Submission | Sequence[Submission]
 
 
@@ -205,21 +134,24 @@ def _graph(parts: Parts | None) -> Graph | None:
     return graph
 
 
-def _where(parts: Parts, prefixes: list[dict[str, str]], result: Any) -> Where:
-    """For each focus node that is an IRI: the part (where there are several) and the line
-    where it is first written."""
-    if isinstance(parts, Graph):
-        return {}
-    parts = _parts(parts)
-    iris = {str(v.focus) for v in result.results if isinstance(v.focus, URIRef)}
-    where: Where = {}
-    for part, declared in zip(parts, prefixes, strict=True):
-        for iri, line in part.lines(iris - set(where), declared).items():
-            where[iri] = (part.source if len(parts) > 1 else None, line)
+def _where_of(
+    parts: list[Submission], prefixes: list[dict[str, str]]
+) -> Callable[[ValidationResult], Where]:
+    """Where a result's focus nodes are written in the submission: for each that is an IRI, the
+    part (where there are several) and the line where it is first written."""
+
+    def where(result: ValidationResult) -> Where:
+        iris = {str(v.focus) for v in result.results if isinstance(v.focus, URIRef)}
+        found: Where = {}
+        for part, declared in zip(parts, prefixes, strict=True):
+            for iri, line in part.lines(iris - set(found), declared).items():
+                found[iri] = (part.source if len(parts) > 1 else None, line)
+        return found
+
     return where
 
 
-def _read(steps: _Steps, parts: list[Submission]) -> tuple[list[ox.Triple], list[dict[str, str]]]:
+def _read(steps: Steps, parts: list[Submission]) -> tuple[list[ox.Triple], list[dict[str, str]]]:
     """The triples of all parts (quads of any graph taken as triples), parsed in a child, and
     the prefixes each part declares. They come back as N-Triples, which pyoxigraph writes and
     reads several times faster than pickle copies its terms."""
@@ -256,7 +188,7 @@ def check_with_published(
     write (:mod:`imagraph.affected`), and only results about those nodes count, so that the
     report speaks of the submission and of the published resources it would break. The
     parameters are those of :func:`check`."""
-    steps = _Steps(core, timeout, progress or _silent, idle)
+    steps = Steps(core, timeout, progress or silent, idle)
     parts = _parts(data)
     triples, prefixes = _read(steps, parts)
     steps.say("gathering what the submission can affect in the published data")
@@ -266,7 +198,9 @@ def check_with_published(
         f"gathered {len(nodes):,} resources to validate and {len(candidate):,} triples around "
         f"them ({steps.elapsed()})"
     )
-    checked = _validate(steps, candidate, shapes, focus=nodes, written=(parts, prefixes))
+    checked = validate_in_steps(
+        steps, candidate, _graph(shapes), focus=nodes, where=_where_of(parts, prefixes)
+    )
     return dataclasses.replace(checked, triples=len(triples), with_published=True)
 
 
@@ -289,48 +223,11 @@ def check(
 
     :raises ValidationTimeoutError: past ``timeout``, naming it.
     """
-    steps = _Steps(core, timeout, progress or _silent, idle)
+    steps = Steps(core, timeout, progress or silent, idle)
     if isinstance(data, Graph):
-        return _validate(steps, data, shapes, focus=focus)
+        return validate_in_steps(steps, data, _graph(shapes), focus=focus)
     parts = _parts(data)
     triples, prefixes = _read(steps, parts)
-    return _validate(steps, triples, shapes, focus=focus, written=(parts, prefixes))
-
-
-def _validate(
-    steps: _Steps,
-    data: Graph | list[ox.Triple],
-    shapes: Parts | None,
-    *,
-    focus: set[Any] | None,
-    written: tuple[Parts, list[dict[str, str]]] | None = None,
-) -> Checked:
-    """Validate ``data`` in a child; ``written``: the submission it comes from, with the
-    prefixes each part declares (for the lines in the report)."""
-    core = steps.core
-
-    def work() -> Checked:
-        graph = data if isinstance(data, Graph) else loading.to_rdflib(data)
-        triples = len(graph)
-        result = core.validate_graph(graph, _graph(shapes))
-        if focus is not None:
-            result = result.only(loading.to_rdflib_term(t) for t in focus)
-        where = _where(*(written or (graph, [])), result)
-        return Checked(
-            result.conforms,
-            result.report.serialize(format="turtle").encode("utf-8"),
-            {lang: report_summary(result, lang, where) for lang in ("de", "en")},
-            {lang: report_text(result, lang, where) for lang in ("de", "en")},
-            triples,
-        )
-
-    # built once in the parent and shared with every child, which never touches the store
-    core.shapes_graph()
-    core.ontology_graph()
-    steps.say(f"validating {len(data):,} triples against the shapes")
-    result = steps.run(work, f"validating {len(data):,} triples")
-    assert isinstance(result, Checked)
-    steps.say(
-        f"validated: {'conforms' if result.conforms else 'does not conform'} ({steps.elapsed()})"
+    return validate_in_steps(
+        steps, triples, _graph(shapes), focus=focus, where=_where_of(parts, prefixes)
     )
-    return result

@@ -24,19 +24,13 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib.plugins.sparql.parser import UpdateUnit
 
-from . import loading, writes
-from .core import Core
-from .errors import BadInputError, QuerySyntaxError
-from .sparql import QueryRefusedError, parsed_nodes
-from .submissions import forked
+from . import loading
+from .checks import forked
+from .errors import BadInputError, QueryRefusedError, QuerySyntaxError, UpdateRefusedError
+from .sparql import parsed_nodes
+from .writes import Writes
 
 _FETCHING_WORD = re.compile(r"LOAD|SERVICE", re.IGNORECASE)
-
-
-class UpdateRefusedError(BadInputError):
-    """An update that would change what may not be changed (403)."""
-
-    status = 403
 
 
 @dataclass(frozen=True)
@@ -111,11 +105,12 @@ def _run_on_copy(
     return content(default) != before_default, changed
 
 
-def run(core: Core, update: str, *, agent: str, timeout: float) -> UpdateOutcome:
-    """Run one SPARQL Update request on the data graphs, gated by the shapes."""
+def run(writes: Writes, update: str, *, agent: str, timeout: float) -> UpdateOutcome:
+    """Run one SPARQL Update request on the data graphs, gated by the shapes, as one write."""
     if not update.strip():
         raise QuerySyntaxError("the update is empty")
     check_update(update)
+    core = writes.core
     settings = core.settings
     data_graphs = core.data_graph_iris()
     graphs = core.store.graphs()
@@ -158,5 +153,5 @@ def run(core: Core, update: str, *, agent: str, timeout: float) -> UpdateOutcome
     }
     for graph, triples in new.items():
         loading.refuse_triple_terms(triples, f"the update of <{graph}>")
-    change = writes.apply_changes(core, new, method="UPDATE", agent=agent, timeout=timeout)
+    change = writes.apply_changes(new, method="UPDATE", agent=agent, timeout=timeout)
     return UpdateOutcome(change, {g: len(ts) for g, ts in new.items()})

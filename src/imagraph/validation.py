@@ -14,8 +14,8 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from .errors import ShapesError
+from .labels import LABEL_PROPERTIES, in_language
 from .namespaces import PREFIXES, SH, compact
-from .store import LABEL_PROPERTIES
 
 _LABELS = tuple(URIRef(p.value) for p in LABEL_PROPERTIES)
 
@@ -68,12 +68,13 @@ def hint_for(value: Node | None) -> dict[str, str]:
     if not isinstance(value, Literal):
         return {}
     text = str(value).strip()
-    pattern = _DATE_TYPES.get(value.datatype) if value.datatype else None  # type: ignore[arg-type]
-    if pattern and value.ill_typed:
+    datatype = value.datatype
+    pattern = _DATE_TYPES.get(datatype) if datatype else None
+    if datatype and pattern and value.ill_typed:
         return {
-            "de": f"„{text}“ ist kein gültiger Wert für xsd:{value.datatype.removeprefix(XSD_NS)}"
+            "de": f"„{text}“ ist kein gültiger Wert für xsd:{datatype.removeprefix(XSD_NS)}"
             f" (Form {pattern}; gibt es den Tag?).",
-            "en": f"“{text}” is not a valid xsd:{value.datatype.removeprefix(XSD_NS)}"
+            "en": f"“{text}” is not a valid xsd:{datatype.removeprefix(XSD_NS)}"
             f" (form {pattern}; does that day exist?).",
         }
     if value.datatype not in (None, URIRef(XSD_NS + "string")):
@@ -101,11 +102,11 @@ def hint_for(value: Node | None) -> dict[str, str]:
             "de": f"Schreiben Sie {_typed(iso, 'gYearMonth')} (Jahr-Monat) statt „{text}“.",
             "en": f"Write {_typed(iso, 'gYearMonth')} (year-month) instead of “{text}”.",
         }
-    for regex, datatype in ((_ISO_DAY, "date"), (_ISO_MONTH, "gYearMonth")):
+    for regex, name in ((_ISO_DAY, "date"), (_ISO_MONTH, "gYearMonth")):
         if regex.fullmatch(text):
             return {
-                "de": f"Geben Sie den Datentyp an: {_typed(text, datatype)}.",
-                "en": f"Give the datatype: {_typed(text, datatype)}.",
+                "de": f"Geben Sie den Datentyp an: {_typed(text, name)}.",
+                "en": f"Give the datatype: {_typed(text, name)}.",
             }
     return {}
 
@@ -121,14 +122,12 @@ class ValidationResult:
 
     def label(self, node: Node, lang: str) -> str | None:
         """A human-readable label of a node of the validated data, in ``lang`` if possible."""
-        fallback = None
-        for prop in _LABELS:
-            for value in self.data.objects(node, prop):  # type: ignore[arg-type]
+        labels: dict[str, str] = {}
+        for prop in _LABELS:  # the best-ranked property first
+            for value in self.data.objects(node, prop):
                 if isinstance(value, Literal):
-                    if value.language == lang:
-                        return str(value)
-                    fallback = fallback or str(value)
-        return fallback
+                    labels.setdefault(value.language or "", str(value))
+        return in_language(labels, lang)
 
     def only(self, focus: Iterable[Node]) -> ValidationResult:
         """The result restricted to results about ``focus`` (the report graph keeps them all)."""
@@ -156,8 +155,8 @@ def _remove_tree(graph: Graph, node: Node) -> None:
     """Remove ``node``, its outgoing triples and the blank nodes only it points to."""
     for s, p, o in list(graph.triples((None, None, node))):
         graph.remove((s, p, o))
-    for _, p, o in list(graph.triples((node, None, None))):  # type: ignore[arg-type]
-        graph.remove((node, p, o))  # type: ignore[arg-type]
+    for _, p, o in list(graph.triples((node, None, None))):
+        graph.remove((node, p, o))
         if isinstance(o, BNode) and not list(graph.triples((None, None, o))):
             _remove_tree(graph, o)
 
@@ -221,7 +220,7 @@ def validate(data: Graph, shapes: Graph, prefixes: dict[str, str] = PREFIXES) ->
         severity = report.value(r, SH.resultSeverity)
         results.append(
             Violation(
-                focus=report.value(r, SH.focusNode),  # type: ignore[arg-type]
+                focus=report.value(r, SH.focusNode),
                 path=_path_text(report, report.value(r, SH.resultPath), prefixes),
                 value=report.value(r, SH.value),
                 severity=_term_text(severity).removeprefix("sh:") if severity else "Violation",

@@ -6,86 +6,29 @@ What a write can affect (see :mod:`imagraph.affected`): the subjects it rewrites
 triples that come or go, the resources that link to the subjects, and chains along the shapes'
 transitive predicates. Their candidate state (the write applied), what they link with, and the
 ontology are validated together; results about the affected nodes decide. Accepted writes are
-applied atomically, recorded with who, when and what (PROV) in the graph ``{base}graph/changes``,
-and change the data version.
+applied atomically with what the instance's listeners record of them (the change log: who,
+when and what, PROV, in the graph ``{base}graph/changes``; see :mod:`imagraph.changes`), change
+the data version, and are announced to the listeners.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import multiprocessing
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import pyoxigraph as ox
 
 from .affected import affected as find_affected
+from .changes import Change, ChangeLog, Listener, announce
+from .checks import check
 from .core import Core, now
-from .errors import ImagraphError
-from .namespaces import PREFIXES
+from .errors import ImagraphError, WriteRejectedError
 from .settings import Settings
-from .submissions import Checked, check
-
-XSD = PREFIXES["xsd"]
-PROV = PREFIXES["prov"]
-
-
-#: Held by a write from reading what it changes to storing it, so that a merge never loses a
-#: concurrent write. A server with several workers shares one across them (:func:`share`).
-LOCK: Any = threading.Lock()
-#: How many writes the workers of this server made (shared by :func:`share`; None: one process).
-WRITES: Any = None
-
-
-def share() -> None:
-    """Called by the server before it starts its workers: one lock and one count of writes for
-    all of them (inherited through the fork)."""
-    global LOCK, WRITES
-    LOCK = multiprocessing.Lock()
-    WRITES = multiprocessing.Value("Q", 0)
-
-
-def notice(core: Core) -> None:
-    """Take a new data version: one another worker of this server wrote, at once; one other
-    servers wrote to a remote store, within :data:`core.VERSION_CHECK` seconds."""
-    if WRITES is not None:
-        seen = WRITES.value
-        if seen != core.writes_seen:
-            core.refresh(max_age=0)
-            core.writes_seen = seen
-            return
-    core.refresh()
-
-
-@contextmanager
-def exclusive(core: Core) -> Iterator[None]:
-    """One write at a time across the workers, each on the data as the last one left it."""
-    with LOCK:
-        notice(core)
-        yield
-        if WRITES is not None:
-            with WRITES.get_lock():
-                WRITES.value += 1
-                core.writes_seen = WRITES.value
-
-
-class WriteRejectedError(ImagraphError):
-    """The write would leave data that does not conform: 422 with the report."""
-
-    status = 422
-
-    def __init__(self, checked: Checked) -> None:
-        self.checked = checked
-        n = checked.summary["en"]["violations"]
-        super().__init__(
-            f"the write was refused: the data would not conform to the shapes ({n} violations)"
-        )
 
 
 def tokens(settings: Settings) -> dict[str, str]:
@@ -104,15 +47,6 @@ def tokens(settings: Settings) -> dict[str, str]:
     return out
 
 
-def authenticate(settings: Settings, presented: str | None) -> str | None:
-    """The name for ``presented`` (compared in constant time), or None if it matches no token."""
-    found = None
-    for token, name in tokens(settings).items():
-        if presented is not None and hmac.compare_digest(token.encode(), presented.encode()):
-            found = name
-    return found
-
-
 @dataclass(frozen=True)
 class WriteOutcome:
     created: bool
@@ -120,88 +54,123 @@ class WriteOutcome:
     change: str | None  # the IRI of the recorded change (None: no triple changed)
 
 
-def apply(
-    core: Core, method: str, graph: str, data: list[ox.Triple] | None, *, agent: str, timeout: float
-) -> WriteOutcome:
-    """PUT (replace), POST (merge) or DELETE one named graph, if the result conforms."""
-    old = list(core.store.triples([graph]))
-    existed = bool(old) or graph in core.store.graphs()
-    if method == "PUT":
-        new = list(dict.fromkeys(data or []))
-    elif method == "POST":
-        new = list(dict.fromkeys([*old, *(data or [])]))
-    else:
-        new = []
-    change = apply_changes(core, {graph: new}, method=method, agent=agent, timeout=timeout)
-    created = change is not None and not existed and method != "DELETE"
-    return WriteOutcome(created=created, triples=len(new), change=change)
+class Writes:
+    """The writes of one instance: who may write (its tokens, read once), one write at a time
+    (``lock``: across a server's workers, see :class:`imagraph.instance.Shared`), the count of
+    writes the workers made (``count``: a shared integer, None in a single process), and the
+    listeners told of each change, the change log first."""
 
+    def __init__(
+        self,
+        core: Core,
+        *,
+        lock: Any = None,
+        count: Any = None,
+        listeners: list[Listener] | None = None,
+    ) -> None:
+        self.core = core
+        settings = core.settings
+        self.tokens = tokens(settings)
+        self.lock = lock if lock is not None else threading.Lock()
+        self.count = count
+        self.listeners: list[Listener] = (
+            listeners
+            if listeners is not None
+            else [ChangeLog(settings.base_iri, settings.graph_iri("changes"))]
+        )
 
-def apply_changes(
-    core: Core, new: dict[str, list[ox.Triple]], *, method: str, agent: str, timeout: float
-) -> str | None:
-    """Give data graphs new content (an empty list removes a graph) if the result conforms:
-    validated together, applied in one atomic step, recorded, a new data version. Returns the
-    IRI of the change, or None if no graph gets other triples than it has (then nothing
-    happens: a blank node of ``new`` is a new one, so content with blank nodes is a change)."""
-    store = core.store
-    old = {graph: list(store.triples([graph])) for graph in new}
-    new = {
-        graph: unique
-        for graph, triples in new.items()
-        if set(unique := list(dict.fromkeys(triples))) != set(old[graph])
-    }
-    if not new:
-        return None
-    old = {graph: old[graph] for graph in new}
-    affected, candidate = find_affected(core, old, new)
-    checked = check(core, candidate, timeout=timeout, focus=affected)
-    if not checked.conforms:
-        raise WriteRejectedError(checked)
-    change = f"{core.settings.base_iri}change/{uuid.uuid4()}"
-    version, modified = core.next_version(change), now()
-    counts = {g: (len(old[g]), len(new[g])) for g in new}
-    record = _record(core, change, method, counts, agent, modified)
-    meta, stored = core.version_graph(version, modified)
-    # the new data, its record and the new data version: one transaction
-    store.swap_graphs(
-        {**new, meta: stored},
-        staging=f"{change}#staging",
-        append={core.settings.graph_iri("changes"): record},
-    )
-    core.set_version(version, modified)
-    return change
+    @property
+    def enabled(self) -> bool:
+        """Whether anyone may write (write tokens are configured)."""
+        return bool(self.tokens)
 
+    def authenticate(self, presented: str | None) -> str | None:
+        """The name for ``presented`` (compared in constant time with every token), or None."""
+        found = None
+        for token, name in self.tokens.items():
+            if presented is not None and hmac.compare_digest(token.encode(), presented.encode()):
+                found = name
+        return found
 
-def _record(
-    core: Core,
-    change: str,
-    method: str,
-    counts: dict[str, tuple[int, int]],
-    agent: str,
-    when: datetime,
-) -> list[ox.Triple]:
-    """The PROV record of a change: who, when, what (for the graph ``{base}graph/changes``)."""
-    c = ox.NamedNode(change)
-    who = ox.NamedNode(
-        f"{core.settings.base_iri}agent/{hashlib.sha256(agent.encode()).hexdigest()[:16]}"
-    )
-    stamp = ox.Literal(when.isoformat(), datatype=ox.NamedNode(XSD + "dateTime"))
+    def notice(self) -> None:
+        """Take a new data version: one another worker of this server wrote, at once; one other
+        servers wrote to a remote store, within :data:`core.VERSION_CHECK` seconds."""
+        core = self.core
+        if self.count is not None:
+            seen = self.count.value
+            if seen != core.writes_seen:
+                core.refresh(max_age=0)
+                core.writes_seen = seen
+                return
+        core.refresh()
 
-    def q(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> ox.Triple:
-        return ox.Triple(s, ox.NamedNode(p), o)
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """One write at a time across the workers, each on the data as the last one left it."""
+        with self.lock:
+            self.notice()
+            yield
+            if self.count is not None:
+                with self.count.get_lock():
+                    self.count.value += 1
+                    self.core.writes_seen = self.count.value
 
-    record = [
-        q(c, PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Activity")),
-        q(c, PROV + "wasAssociatedWith", who),
-        q(who, PREFIXES["rdf"] + "type", ox.NamedNode(PROV + "Agent")),
-        q(who, PREFIXES["foaf"] + "name", ox.Literal(agent)),
-        q(c, PROV + "startedAtTime", stamp),
-    ]
-    for graph, (before, after) in counts.items():
-        record += [
-            q(c, PROV + ("generated" if after else "invalidated"), ox.NamedNode(graph)),
-            q(c, PREFIXES["dct"] + "description",
-              ox.Literal(f"{method} {graph}: {before} triples before, {after} after")),
-        ]  # fmt: skip
-    return record
+    def apply(
+        self, method: str, graph: str, data: list[ox.Triple] | None, *, agent: str, timeout: float
+    ) -> WriteOutcome:
+        """PUT (replace), POST (merge) or DELETE one named graph, if the result conforms."""
+        store = self.core.store
+        old = list(store.triples([graph]))
+        existed = bool(old) or graph in store.graphs()
+        if method == "PUT":
+            new = list(dict.fromkeys(data or []))
+        elif method == "POST":
+            new = list(dict.fromkeys([*old, *(data or [])]))
+        else:
+            new = []
+        change = self.apply_changes({graph: new}, method=method, agent=agent, timeout=timeout)
+        created = change is not None and not existed and method != "DELETE"
+        return WriteOutcome(created=created, triples=len(new), change=change)
+
+    def apply_changes(
+        self, new: dict[str, list[ox.Triple]], *, method: str, agent: str, timeout: float
+    ) -> str | None:
+        """Give data graphs new content (an empty list removes a graph) if the result
+        conforms: validated together, applied in one atomic step with what the listeners record,
+        a new data version, then announced. Returns the IRI of the change, or None if no graph
+        gets other triples than it has (then nothing happens: a blank node of ``new`` is a new
+        one, so content with blank nodes is a change)."""
+        core = self.core
+        store = core.store
+        old = {graph: list(store.triples([graph])) for graph in new}
+        new = {
+            graph: unique
+            for graph, triples in new.items()
+            if set(unique := list(dict.fromkeys(triples))) != set(old[graph])
+        }
+        if not new:
+            return None
+        old = {graph: old[graph] for graph in new}
+        affected, candidate = find_affected(core, old, new)
+        checked = check(core, candidate, timeout=timeout, focus=affected)
+        if not checked.conforms:
+            raise WriteRejectedError(checked)
+        iri = f"{core.settings.base_iri}change/{uuid.uuid4()}"
+        change = Change(
+            iri=iri,
+            method=method,
+            agent=agent,
+            time=now(),
+            graphs={g: (old[g], new[g]) for g in new},
+            version=core.next_version(iri),
+        )
+        append: dict[str, list[ox.Triple]] = {}
+        for listener in self.listeners:
+            for graph, triples in listener.record(change).items():
+                append.setdefault(graph, []).extend(triples)
+        meta, stored = core.version_graph(change.version, change.time)
+        # the new data, the records and the new data version: one transaction
+        store.swap_graphs({**new, meta: stored}, staging=f"{iri}#staging", append=append)
+        core.set_version(change.version, change.time)
+        announce(self.listeners, change)
+        return iri

@@ -23,23 +23,13 @@ from rdflib.plugins.sparql.algebra import translatePrologue
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from ..formats import Format
+from ..formats import Format, ResultsFormat
+from ..labels import LABEL_PROPERTIES
 from ..namespaces import PREFIXES
 
 if TYPE_CHECKING:
     from ..settings import Settings
 
-#: Properties whose values name a resource; their values are added for linked resources.
-LABEL_PROPERTIES = tuple(
-    ox.NamedNode(PREFIXES[p] + local)
-    for p, local in (
-        ("skos", "prefLabel"),
-        ("schema", "name"),
-        ("foaf", "name"),
-        ("dct", "title"),
-        ("rdfs", "label"),
-    )
-)
 #: What a description holds of each resource it links to: its labels, and its position where
 #: it has one (so that a meeting's page lists its agenda items in order).
 LINK_PROPERTIES = (*LABEL_PROPERTIES, ox.NamedNode(PREFIXES["schema"] + "position"))
@@ -51,13 +41,6 @@ Bindings = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
 
 #: At most this many incoming links are part of a resource's description.
 MAX_INCOMING = 200
-
-RESULTS_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
 
 
 class QueryOutcome:
@@ -128,15 +111,16 @@ class QueryOutcome:
             raise TypeError(f"a {self.kind} result has no triples")
         yield from self._triples
 
-    def serialize(self, fmt: str | Format) -> bytes:
-        """Serialise: a results format (``json``, ``xml``, ``csv``, ``tsv``) for SELECT and ASK,
-        an RDF :class:`Format` for CONSTRUCT and DESCRIBE."""
-        if self.kind == "graph":
-            if not isinstance(fmt, Format):
-                raise TypeError("triples are serialised in an RDF format")
-            return ox.serialize(self._triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
+    def _check(self, fmt: Format | ResultsFormat) -> None:
+        if (self.kind == "graph") != isinstance(fmt, Format):
+            raise TypeError(f"a {self.kind} result is not serialised in {fmt.title}")
+
+    def serialize(self, fmt: Format | ResultsFormat) -> bytes:
+        """Serialise: in a results format for SELECT and ASK, an RDF format for CONSTRUCT and
+        DESCRIBE."""
+        self._check(fmt)
         if isinstance(fmt, Format):
-            raise TypeError(f"a {self.kind} result is serialised in a results format")
+            return ox.serialize(self._triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
         if self.kind == "ask":
             doc: dict[str, object] = {"head": {}, "boolean": self.boolean}
         else:
@@ -147,29 +131,29 @@ class QueryOutcome:
                 },
             }
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if fmt == "json":
-            return body
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""
+        return _from_json(body, fmt)
 
-    def stream(self, fmt: str | Format, sink: IO[bytes]) -> None:
+    def stream(self, fmt: Format | ResultsFormat, sink: IO[bytes]) -> None:
         """Write the whole result into ``sink`` as the engine yields it (a result made from
         parts, which a remote store answered whole, is written at once)."""
+        self._check(fmt)
         if self._native is None or self.kind == "ask":
             sink.write(self.serialize(fmt))
         elif isinstance(self._native, ox.QuerySolutions):
-            self._native.serialize(sink, format=RESULTS_FORMATS[fmt])  # type: ignore[index]
+            assert isinstance(fmt, ResultsFormat)
+            self._native.serialize(sink, format=fmt.oxigraph)
         else:
             assert isinstance(fmt, Format)
             ox.serialize(self._native, sink, format=fmt.oxigraph, prefixes=self.prefixes)
 
-    def capped(self, fmt: str | Format, max_rows: int) -> tuple[bytes, bool, int]:
+    def capped(self, fmt: Format | ResultsFormat, max_rows: int) -> tuple[bytes, bool, int]:
         """Serialise at most ``max_rows`` solutions or triples: (body, truncated, how many).
 
         pyoxigraph's own serialiser writes them (TSV for solutions, N-Triples for triples: one
         line each) into a sink that stops it after ``max_rows`` lines; pyoxigraph then converts
         that to ``fmt``. A result made from parts is written from its terms instead.
         """
+        self._check(fmt)
         if self._native is None:
             return self._capped_from_terms(fmt, max_rows)
         is_select = self.kind == "select"
@@ -184,18 +168,19 @@ class QueryOutcome:
             if not sink.truncated:
                 raise
         lines = b"".join(sink.parts)
-        if is_select:
+        if isinstance(fmt, ResultsFormat):
             parsed = ox.parse_query_results(lines, format=ox.QueryResultsFormat.TSV)
-            body = parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""  # type: ignore[index]
+            body = parsed.serialize(format=fmt.oxigraph) or b""
             return body, sink.truncated, max(sink.seen - 1, 0)
-        assert isinstance(fmt, Format)
         if fmt.oxigraph != ox.RdfFormat.N_TRIPLES:
             triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
             lines = ox.serialize(triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
         return lines, sink.truncated, sink.seen
 
-    def _capped_from_terms(self, fmt: str | Format, max_rows: int) -> tuple[bytes, bool, int]:
-        if self.kind == "graph":
+    def _capped_from_terms(
+        self, fmt: Format | ResultsFormat, max_rows: int
+    ) -> tuple[bytes, bool, int]:
+        if isinstance(fmt, Format):
             triples = []
             for t in self.triples():
                 if len(triples) == max_rows:
@@ -211,14 +196,18 @@ class QueryOutcome:
             bindings.append({v: json_term(t) for v, t in solution.items()})
         doc = {"head": {"vars": self.variables}, "results": {"bindings": bindings}}
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        if fmt != "json":
-            parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-            body = parsed.serialize(format=RESULTS_FORMATS[fmt]) or b""  # type: ignore[index]
-        return body, truncated, len(bindings)
+        return _from_json(body, fmt), truncated, len(bindings)
 
-    def _graph_body(self, triples: list[ox.Triple], fmt: str | Format) -> bytes:
-        assert isinstance(fmt, Format)
+    def _graph_body(self, triples: list[ox.Triple], fmt: Format) -> bytes:
         return ox.serialize(triples, format=fmt.oxigraph, prefixes=self.prefixes) or b""
+
+
+def _from_json(body: bytes, fmt: ResultsFormat) -> bytes:
+    """SPARQL JSON results in the results format ``fmt``."""
+    if fmt.oxigraph == ox.QueryResultsFormat.JSON:
+        return body
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    return parsed.serialize(format=fmt.oxigraph) or b""
 
 
 class _Enough(Exception):
@@ -440,11 +429,21 @@ class Store(Protocol):
 
 @dataclass(frozen=True)
 class Backend:
-    """A kind of store: the ``store`` settings it serves, and how it opens one."""
+    """A kind of store: the ``store`` settings it serves, how it opens one, and what a server
+    must know of it before it opens one."""
 
     name: str
     serves: Callable[[str], bool]
     open: Callable[[Settings, bool], Store]
+    #: Keeps its data across restarts: a server serves what it holds, with its writes.
+    persistent: bool
+    #: Several processes may open it for writing (a remote store): a server's workers all write.
+    many_writers: bool
+    #: Must first be opened in a fresh process, never in one that forks workers afterwards
+    #: (RocksDB's background threads do not survive a fork).
+    spawn_first: bool
+    #: Where its data lives (one key for every server of the same data), None: in one process.
+    place: Callable[[Settings], str | None]
 
 
 def _remote(settings: Settings, read_only: bool) -> Store:
@@ -461,13 +460,28 @@ def _embedded(settings: Settings, read_only: bool) -> Store:
 
 #: The backends, the first that serves the ``store`` setting opens it.
 BACKENDS = (
-    Backend("remote SPARQL 1.1 store", lambda s: s.startswith(("http://", "https://")), _remote),
-    Backend("embedded (in memory, or on disk in a folder)", lambda s: True, _embedded),
-)
+    Backend(
+        "remote SPARQL 1.1 store", lambda s: s.startswith(("http://", "https://")), _remote,
+        persistent=True, many_writers=True, spawn_first=False, place=lambda s: s.store,
+    ),
+    Backend(
+        "embedded, in memory", lambda s: s == "memory", _embedded,
+        persistent=False, many_writers=False, spawn_first=False, place=lambda s: None,
+    ),
+    Backend(
+        "embedded, on disk in a folder", lambda s: True, _embedded,
+        persistent=True, many_writers=False, spawn_first=True,
+        place=lambda s: str(Path(s.store).resolve()),
+    ),
+)  # fmt: skip
+
+
+def backend_for(settings: Settings) -> Backend:
+    """The backend that serves the settings' ``store`` (``memory``, a folder, a URL)."""
+    return next(b for b in BACKENDS if b.serves(settings.store))
 
 
 def open_store(settings: Settings, *, read_only: bool = False) -> Store:
-    """The store the settings name (``memory``, a folder, a URL), opened by its backend;
-    ``read_only`` for one that a server's workers share."""
-    backend = next(b for b in BACKENDS if b.serves(settings.store))
-    return backend.open(settings, read_only)
+    """The store the settings name, opened by its backend; ``read_only`` for one that a
+    server's workers share."""
+    return backend_for(settings).open(settings, read_only)

@@ -270,7 +270,7 @@ class OxigraphStore:
         result = self._store.query(
             "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", default_graph=[ox.NamedNode(graph)]
         )
-        return int(next(iter(result))["n"].value)  # type: ignore[arg-type, index]
+        return int(next(iter(result))["n"].value)  # type: ignore[arg-type]
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))

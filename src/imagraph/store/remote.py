@@ -42,7 +42,13 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth, HTTPDigestAuth
 
 from .. import formats, loading
-from ..errors import BadInputError, QuerySyntaxError, StoreError, StoreUnavailableError
+from ..errors import (
+    BadInputError,
+    GraphNotServedError,
+    QuerySyntaxError,
+    StoreError,
+    StoreUnavailableError,
+)
 from ..formats import Format
 from ..namespaces import PREFIXES
 from ..settings import Settings
@@ -65,8 +71,8 @@ GRAPHS_TTL = 5.0
 SCAN_TTL = 300.0
 
 _EMPTY = ox.Store()  # parses queries (and tells their form) without touching any data
-_JSON = "application/sparql-results+json"
-_XML = "application/sparql-results+xml"
+_JSON = formats.SPARQL_JSON.media_type
+_XML = formats.SPARQL_XML.media_type
 #: Results are asked for in XML first: Virtuoso writes JSON up to three times slower (1.6 s
 #: against 0.5 s for 7.6 MB of results), and true in it as "1"; JSON where XML 1.0 cannot carry
 #: a literal (U+0001 …).
@@ -114,12 +120,6 @@ _SD_NAMED_GRAPH = ox.NamedNode(_SD + "NamedGraph")
 _SD_NAME = ox.NamedNode(_SD + "name")
 _SD_COLLECTION = ox.NamedNode(_SD + "GraphCollection")
 _GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), $prefix)) }"
-
-
-class GraphNotServedError(BadInputError):
-    """A query that names graphs of the remote store that are not imagraph's, beside its own."""
-
-    status = 403
 
 
 def _bnode(value: str) -> ox.BlankNode:
@@ -482,7 +482,7 @@ class RemoteStore:
         text = (f"BASE {ox.NamedNode(base_iri)}\n" if base_iri else "") + self._prologue + sparql
         if isinstance(probe, ox.QueryTriples):
             response = self._post_query(
-                text, _NT.media_type + ", text/turtle;q=0.9", default, named
+                text, f"{_NT.media_type}, {formats.TURTLE.media_type};q=0.9", default, named
             )
             return QueryOutcome.of("graph", triples=self._triples(response))
         variables, rows, boolean = self._results(text, default, named)

@@ -6,31 +6,26 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, request, send_from_directory
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
-from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import safe_join
 
-from .. import writes
-from ..core import Core
+from ..errors import BadInputError, NotFoundError
+from ..instance import Instance
 from ..settings import Settings
+from ..slots import Slot
 from .fastpath import FastPath
-from .site import Site
 
 
-def create_app(settings: Settings | None = None, core: Core | None = None) -> Flask:
-    """Build the app. Tests pass their own settings (and may pass a core they built)."""
-    settings = settings or (core.settings if core else Settings.from_env())
-    if core is None:
-        core = Core.open(settings)
-    elif core.settings.base_iri != settings.base_iri:
-        raise ValueError("the core and the app must use the same base IRI")
+def create_app(instance: Instance | None = None) -> Flask:
+    """The web application of an instance (default: the one the environment configures)."""
+    instance = instance or Instance.open()
+    settings = instance.settings
     app = Flask(__name__, static_folder=None)
     _theme(app, settings)
     # the largest body any request may send: a submission to /validate
     app.config["MAX_CONTENT_LENGTH"] = settings.validate_max_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    site = Site(core, settings, cache_size=settings.cache_entries)
-    app.extensions["imagraph"] = site
+    app.extensions["imagraph"] = instance
     from . import (
         auth,
         catalog,
@@ -45,6 +40,10 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
         views,
     )
 
+    # a site's extensions first: their routes win over imagraph's for the same URL
+    for module in instance.extensions:
+        if hasattr(module, "attach_app"):
+            module.attach_app(app, instance)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(catalog.bp)
@@ -62,10 +61,10 @@ def create_app(settings: Settings | None = None, core: Core | None = None) -> Fl
     def before() -> None:  # one hook: each costs Flask a little on every request
         errors.limit_url()
         if request.endpoint != "static":  # the style sheet and scripts depend on no data
-            writes.notice(core)  # a new data version, written by another worker or server
+            instance.writes.notice()  # a new data version, written by another worker or server
 
     # outermost first: forwarded headers, the response cache, CORS on every answer, Flask
-    wsgi = FastPath(errors.Cors(app.wsgi_app), site, settings.cache_entries)
+    wsgi = FastPath(errors.Cors(app.wsgi_app), instance)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
@@ -120,16 +119,22 @@ def _theme(app: Flask, settings: Settings) -> None:
         for folder in folders:
             if safe_join(str(folder), filename) and (folder / filename).is_file():
                 return send_from_directory(folder, filename)
-        raise NotFound(f"No static file {filename!r}.")
+        raise NotFoundError(f"No static file {filename!r}.")
 
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static)
 
 
-def current_site() -> Site:
-    """The site of the app handling the current request."""
-    site = current_app.extensions["imagraph"]
-    assert isinstance(site, Site)
-    return site
+def current_site() -> Instance:
+    """The instance whose app handles the current request."""
+    instance = current_app.extensions["imagraph"]
+    assert isinstance(instance, Instance)
+    return instance
+
+
+def take_slot(kind: str) -> Slot:
+    """A slot of ``kind`` (``query`` or ``validation``) for the current request's client
+    (see :mod:`imagraph.slots`); release it when done."""
+    return current_site().slots[kind].take(request.remote_addr or "")
 
 
 def page_number() -> int:
@@ -137,5 +142,5 @@ def page_number() -> int:
     ``9¹`` too, and fail on it), else ``400``."""
     value = request.values.get("page", "1")
     if not (value.isascii() and value.isdigit()) or int(value) < 1:
-        raise BadRequest(f"page={value!r}: the page is a whole number from 1")
+        raise BadInputError(f"page={value!r}: the page is a whole number from 1")
     return int(value)

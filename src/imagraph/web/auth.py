@@ -17,10 +17,11 @@ from threading import Lock
 
 from flask import Flask, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Forbidden, MethodNotAllowed, TooManyRequests, Unauthorized
+from werkzeug.exceptions import MethodNotAllowed, Unauthorized
 
-from .. import writes
+from ..errors import RefusedError, TooManyError
 from ..settings import Settings
+from . import current_site
 
 #: Failed authentications go to the server's error log (gunicorn's, whose handlers its child
 #: loggers reach), with its time and level; outside a server, where any other warning goes.
@@ -81,7 +82,7 @@ def client_of(address: str | None) -> str:
     return str(ip)
 
 
-def require_writer(settings: Settings, allowed: list[str]) -> str:
+def require_writer(allowed: list[str]) -> str:
     """The name of the writer whose token the request carries.
 
     :raise 405: writes are off (``allowed``: the methods that remain).
@@ -89,7 +90,8 @@ def require_writer(settings: Settings, allowed: list[str]) -> str:
     :raise 429: too many wrong tokens from this client lately (with ``Retry-After``).
     :raise 403: a wrong token (logged with the client and the route, never the token).
     """
-    if not writes.tokens(settings):
+    writes = current_site().writes
+    if not writes.enabled:
         raise MethodNotAllowed(
             allowed, "writes are off on this server (no write tokens configured)"
         )
@@ -104,17 +106,17 @@ def require_writer(settings: Settings, allowed: list[str]) -> str:
     now = time.monotonic()
     wait = limit.wait(client, now)
     if wait > 0:
-        raise TooManyRequests(
+        raise TooManyError(
             f"too many wrong tokens from {client}: try again in {math.ceil(wait)} s",
             retry_after=math.ceil(wait),
         )
     scheme, _, token = header.partition(" ")
-    name = writes.authenticate(settings, token.strip()) if scheme.lower() == "bearer" else None
+    name = writes.authenticate(token.strip()) if scheme.lower() == "bearer" else None
     if name is None:
         n = limit.fail(client, now)
         log.warning(
             "failed authentication from %s on %s %s: %d wrong token(s) in %g s, %d allowed",
             client, request.method, request.path, n, limit.window, limit.limit,
         )  # fmt: skip
-        raise Forbidden("this token may not write")
+        raise RefusedError("this token may not write")
     return name

@@ -9,7 +9,8 @@ read the whole body, within its time for bodies, before a thread is given the re
 from __future__ import annotations
 
 from flask import current_app, request
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+
+from ..errors import BadInputError, InputTooLargeError
 
 PIECE = 1 << 16
 
@@ -18,7 +19,7 @@ def read_body() -> bytes:
     """The whole body of the current request, within the limit."""
     limit = int(current_app.config["MAX_CONTENT_LENGTH"])
     if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge()
+        raise _too_large(limit)
     stream = request.environ["wsgi.input"]
     known = request.content_length
     out = bytearray()
@@ -31,14 +32,18 @@ def read_body() -> bytes:
                 break
             out += piece
             if len(out) > limit:
-                raise RequestEntityTooLarge()
-    except (RequestEntityTooLarge, BadRequest):
+                raise _too_large(limit)
+    except InputTooLargeError:
         raise
     except Exception as err:  # the server could not decode the body (gunicorn's parse errors)
-        raise BadRequest(f"The request body cannot be read: {err}.") from None
+        raise BadInputError(f"The request body cannot be read: {err}.") from None
     if known is not None and len(out) < known:
-        raise BadRequest(
+        raise BadInputError(
             f"The request body ended after {len(out)} of the {known} bytes its Content-Length "
             "announced."
         )
     return bytes(out)
+
+
+def _too_large(limit: int) -> InputTooLargeError:
+    return InputTooLargeError(f"The request body is larger than the limit of {limit} bytes.")

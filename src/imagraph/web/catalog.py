@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 
 from .. import formats
 from ..catalog import CATALOG_PREFIXES, CatalogBuilder, DumpInfo, Part
 from ..dumps import DumpFile
+from ..errors import BadInputError, NotFoundError
 from . import current_site, negotiation, page_number
 from .pages import render_page
 from .text import word
@@ -33,16 +34,15 @@ def _dumps(made: dict[str, DumpFile]) -> Any:
 
     def dumps(urls: Urls, part_id: str) -> list[DumpInfo]:
         out = []
-        for name in site.dump_names(part_id):
-            if name not in made and site.dumps.failure(site.version, name) is not None:
+        for name in site.downloads.names(part_id):
+            if name not in made and site.downloads.dumps.failure(site.version, name) is not None:
                 continue
             fmt = formats.guess(name.removesuffix(".gz"))
             d = made.get(name)
             out.append(
                 DumpInfo(
                     urls.url(f"dumps/{name}"),
-                    fmt.media_type,
-                    fmt.extension,
+                    fmt,
                     name.endswith(".gz"),
                     d.size if d is not None else None,
                     d.sha256 if d is not None else None,
@@ -70,13 +70,13 @@ def _made() -> tuple[dict[str, DumpFile], bool]:
     the sizes of some is kept by no one (see :func:`views.respond`), so the next request gets the
     sizes made meanwhile."""
     site = current_site()
-    made = site.made_dumps()
-    return made, site.all_made()
+    made = site.downloads.made()
+    return made, site.downloads.all_made()
 
 
 def _serialize(triples: list[ox.Triple], rep: negotiation.Representation) -> bytes:
     assert rep.rdf is not None
-    if rep.media_type == negotiation.JSONLD.media_type:
+    if rep.rdf is formats.JSONLD:
         # plain expanded JSON-LD: harvesters (ckanext-dcat) read it without any context
         return ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b""
     return ox.serialize(triples, format=rep.rdf.oxigraph, prefixes=CATALOG_PREFIXES) or b""
@@ -89,7 +89,7 @@ def _since() -> datetime | None:
     try:
         since = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(
+        raise BadInputError(
             f"modified_since must be an ISO 8601 date or date-time, not {raw!r}"
         ) from None
     # compared with the datasets' dates (in UTC); a date-time without a zone is taken as UTC
@@ -110,7 +110,7 @@ def catalog(ext: str | None = None) -> Response:
     size = max(1, site.settings.catalog_page_size)
     last = max(1, -(-len(parts) // size))
     if page > last:
-        raise NotFound(f"the catalogue has {last} page(s)")
+        raise NotFoundError(f"the catalogue has {last} page(s)")
     shown = tuple(parts[(page - 1) * size : page * size])
 
     made, complete = _made()
@@ -168,7 +168,7 @@ def dataset(ident: str) -> Response:
     doc_path, rep, negotiated = pick(f"dataset/{ident}")
     part = site.parts.get(doc_path.removeprefix("dataset/"))
     if part is None:
-        raise NotFound(f"No dataset {ident!r} in the catalogue.")
+        raise NotFoundError(f"No dataset {ident!r} in the catalogue.")
 
     made, complete = _made()
 

@@ -1,10 +1,14 @@
-"""One place renders every error: HTML for browsers, ``application/problem+json`` for JSON
-clients, plain text otherwise. A client never sees a traceback. CORS headers go on everything."""
+"""One place renders every error, imagraph's family (:mod:`imagraph.errors`) and Werkzeug's own
+(routing's 404 and 405, the 413 of ``MAX_CONTENT_LENGTH``): an HTML page for browsers,
+``application/problem+json`` (RFC 9457) for JSON clients, the error's own documents where it has
+some (a refused write's SHACL report as Turtle), plain text otherwise; ``Retry-After`` from the
+error. A client never sees a traceback. CORS headers go on everything."""
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, Response, current_app, render_template, request
@@ -17,44 +21,70 @@ from werkzeug.exceptions import (
     RequestEntityTooLarge,
     RequestURITooLarge,
 )
-from werkzeug.http import HTTP_STATUS_CODES
 
-from ..dumps import DumpNotReadyError
-from ..errors import ImagraphError, StoreUnavailableError
+from ..errors import ImagraphError
 from . import current_site
-from .negotiation import NotAcceptableError, choose_language
+from .negotiation import choose_language
 from .pages import render_page
 from .urls import Urls
 
 log = logging.getLogger(__name__)
 
 MAX_URL_LENGTH = 4096
-#: Seconds a client is asked to wait when the store is unavailable (503).
-RETRY_AFTER = 5
-_ERROR_TYPES = ("text/html", "application/problem+json", "application/json", "text/plain")
+PROBLEM_JSON = "application/problem+json"
+#: What an error is answered in, the first for a client that names none of them (none: plain).
+_FORMS = ("text/html", PROBLEM_JSON, "application/json", "text/plain")
+#: What an error with documents of its own is answered in: for programs first (a write's).
+_DOCUMENT_FORMS = (PROBLEM_JSON, "application/json", "text/html", "text/plain")
+_JSON_TYPES = ("application/json", "application/ld+json", PROBLEM_JSON)
 
 
-def _render(
-    status: int, title: str, detail: str, extra: dict[str, object] | None = None
-) -> Response:
-    best = request.accept_mimetypes.best_match(_ERROR_TYPES, default="text/plain")
-    # a client asking for any JSON flavour (JSON-LD included) gets problem+json
-    if best not in ("text/html", "text/plain") or _wants_json():
+@dataclass
+class Problem:
+    """An error as it is answered (the members of RFC 9457, and what goes beside them)."""
+
+    status: int
+    title: str
+    detail: str
+    type: str = "about:blank"
+    members: dict[str, object] = field(default_factory=dict)
+    #: other forms by media type (a refused write's SHACL report as Turtle)
+    documents: dict[str, bytes] = field(default_factory=dict)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    #: a longer text for people (a refused write's report), on the page and in plain text
+    explanation: str | None = None
+
+
+def render(problem: Problem) -> Response:
+    """The answer for ``problem`` in the form the client asks for."""
+    accept = request.accept_mimetypes
+    forms = _DOCUMENT_FORMS if problem.documents else _FORMS
+    offered = (*forms, *problem.documents)
+    best = accept.best_match(offered, default=forms[0] if problem.documents else "text/plain")
+    if best in problem.documents:
+        resp = Response(problem.documents[best], status=problem.status, mimetype=best)
+    elif best not in ("text/html", "text/plain") or _wants_json():
+        # a client asking for any JSON flavour (JSON-LD included) gets problem+json
         doc = {
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            **(extra or {}),
+            "type": problem.type,
+            "title": problem.title,
+            "status": problem.status,
+            "detail": problem.detail,
+            **problem.members,
         }
-        resp = Response(
-            json.dumps(doc, ensure_ascii=False), status=status, mimetype="application/problem+json"
-        )
+        body = json.dumps(doc, ensure_ascii=False)
+        resp = Response(body, status=problem.status, mimetype=PROBLEM_JSON)
     elif best == "text/html":
-        resp = Response(_page(status, title, detail), status=status, mimetype="text/html")
+        page = _page(problem.status, problem.title, problem.detail, problem.explanation)
+        resp = Response(page, status=problem.status, mimetype="text/html")
         resp.vary.add("Accept-Language")
     else:
-        resp = Response(f"{status} {title}: {detail}\n", status=status, mimetype="text/plain")
+        text = f"{problem.status} {problem.title}: {problem.detail}\n"
+        if problem.explanation:
+            text += "\n" + problem.explanation
+        resp = Response(text, status=problem.status, mimetype="text/plain")
+    for key, value in problem.headers:
+        resp.headers[key] = value
     resp.vary.add("Accept")
     return resp
 
@@ -88,12 +118,18 @@ STATUS_TEXT = {
     415: (("Format nicht unterstützt", "Unsupported format"),
           ("Die Daten sind in einem Format, das hier nicht gelesen wird.",
            "The data is in a format not read here.")),
+    422: (("Nicht angenommen", "Not accepted"),
+          ("Die Anfrage ist verständlich, kann so aber nicht ausgeführt werden.",
+           "The request is understood, but cannot be carried out as it is.")),
     429: (("Zu viele Anfragen", "Too many requests"),
           ("Bitte warten Sie einen Moment und versuchen Sie es erneut.",
            "Please wait a moment and try again.")),
     500: (("Interner Fehler", "Internal error"),
           ("Der Server konnte diese Anfrage nicht beantworten.",
            "The server could not answer this request.")),
+    502: (("Fehler des Speichers", "Store error"),
+          ("Der Datenspeicher hinter diesem Dienst hat mit einem Fehler geantwortet.",
+           "The data store behind this service answered with an error.")),
     503: (("Gerade nicht verfügbar", "Unavailable"),
           ("Der Dienst ist gerade ausgelastet oder nicht erreichbar. Bitte versuchen Sie es "
            "gleich noch einmal.",
@@ -101,7 +137,7 @@ STATUS_TEXT = {
 }  # fmt: skip
 
 
-def _page(status: int, title: str, detail: str) -> str | bytes:
+def _page(status: int, title: str, detail: str, explanation: str | None = None) -> str | bytes:
     """The error page on the site's own template (menu, language switch), in one language: the
     heading and what the status means in the reader's language; the specific message follows,
     marked as English where the page is German."""
@@ -123,6 +159,7 @@ def _page(status: int, title: str, detail: str) -> str | bytes:
             heading=heading,
             meaning=meaning,
             detail=detail,
+            explanation=explanation,
         )
     except Exception:  # the plain page, should the site's template itself be what failed
         log.exception("the error page could not be rendered")
@@ -134,41 +171,42 @@ def _page(status: int, title: str, detail: str) -> str | bytes:
 def _wants_json() -> bool:
     accept = request.accept_mimetypes
     best_html = accept["text/html"]
-    return any(
-        accept[m] > best_html
-        for m in ("application/json", "application/ld+json", "application/problem+json")
-    )
+    return any(accept[m] > best_html for m in _JSON_TYPES)
 
 
 def handle_http(err: HTTPException) -> Response:
-    status = err.code or 500
-    extra: dict[str, object] = {}
+    """Werkzeug's own errors (and those views raise): their status, name and description."""
     if isinstance(err, RequestEntityTooLarge):
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         err = RequestEntityTooLarge(f"The request body is larger than the limit of {limit} bytes.")
-    if isinstance(err, NotAcceptableError):
-        extra["offered"] = err.offered
-    resp = _render(status, err.name, err.description or err.name, extra)
-    for key, value in err.get_headers():
-        if key.lower() not in ("content-type", "content-length"):
-            resp.headers[key] = value
-    return resp
+    headers = [
+        (key, value)
+        for key, value in err.get_headers()
+        if key.lower() not in ("content-type", "content-length")
+    ]
+    status = err.code or 500
+    return render(Problem(status, err.name, err.description or err.name, headers=headers))
 
 
 def handle_imagraph(err: ImagraphError) -> Response:
+    """An error of imagraph's family: all it says comes from its class (and the instance)."""
     if err.status == 500:
         log.error("imagraph error: %s", err)
-        return _render(500, "Internal Server Error", "The server could not answer this request.")
-    resp = _render(err.status, _reason(err.status), str(err))
-    if isinstance(err, StoreUnavailableError):
-        resp.headers["Retry-After"] = str(RETRY_AFTER)
-    elif isinstance(err, DumpNotReadyError):
-        resp.headers["Retry-After"] = str(err.retry_after)
-    return resp
-
-
-def _reason(status: int) -> str:
-    return HTTP_STATUS_CODES.get(status, "Error")
+        hidden = "The server could not answer this request."  # (the message is for the log)
+        return render(Problem(500, err.title, hidden, err.type))
+    lang = choose_language()
+    problem = Problem(
+        err.status,
+        err.title,
+        str(err),
+        err.type,
+        err.members(lang),
+        err.documents(),
+        explanation=err.explanation(lang),
+    )
+    if err.retry_after is not None:
+        problem.headers.append(("Retry-After", str(err.retry_after)))
+    return render(problem)
 
 
 def handle_unexpected(err: Exception) -> Response:

@@ -10,12 +10,11 @@ the data version, which is part of the key. Conditional requests (``If-None-Matc
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
-from threading import Lock
 from typing import Any
 
-from .. import writes
+from ..cache import VersionCache
+from ..instance import Instance
 
 #: The environ entries an answer may depend on: the request line, the negotiation headers (the
 #: language cookie among them) and what makes the server's own absolute URLs (host, scheme,
@@ -32,15 +31,14 @@ MARK = "imagraph.cacheable"
 
 
 class FastPath:
-    """WSGI middleware: keeps up to ``size`` answers, least recently used out first."""
+    """WSGI middleware: keeps up to ``size`` answers (settings' ``cache_entries``) of the
+    current data version, least recently used out first."""
 
-    def __init__(self, app: Any, site: Any, size: int) -> None:
+    def __init__(self, app: Any, instance: Instance) -> None:
         self.app = app
-        self.site = site
-        self.size = size
-        self._answers: OrderedDict[tuple[object, ...], tuple[str, list[tuple[str, str]], bytes]]
-        self._answers = OrderedDict()
-        self._lock = Lock()
+        self.instance = instance
+        self.size = instance.settings.cache_entries
+        self._answers = VersionCache(lambda: instance.version, self.size)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
@@ -52,16 +50,14 @@ class FastPath:
         ):
             return self.app(environ, start_response)
         try:
-            writes.notice(self.site.core)  # a new data version first (another worker, server)
+            self.instance.writes.notice()  # a new data version first (another worker, server)
         except Exception:  # let Flask report it
             return self.app(environ, start_response)
-        key = (self.site.version, *(environ.get(k) for k in KEY_ENTRIES))
-        with self._lock:
-            hit = self._answers.get(key)
-            if hit is not None:
-                self._answers.move_to_end(key)
+        version = self.instance.version
+        key = tuple(environ.get(k) for k in KEY_ENTRIES)
+        hit = self._answers.lookup(key)
         if hit is not None:
-            status, headers, body = hit
+            body, status, headers = hit
             start_response(status, list(headers))
             return [b""] if method == "HEAD" else [body]
         captured: list[Any] = []
@@ -79,9 +75,7 @@ class FastPath:
             close = getattr(result, "close", None)
             if close is not None:
                 close()
-        if method == "GET":  # a HEAD answer has no body to keep
-            with self._lock:
-                self._answers[key] = (captured[0], list(captured[1]), body)
-                if len(self._answers) > self.size:
-                    self._answers.popitem(last=False)
+        # a HEAD answer has no body to keep; an answer made as the data changed is not kept
+        if method == "GET" and self.instance.version == version:
+            self._answers.remember(key, (body, captured[0], list(captured[1])))
         return [body]

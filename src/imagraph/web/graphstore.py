@@ -3,20 +3,20 @@
 Reading (GET, HEAD) is public. Writing (PUT replaces, POST merges, DELETE removes) is off unless
 write tokens are configured, needs ``Authorization: Bearer <token>`` (see :mod:`.auth`), may
 only touch data graphs (``{base}graph/data/…``) and is gated by the shapes: a write whose result
-would not conform is answered 422 with the report, and nothing changes.
+would not conform is answered 422 with the report, and nothing changes. A new graph is ``201``,
+a changed (or removed) one ``204``, both without a body.
 """
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
-from .. import formats, isolation, loading, writes
+from .. import formats, isolation, loading
+from ..errors import BadInputError, NotFoundError, UpdateRefusedError
 from ..settings import Settings
 from . import auth, current_site, negotiation
 from .body import read_body
@@ -25,16 +25,22 @@ from .negotiation import GRAPH_TYPES
 bp = Blueprint("graphstore", __name__)
 
 
+class Bodiless(Response):
+    """An answer without a body, and so without a ``Content-Type`` (Flask's is text/html)."""
+
+    default_mimetype = None
+
+
 def _graph_iri() -> str:
     graph = request.args.get("graph")
     if graph is None or "default" in request.args:
-        raise BadRequest(
+        raise BadInputError(
             "name the graph with ?graph=IRI (the default graph is the read-only union)"
         )
     try:
         ox.NamedNode(graph)
     except ValueError:
-        raise BadRequest(f"{graph!r} is not a valid IRI") from None
+        raise BadInputError(f"{graph!r} is not a valid IRI") from None
     return graph
 
 
@@ -46,7 +52,7 @@ def graph_store() -> Response:
     core = site.core
     if request.method in ("GET", "HEAD"):
         if graph not in core.store.graphs():
-            raise NotFound(f"no graph {graph}")
+            raise NotFoundError(f"no graph {graph}")
         rep = negotiation.choose(GRAPH_TYPES)
         assert rep.rdf is not None
         triples = list(core.store.triples([graph]))
@@ -56,26 +62,23 @@ def graph_store() -> Response:
         resp.vary.add("Accept")
         resp.set_etag(core.version + graph)
         return resp.make_conditional(request)
-    agent = auth.require_writer(settings, ["GET", "HEAD"])
+    agent = auth.require_writer(["GET", "HEAD"])
     prefix = settings.graph_iri("data/")
     if not graph.startswith(prefix):
-        raise Forbidden(f"only data graphs ({prefix}…) can be written")
+        raise UpdateRefusedError(f"only data graphs ({prefix}…) can be written")
     data = None
     if request.method != "DELETE":  # a graph is removed by its name as stored, clean or not
         loading.data_graph_name(graph.removeprefix(prefix), f"graph={graph}")
         fmt = formats.by_media_type(request.mimetype or "")
         data = _parse_confined(read_body(), fmt, graph, settings)
-    with writes.exclusive(core):
+    with site.writes.exclusive():
         if request.method == "DELETE" and graph not in core.store.graphs():
-            raise NotFound(f"no graph {graph}")
-        try:
-            outcome = writes.apply(
-                core, request.method, graph, data, agent=agent, timeout=settings.validate_timeout
-            )
-        except writes.WriteRejectedError as err:
-            return rejected(err)
+            raise NotFoundError(f"no graph {graph}")
+        outcome = site.writes.apply(
+            request.method, graph, data, agent=agent, timeout=settings.validate_timeout
+        )
         core.store.flush()
-    resp = Response(status=201 if outcome.created else 204)
+    resp = Bodiless(status=201 if outcome.created else 204)
     resp.headers["Location"] = request.url
     if outcome.change is not None:  # None: no triple changed, and nothing else did
         resp.headers["Imagraph-Change"] = outcome.change
@@ -109,23 +112,3 @@ def _parse_confined(body: bytes, fmt: formats.Format, graph: str, settings: Sett
         return fresh[term]
 
     return [ox.Triple(new(t.subject), t.predicate, new(t.object)) for t in triples]
-
-
-def rejected(err: writes.WriteRejectedError) -> Response:
-    lang = negotiation.choose_language()
-    best = request.accept_mimetypes.best_match(
-        ["application/json", "text/turtle"], default="application/json"
-    )
-    if best == "text/turtle":
-        return Response(
-            err.checked.report_turtle, status=422, content_type="text/turtle; charset=utf-8"
-        )
-    doc = {
-        "title": "Unprocessable Content",
-        "status": 422,
-        "detail": str(err),
-        **err.checked.summary[lang],
-    }
-    return Response(
-        json.dumps(doc, ensure_ascii=False, indent=1), status=422, content_type="application/json"
-    )

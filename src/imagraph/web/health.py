@@ -8,14 +8,10 @@ import time
 
 from flask import Blueprint, Response
 
-from .. import isolation
 from ..errors import ImagraphError
 from . import current_site
 
 bp = Blueprint("health", __name__)
-
-#: Whether a confined child is kept off the network here (probed once per worker).
-_CONFINED: bool | None = None
 
 
 def _json(doc: dict[str, object], status: int) -> Response:
@@ -31,7 +27,6 @@ def healthz() -> Response:
 
 @bp.route("/readyz")
 def readyz() -> Response:
-    global _CONFINED
     site = current_site()
     checks: dict[str, object] = {}
     ready = True
@@ -43,12 +38,7 @@ def readyz() -> Response:
         checks["store"] = str(err)
         ready = False
     checks["store_ms"] = round((time.monotonic() - start) * 1000, 1)
-    if _CONFINED is None:
-        try:
-            _CONFINED = isolation.probe()
-        except ImagraphError:
-            _CONFINED = False
     # without seccomp the SERVICE/LOAD checks still hold; the defence in depth is missing
-    checks["children_without_network"] = _CONFINED
+    checks["children_without_network"] = site.confined()
     checks["data_version"] = site.version
     return _json({"status": "ready" if ready else "not ready", **checks}, 200 if ready else 503)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from flask import Response, request
 from werkzeug.datastructures import LanguageAccept, MIMEAccept
-from werkzeug.exceptions import NotAcceptable
 from werkzeug.http import parse_accept_header
 
 from .. import formats
+from ..errors import NotAcceptableError
 from ..formats import Format
 
 
@@ -19,55 +19,50 @@ class Representation:
     """A way to serve a resource: an RDF format, or HTML."""
 
     key: str  # the file extension that selects it
-    media_type: str
+    media_types: tuple[str, ...]  # the first is the one answers carry
     rdf: Format | None  # None for HTML
+
+    @classmethod
+    def of(cls, fmt: Format) -> Representation:
+        return cls(fmt.extension, fmt.media_types, fmt)
+
+    @property
+    def media_type(self) -> str:
+        return self.media_types[0]
 
     @property
     def is_html(self) -> bool:
         return self.rdf is None
 
+    def named(self, key: str) -> bool:
+        """Whether ``?format=key`` asks for it (a name, an extension or a media type)."""
+        if self.rdf is None:
+            return key == self.key or key in self.media_types
+        return formats.find(key, (self.rdf,)) is not None
 
-HTML = Representation("html", "text/html", None)
-TURTLE = Representation("ttl", "text/turtle", formats.TURTLE)
-JSONLD = Representation("jsonld", "application/ld+json", formats.JSONLD)
-NTRIPLES = Representation("nt", "application/n-triples", formats.NTRIPLES)
-RDFXML = Representation("rdf", "application/rdf+xml", formats.RDFXML)
-TRIG = Representation("trig", "application/trig", formats.TRIG)
-NQUADS = Representation("nq", "application/n-quads", formats.NQUADS)
 
+HTML = Representation("html", ("text/html",), None)
+TURTLE = Representation.of(formats.TURTLE)
+JSONLD = Representation.of(formats.JSONLD)
+#: RDF only (no HTML): what a graph is offered as (a resource's description, a graph of the
+#: Graph Store Protocol).
+GRAPH_TYPES = tuple(Representation.of(f) for f in formats.rdf(formats.GRAPH))
 #: What a resource is offered as, in order of preference when the client has none (HTML first
 #: for browsers that send */*; explicit RDF media types always win over a wildcard).
-RESOURCE = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)
-BY_KEY = {r.key: r for r in (*RESOURCE, TRIG, NQUADS)}
-#: RDF only (no HTML): what a graph of the Graph Store Protocol is offered as.
-GRAPH_TYPES = (TURTLE, JSONLD, NTRIPLES, RDFXML)
-ALIASES = {
-    "json": JSONLD,
-    "json-ld": JSONLD,
-    "turtle": TURTLE,
-    "n3": TURTLE,  # Turtle is N3 (SPARQLWrapper's N3 asks for it)
-    "xml": RDFXML,
-    "rdf+xml": RDFXML,
-    "n-triples": NTRIPLES,
-    # and the media types (SPARQLWrapper sends format=application/rdf+xml too)
-    **{r.media_type: r for r in (*RESOURCE, TRIG, NQUADS)},
-}
+RESOURCE = (HTML, *GRAPH_TYPES)
+#: Every RDF format, datasets too (what a CONSTRUCT is answered in).
+RDF = tuple(Representation.of(f) for f in formats.rdf())
 
 
-class NotAcceptableError(NotAcceptable):
-    """406 that lists what is offered."""
-
-    def __init__(self, offered: tuple[Representation, ...]) -> None:
-        self.offered = [r.media_type for r in offered]
-        super().__init__(
-            "None of the media types in the Accept header is offered here. Offered: "
-            + ", ".join(self.offered)
-        )
+def not_acceptable(offered: tuple[Representation, ...]) -> NotAcceptableError:
+    """The 406 that lists what is offered."""
+    return NotAcceptableError.offering(r.media_type for r in offered)
 
 
 def by_key(key: str, offered: tuple[Representation, ...] = RESOURCE) -> Representation | None:
-    rep = BY_KEY.get(key.lower()) or ALIASES.get(key.lower())
-    return rep if rep in offered else None
+    """The representation among ``offered`` that ``?format=key`` asks for."""
+    key = key.lower()
+    return next((r for r in offered if r.named(key)), None)
 
 
 def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
@@ -76,11 +71,11 @@ def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
     if explicit:
         rep = by_key(explicit, offered)
         if rep is None:
-            raise NotAcceptableError(offered)
+            raise not_acceptable(offered)
         return rep
     chosen = _choose(request.headers.get("Accept", ""), offered)
     if chosen is None:
-        raise NotAcceptableError(offered)
+        raise not_acceptable(offered)
     return chosen
 
 
@@ -89,9 +84,9 @@ def _choose(header: str, offered: tuple[Representation, ...]) -> Representation 
     accept = parse_accept_header(header, MIMEAccept)
     if not accept:  # no Accept header: the first offered
         return offered[0]
+    # each one's own media type first: a wildcard picks it (plain JSON clients get JSON-LD)
     candidates = [(r.media_type, r) for r in offered]
-    if JSONLD in offered:  # plain JSON clients get JSON-LD
-        candidates.append(("application/json", JSONLD))
+    candidates += [(m, r) for r in offered for m in r.media_types[1:]]
     media = accept.best_match([m for m, _ in candidates])
     if media is None:
         return None

@@ -13,34 +13,21 @@ from typing import Any
 
 from flask import Blueprint, Response
 
+from .. import formats
 from ..settings import Settings, _package_version
-from . import current_site
+from . import current_site, negotiation
+from .sparql import GRAPH_KEYS, GRAPH_REPS, RESULT_FORMATS, RESULT_KEYS
 from .urls import Urls
+from .validate import OUTPUTS as REPORT_TYPES
 
 bp = Blueprint("openapi", __name__)
 
-RESOURCE_TYPES = (
-    "text/html",
-    "text/turtle",
-    "application/ld+json",
-    "application/n-triples",
-    "application/rdf+xml",
-)
-GRAPH_TYPES = RESOURCE_TYPES[1:]
-RESULT_TYPES = (
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-)
-DUMP_TYPES = (
-    "application/trig",
-    "application/n-quads",
-    "text/turtle",
-    "application/n-triples",
-    "application/ld+json",
-    "application/gzip",
-)
+RESOURCE_TYPES = tuple(r.media_type for r in negotiation.RESOURCE)
+GRAPH_TYPES = tuple(r.media_type for r in negotiation.GRAPH_TYPES)
+#: What a CONSTRUCT is answered in: the graph formats and the dataset formats.
+RDF_TYPES = tuple(r.media_type for r in GRAPH_REPS)
+RESULT_TYPES = tuple(f.media_type for f in RESULT_FORMATS)
+DUMP_TYPES = (*(f.media_type for f in formats.dumps()), "application/gzip")
 #: What an error is answered in (by the client's Accept).
 ERROR_TYPES = ("application/problem+json", "text/html", "text/plain")
 BINARY = {"type": "string"}
@@ -72,7 +59,8 @@ ERRORS = {
     "414": "The URL is longer than 4096 characters.",
     "415": "The body's media type is not accepted here.",
     "416": "The range is outside the file.",
-    "422": "The write would leave data that does not conform to the shapes (the report).",
+    "422": "The write would leave data that does not conform to the shapes: a problem document "
+    "with the report's results, or the SHACL report (text/turtle).",
     "429": "This client already runs as many queries or validations as one client may, or "
     "(writes) sent too many wrong tokens lately; Retry-After says when to try again.",
     "502": "The remote store answered with an error.",
@@ -85,7 +73,7 @@ def _content(types: tuple[str, ...], schema: dict[str, Any] | None = None) -> di
 
 
 def _schema(media_type: str, schema: dict[str, Any] | None) -> dict[str, Any]:
-    if media_type == "application/ld+json":  # compacted (an object) or expanded (an array)
+    if media_type == formats.JSONLD.media_type:  # compacted (an object) or expanded (an array)
         return {"type": ["object", "array"]}
     if "json" in media_type:
         return schema or JSON_OBJECT
@@ -95,14 +83,14 @@ def _schema(media_type: str, schema: dict[str, Any] | None) -> dict[str, Any]:
 def _responses(ok: dict[str, Any], *errors: str) -> dict[str, Any]:
     out = dict(ok)
     for status in errors:
-        out[status] = {
-            "description": ERRORS[status],
-            "content": {
-                "application/problem+json": {"schema": PROBLEM},
-                "text/html": {"schema": BINARY},
-                "text/plain": {"schema": BINARY},
-            },
+        content = {
+            "application/problem+json": {"schema": PROBLEM},
+            "text/html": {"schema": BINARY},
+            "text/plain": {"schema": BINARY},
         }
+        if status == "422":  # a refused write: its SHACL report, when asked for
+            content[formats.TURTLE.media_type] = {"schema": BINARY}
+        out[status] = {"description": ERRORS[status], "content": content}
     return out
 
 
@@ -144,9 +132,15 @@ LANG = _query("lang", "The language of the page.", {"type": "string"})
 FORMAT = _query(
     "format",
     "The representation, overriding Accept.",
-    {"type": "string", "enum": ["html", "ttl", "jsonld", "nt", "rdf"]},
+    {"type": "string", "enum": [r.key for r in negotiation.RESOURCE]},
 )
-EXT = _path("ext", "The representation by file extension: ttl, jsonld, nt, rdf (html too).", "ttl")
+EXT = _path(
+    "ext",
+    "The representation by file extension: "
+    + ", ".join(r.key for r in negotiation.GRAPH_TYPES)
+    + " (html too).",
+    negotiation.GRAPH_TYPES[0].key,
+)
 GET_ERRORS = ("400", "404", "406", "414", "503")
 SPARQL_PARAMS = [
     _query("query", "The SPARQL 1.1 query (without it: the service description)."),
@@ -166,8 +160,8 @@ SPARQL_PARAMS = [
     ),
     _query(
         "format",
-        "The answer's format, overriding Accept: json, xml, csv, tsv (results) or ttl, nt, "
-        "jsonld, rdf, trig, nq (graphs), html (the query page).",
+        f"The answer's format, overriding Accept: {RESULT_KEYS} (results), {GRAPH_KEYS} "
+        "(graphs), or html (the query page).",
     ),
     _query(
         "page",
@@ -177,20 +171,7 @@ SPARQL_PARAMS = [
     ),
     LANG,
 ]
-RDF_BODY = {
-    "required": True,
-    "content": {
-        t: {"schema": BINARY}
-        for t in (
-            "text/turtle",
-            "application/ld+json",
-            "application/n-triples",
-            "application/rdf+xml",
-            "application/trig",
-            "application/n-quads",
-        )
-    },
-}
+RDF_BODY = {"required": True, "content": {t: {"schema": BINARY} for t in RDF_TYPES}}
 BEARER = [{"bearer": []}]
 WRITE_ERRORS = ("400", "401", "403", "405", "409", "413", "415", "422", "429", "503")
 
@@ -245,7 +226,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
     sparql_ok = _ok(
         "The results (SELECT, ASK), the graph (CONSTRUCT, DESCRIBE), the service description "
         "(no query) or the query page (HTML).",
-        (*RESULT_TYPES, *GRAPH_TYPES, "application/trig", "application/n-quads", "text/html"),
+        (*RESULT_TYPES, *RDF_TYPES, "text/html"),
         JSON_OBJECT,
     )
     sparql_errors = ("400", "403", "404", "406", "413", "414", "415", "429", "502", "503")
@@ -287,7 +268,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
             "A dataset of the catalogue.", _path("ident", "The dataset's identifier.", "meetings")
         ),
         "/context/v1.jsonld": _document(
-            "The JSON-LD context of the JSON-LD documents.", ("application/ld+json",)
+            "The JSON-LD context of the JSON-LD documents.", (formats.JSONLD.media_type,)
         ),
         "/dumps": _document(
             "The downloadable dumps: name, size, checksum, whether being made.",
@@ -377,7 +358,12 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
                     },
                 },
                 "responses": _responses(
-                    {"204": {"description": "Applied."}},
+                    _ok(
+                        "Applied: the change's IRI (null: nothing changed) and the triples of "
+                        "each changed graph.",
+                        ("application/json",),
+                        JSON_OBJECT,
+                    ),
                     *WRITE_ERRORS,
                 ),
             },
@@ -412,7 +398,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
                 "responses": _responses(
                     _ok(
                         "The report (conforming or not), or the form.",
-                        ("application/json", "text/html", "text/turtle", "application/ld+json"),
+                        tuple(REPORT_TYPES),
                         JSON_OBJECT,
                     ),
                     "400",
@@ -460,7 +446,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
                 "responses": _responses(
                     _ok(
                         "The report (conforming or not).",
-                        ("application/json", "text/html", "text/turtle", "application/ld+json"),
+                        tuple(REPORT_TYPES),
                         JSON_OBJECT,
                     ),
                     "400",

@@ -9,9 +9,10 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
+from ..instance import Instance
+from ..labels import Labels, is_label_property, label_rank
 from ..namespaces import PREFIXES, SCHEMA, compact
-from ..store import LABEL_PROPERTIES, MAX_INCOMING, bind
-from .site import Site
+from ..store import MAX_INCOMING, bind
 from .urls import Urls
 
 RDF_TYPE = ox.NamedNode(PREFIXES["rdf"] + "type")
@@ -22,7 +23,6 @@ RDF_OBJECT = ox.NamedNode(PREFIXES["rdf"] + "object")
 DCT_SOURCE = ox.NamedNode(PREFIXES["dct"] + "source")
 RDFS_COMMENT = ox.NamedNode(PREFIXES["rdfs"] + "comment")
 POSITION = ox.NamedNode(PREFIXES["schema"] + "position")
-_LABEL_IRIS = [p.value for p in LABEL_PROPERTIES]
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
@@ -66,27 +66,13 @@ class ResourcePage:
 class Labeller:
     """Labels for IRIs: from the description itself, else from the vocabularies, else compact."""
 
-    def __init__(self, site: Site, triples: Iterable[ox.Triple], lang: str) -> None:
+    def __init__(self, site: Instance, triples: Iterable[ox.Triple], lang: str) -> None:
         self.site = site
         self.lang = lang
-        self.found: dict[str, dict[str, str]] = {}
-        for t in triples:
-            if t.predicate.value in _LABEL_IRIS and isinstance(t.object, ox.Literal):
-                rank = _LABEL_IRIS.index(t.predicate.value)
-                by_lang = self.found.setdefault(t.subject.value, {})
-                key = t.object.language or ""
-                current = by_lang.get(key)
-                if current is None or rank < int(current.split("\0")[0]):
-                    by_lang[key] = f"{rank}\0{t.object.value}"
+        self.found = Labels(site.languages).add_triples(triples)
 
     def __call__(self, iri: str) -> str:
-        found = self.found.get(iri)
-        if found:
-            for key in (self.lang, self.site.languages[0], "en", ""):
-                if key in found:
-                    return found[key].split("\0", 1)[1]
-            return next(iter(found.values())).split("\0", 1)[1]
-        label = self.site.term_label(iri, self.lang)
+        label = self.found.get(iri, self.lang) or self.site.term_label(iri, self.lang)
         if label:
             return label
         base = self.site.settings.base_iri
@@ -100,14 +86,14 @@ ALL_INCOMING = (
 )
 
 
-def confidence_label(site: Site, term: Term | None, lang: str) -> str | None:
+def confidence_label(site: Instance, term: Term | None, lang: str) -> str | None:
     if isinstance(term, ox.NamedNode):
         return site.term_label(term.value, lang)
     return None
 
 
 def resource_page(
-    site: Site, iri: str, triples: list[ox.Triple], urls: Urls, lang: str
+    site: Instance, iri: str, triples: list[ox.Triple], urls: Urls, lang: str
 ) -> ResourcePage:
     node = ox.NamedNode(iri)
     label = Labeller(site, triples, lang)
@@ -246,9 +232,8 @@ def _without_repeated_names(rows: dict[str, Row]) -> list[Row]:
     a reader needs one."""
     seen: list[set[tuple[str, str | None]]] = []
     out = []
-    rank = {iri: i for i, iri in enumerate(_LABEL_IRIS)}
-    for p, row in sorted(rows.items(), key=lambda item: rank.get(item[0], len(rank))):
-        if p in _LABEL_IRIS:
+    for p, row in sorted(rows.items(), key=lambda item: label_rank(item[0])):
+        if is_label_property(p):
             names = {(v.text, v.lang) for v in row.values}
             if names in seen:
                 continue

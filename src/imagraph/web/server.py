@@ -23,13 +23,15 @@ from gunicorn.app.base import BaseApplication
 from .. import dumps, writes
 from ..core import Core
 from ..errors import ImagraphError
+from ..instance import Instance, Shared
 from ..settings import Settings
-from . import slots
+from ..store import backend_for
 
 
 class Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+    def __init__(self, settings: Settings, shared: Shared, options: dict[str, Any]) -> None:
         self.settings = settings
+        self.shared = shared
         self.options = options
         super().__init__()
 
@@ -40,17 +42,16 @@ class Server(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from . import create_app
 
-        if self.settings.store == "memory":
-            app = create_app(self.settings)
-        else:
-            # an on-disk store: with writes, the one worker opens it for writing; otherwise
-            # every worker opens it read-only and they share it
-            read_only = not writes.tokens(self.settings)
-            app = create_app(self.settings, Core.open(self.settings, read_only=read_only))
+        settings = self.settings
+        # a store in memory: each worker loads its own; one on disk or remote: with writes, the
+        # one worker (or each, on a remote store) opens it for writing, else all read only
+        backend = backend_for(settings)
+        read_only = backend.persistent and not writes.tokens(settings)
+        instance = Instance.open(settings, read_only=read_only, shared=self.shared)
         # the dumps are made as the server starts (one child for all workers), not when the
         # first harvester asks for the catalogue
-        app.extensions["imagraph"].start_dumps()
-        return app
+        instance.downloads.start()
+        return create_app(instance)
 
 
 def _open_and_close(settings: Settings, errors: Any) -> None:
@@ -69,7 +70,7 @@ def prepare(settings: Settings) -> None:
     threads belong to the process that first opens a store and do not survive the fork that
     makes a worker, whose writes would then wait for them forever.
     """
-    if settings.store == "memory" or settings.remote_store:
+    if not backend_for(settings).spawn_first:
         core = Core.open(settings)
         del core
         gc.collect()
@@ -114,28 +115,28 @@ def _cannot_listen(host: str, port: int, err: OSError) -> NoReturn:
 
 
 def run(settings: Settings, host: str, port: int, workers: int) -> None:
-    if writes.tokens(settings) and workers > 1:
-        if settings.store == "memory":
+    backend = backend_for(settings)
+    writers = bool(writes.tokens(settings)) and workers > 1
+    if writers and not backend.many_writers:
+        if not backend.persistent:
             raise ImagraphError(
                 "writes to the in-memory store need a single worker (--workers 1): each worker "
                 "holds its own copy of the data"
             )
-        if not settings.remote_store:
-            raise ImagraphError(
-                "writes to an on-disk store need a single worker (--workers 1): RocksDB lets one "
-                "process open it for writing, and pyoxigraph leaves readers beside a writer "
-                "undefined; for several workers with writes, serve a remote store (--store URL)"
-            )
-        # a remote store: the workers share it; one lock makes their writes one at a time
-        writes.share()
+        raise ImagraphError(
+            "writes to an on-disk store need a single worker (--workers 1): RocksDB lets one "
+            "process open it for writing, and pyoxigraph leaves readers beside a writer "
+            "undefined; for several workers with writes, serve a remote store (--store URL)"
+        )
     # fail fast, before any worker starts, on data that does not load; an on-disk store is
     # created (with the bundled files) if it does not exist yet
     prepare(settings)
-    # query and validation slots, shared by the workers (made before they fork)
-    slots.share(settings)
+    # the slots, the write lock and the count of writes the workers share (made before they
+    # fork): on a remote store, one lock makes the workers' writes one at a time
+    shared = Shared.make(settings, processes=True, writers=writers)
     # the workers share the dump folder; an in-memory store's is this server's own
     with control_socket(settings) as ctl, dumps.own_folder(settings) as settings:
-        Server(settings, options(settings, host, port, workers, ctl)).run()
+        Server(settings, shared, options(settings, host, port, workers, ctl)).run()
 
 
 def options(

@@ -10,26 +10,25 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import (
-    BadRequest,
-    NotAcceptable,
-    NotFound,
-    ServiceUnavailable,
-    TooManyRequests,
-    UnsupportedMediaType,
-)
 
 from .. import formats, sparql
-from ..errors import ImagraphError, NotFoundError
+from ..errors import (
+    BadInputError,
+    ImagraphError,
+    NotAcceptableError,
+    NotFoundError,
+    UnsupportedFormatError,
+)
+from ..formats import ResultsFormat
+from ..instance import Instance
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from ..settings import Settings
-from . import current_site, negotiation, page_number, slots
+from . import current_site, negotiation, page_number, take_slot
 from .body import read_body
-from .negotiation import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, Representation
+from .negotiation import HTML, TURTLE, Representation
 from .page import triple_text
 from .pages import render_page
-from .site import Site
 from .urls import Urls
 
 #: Rows the query page shows when the endpoint has no cap.
@@ -42,21 +41,17 @@ LONG_QUERY = 1500
 
 bp = Blueprint("sparql", __name__)
 
+READ_ONLY = "SPARQL Update is not accepted here: this endpoint is read-only"
+
 SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS_NS = "http://www.w3.org/ns/formats/"
 VOID = "http://rdfs.org/ns/void#"
 
-RESULTS = {  # media type → results format name
-    "application/sparql-results+json": "json",
-    "application/sparql-results+xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-    "application/json": "json",
-    "application/xml": "xml",
-}
-RESULT_NAMES = {"json", "xml", "csv", "tsv"}
-GRAPH_REPS = (TURTLE, JSONLD, NTRIPLES, RDFXML, negotiation.TRIG, negotiation.NQUADS)
-SD_REPS = (TURTLE, JSONLD, NTRIPLES, RDFXML, HTML)
+#: What SELECT and ASK are answered in.
+RESULT_FORMATS = formats.results()
+#: What CONSTRUCT and DESCRIBE are answered in.
+GRAPH_REPS = negotiation.RDF
+#: What the service description is offered as (HTML last: */* gets RDF).
+SD_REPS = (*negotiation.GRAPH_TYPES, HTML)
 
 
 def _read_request() -> tuple[str | None, list[str], list[str]]:
@@ -67,23 +62,25 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
             form = request.form
             queries = form.getlist("query")
             if "update" in form:
-                raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+                raise BadInputError(
+                    "SPARQL Update is not accepted here: this endpoint is read-only"
+                )
             args = form
         elif ctype == "application/sparql-query":
             charset = request.mimetype_params.get("charset", "utf-8").lower()
             if charset not in ("utf-8", "utf8"):
-                raise UnsupportedMediaType(f"the query must be UTF-8, not {charset}")
+                raise UnsupportedFormatError(f"the query must be UTF-8, not {charset}")
             try:
                 queries = [read_body().decode("utf-8")]
             except UnicodeDecodeError:
-                raise BadRequest("the query is not valid UTF-8") from None
+                raise BadInputError("the query is not valid UTF-8") from None
             args = request.args
             if "query" in args:
-                raise BadRequest("give the query either in the body or as a parameter, not both")
+                raise BadInputError("give the query either in the body or as a parameter, not both")
         elif ctype == "application/sparql-update":
-            raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+            raise BadInputError(READ_ONLY)
         else:
-            raise UnsupportedMediaType(
+            raise UnsupportedFormatError(
                 f"unsupported request body {ctype or '(none)'}; send application/sparql-query "
                 "or application/x-www-form-urlencoded"
             )
@@ -91,16 +88,16 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
         args = request.args
         queries = args.getlist("query")
         if "update" in args:
-            raise BadRequest("SPARQL Update is not accepted here: this endpoint is read-only")
+            raise BadInputError(READ_ONLY)
     if len(queries) > 1:
-        raise BadRequest("more than one query parameter: send exactly one query")
+        raise BadInputError("more than one query parameter: send exactly one query")
     graphs = {name: args.getlist(name) for name in ("default-graph-uri", "named-graph-uri")}
     for name, values in graphs.items():
         for value in values:
             try:
                 ox.NamedNode(value)
             except ValueError:
-                raise BadRequest(f"{name}={value!r} is not an absolute IRI") from None
+                raise BadInputError(f"{name}={value!r} is not an absolute IRI") from None
     return (queries[0] if queries else None), graphs["default-graph-uri"], graphs["named-graph-uri"]
 
 
@@ -110,53 +107,67 @@ def _format_values() -> list[str]:
     return request.args.getlist("format") or request.form.getlist("format")
 
 
-def _negotiate() -> tuple[str | None, Representation | None]:
+#: Every media type SELECT and ASK can be answered in (each format's own first).
+RESULT_MEDIA_TYPES = [f.media_type for f in RESULT_FORMATS] + [
+    m for f in RESULT_FORMATS for m in f.other_media_types
+]
+#: Every media type CONSTRUCT and DESCRIBE can be answered in (each format's own first).
+GRAPH_MEDIA_TYPES = [r.media_type for r in GRAPH_REPS] + [
+    m for r in GRAPH_REPS for m in r.media_types[1:]
+]
+RESULT_KEYS = formats.listed(f.extension for f in RESULT_FORMATS)
+GRAPH_KEYS = formats.listed(r.key for r in GRAPH_REPS)
+
+
+def _negotiate() -> tuple[ResultsFormat | None, Representation | None]:
     """What to answer in for each query form, before the form is known: (results format for
     SELECT/ASK, RDF representation for CONSTRUCT/DESCRIBE); None where nothing fits. The first
     ``format=`` value known for each (a name or a media type) wins over Accept."""
     explicit = _format_values()
     if explicit:
-        names = [RESULTS.get(v.lower(), v.lower()) for v in explicit]
-        results = next((n for n in names if n in RESULT_NAMES), None)
+        found = (formats.find(v, RESULT_FORMATS) for v in explicit)
+        results = next((f for f in found if f is not None), None)
         reps = (negotiation.by_key(v, GRAPH_REPS) for v in explicit)
         rep = next((r for r in reps if r is not None), None)
         if results is None and rep is None:
-            raise NotAcceptable(
-                f"unknown format {', '.join(explicit)!r}: use json, xml, csv or tsv for SELECT "
-                "and ASK, or ttl, nt, jsonld, rdf, trig, nq for CONSTRUCT and DESCRIBE (or "
-                "their media types)"
+            raise NotAcceptableError(
+                f"unknown format {', '.join(explicit)!r}: use {RESULT_KEYS} for SELECT and ASK, "
+                f"or {GRAPH_KEYS} for CONSTRUCT and DESCRIBE (or their media types)"
             )
         return results, rep
     if not request.accept_mimetypes:
-        return "json", TURTLE
-    media = request.accept_mimetypes.best_match(list(RESULTS))
-    graph_media = request.accept_mimetypes.best_match([r.media_type for r in GRAPH_REPS])
-    rep = next((r for r in GRAPH_REPS if r.media_type == graph_media), None)
+        return RESULT_FORMATS[0], GRAPH_REPS[0]
+    media = request.accept_mimetypes.best_match(RESULT_MEDIA_TYPES)
+    graph_media = request.accept_mimetypes.best_match(GRAPH_MEDIA_TYPES)
+    rep = next((r for r in GRAPH_REPS if graph_media in r.media_types), None)
     if media is None and rep is None:
         raise _not_acceptable()
-    return (RESULTS[media] if media else None), rep
+    return (formats.find(media, RESULT_FORMATS) if media else None), rep
 
 
-def _not_acceptable(kind: str | None = None) -> NotAcceptable:
+def _not_acceptable(kind: str | None = None) -> NotAcceptableError:
     """406 listing what is offered: for the query's form (``select``, ``ask``, ``graph``) once
     it is known, else for every form."""
-    results = [m for m in RESULTS if m.startswith(("application/sparql", "text/"))]
+    results = [f.media_type for f in RESULT_FORMATS]
     graphs = [r.media_type for r in GRAPH_REPS]
     explicit = _format_values()
     asked = f"format={','.join(explicit)}" if explicit else "the Accept header"
     if kind == "graph":
-        return NotAcceptable(
+        return NotAcceptableError(
             f"this CONSTRUCT or DESCRIBE query answers with RDF, which {asked} does not ask for: "
-            "use format=ttl, nt, jsonld, rdf, trig or nq, or Accept: " + ", ".join(graphs)
+            f"use format={GRAPH_KEYS}, or Accept: " + ", ".join(graphs),
+            graphs,
         )
     if kind is not None:
-        return NotAcceptable(
+        return NotAcceptableError(
             f"this {kind.upper()} query answers with SPARQL results, which {asked} does not ask "
-            "for: use format=json, xml, csv or tsv, or Accept: " + ", ".join(results)
+            f"for: use format={RESULT_KEYS}, or Accept: " + ", ".join(results),
+            results,
         )
-    return NotAcceptable(
+    return NotAcceptableError(
         "None of the media types in the Accept header is offered. Offered: "
-        + ", ".join(results + graphs)
+        + ", ".join(results + graphs),
+        results + graphs,
     )
 
 
@@ -168,8 +179,8 @@ def _wants_html() -> bool:
 def _prefers_html() -> bool:
     accept = request.accept_mimetypes
     return (
-        accept["text/html"] > max(accept[m] for m in RESULTS)
-        and accept["text/html"] > accept["text/turtle"]
+        accept["text/html"] > max(accept[m] for m in RESULT_MEDIA_TYPES)
+        and accept["text/html"] > accept[TURTLE.media_type]
     )
 
 
@@ -207,7 +218,7 @@ def answer(
     key = (
         "sparql",
         query,
-        results_format,
+        results_format.name if results_format else None,
         graph_format.name,
         tuple(default_graphs),
         tuple(named_graphs),
@@ -217,13 +228,13 @@ def answer(
         return Response(status=304, headers={"ETag": f'"{etag}"', "Vary": "Accept"})
 
     def run() -> sparql.QueryResult | sparql.StreamedResult:
-        slot = slots.take("query", s)
+        slot = take_slot("query")
         result = None
         try:
             result = sparql.execute(
-                site.core.store,
+                site.runners,
                 query,
-                results_format=results_format or "json",
+                results_format=results_format or RESULT_FORMATS[0],
                 graph_format=graph_format,
                 limits=limits,
                 base_iri=urls.url("sparql"),
@@ -239,11 +250,11 @@ def answer(
                 slot.release()
 
     # whole answers are kept (keyed by query, format and data version); streamed ones are not
-    result = site.lookup(key)
+    result = site.cache.lookup(key)
     if result is None:
         result = run()
         if isinstance(result, sparql.QueryResult):
-            site.remember(key, result)
+            site.cache.remember(key, result)
     if (result.kind == "graph" and rep is None) or (
         result.kind != "graph" and results_format is None
     ):
@@ -270,8 +281,8 @@ def answer(
 def service_description(urls: Urls) -> Response:
     rep = negotiation.choose(SD_REPS)
     if rep.is_html:
-        raise NotAcceptable(
-            "the query page for browsers is not available yet; ask for RDF (text/turtle)"
+        raise NotAcceptableError(
+            f"the query page for browsers is not available yet; ask for RDF ({TURTLE.media_type})"
         )
     endpoint_url = urls.url("sparql")
     triples = service_triples(endpoint_url)
@@ -322,19 +333,9 @@ def service_triples(endpoint_url: str) -> list[ox.Triple]:
             count(quads),
         ),
     ]
-    for fmt in (
-        "SPARQL_Results_JSON",
-        "SPARQL_Results_XML",
-        "SPARQL_Results_CSV",
-        "SPARQL_Results_TSV",
-        "Turtle",
-        "JSON-LD",
-        "N-Triples",
-        "RDF_XML",
-        "TriG",
-        "N-Quads",
-    ):
-        out.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(FORMATS_NS + fmt)))
+    answered: list[formats.Row[Any]] = [*RESULT_FORMATS, *(r.rdf for r in GRAPH_REPS if r.rdf)]
+    for fmt in answered:
+        out.append(ox.Triple(service, sd("resultFormat"), ox.NamedNode(fmt.w3c_iri)))
     for i, (graph, n) in enumerate(graphs.items()):
         named = ox.BlankNode(f"named{i}")
         inner = ox.BlankNode(f"graph{i}")
@@ -356,15 +357,17 @@ def _page_limits(settings: Settings) -> sparql.Limits:
     return replace(limits, max_rows=limits.max_rows or PAGE_MAX_ROWS)
 
 
-def run_in_slot(site: Site, query: str, limits: sparql.Limits, base_iri: str) -> sparql.QueryResult:
+def run_in_slot(
+    site: Instance, query: str, limits: sparql.Limits, base_iri: str
+) -> sparql.QueryResult:
     """The whole answer (SPARQL JSON, or the graph) a page shows, the query run in a query slot
     like any other."""
-    slot = slots.take("query", site.settings)
+    slot = take_slot("query")
     try:
         result = sparql.execute(
-            site.core.store,
+            site.runners,
             query,
-            results_format="json",
+            results_format=formats.SPARQL_JSON,
             limits=limits,
             base_iri=base_iri,
             version=site.version,
@@ -387,21 +390,19 @@ def query_page(
     if run:
         try:
             # one run serves every page of the table (kept until the data changes)
-            result = site.lookup(("query-page", query))
+            result = site.cache.lookup(("query-page", query))
             if result is None:
                 result = run_in_slot(site, query, _page_limits(site.settings), urls.url("sparql"))
-                site.remember(("query-page", query), result)
+                site.cache.remember(("query-page", query), result)
             truncated = result.truncated
             if result.kind == "graph":
                 graph_text = result.body.decode("utf-8")
                 kinds = _carriers(result)
             else:
                 table = _table(result.body, result.kind, urls, page)
-                kinds = ("json", "xml", "csv", "tsv")
+                kinds = tuple(f.extension for f in RESULT_FORMATS)
         except ImagraphError as err:
             status, error = err.status, str(err)
-        except (ServiceUnavailable, TooManyRequests) as err:
-            status, error = err.code, str(err.description)
     downloads = [{"label": f, "href": _with_format(urls, query, stored, f)} for f in kinds]
     body = render_page(
         "query.html",
@@ -430,7 +431,7 @@ def query_page(
 def _carriers(result: sparql.QueryResult) -> tuple[str, ...]:
     """The download formats of a graph result: those that carry it (no JSON-LD for one with
     an RDF 1.2 triple term: that link was 406)."""
-    offered = (TURTLE, NTRIPLES, JSONLD, RDFXML)
+    offered = negotiation.GRAPH_TYPES
     quads = ox.parse(result.body, format=formats.by_media_type(result.media_type).oxigraph)
     if any(isinstance(q.subject, ox.Triple) or isinstance(q.object, ox.Triple) for q in quads):
         offered = tuple(r for r in offered if r.rdf is not None and r.rdf.triple_terms)
@@ -540,7 +541,7 @@ def stored_list() -> Response:
 def stored_text(name: str) -> Response:
     stored = current_site().queries.get(name)
     if stored is None:
-        raise NotFound(f"No stored query {name!r}.")
+        raise NotFoundError(f"No stored query {name!r}.")
     resp = Response(
         stored.text("query", negotiation.choose_language()),
         content_type="application/sparql-query; charset=utf-8",
@@ -554,7 +555,7 @@ def stored_run(name: str) -> Response:
     site = current_site()
     stored = site.queries.get(name)
     if stored is None:
-        raise NotFound(f"No stored query {name!r}; see /queries.")
+        raise NotFoundError(f"No stored query {name!r}; see /queries.")
     urls = Urls.for_request(site.settings)
     return answer(stored.text("query", negotiation.choose_language()), [], [], urls, stored=stored)
 
@@ -563,7 +564,7 @@ def stored_run(name: str) -> Response:
 DEFAULT_QUERY = "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
 
 
-def _first_query(site: Site, lang: str) -> str:
+def _first_query(site: Instance, lang: str) -> str:
     """The query the page opens with: the landing page's first section (in ``lang``)."""
     landing = site.settings.config.landing
     return site.queries[landing[0].query].text("query", lang).strip() if landing else DEFAULT_QUERY

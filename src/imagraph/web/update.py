@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, request
-from werkzeug.exceptions import BadRequest, MethodNotAllowed, UnsupportedMediaType
+from werkzeug.exceptions import MethodNotAllowed
 
-from .. import updates, writes
+from .. import updates
+from ..errors import BadInputError, UnsupportedFormatError
 from . import auth, current_site
 from .body import read_body
-from .graphstore import rejected
 
 bp = Blueprint("update", __name__)
 
@@ -28,29 +28,29 @@ def _read_update() -> str:
     if ctype == "application/sparql-update":
         charset = request.mimetype_params.get("charset", "utf-8").lower()
         if charset not in ("utf-8", "utf8"):
-            raise UnsupportedMediaType(f"the update must be UTF-8, not {charset}")
+            raise UnsupportedFormatError(f"the update must be UTF-8, not {charset}")
         try:
             text = read_body().decode("utf-8")
         except UnicodeDecodeError:
-            raise BadRequest("the update is not valid UTF-8") from None
+            raise BadInputError("the update is not valid UTF-8") from None
         if "update" in request.args:
-            raise BadRequest("give the update either in the body or as a parameter, not both")
+            raise BadInputError("give the update either in the body or as a parameter, not both")
         args = request.args
         texts = [text]
     elif ctype == "application/x-www-form-urlencoded":
         args = request.form
         texts = args.getlist("update")
         if not texts:
-            raise BadRequest("no update: send the form field 'update'")
+            raise BadInputError("no update: send the form field 'update'")
     else:
-        raise UnsupportedMediaType(
+        raise UnsupportedFormatError(
             f"unsupported request body {ctype or '(none)'}; send application/sparql-update "
             "or application/x-www-form-urlencoded"
         )
     if len(texts) > 1:
-        raise BadRequest("more than one update parameter: send exactly one")
+        raise BadInputError("more than one update parameter: send exactly one")
     if "using-graph-uri" in args or "using-named-graph-uri" in args:
-        raise BadRequest(
+        raise BadInputError(
             "using-graph-uri and using-named-graph-uri are not supported: write USING <…> "
             "(or GRAPH <…>) in the update"
         )
@@ -63,13 +63,10 @@ def update() -> Response:
         raise MethodNotAllowed(["POST"], "send a SPARQL Update with POST")
     site = current_site()
     settings = site.settings
-    agent = auth.require_writer(settings, ["POST"])
+    agent = auth.require_writer(["POST"])
     text = _read_update()
-    with writes.exclusive(site.core):
-        try:
-            outcome = updates.run(site.core, text, agent=agent, timeout=settings.validate_timeout)
-        except writes.WriteRejectedError as err:
-            return rejected(err)
+    with site.writes.exclusive():
+        outcome = updates.run(site.writes, text, agent=agent, timeout=settings.validate_timeout)
         site.core.store.flush()
     doc = {"change": outcome.change, "graphs": outcome.graphs}
     resp = Response(json.dumps(doc, ensure_ascii=False), mimetype="application/json")

@@ -3,16 +3,15 @@ back to URLs of this server (its public URL, or the host of the request)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from flask import request
+from werkzeug.sansio.utils import get_host
 
 from ..settings import Settings
 
-#: Mappings already made, by what a request's root URL depends on (the same few hosts).
-_MADE: dict[tuple[object, ...], Urls] = {}
-_MADE_MAX = 256
 #: The schemes an IRI outside the base is linked with; other IRIs are shown as text.
 LINKED_SCHEMES = ("http", "https", "mailto")
 
@@ -27,25 +26,15 @@ class Urls:
     @classmethod
     def for_request(cls, settings: Settings) -> Urls:
         env = request.environ
-        key = (
+        return _made(
             settings.public_url,
             settings.base_iri,
-            env.get("wsgi.url_scheme"),
+            env.get("wsgi.url_scheme", "http"),
             env.get("HTTP_HOST"),
             env.get("SERVER_NAME"),
             env.get("SERVER_PORT"),
-            env.get("SCRIPT_NAME"),
+            env.get("SCRIPT_NAME", ""),
         )
-        found = _MADE.get(key)
-        if found is None:
-            root = settings.public_url or request.host_url
-            script = request.script_root.strip("/")
-            if not settings.public_url and script:
-                root = root.rstrip("/") + "/" + script + "/"
-            found = cls(settings.base_iri, root)
-            if len(_MADE) < _MADE_MAX:  # bounded: the Host header is the client's to choose
-                _MADE[key] = found
-        return found
 
     def iri(self, path: str) -> str:
         """The IRI a request path names."""
@@ -75,3 +64,24 @@ class Urls:
     def url(self, path: str) -> str:
         """An absolute URL of this server."""
         return self.root + path.lstrip("/")
+
+
+# bounded: the Host header is the client's to choose; a few hosts in practice
+@functools.lru_cache(maxsize=256)
+def _made(
+    public_url: str | None,
+    base_iri: str,
+    scheme: str,
+    host: str | None,
+    server_name: str | None,
+    server_port: str | None,
+    script_name: str,
+) -> Urls:
+    """The mapping for a request with these parts (what its root URL depends on)."""
+    if public_url:
+        return Urls(base_iri, public_url)
+    server = (server_name, int(server_port)) if server_name and server_port else None
+    root = f"{scheme}://{get_host(scheme, host, server)}/"
+    if script := script_name.strip("/"):
+        root += script + "/"
+    return Urls(base_iri, root)

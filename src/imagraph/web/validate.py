@@ -13,17 +13,16 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from rdflib import Graph
-from werkzeug.exceptions import (
-    BadRequest,
-    Forbidden,
-    NotAcceptable,
-    ServiceUnavailable,
-    TooManyRequests,
-)
 
 from .. import formats, submissions
-from ..errors import ImagraphError
-from . import current_site, negotiation, slots
+from ..errors import (
+    BadInputError,
+    ImagraphError,
+    NotAcceptableError,
+    RefusedError,
+    ValidationTimeoutError,
+)
+from . import current_site, negotiation, take_slot
 from .body import read_body
 from .pages import render_page
 from .urls import Urls
@@ -33,8 +32,8 @@ bp = Blueprint("validate", __name__)
 OUTPUTS = {
     "application/json": "json",
     "text/html": "html",
-    "text/turtle": "turtle",
-    "application/ld+json": "json-ld",
+    formats.TURTLE.media_type: "turtle",
+    formats.JSONLD.media_type: "json-ld",
 }
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
@@ -47,7 +46,7 @@ def _output() -> str:
         return "json"
     best = request.accept_mimetypes.best_match(list(OUTPUTS))
     if best is None:
-        raise NotAcceptable("Offered: " + ", ".join(OUTPUTS))
+        raise NotAcceptableError.offering(OUTPUTS)
     return OUTPUTS[best]
 
 
@@ -67,10 +66,12 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
         form, files = request.form, request.files
         if form.get("shapes"):
             if not settings.validate_user_shapes:
-                raise Forbidden(
+                raise RefusedError(
                     "own shapes are not accepted here (IMAGRAPH_VALIDATE_USER_SHAPES is off)"
                 )
-            shapes_fmt = submissions.format_for(form.get("shapes_format") or "text/turtle")
+            shapes_fmt = submissions.format_for(
+                form.get("shapes_format") or formats.TURTLE.media_type
+            )
             shapes = submissions.parse_submission(
                 form["shapes"].encode("utf-8"), shapes_fmt, "shapes", max_bytes
             )
@@ -88,7 +89,7 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
             data, fmt = submissions.fetch_submission(url, settings)
             return submissions.parse_submission(data, fmt, url, max_bytes), shapes, url
         if form.get("text", "").strip():
-            fmt = submissions.format_for(form.get("format") or "text/turtle")
+            fmt = submissions.format_for(form.get("format") or formats.TURTLE.media_type)
             text = form["text"].encode("utf-8")
             return (
                 submissions.parse_submission(text, fmt, "the pasted text", max_bytes),
@@ -96,7 +97,7 @@ def _submission() -> tuple[Graph, Graph | None, str] | None:
                 "text",
             )
         if request.method == "POST":
-            raise BadRequest(
+            raise BadInputError(
                 "nothing to validate: paste RDF into 'text', upload a 'file' or give a 'url'"
             )
         return None
@@ -118,11 +119,11 @@ def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
     together with the published data, unless it is to be validated alone."""
     site = current_site()
     run = submissions.check if _alone() else submissions.check_with_published
-    slot = slots.take("validation", site.settings)
+    slot = take_slot("validation")
     try:
         return run(site.core, *submission[:2], timeout=site.settings.validate_timeout)
-    except submissions.ValidationTimeoutError as err:
-        raise submissions.ValidationTimeoutError(
+    except ValidationTimeoutError as err:
+        raise ValidationTimeoutError(
             f"{err}; the server's operator sets the limit with IMAGRAPH_VALIDATE_TIMEOUT"
         ) from None
     finally:
@@ -142,11 +143,9 @@ def validate() -> Response:
             return _page(urls, lang, checked, None, 200)
         except ImagraphError as err:
             return _page(urls, lang, None, str(err), err.status)
-        except (ServiceUnavailable, TooManyRequests) as err:
-            return _page(urls, lang, None, str(err.description), err.code or 503)
     submission = _submission()
     if submission is None:
-        raise BadRequest(
+        raise BadInputError(
             "nothing to validate: send RDF in the body, or a form with 'text', 'file' or 'url'"
         )
     checked = _check(submission)
@@ -160,10 +159,12 @@ def validate() -> Response:
             json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json"
         )
     elif output == "turtle":
-        resp = Response(checked.report_turtle, content_type="text/turtle; charset=utf-8")
+        resp = Response(
+            checked.report_turtle, content_type=formats.TURTLE.media_type + "; charset=utf-8"
+        )
     else:
         body = checked.report_graph().serialize(format="json-ld")
-        resp = Response(body, content_type="application/ld+json")
+        resp = Response(body, content_type=formats.JSONLD.media_type)
     resp.vary.add("Accept")
     resp.vary.add("Accept-Language")
     return resp
@@ -195,7 +196,7 @@ def _page(
         switch="validate",
         summary=summary,
         error=error,
-        formats=formats.FORMATS,
+        formats=formats.rdf(),
         text=request.form.get("text", "") if request.method == "POST" else "",
         checked=checked,
         user_shapes=site.settings.validate_user_shapes,

@@ -19,24 +19,25 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, send_file
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 from werkzeug.wsgi import wrap_file
 
-from .. import sparql
+from .. import formats, sparql
+from ..errors import BadInputError, NotFoundError
+from ..instance import Instance
 from ..namespaces import PREFIXES, compact
 from ..site import Section
 from ..store import bind
 from . import current_site, fastpath, negotiation, page, page_number, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
-from .site import Site
 from .sparql import PAGE_ROWS, run_in_slot
 from .urls import Urls
 
 bp = Blueprint("imagraph", __name__)
 
-_EXTENSIONS = {r.key for r in RESOURCE}
+_BY_EXTENSION = {r.key: r for r in RESOURCE}
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
 #: Resources whose labels contain the words searched for (``$q``, in any case), by label.
@@ -107,9 +108,11 @@ def respond(
             f'<{a["href"]}>; rel="alternate"; type="{a["type"]}"'
             for a in _alternates(urls, doc_path, offered)
         ]
-        if rep.media_type == negotiation.JSONLD.media_type:
+        if rep.rdf is formats.JSONLD:
             context_url = urls.url(rdfout.CONTEXT_PATH)
-            links.append(f'<{context_url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"')
+            links.append(
+                f'<{context_url}>; rel="{JSONLD_CONTEXT_REL}"; type="{formats.JSONLD.media_type}"'
+            )
         headers = {"Cache-Control": "no-store"}
         if keep:
             etag = hashlib.sha256(repr((site.version, *key)).encode()).hexdigest()[:32]
@@ -128,7 +131,7 @@ def respond(
             headers["Content-Location"] = urls.document(f"{doc_path}.{rep.key}")
         return render(urls, lang or site.languages[0]), headers
 
-    body, headers = site.cached((*key, negotiated), make) if keep else make()
+    body, headers = site.cache.cached((*key, negotiated), make) if keep else make()
     mimetype = rep.media_type + ("; charset=utf-8" if rep.media_type.startswith("text/") else "")
     resp = Response(body, headers=headers, content_type=mimetype)
     if not keep:
@@ -156,8 +159,8 @@ def _rdf(triples: list[ox.Triple], rep: Representation, urls: Urls) -> bytes:
 
 def _split_extension(path: str) -> tuple[str, Representation | None]:
     stem, dot, ext = path.rpartition(".")
-    if dot and ext in _EXTENSIONS and "/" not in ext:
-        return stem, negotiation.BY_KEY[ext]
+    if dot and ext in _BY_EXTENSION and "/" not in ext:
+        return stem, _BY_EXTENSION[ext]
     return path, None
 
 
@@ -202,11 +205,11 @@ def resource(path: str) -> Response:
     try:
         ox.NamedNode(iri)
     except ValueError:
-        raise NotFound(f"{iri} is not a valid IRI") from None
+        raise NotFoundError(f"{iri} is not a valid IRI") from None
 
     def exists() -> None:
         if not site.core.store.exists(iri):
-            raise NotFound(f"No resource {iri} in this dataset.")
+            raise NotFoundError(f"No resource {iri} in this dataset.")
 
     def describe() -> list[ox.Triple]:
         return site.core.store.describe(iri)
@@ -240,7 +243,7 @@ def index() -> Response:
     return respond("", rep, render, negotiated=False, offered=(HTML,))
 
 
-def _section(site: Site, section: Section, urls: Urls, lang: str) -> dict[str, Any]:
+def _section(site: Instance, section: Section, urls: Urls, lang: str) -> dict[str, Any]:
     """One section of the landing page: its rows, at most :data:`LANDING_MAX` items a list (a
     list shows its last ones: the most recent, in date order), each list linking to all of it
     (the stored query's table, at the page where the list begins)."""
@@ -336,9 +339,9 @@ def search() -> Response:
     lang = negotiation.choose_language()
     words = " ".join(request.args.get("q", "").split())
     if len(words) > 200:
-        raise BadRequest("the search is longer than 200 characters")
+        raise BadInputError("the search is longer than 200 characters")
     if any(unicodedata.category(c) in ("Cc", "Cf", "Co", "Cn", "Cs") for c in words):
-        raise BadRequest(
+        raise BadInputError(
             "the search holds control, private-use or unassigned characters: search for words"
         )
     number = page_number()
@@ -347,7 +350,7 @@ def search() -> Response:
         # the kind shown is a class of the site's own vocabulary (any, where it has none)
         namespace = site.settings.config.vocabulary.namespace
         query = bind(SEARCH_QUERY, q=ox.Literal(words), ns=ox.Literal(namespace))
-        found = site.lookup(("search", words))
+        found = site.cache.lookup(("search", words))
         if found is None:
             limits = sparql.Limits.from_settings(site.settings)
             outcome = run_in_slot(site, query, limits, urls.url("search"))
@@ -361,7 +364,7 @@ def search() -> Response:
                     outcome.body, format=ox.QueryResultsFormat.JSON
                 )
             ]
-            site.remember(("search", words), found)
+            site.cache.remember(("search", words), found)
         results = [
             {
                 "href": urls.href(r["iri"]),
@@ -375,7 +378,7 @@ def search() -> Response:
     shown = results[first : first + SEARCH_PAGE]
     if number > 1 and not shown:
         pages = max(1, -(-len(results) // SEARCH_PAGE))
-        raise NotFound(f"page {number}: the search for {words!r} has {pages} page(s)")
+        raise NotFoundError(f"page {number}: the search for {words!r} has {pages} page(s)")
 
     def at(n: int) -> str:
         return urls.url("search") + "?" + urlencode({"q": words, "page": n})
@@ -403,7 +406,7 @@ def search() -> Response:
 
 def _dump_list(urls: Urls) -> list[dict[str, str]]:
     return [
-        {"name": name, "href": urls.url(f"dumps/{name}")} for name in current_site().whole_dumps
+        {"name": name, "href": urls.url(f"dumps/{name}")} for name in current_site().downloads.whole
     ]
 
 
@@ -416,7 +419,7 @@ def _graph_document(name: str, path: str) -> Response:
         raise NotFound()
     site = current_site()
     graph = site.settings.graph_iri(name)
-    triples = site.cached(("graph", graph), lambda: list(site.core.store.triples([graph])))
+    triples = site.cache.cached(("graph", graph), lambda: list(site.core.store.triples([graph])))
 
     def render(urls: Urls, lang: str) -> bytes:
         if rep.is_html:
@@ -509,7 +512,7 @@ def shapes(ext: str | None = None) -> Response:
 
 @bp.get(f"/{rdfout.CONTEXT_PATH}")
 def context() -> Response:
-    resp = Response(_json_bytes(current_site().context), mimetype="application/ld+json")
+    resp = Response(_json_bytes(current_site().context), mimetype=formats.JSONLD.media_type)
     resp.cache_control.public = True
     resp.cache_control.max_age = 86400
     return resp
@@ -546,9 +549,9 @@ class _FileRange:
 @bp.get("/dumps/<name>")
 def dump(name: str) -> Response:
     site = current_site()
-    d = site.dump(name)
+    d = site.downloads.get(name)
     if d is None:
-        raise NotFound(f"No dump {name!r}; dumps: {', '.join(site.whole_dumps)}")
+        raise NotFoundError(f"No dump {name!r}; dumps: {', '.join(site.downloads.whole)}")
     # from its file, opened once: never in memory, with ranges (a broken download resumes) and
     # validators
     file = d.path.open("rb")
@@ -574,14 +577,15 @@ def dump(name: str) -> Response:
 def dumps() -> Response:
     site = current_site()
     urls = _urls()
-    made = site.made_dumps()
+    made = site.downloads.made()
     listing = [
         {"name": n, "url": urls.url(f"dumps/{n}"), "mediaType": d.media_type,
          "byteSize": d.size, "sha256": d.sha256}
         if (d := made.get(n)) is not None
         else {"name": n, "url": urls.url(f"dumps/{n}"), "beingMade": True}
-        for n in site.whole_dumps
-        if n in made or site.dumps.failure(site.version, n) is None  # (none it cannot make)
+        for n in site.downloads.whole
+        # (none it cannot make)
+        if n in made or site.downloads.dumps.failure(site.version, n) is None
     ]  # fmt: skip
     rep = negotiation.choose((HTML, negotiation.JSONLD))
     if rep.is_html:
@@ -647,7 +651,7 @@ def void_triples(urls: Urls) -> list[ox.Triple]:
     prefixes = site.settings.config.prefixes
     for prefix in void_config.vocabularies:
         out.append(t(void + "vocabulary", ox.NamedNode(prefixes[prefix])))
-    for name in site.whole_dumps:
+    for name in site.downloads.whole:
         out.append(t(void + "dataDump", ox.NamedNode(urls.url(f"dumps/{name}"))))
     for example in void_config.examples:
         out.append(t(void + "exampleResource", ox.NamedNode(site.settings.base_iri + example)))
@@ -676,5 +680,5 @@ def sitemap() -> Response:
             "sitemap.xml", locs=locs, modified=site.core.modified.date().isoformat()
         ).encode()
 
-    body = site.cached(("sitemap", urls.root), make)
+    body = site.cache.cached(("sitemap", urls.root), make)
     return Response(body, mimetype="application/xml")

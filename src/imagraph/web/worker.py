@@ -202,8 +202,8 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         first = not reading.data
         reading.data += data
         self.buffered += len(data)
-        if first and (length := _bodiless_head(data, self.head_limit)):
-            self._dispatch(conn, whole=True, ahead=data[length:])
+        if first and (end := _bodiless_head(data, self.head_limit)):
+            self._dispatch(conn, whole=True, ahead=data[end:])
             return
         reading.parser.receive_data(data)
         try:

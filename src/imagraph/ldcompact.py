@@ -31,25 +31,27 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _TERM_KEYS = {"@id", "@type", "@container", "reverse", "protected", "_prefix", "_term_has_colon"}
 #: What the active context may hold besides its terms.
 _CONTEXT_KEYS = {"mappings", "_uuid", "processingMode", "@version"}
-_CONTAINERS = ([], ["@language"], ["@set"])
+_CONTAINERS: tuple[list[str], ...] = ([], ["@language"], ["@set"])
 
 #: Term selection by the kind of value (JSON-LD 1.1 IRI compaction, steps 4.5-4.20): the
 #: containers in order of preference and whether the term is chosen by type or by language.
-_REFERENCE = (
+#: (containers, "@type" or "@language")
+_Selection = tuple[tuple[str, ...], str]
+_REFERENCE: _Selection = (
     ("@id", "@id@set", "@type", "@set@type", "@set", "@none", "@index", "@index@set"),
     "@type",
 )
-_LANGUAGE = (("@language", "@language@set", "@set", "@none", "@index", "@index@set"), "@language")
-_TYPED = (("@set", "@none", "@index", "@index@set"), "@type")
-_PLAIN = (
+_LANGUAGE: _Selection = (
+    ("@language", "@language@set", "@set", "@none", "@index", "@index@set"),
+    "@language",
+)
+_TYPED: _Selection = (("@set", "@none", "@index", "@index@set"), "@type")
+_PLAIN: _Selection = (
     ("@set", "@none", "@index", "@index@set", "@language", "@language@set"),
     "@language",
 )
-_LIST = (
-    ("@id", "@id@set", "@type", "@set@type", "@list", "@none", "@index", "@index@set"),
-    None,  # by type or by language, after the items
-)
-_VOCAB = (("@set", "@none"), "@type")  # an IRI alone: a type, a datatype
+_LIST = ("@id", "@id@set", "@type", "@set@type", "@list", "@none", "@index", "@index@set")
+_VOCAB: _Selection = (("@set", "@none"), "@type")  # an IRI alone: a type, a datatype
 
 
 class Unsupported(Exception):
@@ -287,9 +289,12 @@ class Compactor:
         if containers_by is None:
             return None
         tag = kind[0]
+        containers: tuple[str, ...]
+        by: str
+        prefs: tuple[str, ...]
         if tag == "@id":
             containers, by = _REFERENCE
-            prefs: tuple[str, ...] = ("@id", "@vocab", "@none")
+            prefs = ("@id", "@vocab", "@none")
         elif tag == "@language":
             containers, by = _LANGUAGE
             prefs = (kind[1], "@none")
@@ -303,7 +308,7 @@ class Compactor:
             containers, by = _VOCAB
             prefs = ("@id", "@none")
         else:  # a list
-            containers = _LIST[0]
+            containers = _LIST
             by, prefs = {
                 "@any": ("@any", ("@none", "@none")),
                 "@list-type": ("@type", (kind[-1], "@none")),
@@ -375,10 +380,14 @@ def _is_simple(m: Any) -> bool:
     return ":" in iri
 
 
-def _inverse(mappings: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+#: IRI → container → "@type"/"@language"/"@any" → type or language → term
+_Inverse = dict[str, dict[str, dict[str, dict[str, str]]]]
+
+
+def _inverse(mappings: dict[str, dict[str, Any]]) -> _Inverse:
     """The inverse context: for each IRI and container, the terms by type and by language,
     shortest first (JSON-LD 1.1 "Inverse Context Creation", no default language)."""
-    inverse: dict[str, dict[str, dict[str, Any]]] = {}
+    inverse: _Inverse = {}
     for term, m in sorted(mappings.items(), key=lambda kv: (len(kv[0]), kv[0])):
         container = "".join(sorted(m.get("@container", ["@none"])))
         entry = inverse.setdefault(m["@id"], {}).setdefault(

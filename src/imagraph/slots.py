@@ -8,8 +8,8 @@ trusted proxies forwarded behind a proxy) holds at most ``per_client`` slots of 
 a client looping a heavy query leaves the other slots to everyone else; asking for more, it
 waits (within the same :data:`WAIT`) for one of its own, then gets ``429``.
 
-``imagraph serve`` makes the slots before the workers fork (:func:`share`), so that the count is
-shared by the processes; an app without a server (tests, a WSGI host) has slots of its own.
+The slots of an instance are made with it (:class:`imagraph.instance.Shared`); ``imagraph serve``
+makes them before the workers fork, so that the count is shared by the processes.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
-from werkzeug.exceptions import ServiceUnavailable, TooManyRequests
-
-from ..settings import Settings
+from .errors import BusyError, TooManyError
+from .settings import Settings
 
 #: Seconds a request waits for a free slot before it is answered 503.
 WAIT = 2.0
@@ -44,10 +42,8 @@ class Slots:
         self._free: Any = multiprocessing.BoundedSemaphore(n)
         self._held: Any = multiprocessing.Array("i", BUCKETS)
 
-    def take(self, client: str | None = None) -> Slot:
-        """A slot for ``client`` (default: the current request's address); release it when done."""
-        if client is None:
-            client = request.remote_addr or ""
+    def take(self, client: str) -> Slot:
+        """A slot for ``client`` (its address); release it when done."""
         one, many = _NOUN[self.kind]
         bucket = zlib.crc32(client.encode("utf-8", "replace")) % BUCKETS
         deadline = time.monotonic() + WAIT
@@ -58,19 +54,15 @@ class Slots:
                     self._held[bucket] = held + 1
                     break
             if time.monotonic() >= deadline:
-                raise TooManyRequests(
+                raise TooManyError(
                     f"This client already has {held} {one if held == 1 else many} running, the "
-                    "most one client may run at once; wait for one to finish.",
-                    retry_after=1,  # type: ignore[call-arg]
+                    "most one client may run at once; wait for one to finish."
                 )
             time.sleep(0.05)
         left = max(0.0, deadline - time.monotonic())
         if not self._free.acquire(True, left):  # positional: threading and multiprocessing differ
             self._give_back(bucket)
-            raise ServiceUnavailable(
-                f"Too many {many} are running; try again in a moment.",
-                retry_after=1,  # type: ignore[call-arg]
-            )
+            raise BusyError(f"Too many {many} are running; try again in a moment.")
         return Slot(self, bucket)
 
     def _give_back(self, bucket: int) -> None:
@@ -96,29 +88,3 @@ def sizes(kind: str, settings: Settings) -> tuple[int, int]:
     n = settings.query_slots if kind == "query" else settings.validation_slots
     n = max(1, n or (4 if kind == "query" else 2))
     return n, max(1, n // 2)
-
-
-#: Set by ``imagraph serve`` before the workers fork: the slots they share.
-SHARED: dict[str, Slots] = {}
-_local: dict[tuple[str, int, int], Slots] = {}
-
-
-def share(settings: Settings) -> None:
-    """Make the slots the server's workers will share (call before they fork)."""
-    for kind in _NOUN:
-        SHARED[kind] = Slots(kind, *sizes(kind, settings))
-
-
-def slots(kind: str, settings: Settings) -> Slots:
-    if kind in SHARED:
-        return SHARED[kind]
-    n, per_client = sizes(kind, settings)
-    key = (kind, n, per_client)
-    if key not in _local:
-        _local[key] = Slots(kind, n, per_client)
-    return _local[key]
-
-
-def take(kind: str, settings: Settings) -> Slot:
-    """A slot of ``kind`` (``query`` or ``validation``) for the current request's client."""
-    return slots(kind, settings).take()

@@ -1,0 +1,71 @@
+"""A small cache of answers for one data version: a new version misses it."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+#: What a cache holds at most, in bytes of the answers it keeps.
+CACHE_BYTES = 256 << 20
+
+
+class VersionCache:
+    """At most ``size`` values and :data:`CACHE_BYTES` bytes, the least recently used out first
+    (a client asking for many large answers cannot make a worker hold them all); keys include
+    the data version ``version()`` gives, so new data misses it. The threads of a worker share
+    it. ``size`` 0: nothing is kept."""
+
+    def __init__(self, version: Callable[[], str], size: int = 2048) -> None:
+        self._version = version
+        self.size = size
+        self._values: OrderedDict[tuple[object, ...], object] = OrderedDict()
+        self._costs: dict[tuple[object, ...], int] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def cached(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
+        """The value kept under ``key``, else ``make()``, kept."""
+        value = self.lookup(key)
+        if value is None:
+            value = make()
+            self.remember(key, value)
+        return value
+
+    def lookup(self, key: tuple[object, ...]) -> Any:
+        """What :meth:`remember` kept under ``key`` for this data version, or None."""
+        if self.size <= 0:
+            return None
+        key = (self._version(), *key)
+        with self._lock:
+            value = self._values.get(key)
+            if value is not None:
+                self._values.move_to_end(key)
+        return value
+
+    def remember(self, key: tuple[object, ...], value: object) -> None:
+        """Keep ``value`` (about :func:`_cost` bytes; none over a quarter of the cache)."""
+        cost = _cost(value)
+        if self.size <= 0 or cost > CACHE_BYTES // 4:
+            return
+        full = (self._version(), *key)
+        with self._lock:
+            self._bytes += cost - self._costs.pop(full, 0)
+            self._values[full] = value
+            self._costs[full] = cost
+            while len(self._values) > self.size or self._bytes > CACHE_BYTES:
+                old, _ = self._values.popitem(last=False)
+                self._bytes -= self._costs.pop(old, 0)
+
+
+def _cost(value: object) -> int:
+    """About how many bytes a cached value holds: its body, where it has one."""
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, tuple) and value and isinstance(value[0], bytes):
+        return len(value[0])
+    if isinstance(value, list):  # rows of a few short strings (search results, links)
+        return 200 * len(value)
+    body = getattr(value, "body", None)
+    return len(body) if isinstance(body, bytes) else 0

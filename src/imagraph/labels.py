@@ -1,0 +1,94 @@
+"""What a thing is called: one ranking of label properties and one language fallback, for pages,
+validation reports and vocabulary terms alike."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import pyoxigraph as ox
+
+from .namespaces import PREFIXES
+
+#: Properties whose values name a resource, the preferred first.
+LABEL_PROPERTIES = tuple(
+    ox.NamedNode(PREFIXES[p] + local)
+    for p, local in (
+        ("skos", "prefLabel"),
+        ("schema", "name"),
+        ("foaf", "name"),
+        ("dct", "title"),
+        ("rdfs", "label"),
+    )
+)
+_RANK = {p.value: rank for rank, p in enumerate(LABEL_PROPERTIES)}
+
+
+def label_rank(predicate: str) -> int:
+    """Where a property ranks among the label properties (0 the best; others after them)."""
+    return _RANK.get(predicate, len(_RANK))
+
+
+def is_label_property(predicate: str) -> bool:
+    return predicate in _RANK
+
+
+def in_language(
+    labels: Mapping[str, str], lang: str, languages: tuple[str, ...] = ()
+) -> str | None:
+    """The label (by language tag, ``""`` for none) to show a reader of ``lang``: in ``lang``,
+    else the site's first language, else English, else one without a language, else any."""
+    if not labels:
+        return None
+    for key in (lang, *languages[:1], "en", ""):
+        if key in labels:
+            return labels[key]
+    return next(iter(labels.values()))
+
+
+class Labels:
+    """The labels of some resources, by IRI and language: of each language, the value of the
+    best-ranked label property (:data:`LABEL_PROPERTIES`; others rank after them)."""
+
+    def __init__(self, languages: tuple[str, ...] = ()) -> None:
+        self.languages = languages
+        #: IRI → language → (rank, label)
+        self._found: dict[str, dict[str, tuple[int, str]]] = {}
+
+    def add(self, subject: str, predicate: str, label: ox.Literal) -> None:
+        self._keep(subject, label_rank(predicate), label)
+
+    def _keep(self, subject: str, rank: int, label: ox.Literal) -> None:
+        by_lang = self._found.setdefault(subject, {})
+        key = label.language or ""
+        current = by_lang.get(key)
+        if current is None or rank < current[0]:
+            by_lang[key] = (rank, label.value)
+
+    def add_triples(self, triples: Iterable[ox.Triple]) -> Labels:
+        """Add the labels among ``triples`` (those of a label property)."""
+        for t in triples:
+            rank = _RANK.get(t.predicate.value)
+            if rank is not None and isinstance(t.object, ox.Literal):
+                self._keep(t.subject.value, rank, t.object)
+        return self
+
+    def __contains__(self, iri: str) -> bool:
+        return iri in self._found
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._found)
+
+    def exactly(self, iri: str, lang: str) -> str | None:
+        """The label of ``iri`` in ``lang`` itself, or None (no fallback)."""
+        found = self._found.get(iri, {}).get(lang)
+        return found[1] if found else None
+
+    def get(self, iri: str, lang: str) -> str | None:
+        """The label of ``iri`` for a reader of ``lang`` (the fallback of :func:`in_language`)."""
+        found = self._found.get(iri)
+        if not found:
+            return None
+        for key in (lang, *self.languages[:1], "en", ""):
+            if key in found:
+                return found[key][1]
+        return next(iter(found.values()))[1]
