@@ -126,7 +126,12 @@ def main() -> None:
     from imagraph.web import create_app
 
     settings = Settings.from_env()
-    app = create_app(settings)
+    try:  # an instance holds the store since 2026-12-07; a source tree of before, the settings
+        from imagraph.instance import Instance
+
+        app = create_app(Instance.open(settings))
+    except ImportError:
+        app = create_app(settings)  # type: ignore[arg-type]
     site = app.extensions["imagraph"]
     base = settings.base_iri
     iris = resources(site, base, args.requests)

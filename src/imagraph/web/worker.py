@@ -7,9 +7,9 @@ sending a byte a second, or asking for large answers and never reading them, hol
 Here a thread gets a request only once it is all in, never reads the socket, and lets the
 connection go as soon as the answer is made:
 
-- a GET or HEAD that comes whole in the connection's first bytes and cannot have a body (no
+- a GET or HEAD that comes whole in the first bytes read of it and cannot have a body (no
   ``Content-Length``, ``Transfer-Encoding`` or ``Expect``, see :func:`_bodiless_head`) goes to a
-  thread at once: h11 would take 30-80 µs to say what a few byte searches say;
+  thread at once: h11 would take 30-40 µs to say what a few byte searches say in 2-3;
 - the loop reads any other request with h11 (a sans-I/O HTTP/1.1 parser): its head within
   ``IMAGRAPH_HEADER_TIMEOUT`` seconds (default 10), then its body, of known length or chunked,
   within ``IMAGRAPH_BODY_TIMEOUT`` seconds from the end of the head (default 30; a budget for
