@@ -32,6 +32,9 @@ _TERM_KEYS = {"@id", "@type", "@container", "reverse", "protected", "_prefix", "
 #: What the active context may hold besides its terms.
 _CONTEXT_KEYS = {"mappings", "_uuid", "processingMode", "@version"}
 _CONTAINERS: tuple[list[str], ...] = ([], ["@language"], ["@set"])
+_PLAIN_TERM: tuple[list[str], str | None] = ([], None)  # a compact IRI or an IRI
+#: Node identifiers a compactor keeps compacted (past it, it begins again).
+KEPT_IRIS = 1 << 16
 
 #: Term selection by the kind of value (JSON-LD 1.1 IRI compaction, steps 4.5-4.20): the
 #: containers in order of preference and whether the term is chosen by type or by language.
@@ -164,8 +167,12 @@ class Compactor:
         self._graph = self._keyword("@graph")
         self._list = self._keyword("@list")
         self._none = self._keyword("@none")
+        #: each term's container and type
+        self._kinds = {t: (m.get("@container", []), m.get("@type")) for t, m in mappings.items()}
         #: chosen terms by (IRI, kind of value): bounded by the vocabulary, not by the data
         self._chosen: dict[tuple[str, Any], str] = {}
+        #: compacted node identifiers, the last up to :data:`KEPT_IRIS`
+        self._iris: dict[str, str] = {}
 
     @classmethod
     def of(cls, active_context: dict[str, Any]) -> Compactor | None:
@@ -206,11 +213,12 @@ class Compactor:
         if "@list" in item:
             items = item["@list"]
             term = self._term(prop, self._list_kind(items))
-            compacted: Any = {self._list: [self._value(term, x) for x in items]}
+            container, datatype = self._kinds.get(term, _PLAIN_TERM)
+            compacted: Any = {self._list: [self._value(datatype, x) for x in items]}
         else:
             term = self._term(prop, self._kind(item))
-            compacted = self._value(term, item)
-        container = self._terms[term].get("@container", []) if term in self._terms else []
+            container, datatype = self._kinds.get(term, _PLAIN_TERM)
+            compacted = self._value(datatype, item)
         if "@language" in container:
             if isinstance(compacted, dict) and "@value" in compacted:
                 compacted = compacted["@value"]
@@ -219,11 +227,11 @@ class Compactor:
         else:
             _add(out, term, compacted, "@set" in container)
 
-    def _value(self, term: str, item: dict[str, Any]) -> Any:
-        """A value or node reference compacted for ``term`` (value compaction)."""
+    def _value(self, datatype: str | None, item: dict[str, Any]) -> Any:
+        """A value or node reference compacted for a term of type ``datatype`` (value
+        compaction)."""
         if "@list" in item:
             raise Unsupported("a list in a list")
-        datatype = self._terms[term].get("@type") if term in self._terms else None
         if "@value" in item:
             if len(item) == 1 or item.get("@type", False) == datatype:
                 return item["@value"]
@@ -330,7 +338,13 @@ class Compactor:
 
     def _iri(self, iri: str) -> str:
         """A node's identifier: a compact IRI when a prefix fits, else as it is."""
-        return self._compact_iri(iri, value_is_none=True)
+        compacted = self._iris.get(iri)
+        if compacted is None:
+            compacted = self._compact_iri(iri, value_is_none=True)
+            if len(self._iris) >= KEPT_IRIS:
+                self._iris.clear()
+            self._iris[iri] = compacted
+        return compacted
 
     def _compact_iri(self, iri: str, *, value_is_none: bool) -> str:
         """The shortest usable compact IRI of ``iri`` (ties: the least), else ``iri``."""
