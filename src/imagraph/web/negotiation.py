@@ -99,9 +99,9 @@ LANG_COOKIE_AGE = 365 * 24 * 3600
 
 
 def _languages() -> tuple[str, ...]:
-    from . import current_site
+    from . import current_instance
 
-    return current_site().settings.config.languages
+    return current_instance().settings.config.languages
 
 
 def chosen_language() -> str | None:

@@ -29,7 +29,7 @@ from ..instance import Instance
 from ..namespaces import PREFIXES, compact
 from ..site import Section
 from ..store import bind
-from . import current_site, fastpath, negotiation, page, page_number, rdfout
+from . import current_instance, fastpath, negotiation, page, page_number, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
 from .sparql import PAGE_ROWS, run_in_slot
@@ -60,7 +60,7 @@ SEARCH_PAGE = 50
 
 
 def _urls() -> Urls:
-    return Urls.for_request(current_site().settings)
+    return Urls.for_request(current_instance().settings)
 
 
 def _alternates(
@@ -96,7 +96,7 @@ def respond(
     response cache in front, and, sent ``no-store`` without a validator (no ETag, no
     Last-Modified, never a 304), not by a harvester or a proxy either.
     """
-    site = current_site()
+    site = current_instance()
     urls = urls or _urls()
     lang = negotiation.choose_language() if rep.is_html else ""
     key = (urls.root, doc_path, rep.key, lang, variant)
@@ -147,7 +147,7 @@ def respond(
 
 def _rdf(triples: list[ox.Triple], rep: Representation, urls: Urls) -> bytes:
     assert rep.rdf is not None
-    site = current_site()
+    site = current_instance()
     return rdfout.serialize(
         triples,
         rep.rdf,
@@ -199,7 +199,7 @@ def _page(
 @bp.get("/<path:path>")
 def resource(path: str) -> Response:
     doc_path, rep, negotiated = pick(path)
-    site = current_site()
+    site = current_instance()
     urls = _urls()
     iri = urls.iri(doc_path)
     try:
@@ -232,7 +232,7 @@ def index() -> Response:
     """The landing page: the site's title and description, a search box, and the sections its
     ``site.toml`` lists (each a stored query, shown as a list, in groups or as a tree)."""
     rep = negotiation.choose((HTML,))
-    site = current_site()
+    site = current_instance()
 
     def render(urls: Urls, lang: str) -> bytes:
         sections = [_section(site, section, urls, lang) for section in site.settings.config.landing]
@@ -333,7 +333,7 @@ def _tree(rows: list[Any], urls: Urls) -> list[dict[str, Any]]:
 @bp.get("/search")
 def search() -> Response:
     """Resources whose names contain the words searched for, a page at a time (HTML)."""
-    site = current_site()
+    site = current_instance()
     negotiation.choose((HTML,))
     urls = _urls()
     lang = negotiation.choose_language()
@@ -406,7 +406,8 @@ def search() -> Response:
 
 def _dump_list(urls: Urls) -> list[dict[str, str]]:
     return [
-        {"name": name, "href": urls.url(f"dumps/{name}")} for name in current_site().downloads.whole
+        {"name": name, "href": urls.url(f"dumps/{name}")}
+        for name in current_instance().downloads.whole
     ]
 
 
@@ -417,7 +418,7 @@ def _graph_document(name: str, path: str) -> Response:
     doc_path, rep, negotiated = pick(path)
     if doc_path != name:
         raise NotFound()
-    site = current_site()
+    site = current_instance()
     graph = site.settings.graph_iri(name)
     triples = site.cache.cached(("graph", graph), lambda: list(site.core.store.triples([graph])))
 
@@ -451,7 +452,7 @@ def _count_text(least: str | None, most: str | None, lang: str) -> str | None:
 
 
 def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, Any]]:
-    site = current_site()
+    site = current_instance()
     label = page.Labeller(site, triples, lang)
     rdf_type = PREFIXES["rdf"] + "type"
     comment = PREFIXES["rdfs"] + "comment"
@@ -512,7 +513,7 @@ def shapes(ext: str | None = None) -> Response:
 
 @bp.get(f"/{rdfout.CONTEXT_PATH}")
 def context() -> Response:
-    resp = Response(_json_bytes(current_site().context), mimetype=formats.JSONLD.media_type)
+    resp = Response(_json_bytes(current_instance().context), mimetype=formats.JSONLD.media_type)
     resp.cache_control.public = True
     resp.cache_control.max_age = 86400
     return resp
@@ -548,7 +549,7 @@ class _FileRange:
 
 @bp.get("/dumps/<name>")
 def dump(name: str) -> Response:
-    site = current_site()
+    site = current_instance()
     d = site.downloads.get(name)
     if d is None:
         raise NotFoundError(f"No dump {name!r}; dumps: {', '.join(site.downloads.whole)}")
@@ -575,7 +576,7 @@ def dump(name: str) -> Response:
 
 @bp.get("/dumps")
 def dumps() -> Response:
-    site = current_site()
+    site = current_instance()
     urls = _urls()
     made = site.downloads.made()
     listing = [
@@ -614,7 +615,7 @@ def void(ext: str | None = None) -> Response:
 
 
 def void_triples(urls: Urls) -> list[ox.Triple]:
-    site = current_site()
+    site = current_instance()
     void = "http://rdfs.org/ns/void#"
     dct = PREFIXES["dct"]
     ds = ox.NamedNode(urls.url(".well-known/void") + "#dataset")
@@ -666,7 +667,7 @@ def robots() -> Response:
 
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
-    site = current_site()
+    site = current_instance()
     urls = _urls()
 
     def make() -> bytes:
