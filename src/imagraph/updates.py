@@ -60,7 +60,7 @@ def _run_on_copy(
 
     def content(graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.Triple]:
         return {
-            ox.Triple(q.subject, q.predicate, q.object)
+            q.triple
             for q in scratch.quads_for_pattern(None, None, None, graph)
         }
 
@@ -146,7 +146,7 @@ def run(writes: Writes, update: str, *, agent: str, timeout: float) -> UpdateOut
         return UpdateOutcome(None, {})
     new = {
         graph: [
-            ox.Triple(q.subject, q.predicate, q.object)
+            q.triple
             for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
         ]
         for graph, body in changed.items()

@@ -125,7 +125,7 @@ def respond(
                 if rep.is_html
                 else f"public, max-age={site.settings.cache_max_age}",
             }
-        headers["Vary"] = "Accept, Accept-Language"
+        headers["Vary"] = "Accept, Accept-Language, Cookie"  # (the cookie: a chosen language)
         headers["Link"] = ", ".join(links)
         if negotiated:
             headers["Content-Location"] = urls.document(f"{doc_path}.{rep.key}")
