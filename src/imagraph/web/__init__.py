@@ -124,7 +124,7 @@ def _theme(app: Flask, settings: Settings) -> None:
     app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static)
 
 
-def current_site() -> Instance:
+def current_instance() -> Instance:
     """The instance whose app handles the current request."""
     instance = current_app.extensions["imagraph"]
     assert isinstance(instance, Instance)
@@ -134,7 +134,7 @@ def current_site() -> Instance:
 def take_slot(kind: str) -> Slot:
     """A slot of ``kind`` (``query`` or ``validation``) for the current request's client
     (see :mod:`imagraph.slots`); release it when done."""
-    return current_site().slots[kind].take(request.remote_addr or "")
+    return current_instance().slots[kind].take(request.remote_addr or "")
 
 
 def page_number() -> int:

@@ -21,7 +21,7 @@ from werkzeug.exceptions import MethodNotAllowed, Unauthorized
 
 from ..errors import RefusedError, TooManyError
 from ..settings import Settings
-from . import current_site
+from . import current_instance
 
 #: Failed authentications go to the server's error log (gunicorn's, whose handlers its child
 #: loggers reach), with its time and level; outside a server, where any other warning goes.
@@ -90,7 +90,7 @@ def require_writer(allowed: list[str]) -> str:
     :raise 429: too many wrong tokens from this client lately (with ``Retry-After``).
     :raise 403: a wrong token (logged with the client and the route, never the token).
     """
-    writes = current_site().writes
+    writes = current_instance().writes
     if not writes.enabled:
         raise MethodNotAllowed(
             allowed, "writes are off on this server (no write tokens configured)"

@@ -16,7 +16,7 @@ from .. import formats
 from ..catalog import CATALOG_PREFIXES, CatalogBuilder, DumpInfo, Part
 from ..dumps import DumpFile
 from ..errors import BadInputError, NotFoundError
-from . import current_site, negotiation, page_number
+from . import current_instance, negotiation, page_number
 from .pages import render_page
 from .text import word
 from .urls import Urls
@@ -30,7 +30,7 @@ def _dumps(made: dict[str, DumpFile]) -> Any:
     """The distributions' dump files: size and checksum of those made (the others are being
     made, see :mod:`imagraph.dumps`; a catalogue without them is not kept, see :func:`_made`);
     a dump that cannot be made from this version of the data is not listed."""
-    site = current_site()
+    site = current_instance()
 
     def dumps(urls: Urls, part_id: str) -> list[DumpInfo]:
         out = []
@@ -54,7 +54,7 @@ def _dumps(made: dict[str, DumpFile]) -> Any:
 
 
 def _builder(made: dict[str, DumpFile], urls: Urls) -> CatalogBuilder:
-    site = current_site()
+    site = current_instance()
     listed = _dumps(made)
     return CatalogBuilder(
         site.core,
@@ -69,7 +69,7 @@ def _made() -> tuple[dict[str, DumpFile], bool]:
     """The dump files made for this version, and whether they are all made: a catalogue without
     the sizes of some is kept by no one (see :func:`views.respond`), so the next request gets the
     sizes made meanwhile."""
-    site = current_site()
+    site = current_instance()
     made = site.downloads.made()
     return made, site.downloads.all_made()
 
@@ -99,7 +99,7 @@ def _since() -> datetime | None:
 @bp.get("/catalog")
 @bp.get("/catalog.<ext>")
 def catalog(ext: str | None = None) -> Response:
-    site = current_site()
+    site = current_instance()
     doc_path, rep, negotiated = pick("catalog" + (f".{ext}" if ext else ""))
     if doc_path != "catalog":
         raise NotFound()
@@ -164,7 +164,7 @@ def _hydra(
 
 @bp.get("/dataset/<ident>")
 def dataset(ident: str) -> Response:
-    site = current_site()
+    site = current_instance()
     doc_path, rep, negotiated = pick(f"dataset/{ident}")
     part = site.parts.get(doc_path.removeprefix("dataset/"))
     if part is None:
@@ -183,7 +183,7 @@ def dataset(ident: str) -> Response:
 
 
 def _html(builder: CatalogBuilder, parts: tuple[Part, ...], urls: Urls, lang: str) -> bytes:
-    site = current_site()
+    site = current_instance()
     datasets = []
     for part in parts:
         iri = builder.dataset_iri(part).value

@@ -23,7 +23,7 @@ from werkzeug.exceptions import (
 )
 
 from ..errors import ImagraphError
-from . import current_site
+from . import current_instance
 from .negotiation import choose_language
 from .pages import render_page
 from .urls import Urls
@@ -148,13 +148,13 @@ def _page(status: int, title: str, detail: str, explanation: str | None = None) 
     if meaning and detail.rstrip(".") == meaning.rstrip("."):
         detail = ""
     try:
-        urls = Urls.for_request(current_site().settings)
+        urls = Urls.for_request(current_instance().settings)
         here = (request.script_root or "") + request.path
         return render_page(
             "error.html",
             urls,
             lang,
-            switch={other: f"{here}?lang={other}" for other in current_site().languages},
+            switch={other: f"{here}?lang={other}" for other in current_instance().languages},
             status=status,
             heading=heading,
             meaning=meaning,

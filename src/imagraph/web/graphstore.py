@@ -18,7 +18,7 @@ from flask import Blueprint, Response, request
 from .. import formats, isolation, loading
 from ..errors import BadInputError, NotFoundError, UpdateRefusedError
 from ..settings import Settings
-from . import auth, current_site, negotiation
+from . import auth, current_instance, negotiation
 from .body import read_body
 from .negotiation import GRAPH_TYPES
 
@@ -46,7 +46,7 @@ def _graph_iri() -> str:
 
 @bp.route("/graph-store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
 def graph_store() -> Response:
-    site = current_site()
+    site = current_instance()
     settings = site.settings
     graph = _graph_iri()
     core = site.core
@@ -92,7 +92,7 @@ def _parse_confined(body: bytes, fmt: formats.Format, graph: str, settings: Sett
 
     def work() -> list[ox.Triple]:
         quads = loading.parse(body, fmt, source="the request body", base_iri=graph)
-        return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+        return [q.triple for q in quads]
 
     triples = isolation.run(
         work,

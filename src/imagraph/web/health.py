@@ -9,7 +9,7 @@ import time
 from flask import Blueprint, Response
 
 from ..errors import ImagraphError
-from . import current_site
+from . import current_instance
 
 bp = Blueprint("health", __name__)
 
@@ -27,7 +27,7 @@ def healthz() -> Response:
 
 @bp.route("/readyz")
 def readyz() -> Response:
-    site = current_site()
+    site = current_instance()
     checks: dict[str, object] = {}
     ready = True
     start = time.monotonic()

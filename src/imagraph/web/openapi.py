@@ -15,7 +15,7 @@ from flask import Blueprint, Response
 
 from .. import formats
 from ..settings import Settings, _package_version
-from . import current_site, negotiation
+from . import current_instance, negotiation
 from .sparql import GRAPH_KEYS, GRAPH_REPS, RESULT_FORMATS, RESULT_KEYS
 from .urls import Urls
 from .validate import OUTPUTS as REPORT_TYPES
@@ -529,7 +529,7 @@ def _with_languages(doc: Any, languages: list[str]) -> Any:
 
 @bp.route("/openapi.json")
 def openapi() -> Response:
-    site = current_site()
+    site = current_instance()
     doc = document(Urls.for_request(site.settings), site.settings)
     resp = Response(json.dumps(doc, ensure_ascii=False, indent=1), content_type="application/json")
     resp.cache_control.public = True

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import render_template
 
-from . import current_site
+from . import current_instance
 from .text import LANGUAGE_NAMES, word
 from .urls import Urls
 
@@ -24,7 +24,7 @@ def render_page(
     """A page in ``lang``. ``switch`` is the path the language switch links to (with
     ``?lang=``), or the links themselves (by language) where the page needs other parameters
     kept."""
-    site = current_site()
+    site = current_instance()
     config = site.settings.config
     if isinstance(switch, str):
         switch = {other: f"{urls.url(switch)}?lang={other}" for other in config.languages}

@@ -24,7 +24,7 @@ from ..instance import Instance
 from ..namespaces import PREFIXES
 from ..queries import StoredQuery
 from ..settings import Settings
-from . import current_site, negotiation, page_number, take_slot
+from . import current_instance, negotiation, page_number, take_slot
 from .body import read_body
 from .negotiation import HTML, TURTLE, Representation
 from .page import triple_text
@@ -186,7 +186,7 @@ def _prefers_html() -> bool:
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
-    site = current_site()
+    site = current_instance()
     query, default_graphs, named_graphs = _read_request()
     urls = Urls.for_request(site.settings)
     if query is None:
@@ -204,7 +204,7 @@ def answer(
     stored: StoredQuery | None = None,
 ) -> Response:
     """Run a query and answer in the negotiated format (the query page for browsers)."""
-    site = current_site()
+    site = current_instance()
     s = site.settings
     limits = sparql.Limits.from_settings(s)
     if _wants_html():
@@ -288,7 +288,7 @@ def service_description(urls: Urls) -> Response:
     triples = service_triples(endpoint_url)
     body = (
         ox.serialize(
-            triples, format=rep.rdf.oxigraph, prefixes={**current_site().prefixes, "sd": SD}
+            triples, format=rep.rdf.oxigraph, prefixes={**current_instance().prefixes, "sd": SD}
         )
         or b""
     )  # type: ignore[union-attr]
@@ -302,7 +302,7 @@ def service_description(urls: Urls) -> Response:
 
 
 def service_triples(endpoint_url: str) -> list[ox.Triple]:
-    site = current_site()
+    site = current_instance()
     service = ox.NamedNode(endpoint_url + "#service")
     dataset = ox.BlankNode("dataset")
     default_graph = ox.BlankNode("default")
@@ -382,7 +382,7 @@ def query_page(
     urls: Urls, query: str, stored: StoredQuery | None = None, run: bool = False
 ) -> Response:
     """The query page: editor, prefixes, stored queries, and the results as a table."""
-    site = current_site()
+    site = current_instance()
     lang = negotiation.choose_language()
     status, error, table, graph_text, truncated = 200, None, None, None, False
     kinds: tuple[str, ...] = ()  # the formats offered for download
@@ -408,7 +408,7 @@ def query_page(
         "query.html",
         urls,
         lang,
-        switch={o: _with_lang(urls, query, stored, o) for o in current_site().languages},
+        switch={o: _with_lang(urls, query, stored, o) for o in current_instance().languages},
         query=query or _first_query(site, lang),
         stored=stored,
         queries=list(site.queries.values()),
@@ -517,7 +517,7 @@ def _with_lang(urls: Urls, query: str, stored: StoredQuery | None, lang: str) ->
 
 @bp.get("/queries")
 def stored_list() -> Response:
-    site = current_site()
+    site = current_instance()
     urls = Urls.for_request(site.settings)
     items = [
         {
@@ -539,7 +539,7 @@ def stored_list() -> Response:
 
 @bp.get("/queries/<name>.rq")
 def stored_text(name: str) -> Response:
-    stored = current_site().queries.get(name)
+    stored = current_instance().queries.get(name)
     if stored is None:
         raise NotFoundError(f"No stored query {name!r}.")
     resp = Response(
@@ -552,7 +552,7 @@ def stored_text(name: str) -> Response:
 
 @bp.get("/queries/<name>")
 def stored_run(name: str) -> Response:
-    site = current_site()
+    site = current_instance()
     stored = site.queries.get(name)
     if stored is None:
         raise NotFoundError(f"No stored query {name!r}; see /queries.")

@@ -17,7 +17,7 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from .. import updates
 from ..errors import BadInputError, UnsupportedFormatError
-from . import auth, current_site
+from . import auth, current_instance
 from .body import read_body
 
 bp = Blueprint("update", __name__)
@@ -61,7 +61,7 @@ def _read_update() -> str:
 def update() -> Response:
     if request.method != "POST":  # not a resource of the data: say how to use it
         raise MethodNotAllowed(["POST"], "send a SPARQL Update with POST")
-    site = current_site()
+    site = current_instance()
     settings = site.settings
     agent = auth.require_writer(["POST"])
     text = _read_update()

@@ -22,7 +22,7 @@ from ..errors import (
     RefusedError,
     ValidationTimeoutError,
 )
-from . import current_site, negotiation, take_slot
+from . import current_instance, negotiation, take_slot
 from .body import read_body
 from .pages import render_page
 from .urls import Urls
@@ -52,7 +52,7 @@ def _output() -> str:
 
 def _submission() -> tuple[Graph, Graph | None, str] | None:
     """(data, user shapes, description of the source), or None for a request with no input."""
-    site = current_site()
+    site = current_instance()
     settings = site.settings
     max_bytes = settings.validate_max_bytes
     shapes = None
@@ -117,7 +117,7 @@ def _alone() -> bool:
 def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
     """Validate a submission in one of the validation slots (503 or 429 when none is free):
     together with the published data, unless it is to be validated alone."""
-    site = current_site()
+    site = current_instance()
     run = submissions.check if _alone() else submissions.check_with_published
     slot = take_slot("validation")
     try:
@@ -132,7 +132,7 @@ def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
 
 @bp.route("/validate", methods=["GET", "POST"])
 def validate() -> Response:
-    site = current_site()
+    site = current_instance()
     output = _output()
     lang = negotiation.choose_language()
     urls = Urls.for_request(site.settings)
@@ -173,7 +173,7 @@ def validate() -> Response:
 def _shape_href(urls: Urls, shape: str | None) -> str | None:
     """Where the shapes page documents ``shape``: one of the site's own (under its files'
     base, ``shapes#``), else nowhere."""
-    shapes = current_site().settings.config.base_iri + "shapes#"
+    shapes = current_instance().settings.config.base_iri + "shapes#"
     if not shape or not shape.startswith(shapes):
         return None
     return urls.url("shapes") + "#" + shape[len(shapes) :]
@@ -182,7 +182,7 @@ def _shape_href(urls: Urls, shape: str | None) -> str | None:
 def _page(
     urls: Urls, lang: str, checked: submissions.Checked | None, error: str | None, status: int
 ) -> Response:
-    site = current_site()
+    site = current_instance()
     summary: dict[str, Any] | None = checked.summary[lang] if checked else None
     if summary:
         for node in summary["focusNodes"]:

@@ -26,10 +26,11 @@ from werkzeug.wsgi import wrap_file
 from .. import formats, sparql
 from ..errors import BadInputError, NotFoundError
 from ..instance import Instance
+from ..labels import Labels
 from ..namespaces import PREFIXES, compact
 from ..site import Section
 from ..store import bind
-from . import current_site, fastpath, negotiation, page, page_number, rdfout
+from . import current_instance, fastpath, negotiation, page, page_number, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
 from .sparql import PAGE_ROWS, run_in_slot
@@ -40,16 +41,20 @@ bp = Blueprint("imagraph", __name__)
 _BY_EXTENSION = {r.key: r for r in RESOURCE}
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
-#: Resources whose labels contain the words searched for (``$q``, in any case), by label.
+#: Resources whose labels contain the words searched for (``$q``, in any case), the first 1,000
+#: in the order of their names, each with all its labels (``?p``: the label property; the one
+#: shown is ranked in Python, :mod:`imagraph.labels`) and its kinds.
 SEARCH_QUERY = """
-SELECT ?s ?label ?kind WHERE {
-  { SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?type) AS ?kind) WHERE {
+SELECT ?s ?p ?label ?kind WHERE {
+  { SELECT ?s (MIN(LCASE(STR(?l))) AS ?order) WHERE {
       VALUES ?q { $q }
       ?s skos:prefLabel|schema:name|foaf:name|dct:title|rdfs:label ?l
       FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?l)), LCASE(?q)))
-      OPTIONAL { ?s a ?type FILTER(STRSTARTS(STR(?type), $ns)) }
-    } GROUP BY ?s }
-} ORDER BY LCASE(STR(?label)) LIMIT 1000
+    } GROUP BY ?s ORDER BY ?order LIMIT 1000 }
+  VALUES ?p { skos:prefLabel schema:name foaf:name dct:title rdfs:label }
+  ?s ?p ?label FILTER(isLiteral(?label))
+  OPTIONAL { ?s a ?kind FILTER(STRSTARTS(STR(?kind), $ns)) }
+}
 """
 #: Items of a list on the landing page; a longer list links to all of it (paged).
 LANDING_MAX = 25
@@ -60,7 +65,7 @@ SEARCH_PAGE = 50
 
 
 def _urls() -> Urls:
-    return Urls.for_request(current_site().settings)
+    return Urls.for_request(current_instance().settings)
 
 
 def _alternates(
@@ -96,7 +101,7 @@ def respond(
     response cache in front, and, sent ``no-store`` without a validator (no ETag, no
     Last-Modified, never a 304), not by a harvester or a proxy either.
     """
-    site = current_site()
+    site = current_instance()
     urls = urls or _urls()
     lang = negotiation.choose_language() if rep.is_html else ""
     key = (urls.root, doc_path, rep.key, lang, variant)
@@ -125,7 +130,7 @@ def respond(
                 if rep.is_html
                 else f"public, max-age={site.settings.cache_max_age}",
             }
-        headers["Vary"] = "Accept, Accept-Language"
+        headers["Vary"] = "Accept, Accept-Language, Cookie"  # (the cookie: a chosen language)
         headers["Link"] = ", ".join(links)
         if negotiated:
             headers["Content-Location"] = urls.document(f"{doc_path}.{rep.key}")
@@ -147,7 +152,7 @@ def respond(
 
 def _rdf(triples: list[ox.Triple], rep: Representation, urls: Urls) -> bytes:
     assert rep.rdf is not None
-    site = current_site()
+    site = current_instance()
     return rdfout.serialize(
         triples,
         rep.rdf,
@@ -199,7 +204,7 @@ def _page(
 @bp.get("/<path:path>")
 def resource(path: str) -> Response:
     doc_path, rep, negotiated = pick(path)
-    site = current_site()
+    site = current_instance()
     urls = _urls()
     iri = urls.iri(doc_path)
     try:
@@ -232,7 +237,7 @@ def index() -> Response:
     """The landing page: the site's title and description, a search box, and the sections its
     ``site.toml`` lists (each a stored query, shown as a list, in groups or as a tree)."""
     rep = negotiation.choose((HTML,))
-    site = current_site()
+    site = current_instance()
 
     def render(urls: Urls, lang: str) -> bytes:
         sections = [_section(site, section, urls, lang) for section in site.settings.config.landing]
@@ -333,7 +338,7 @@ def _tree(rows: list[Any], urls: Urls) -> list[dict[str, Any]]:
 @bp.get("/search")
 def search() -> Response:
     """Resources whose names contain the words searched for, a page at a time (HTML)."""
-    site = current_site()
+    site = current_instance()
     negotiation.choose((HTML,))
     urls = _urls()
     lang = negotiation.choose_language()
@@ -354,26 +359,29 @@ def search() -> Response:
         if found is None:
             limits = sparql.Limits.from_settings(site.settings)
             outcome = run_in_slot(site, query, limits, urls.url("search"))
-            found = [
-                {
-                    "iri": s["s"].value,
-                    "label": s["label"].value,
-                    "kind": s["kind"].value if s["kind"] is not None else "",
-                }
-                for s in ox.parse_query_results(  # type: ignore[union-attr]
-                    outcome.body, format=ox.QueryResultsFormat.JSON
-                )
-            ]
+            labels, kinds = Labels(site.languages), {}
+            for row in ox.parse_query_results(  # type: ignore[union-attr]
+                outcome.body, format=ox.QueryResultsFormat.JSON
+            ):
+                iri, label, kind = row["s"].value, row["label"], row["kind"]
+                labels.add(iri, row["p"].value, label)
+                if kinds.get(iri) is None:
+                    kinds[iri] = kind.value if kind is not None else None
+            found = (labels, kinds)
             site.cache.remember(("search", words), found)
-        results = [
-            {
-                "href": urls.href(r["iri"]),
-                "label": r["label"],
-                "iri": r["iri"],
-                "kind": site.term_label(r["kind"], lang) if r["kind"] else "",
-            }
-            for r in found
-        ]
+        labels, kinds = found
+        results = sorted(
+            (
+                {
+                    "href": urls.href(iri),
+                    "label": labels.get(iri, lang) or iri,
+                    "iri": iri,
+                    "kind": site.term_label(kind, lang) or "" if kind else "",
+                }
+                for iri, kind in kinds.items()
+            ),
+            key=lambda r: (r["label"].lower(), r["iri"]),
+        )
     first = (number - 1) * SEARCH_PAGE
     shown = results[first : first + SEARCH_PAGE]
     if number > 1 and not shown:
@@ -406,7 +414,8 @@ def search() -> Response:
 
 def _dump_list(urls: Urls) -> list[dict[str, str]]:
     return [
-        {"name": name, "href": urls.url(f"dumps/{name}")} for name in current_site().downloads.whole
+        {"name": name, "href": urls.url(f"dumps/{name}")}
+        for name in current_instance().downloads.whole
     ]
 
 
@@ -417,7 +426,7 @@ def _graph_document(name: str, path: str) -> Response:
     doc_path, rep, negotiated = pick(path)
     if doc_path != name:
         raise NotFound()
-    site = current_site()
+    site = current_instance()
     graph = site.settings.graph_iri(name)
     triples = site.cache.cached(("graph", graph), lambda: list(site.core.store.triples([graph])))
 
@@ -451,7 +460,7 @@ def _count_text(least: str | None, most: str | None, lang: str) -> str | None:
 
 
 def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, Any]]:
-    site = current_site()
+    site = current_instance()
     label = page.Labeller(site, triples, lang)
     rdf_type = PREFIXES["rdf"] + "type"
     comment = PREFIXES["rdfs"] + "comment"
@@ -512,7 +521,7 @@ def shapes(ext: str | None = None) -> Response:
 
 @bp.get(f"/{rdfout.CONTEXT_PATH}")
 def context() -> Response:
-    resp = Response(_json_bytes(current_site().context), mimetype=formats.JSONLD.media_type)
+    resp = Response(_json_bytes(current_instance().context), mimetype=formats.JSONLD.media_type)
     resp.cache_control.public = True
     resp.cache_control.max_age = 86400
     return resp
@@ -548,7 +557,7 @@ class _FileRange:
 
 @bp.get("/dumps/<name>")
 def dump(name: str) -> Response:
-    site = current_site()
+    site = current_instance()
     d = site.downloads.get(name)
     if d is None:
         raise NotFoundError(f"No dump {name!r}; dumps: {', '.join(site.downloads.whole)}")
@@ -575,7 +584,7 @@ def dump(name: str) -> Response:
 
 @bp.get("/dumps")
 def dumps() -> Response:
-    site = current_site()
+    site = current_instance()
     urls = _urls()
     made = site.downloads.made()
     listing = [
@@ -614,7 +623,7 @@ def void(ext: str | None = None) -> Response:
 
 
 def void_triples(urls: Urls) -> list[ox.Triple]:
-    site = current_site()
+    site = current_instance()
     void = "http://rdfs.org/ns/void#"
     dct = PREFIXES["dct"]
     ds = ox.NamedNode(urls.url(".well-known/void") + "#dataset")
@@ -666,7 +675,7 @@ def robots() -> Response:
 
 @bp.get("/sitemap.xml")
 def sitemap() -> Response:
-    site = current_site()
+    site = current_instance()
     urls = _urls()
 
     def make() -> bytes:
