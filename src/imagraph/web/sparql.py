@@ -385,6 +385,7 @@ def query_page(
     site = current_instance()
     lang = negotiation.choose_language()
     status, error, table, graph_text, truncated = 200, None, None, None, False
+    retry_after: int | None = None
     kinds: tuple[str, ...] = ()  # the formats offered for download
     page = page_number()
     if run:
@@ -402,7 +403,7 @@ def query_page(
                 table = _table(result.body, result.kind, urls, page)
                 kinds = tuple(f.extension for f in RESULT_FORMATS)
         except ImagraphError as err:
-            status, error = err.status, str(err)
+            status, error, retry_after = err.status, str(err), err.retry_after
     downloads = [{"label": f, "href": _with_format(urls, query, stored, f)} for f in kinds]
     body = render_page(
         "query.html",
@@ -425,6 +426,8 @@ def query_page(
     )
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
+    if retry_after is not None:  # the page says what went wrong; the header says when to retry
+        resp.headers["Retry-After"] = str(retry_after)
     return resp
 
 

@@ -142,7 +142,7 @@ def validate() -> Response:
             checked = _check(submission) if submission else None
             return _page(urls, lang, checked, None, 200)
         except ImagraphError as err:
-            return _page(urls, lang, None, str(err), err.status)
+            return _page(urls, lang, None, str(err), err.status, err.retry_after)
     submission = _submission()
     if submission is None:
         raise BadInputError(
@@ -180,7 +180,12 @@ def _shape_href(urls: Urls, shape: str | None) -> str | None:
 
 
 def _page(
-    urls: Urls, lang: str, checked: submissions.Checked | None, error: str | None, status: int
+    urls: Urls,
+    lang: str,
+    checked: submissions.Checked | None,
+    error: str | None,
+    status: int,
+    retry_after: int | None = None,
 ) -> Response:
     site = current_instance()
     summary: dict[str, Any] | None = checked.summary[lang] if checked else None
@@ -205,4 +210,6 @@ def _page(
     )
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
     return resp
