@@ -69,7 +69,8 @@ class Labels:
         for t in triples:
             rank = _RANK.get(t.predicate.value)
             if rank is not None and isinstance(t.object, ox.Literal):
-                self._keep(t.subject.value, rank, t.object)
+                # pyoxigraph's stubs let a subject be a triple term, which RDF 1.2 does not
+                self._keep(t.subject.value, rank, t.object)  # type: ignore[union-attr]
         return self
 
     def __contains__(self, iri: str) -> bool:
