@@ -918,3 +918,17 @@ def test_a_triple_term_as_a_type_or_a_statements_comment_or_source_is_shown_as_t
     resp = client.get("/org/bmi", headers={"Accept": "text/html"})
     assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
     assert "&lt;&lt;( &lt;urn:x:a&gt; &lt;urn:x:b&gt;" in resp.get_data(as_text=True)
+
+
+@embedded_only
+def test_the_shapes_page_shows_a_triple_term_the_shapes_graph_holds_as_text(fresh):
+    """A triple term (another writer's) as a type in the shapes graph is shown as text on the
+    shapes page (it was a 500)."""
+    core = fresh()
+    graph = ox.NamedNode(core.settings.graph_iri("shapes"))
+    rdf_type = ox.NamedNode(str(RDF.type))
+    core.store.load([ox.Quad(ox.NamedNode("urn:x:shape"), rdf_type, TERM, graph)])
+    client = create_app(Instance(core)).test_client()
+    resp = client.get("/shapes", headers={"Accept": "text/html"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert "&lt;&lt;( &lt;urn:x:a&gt; &lt;urn:x:b&gt;" in resp.get_data(as_text=True)

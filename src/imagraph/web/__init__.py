@@ -64,11 +64,11 @@ def create_app(instance: Instance | None = None) -> Flask:
             instance.writes.notice()  # a new data version, written by another worker or server
 
     # outermost first: forwarded headers, the response cache, CORS on every answer, Flask
-    wsgi = FastPath(errors.Cors(app.wsgi_app), instance)
+    wsgi: FastPath | ProxyFix = FastPath(errors.Cors(app.wsgi_app), instance)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
-    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    app.wsgi_app = wsgi  # type: ignore[method-assign]  # Flask's documented way to add middleware
     return app
 
 
@@ -110,7 +110,7 @@ def _theme(app: Flask, settings: Settings) -> None:
     own = settings.site / "templates"
     if own.is_dir():
         loaders.insert(0, FileSystemLoader(own))
-    app.jinja_loader = ChoiceLoader(loaders)  # type: ignore[assignment]
+    app.jinja_loader = ChoiceLoader(loaders)
     folders = [
         f for f in (settings.site / "static", Path(__file__).parent / "static") if f.is_dir()
     ]

@@ -117,7 +117,7 @@ def resource_page(
         predicate, obj = props.get(RDF_PREDICATE.value), props.get(RDF_OBJECT.value)
         if not isinstance(predicate, ox.NamedNode) or obj is None:
             continue
-        comment = [_text(t.object) for t in ts if t.predicate == RDFS_COMMENT]
+        comment = [term_text(t.object) for t in ts if t.predicate == RDFS_COMMENT]
         cited = [_source(t.object, label, urls) for t in ts if t.predicate == DCT_SOURCE]
         qualified[(predicate.value, obj)] = Value(
             "",
@@ -240,7 +240,7 @@ def _without_repeated_names(rows: dict[str, Row]) -> list[Row]:
 
 
 def _plain(term: Term, label: Labeller) -> str:
-    return label(term.value) if isinstance(term, ox.NamedNode) else _text(term)
+    return label(term.value) if isinstance(term, ox.NamedNode) else term_text(term)
 
 
 def _source(term: Term, label: Labeller, urls: Urls) -> tuple[str, str | None]:
@@ -250,7 +250,7 @@ def _source(term: Term, label: Labeller, urls: Urls) -> tuple[str, str | None]:
     return label(term.value), urls.href(term.value)
 
 
-def _text(term: Term) -> str:
+def term_text(term: Term) -> str:
     """A term's value, or a triple term as it is written."""
     return triple_text(term) if isinstance(term, ox.Triple) else term.value
 
