@@ -188,7 +188,7 @@ def serve(
         store=_settings(ctx).store,
         public_url=public_url,
         trusted_proxies=trusted_proxies,
-        **({"threads": threads} if threads else {}),
+        threads=threads or None,  # None: the environment's or the default
     )
     click.echo(
         f"Serving {settings.base_iri} on http://{host}:{port}/ with {workers} workers of "
@@ -559,6 +559,7 @@ def generate(ctx: click.Context, scale: int, seed: int, output: Path) -> None:
         q.subject.value
         for path in Core.bundled_files(settings)["ontology"]
         for q in loading.parse_file(path)
+        if isinstance(q.subject, ox.NamedNode)
     }
     missing = [
         t for t in ("Meeting", "FederalMinistry", "Municipality") if namespace + t not in defined
