@@ -3,7 +3,7 @@ validation reports and vocabulary terms alike."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 
@@ -76,7 +76,7 @@ class Labels:
     def __contains__(self, iri: str) -> bool:
         return iri in self._found
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._found)
 
     def exactly(self, iri: str, lang: str) -> str | None:

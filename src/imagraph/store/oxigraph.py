@@ -205,7 +205,7 @@ class OxigraphStore:
             triple = ox.Triple(q.subject, q.predicate, q.object)
             if triple not in out:
                 out[triple] = None
-                linked.append(q.subject)  # type: ignore[arg-type]
+                linked.append(q.subject)  # type: ignore[arg-type]  # not blank: named (stubs)
                 incoming += 1
                 if incoming >= MAX_INCOMING:
                     break
