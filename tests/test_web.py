@@ -716,6 +716,11 @@ def test_search_finds_resources_by_name_in_either_language(client):
     assert re.search(r'<h2 id="found">\d+ resources whose name contains “BRAKE”', html)
     german = client.get("/search?q=Innenministerium&lang=de", headers={"Accept": "text/html"})
     assert "Ressourcen, deren Name „Innenministerium“ enthält" in german.text
+    # a resource found by its German name is named in the reader's language (one ranking and
+    # fallback for every label: imagraph.labels)
+    english = client.get("/search?q=des Innern&lang=en", headers={"Accept": "text/html"}).text
+    assert ">Federal Ministry of the Interior</a>" in english
+    assert ">Bundesministerium des Innern</a>" not in english
     none = client.get("/search?q=xyzzy&lang=en", headers={"Accept": "text/html"}).text
     assert "No name contains “xyzzy”." in none
     for bad in ("/search?q=a&page=0", "/search?q=" + "a" * 201):

@@ -60,12 +60,13 @@ class VersionCache:
 
 
 def _cost(value: object) -> int:
-    """About how many bytes a cached value holds: its body, where it has one."""
+    """About how many bytes a cached value holds: its body, where it has one; rows of a few
+    short strings (search results, links) at 200 bytes each."""
     if isinstance(value, bytes):
         return len(value)
-    if isinstance(value, tuple) and value and isinstance(value[0], bytes):
-        return len(value[0])
-    if isinstance(value, list):  # rows of a few short strings (search results, links)
+    if isinstance(value, tuple):
+        return sum(_cost(v) for v in value)
+    if isinstance(value, (list, dict)):
         return 200 * len(value)
     body = getattr(value, "body", None)
     return len(body) if isinstance(body, bytes) else 0

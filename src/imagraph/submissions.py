@@ -160,7 +160,7 @@ def _read(steps: Steps, parts: list[Submission]) -> tuple[list[ox.Triple], list[
         triples, prefixes = [], []
         for part in parts:
             declared: dict[str, str] = {}
-            triples += [ox.Triple(q.subject, q.predicate, q.object) for q in part.quads(declared)]
+            triples += [q.triple for q in part.quads(declared)]
             prefixes.append(declared)
         return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", prefixes
 

@@ -59,10 +59,7 @@ def _run_on_copy(
     default = ox.DefaultGraph()
 
     def content(graph: ox.NamedNode | ox.DefaultGraph) -> set[ox.Triple]:
-        return {
-            ox.Triple(q.subject, q.predicate, q.object)
-            for q in scratch.quads_for_pattern(None, None, None, graph)
-        }
+        return {q.triple for q in scratch.quads_for_pattern(None, None, None, graph)}
 
     before = {g: content(ox.NamedNode(g)) for g in graphs}
     before_default = content(default)
@@ -145,10 +142,7 @@ def run(writes: Writes, update: str, *, agent: str, timeout: float) -> UpdateOut
     if not changed:
         return UpdateOutcome(None, {})
     new = {
-        graph: [
-            ox.Triple(q.subject, q.predicate, q.object)
-            for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
-        ]
+        graph: [q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)]
         for graph, body in changed.items()
     }
     for graph, triples in new.items():

@@ -123,14 +123,14 @@ class OxigraphStore:
 
     def about(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
         return [
-            ox.Triple(q.subject, q.predicate, q.object)
+            q.triple
             for g in graphs
             for q in self._store.quads_for_pattern(node, None, None, ox.NamedNode(g))
         ]
 
     def pointing_to(self, node: ox.NamedNode | ox.BlankNode, graphs: list[str]) -> list[ox.Triple]:
         return [
-            ox.Triple(q.subject, q.predicate, q.object)
+            q.triple
             for g in graphs
             for q in self._store.quads_for_pattern(None, None, node, ox.NamedNode(g))
         ]
@@ -185,7 +185,7 @@ class OxigraphStore:
             while stack:
                 s = stack.pop()
                 for q in store.quads_for_pattern(s, None, None, None):
-                    out[ox.Triple(q.subject, q.predicate, q.object)] = None
+                    out[q.triple] = None
                     o = q.object
                     if isinstance(o, ox.BlankNode) and o not in seen:
                         seen.add(o)
@@ -202,7 +202,7 @@ class OxigraphStore:
         for q in store.quads_for_pattern(None, None, node, None):
             if q.predicate == _RDF_SUBJECT or isinstance(q.subject, ox.BlankNode):
                 continue
-            triple = ox.Triple(q.subject, q.predicate, q.object)
+            triple = q.triple
             if triple not in out:
                 out[triple] = None
                 linked.append(q.subject)  # type: ignore[arg-type]  # not blank: named (stubs)
@@ -223,7 +223,7 @@ class OxigraphStore:
         cached = self._label_cache.get(node)
         if cached is None:
             cached = [
-                ox.Triple(q.subject, q.predicate, q.object)
+                q.triple
                 for prop in LINK_PROPERTIES
                 for q in self._store.quads_for_pattern(node, prop, None, None)
             ]
@@ -241,11 +241,11 @@ class OxigraphStore:
     def triples(self, graphs: Iterable[str] | None = None) -> Iterator[ox.Triple]:
         if graphs is None:
             for q in self._store:
-                yield ox.Triple(q.subject, q.predicate, q.object)
+                yield q.triple
             return
         for g in graphs:
             for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(g)):
-                yield ox.Triple(q.subject, q.predicate, q.object)
+                yield q.triple
 
     def dump(self, out: IO[bytes], fmt: Format, graph: str | None = None) -> None:
         if fmt.is_dataset and graph is None:

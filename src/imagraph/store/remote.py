@@ -428,10 +428,7 @@ class RemoteStore:
     def _triples(self, response: requests.Response) -> list[ox.Triple]:
         fmt = formats.by_media_type(response.headers.get("Content-Type", _NT.media_type))
         try:
-            return [
-                ox.Triple(q.subject, q.predicate, q.object)
-                for q in ox.parse(response.content, format=fmt.oxigraph)
-            ]
+            return [q.triple for q in ox.parse(response.content, format=fmt.oxigraph)]
         except SyntaxError as err:
             raise StoreError(f"the SPARQL store answered RDF that does not parse: {err}") from None
 
@@ -588,9 +585,7 @@ class RemoteStore:
         for q in quads:
             if not isinstance(q.graph_name, ox.NamedNode):
                 raise BadInputError("a remote store takes quads in named graphs only")
-            by_graph.setdefault(q.graph_name.value, []).append(
-                ox.Triple(q.subject, q.predicate, q.object)
-            )
+            by_graph.setdefault(q.graph_name.value, []).append(q.triple)
             n += 1
         for graph, triples in by_graph.items():
             self._send_graph("POST", graph, triples)
@@ -598,21 +593,16 @@ class RemoteStore:
 
     def load_rdf(self, data: bytes, fmt: Format, graph: str, *, source: str = "input") -> None:
         quads = loading.parse(data, fmt, source=source)  # the same safe parser, checked first
-        self._send_graph(
-            "POST", graph, (ox.Triple(q.subject, q.predicate, q.object) for q in quads)
-        )
+        self._send_graph("POST", graph, (q.triple for q in quads))
 
     def bulk_load_file(self, path: Path, fmt: Format, graph: str) -> None:
         """Stream a large file into ``graph``, parsed here, in chunks of :data:`CHUNK` triples."""
         with loading.reading(path) as stream:
-            triples = (
-                ox.Triple(q.subject, q.predicate, q.object)
-                for q in ox.parse(stream, format=fmt.oxigraph)
-            )
+            triples = (q.triple for q in ox.parse(stream, format=fmt.oxigraph))
             self._send_graph("POST", graph, triples)
 
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> int:
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+        triples = [q.triple for q in quads]
         if triples:
             self._send_graph("PUT", graph, triples)
         else:

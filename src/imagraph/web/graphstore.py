@@ -95,7 +95,7 @@ def _parse_confined(
 
     def work() -> list[ox.Triple]:
         quads = loading.parse(body, fmt, source="the request body", base_iri=graph)
-        return [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+        return [q.triple for q in quads]
 
     triples = isolation.run(
         work,

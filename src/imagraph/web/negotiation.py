@@ -133,22 +133,22 @@ def _best_language(header: str, languages: tuple[str, ...]) -> str:
 def keep_language(resp: Response) -> Response:
     """After a request: an answer that speaks a language (every page, and what negotiated one)
     depends on Accept-Language and the cookie (``Vary``), and a page asked for with ``?lang=``
-    keeps that choice for the next pages (a cookie)."""
-    if resp.mimetype == "text/html" or "Accept-Language" in resp.vary:
-        resp.vary.add("Accept-Language")
-        resp.vary.add("Cookie")
-        lang = request.args.get("lang") if request.query_string else None
-        if (
-            lang in _languages()
-            and resp.mimetype == "text/html"
-            and request.cookies.get(LANG_COOKIE) != lang
-        ):
-            resp.set_cookie(
-                LANG_COOKIE,
-                lang,
-                max_age=LANG_COOKIE_AGE,
-                path=(request.script_root or "") + "/",
-                samesite="Lax",
-                secure=request.is_secure,
-            )
+    keeps that choice for the next pages (a cookie). (The header is read as text, once: a
+    resource's answer comes with its ``Vary`` complete.)"""
+    vary = resp.headers.get("Vary", "")
+    html = resp.mimetype == "text/html"
+    if not (html or "Accept-Language" in vary):
+        return resp
+    if "Cookie" not in vary or "Accept-Language" not in vary:
+        resp.vary.update(("Accept-Language", "Cookie"))
+    lang = request.args.get("lang") if html and request.query_string else None
+    if lang in _languages() and request.cookies.get(LANG_COOKIE) != lang:
+        resp.set_cookie(
+            LANG_COOKIE,
+            lang,
+            max_age=LANG_COOKIE_AGE,
+            path=(request.script_root or "") + "/",
+            samesite="Lax",
+            secure=request.is_secure,
+        )
     return resp

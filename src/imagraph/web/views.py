@@ -26,6 +26,7 @@ from werkzeug.wsgi import wrap_file
 from .. import formats, sparql
 from ..errors import BadInputError, NotFoundError
 from ..instance import Instance
+from ..labels import Labels
 from ..namespaces import PREFIXES, compact
 from ..site import Section
 from ..store import bind
@@ -40,16 +41,20 @@ bp = Blueprint("imagraph", __name__)
 _BY_EXTENSION = {r.key: r for r in RESOURCE}
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
 
-#: Resources whose labels contain the words searched for (``$q``, in any case), by label.
+#: Resources whose labels contain the words searched for (``$q``, in any case), the first 1,000
+#: in the order of their names, each with all its labels (``?p``: the label property; the one
+#: shown is ranked in Python, :mod:`imagraph.labels`) and its kinds.
 SEARCH_QUERY = """
-SELECT ?s ?label ?kind WHERE {
-  { SELECT ?s (SAMPLE(?l) AS ?label) (SAMPLE(?type) AS ?kind) WHERE {
+SELECT ?s ?p ?label ?kind WHERE {
+  { SELECT ?s (MIN(LCASE(STR(?l))) AS ?order) WHERE {
       VALUES ?q { $q }
       ?s skos:prefLabel|schema:name|foaf:name|dct:title|rdfs:label ?l
       FILTER(isIRI(?s) && CONTAINS(LCASE(STR(?l)), LCASE(?q)))
-      OPTIONAL { ?s a ?type FILTER(STRSTARTS(STR(?type), $ns)) }
-    } GROUP BY ?s }
-} ORDER BY LCASE(STR(?label)) LIMIT 1000
+    } GROUP BY ?s ORDER BY ?order LIMIT 1000 }
+  VALUES ?p { skos:prefLabel schema:name foaf:name dct:title rdfs:label }
+  ?s ?p ?label FILTER(isLiteral(?label))
+  OPTIONAL { ?s a ?kind FILTER(STRSTARTS(STR(?kind), $ns)) }
+}
 """
 #: Items of a list on the landing page; a longer list links to all of it (paged).
 LANDING_MAX = 25
@@ -125,7 +130,7 @@ def respond(
                 if rep.is_html
                 else f"public, max-age={site.settings.cache_max_age}",
             }
-        headers["Vary"] = "Accept, Accept-Language"
+        headers["Vary"] = "Accept, Accept-Language, Cookie"  # (the cookie: a chosen language)
         headers["Link"] = ", ".join(links)
         if negotiated:
             headers["Content-Location"] = urls.document(f"{doc_path}.{rep.key}")
@@ -355,26 +360,29 @@ def search() -> Response:
         if found is None:
             limits = sparql.Limits.from_settings(site.settings)
             outcome = run_in_slot(site, query, limits, urls.url("search"))
-            found = [
-                {
-                    "iri": s["s"].value,
-                    "label": s["label"].value,
-                    "kind": s["kind"].value if s["kind"] is not None else "",
-                }
-                for s in ox.parse_query_results(  # type: ignore[union-attr]
-                    outcome.body, format=ox.QueryResultsFormat.JSON
-                )
-            ]
+            labels, kinds = Labels(site.languages), {}
+            for row in ox.parse_query_results(  # type: ignore[union-attr]
+                outcome.body, format=ox.QueryResultsFormat.JSON
+            ):
+                iri, label, kind = row["s"].value, row["label"], row["kind"]
+                labels.add(iri, row["p"].value, label)
+                if kinds.get(iri) is None:
+                    kinds[iri] = kind.value if kind is not None else None
+            found = (labels, kinds)
             site.cache.remember(("search", words), found)
-        results = [
-            {
-                "href": urls.href(r["iri"]),
-                "label": r["label"],
-                "iri": r["iri"],
-                "kind": site.term_label(r["kind"], lang) if r["kind"] else "",
-            }
-            for r in found
-        ]
+        labels, kinds = found
+        results = sorted(
+            (
+                {
+                    "href": urls.href(iri),
+                    "label": labels.get(iri, lang) or iri,
+                    "iri": iri,
+                    "kind": site.term_label(kind, lang) or "" if kind else "",
+                }
+                for iri, kind in kinds.items()
+            ),
+            key=lambda r: (r["label"].lower(), r["iri"]),
+        )
     first = (number - 1) * SEARCH_PAGE
     shown = results[first : first + SEARCH_PAGE]
     if number > 1 and not shown:
