@@ -351,7 +351,7 @@ def search() -> Response:
             "the search holds control, private-use or unassigned characters: search for words"
         )
     number = page_number()
-    results: list[dict[str, str | None]] = []
+    results: list[dict[str, Any]] = []
     if words:
         # the kind shown is a class of the site's own vocabulary (any, where it has none)
         namespace = site.settings.config.vocabulary.namespace
@@ -360,7 +360,8 @@ def search() -> Response:
         if found is None:
             limits = sparql.Limits.from_settings(site.settings)
             outcome = run_in_slot(site, query, limits, urls.url("search"))
-            labels, kinds = Labels(site.languages), {}
+            labels = Labels(site.languages)
+            kinds: dict[str, str | None] = {}
             for row in ox.parse_query_results(  # type: ignore[union-attr]
                 outcome.body, format=ox.QueryResultsFormat.JSON
             ):
