@@ -3,25 +3,30 @@
 For the bundled data and for generated data (1M triples by default) it measures, in one run and
 side by side with the same number of gunicorn workers:
 
-- the floor: ``bench/floor_app.py``, a minimal Flask app over the same engine (own triples as
-  Turtle, nothing else);
+- the floor: ``bench/floor_app.py``, a minimal Flask app over the same engine (own triples in
+  the format asked for, the simplest way, nothing else);
 - imagraph with its response cache off (every request describes and serialises anew);
-- imagraph with its response cache on (the default);
+- with ``--baseline-src DIR``, the same from another source tree (a checkout of main: before);
+- imagraph with its response cache on (the default; not with ``--no-cache-on``);
 
-under load from ``wrk`` (Debian package) cycling through resource paths with ``Accept:
-text/turtle``: latency p50 and p99 and requests/s. It also times one dereference in-process (no
-HTTP): imagraph's description + Turtle against the floor's own triples + Turtle.
+under load from ``wrk`` (Debian package) cycling through resource paths with the ``Accept``
+header of each format of ``--formats`` (default: Turtle): latency p50 and p99 and requests/s.
+All servers are up at once, and each round measures every format on every server in turn
+(``--repeat`` rounds), so that ratios compare figures of the same minutes. It also times one
+dereference in-process (no HTTP): imagraph's description + Turtle against the floor's own
+triples + Turtle.
 
 With ``--on-disk`` the generated data is served from an on-disk store (``imagraph load``), by
 imagraph and by the floor alike, as 10M triples are served (no in-process row then).
 
 Usage: python bench/bench_deref.py [--scale 1000000] [--workers 2] [--seconds 10] [--on-disk]
-       [--out FILE]
+       [--formats ttl jsonld nt rdf html] [--repeat N] [--baseline-src DIR] [--out FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -30,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -42,15 +48,25 @@ from imagraph.store.oxigraph import OxigraphStore
 
 ROOT = Path(__file__).resolve().parents[1]
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+#: The formats measured: the key a row names, and the Accept header wrk sends.
+FORMATS = {
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+    "html": "text/html",
+}
 LUA = """
 paths = {}
 counter = 0
+accept = "text/turtle"
 init = function(args)
   for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  accept = args[2]
 end
 request = function()
   counter = counter % #paths + 1
-  return wrk.format("GET", paths[counter], {["Accept"] = "text/turtle"})
+  return wrk.format("GET", paths[counter], {["Accept"] = accept})
 end
 """
 
@@ -88,10 +104,9 @@ def parse_wrk(text: str) -> dict[str, float]:
     }
 
 
-def load_test(
-    cmd: list[str], env: dict[str, str], port: int, paths: Path, sample: str, seconds: int
-) -> dict[str, float]:
-    url = f"http://127.0.0.1:{port}/"
+@contextlib.contextmanager
+def serving(cmd: list[str], env: dict[str, str], url: str) -> Iterator[None]:
+    """A server started with ``cmd`` and ``env``, up (it answers ``url``) until the end."""
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
@@ -100,32 +115,8 @@ def load_test(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_until_up(url + sample, proc)
-        script = paths.with_suffix(".lua")
-        script.write_text(LUA)
-        subprocess.run(
-            ["wrk", "-t1", "-c4", "-d2s", "-s", str(script), url, "--", str(paths)],
-            check=True,
-            capture_output=True,
-        )
-        out = subprocess.run(
-            [
-                "wrk",
-                "-t1",
-                "-c4",
-                f"-d{seconds}s",
-                "--latency",
-                "-s",
-                str(script),
-                url,
-                "--",
-                str(paths),
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        return parse_wrk(out)
+        wait_until_up(url, proc)
+        yield
     finally:
         proc.terminate()
         try:
@@ -133,6 +124,25 @@ def load_test(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def load_test(
+    url: str, paths: Path, accept: str, seconds: int, connections: int, warm: bool = True
+) -> dict[str, float]:
+    """wrk against ``url``, cycling through ``paths`` with ``Accept: accept`` (after a 2 s
+    warm-up if ``warm``)."""
+    script = paths.with_suffix(".lua")
+    script.write_text(LUA)
+    common = ["wrk", "-t1", f"-c{connections}", "-s", str(script), url]
+    if warm:
+        subprocess.run([*common, "-d2s", "--", str(paths), accept], check=True, capture_output=True)
+    out = subprocess.run(
+        [*common, f"-d{seconds}s", "--latency", "--", str(paths), accept],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return parse_wrk(out)
 
 
 def in_process(
@@ -186,6 +196,43 @@ def subjects(files: list[Path], base: str, every: int, limit: int) -> list[str]:
     return list(seen)
 
 
+def servers(
+    args: argparse.Namespace, data_dir: Path, base: str, store: Path | None, files: list[Path]
+) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """The servers compared, by label: their command and environment."""
+    py = sys.executable
+    floor_env = {
+        "IMAGRAPH_FLOOR_BASE": base,
+        "PYTHONPATH": str(ROOT),
+        **(
+            {"IMAGRAPH_FLOOR_STORE": str(store)}
+            if store
+            else {"IMAGRAPH_FLOOR_DATA": os.pathsep.join(map(str, files))}
+        ),
+    }
+    gunicorn = [py, "-m", "gunicorn", "-w", str(args.workers), "--log-level", "warning"]
+    found = {
+        "floor: minimal Flask app, same engine": ([*gunicorn, "bench.floor_app:app"], floor_env)
+    }
+    imagraph_env = {
+        "IMAGRAPH_DATA_DIR": str(data_dir),
+        **({"IMAGRAPH_STORE": str(store)} if store else {}),
+    }
+    serve = [py, "-m", "imagraph.cli", "serve", "--base-iri", base, "--workers", str(args.workers)]
+    found["imagraph, response cache off"] = (serve, {**imagraph_env, "IMAGRAPH_CACHE_ENTRIES": "0"})
+    if args.baseline_src:
+        found["imagraph from --baseline-src, response cache off"] = (
+            serve,
+            {**imagraph_env, "IMAGRAPH_CACHE_ENTRIES": "0", "PYTHONPATH": str(args.baseline_src)},
+        )
+    if args.cache_on:
+        found["imagraph, response cache on (default)"] = (
+            serve,
+            {**imagraph_env, "IMAGRAPH_CACHE_ENTRIES": "2048"},
+        )
+    return found
+
+
 def run_dataset(
     name: str, data_dir: Path, base: str, args: argparse.Namespace, tmp: Path,
     store: Path | None = None,
@@ -195,76 +242,50 @@ def run_dataset(
     paths = tmp / f"{name}-paths.txt"
     paths.write_text("\n".join("/" + i[len(base) :] for i in iris) + "\n")
     sample = iris[0][len(base) :]
-    py = sys.executable
-    results = {}
-    port = free_port()
-    results["floor: minimal Flask app, same engine"] = load_test(
-        [
-            py,
-            "-m",
-            "gunicorn",
-            "-w",
-            str(args.workers),
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "bench.floor_app:app",
-        ],
-        {
-            "IMAGRAPH_FLOOR_BASE": base,
-            "PYTHONPATH": str(ROOT),
-            **(
-                {"IMAGRAPH_FLOOR_STORE": str(store)}
-                if store
-                else {"IMAGRAPH_FLOOR_DATA": os.pathsep.join(map(str, files))}
-            ),
-        },
-        port,
-        paths,
-        sample,
-        args.seconds,
-    )
-    for label, cache in (
-        ("imagraph, response cache off", "0"),
-        ("imagraph, response cache on (default)", "2048"),
-    ):
-        port = free_port()
-        results[label] = load_test(
-            [
-                py,
-                "-m",
-                "imagraph.cli",
-                "serve",
-                "--base-iri",
-                base,
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
-            {
-                "IMAGRAPH_DATA_DIR": str(data_dir),
-                "IMAGRAPH_CACHE_ENTRIES": cache,
-                **({"IMAGRAPH_STORE": str(store)} if store else {}),
-            },
-            port,
-            paths,
-            sample,
-            args.seconds,
-        )
-    floor = results["floor: minimal Flask app, same engine"]
+    results: dict[tuple[int, str, str], dict[str, float]] = {}
+    with contextlib.ExitStack() as stack:
+        urls = {}
+        for label, (cmd, env) in servers(args, data_dir, base, store, files).items():
+            port = free_port()
+            if "gunicorn" in cmd:
+                cmd = [*cmd, "-b", f"127.0.0.1:{port}"]
+            else:
+                cmd = [*cmd, "--port", str(port)]
+            urls[label] = f"http://127.0.0.1:{port}/"
+            stack.enter_context(serving(cmd, env, urls[label] + sample))
+        # side by side: each format on every server in turn, the whole round repeated
+        for round_ in range(args.repeat):
+            for key in args.formats:
+                for label, url in urls.items():
+                    results[round_, key, label] = load_test(
+                        url, paths, FORMATS[key], args.seconds, args.connections, round_ == 0
+                    )
+    floor_label = next(iter(urls))
     rows = []
-    for label, r in results.items():
+    for (round_, key, label), r in results.items():
+        floor = results[round_, key, floor_label]
         rows.append(
-            f"| {name} | {label} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps']:.0f} | "
-            f"{r['p50'] / floor['p50']:.2f}x | {floor['rps'] / r['rps']:.2f}x | {int(r['errors'])} |"
+            f"| {name} | {round_ + 1} | {key} | {label} | {r['p50']:.2f} | {r['p99']:.2f} | "
+            f"{r['rps']:.0f} | {r['p50'] / floor['p50']:.2f}x | {floor['rps'] / r['rps']:.2f}x | "
+            f"{int(r['errors'])} |"
         )
-    if store is not None:  # 10M+ triples: not loaded into memory twice more
+    if args.repeat > 1:  # the median of each round's ratio, and the range
+        for key in args.formats:
+            for label in urls:
+                ratios = sorted(
+                    results[r, key, label]["p50"] / results[r, key, floor_label]["p50"]
+                    for r in range(args.repeat)
+                )
+                p50 = statistics.median(results[r, key, label]["p50"] for r in range(args.repeat))
+                rows.append(
+                    f"| {name} | median of {args.repeat} | {key} | {label} | {p50:.2f} | | | "
+                    f"**{statistics.median(ratios):.2f}x** ({ratios[0]:.2f}–{ratios[-1]:.2f}) | | |"
+                )
+    if store is not None or not args.in_process:  # 10M+ triples: not loaded twice more
         return rows
     ours_us, floor_us = in_process(files, base, iris[:500])
     rows.append(
-        f"| {name} | in-process, one dereference (describe + Turtle) vs floor: "
+        f"| {name} | | ttl | in-process, one dereference (describe + Turtle) vs floor: "
         f"{ours_us:.0f} µs vs {floor_us:.0f} µs | | | | {ours_us / floor_us:.2f}x | | |"
     )
     return rows
@@ -275,25 +296,44 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=1, help="rounds over formats and servers")
+    parser.add_argument(
+        "--formats", nargs="+", choices=list(FORMATS), default=["ttl"], help="default: ttl"
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument(
         "--on-disk", action="store_true", help="serve the generated data from an on-disk store"
+    )
+    parser.add_argument("--no-bundled", action="store_true", help="only the generated data")
+    parser.add_argument(
+        "--baseline-src", type=Path, help="also imagraph from this src folder (e.g. of main)"
+    )
+    parser.add_argument(
+        "--no-cache-on", dest="cache_on", action="store_false", help="no cached imagraph row"
+    )
+    parser.add_argument(
+        "--no-in-process", dest="in_process", action="store_false", help="no in-process row"
     )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     rows = [
-        f"Workers: {args.workers} gunicorn sync workers each; load: wrk, 1 thread, 4 connections, "
-        f"{args.seconds} s after a 2 s warm-up, Accept: text/turtle, cycling through up to 2,000 resources.",
+        f"Workers: {args.workers} gunicorn workers each; load: wrk, 1 thread, "
+        f"{args.connections} connections, {args.seconds} s (the first round after a 2 s warm-up), "
+        "cycling through up to 2,000 resources; each round measures every format on every "
+        "server in turn.",
         "",
-        "| data | server | p50 ms | p99 ms | requests/s | p50 / floor | floor rps / rps | non-2xx |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| data | round | format | server | p50 ms | p99 ms | requests/s | p50 / floor "
+        "| floor rps / rps | non-2xx |",
+        "|---|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        rows += run_dataset(
-            "bundled", ROOT / "data", Settings(site=ROOT).config.base_iri, args, tmp
-        )
+        if not args.no_bundled:
+            rows += run_dataset(
+                "bundled", ROOT / "data", Settings(site=ROOT).config.base_iri, args, tmp
+            )
         gen_dir = tmp / "generated"
         gen_dir.mkdir()
         n = write_ntriples(gen_dir / "generated.nt", scale=args.scale)

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import http.client
 import json
+import re
 import select
 import shutil
 import socket
@@ -357,6 +358,55 @@ def test_a_content_length_past_the_limit_is_413_at_once(tight_server):
         assert b"Connection: close" in head
         assert "limit of 10485760 bytes" in json.loads(body)["detail"]
         assert took < 1.0
+
+
+@pytest.mark.parametrize(
+    ("head", "taken"),
+    [
+        (b"GET /org/bmi HTTP/1.1\r\nHost: x\r\nAccept: text/turtle\r\n\r\n", True),
+        (b"HEAD / HTTP/1.1\r\nhost: x\r\n\r\n", True),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n", False),  # not whole
+        (b"POST / HTTP/1.1\r\nHost: x\r\n\r\n", False),
+        (b"GET / HTTP/1.0\r\nHost: x\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", False),  # no Host
+        (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", False),
+        (b"GET / HTTP/1.1\r\nHost: x\nX: y\r\n\r\n", False),  # a bare LF
+        (b"GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", False),  # a bare CR
+        (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"y" * 900_000 + b"\r\n\r\n", False),
+    ],
+)
+def test_only_a_whole_bodiless_get_skips_the_loops_reading(head, taken):
+    """The worker's loop hands a GET or HEAD to a thread without h11 only when where it ends is
+    certain: whole, CRLF lines only, a Host, nothing that announces a body, within the limit."""
+    from imagraph.web.worker import _bodiless_head
+
+    after = b"GET /next HTTP/1.1\r\n"
+    assert _bodiless_head(head + after, 823_000) == (len(head) if taken else 0)
+
+
+def test_requests_sent_together_are_each_answered_and_a_body_is_never_a_request(tight_server):
+    """Bodiless requests pipelined in one packet are answered one by one on the kept-alive
+    connection; a GET that announces a body has it read as its body (the request inside it is
+    not answered); a GET whose head is malformed is gunicorn's 400, and the connection ends."""
+    get = b"GET /org/bmi HTTP/1.1\r\nHost: x\r\nAccept: text/turtle\r\n"
+    inner = b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"
+    with_body = get + b"Content-Length: %d\r\n\r\n" % len(inner) + inner
+    parts = urlsplit(tight_server)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(
+            get + b"\r\n" + get.replace(b"GET", b"HEAD", 1) + b"\r\n" + with_body
+            + get + b"Connection: close\r\n\r\n"
+        )  # fmt: skip
+        answers = _read_all(sock)
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", answers)
+    assert statuses == [b"200"] * 4, answers[:2000]
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(get + b"Bad Header: y\r\n\r\n" + get + b"\r\n")
+        answers = _read_all(sock)
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3}) ", answers)
+    assert statuses == [b"400"], answers[:2000]
 
 
 def test_clients_that_never_close_do_not_stall_the_server(tight_server):

@@ -55,7 +55,6 @@ def create_app(instance: Instance | None = None) -> Flask:
     errors.init_app(app)
     auth.init_app(app, settings)
     app.after_request(negotiation.keep_language)
-    app.after_request(_protect)
 
     @app.before_request
     def before() -> None:  # one hook: each costs Flask a little on every request
@@ -63,8 +62,11 @@ def create_app(instance: Instance | None = None) -> Flask:
         if request.endpoint != "static":  # the style sheet and scripts depend on no data
             instance.writes.notice()  # a new data version, written by another worker or server
 
-    # outermost first: forwarded headers, the response cache, CORS on every answer, Flask
-    wsgi: FastPath | ProxyFix = FastPath(errors.Cors(app.wsgi_app), instance)
+    # outermost first: forwarded headers, the response cache, the headers of every answer
+    # (CORS, security), Flask
+    wsgi: FastPath | ProxyFix = FastPath(
+        errors.EveryAnswer(app.wsgi_app, SECURITY_HEADERS), instance
+    )
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
@@ -92,11 +94,6 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "strict-origin-when-cross-origin",
 }
-
-
-def _protect(resp: Response) -> Response:
-    resp.headers.update(SECURITY_HEADERS)
-    return resp
 
 
 def _theme(app: Flask, settings: Settings) -> None:

@@ -236,17 +236,20 @@ _PREFLIGHT = [
 ]  # fmt: skip
 
 
-class Cors:
-    """WSGI middleware: CORS headers on every answer, the preflight ones on ``OPTIONS``.
+class EveryAnswer:
+    """WSGI middleware: the headers every answer carries: CORS (the preflight ones on
+    ``OPTIONS``) and ``security`` (see :data:`imagraph.web.SECURITY_HEADERS`).
 
     Added where the status line is sent, so that no answer (errors included) goes without them,
-    at no cost per request beyond two list items."""
+    at no cost per request beyond a few list items; a header the answer has already is kept."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, security: dict[str, str]) -> None:
         self.app = app
+        self._every = [*_CORS, *security.items()]
+        self._preflight = [*self._every, *_PREFLIGHT]
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        extra = _CORS + _PREFLIGHT if environ.get("REQUEST_METHOD") == "OPTIONS" else _CORS
+        extra = self._preflight if environ.get("REQUEST_METHOD") == "OPTIONS" else self._every
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             names = {name.lower() for name, _ in headers}

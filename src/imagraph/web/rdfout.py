@@ -11,8 +11,10 @@ from pyld import jsonld
 
 from .. import formats
 from ..context import CONTEXT_PATH as CONTEXT_PATH
+from ..context import JsonLdContext
 from ..errors import ImagraphError
 from ..formats import Format
+from ..ldcompact import Unsupported
 
 
 def local_loader(context_url: str, context: dict[str, Any]) -> Any:
@@ -44,10 +46,31 @@ def serialize(
     triples = list(triples)
     formats.check_carries(fmt, triples)
     if fmt is formats.JSONLD:
-        nquads = (ox.serialize(triples, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
-        expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads"})
-        compacted = jsonld.compact(
-            expanded, context_url, {"documentLoader": local_loader(context_url, context)}
-        )
-        return json.dumps(compacted, ensure_ascii=False, indent=1).encode("utf-8")
+        document = compact(triples, context_url, context)
+        return json.dumps(document, ensure_ascii=False).encode("utf-8")  # C encoder: no indent
     return ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes) or b""
+
+
+def compact(triples: list[ox.Triple], context_url: str, context: dict[str, Any]) -> dict[str, Any]:
+    """``triples`` as JSON-LD compacted with ``context`` (referenced by ``context_url``): by the
+    context's own compactor, else by pyld."""
+    if not isinstance(context, JsonLdContext):
+        context = JsonLdContext(context)
+    if context.compactor is not None:
+        try:
+            return context.compactor.compact(triples, context_url)
+        except Unsupported:
+            pass
+    return compact_with_pyld(triples, context_url, context)
+
+
+def compact_with_pyld(
+    triples: list[ox.Triple], context_url: str, context: dict[str, Any]
+) -> dict[str, Any]:
+    """``triples`` as JSON-LD compacted by pyld, from their N-Quads."""
+    nquads = (ox.serialize(triples, format=ox.RdfFormat.N_QUADS) or b"").decode("utf-8")
+    expanded = jsonld.from_rdf(nquads, {"format": "application/n-quads"})
+    compacted: dict[str, Any] = jsonld.compact(
+        expanded, context_url, {"documentLoader": local_loader(context_url, context)}
+    )
+    return compacted
