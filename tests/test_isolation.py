@@ -317,8 +317,8 @@ def test_queries_from_threads_side_by_side_each_get_their_own_answer(core):
 @pytest.mark.skipif(REMOTE, reason="a remote store's runner waits on the network, not the CPU")
 def test_a_light_query_runs_at_full_priority_and_a_heavy_one_below_the_pages(core):
     """A query runner starts at its worker's priority, so a light query is not slowed by a
-    busy machine; a query past HEAVY_AFTER is put at SCHED_IDLE (pages go first) and its runner
-    is not kept for the next query (it cannot be raised again)."""
+    busy machine; a query past HEAVY_AFTER of CPU time is put at SCHED_IDLE (pages go first),
+    and the runner stays there and is kept (a new one would start cold)."""
     from imagraph import sparql
 
     runners = sparql.RunnerPool.for_store(core.store, sparql.Limits(timeout=60))
@@ -345,9 +345,37 @@ def test_a_light_query_runs_at_full_priority_and_a_heavy_one_below_the_pages(cor
         assert b"4000000" in result.body
         assert took > sparql.HEAVY_AFTER + 0.3, "the heavy query was not heavy enough to test"
         assert seen == [os.SCHED_IDLE]
-        assert runners._idle == []  # the demoted runner was stopped, not kept
-        sparql.execute(runners, "ASK { ?s ?p ?o }")
-        (fresh,) = runners._idle
-        assert fresh.pid != light.pid and os.sched_getscheduler(fresh.pid) == os.SCHED_OTHER
+        (kept,) = runners._idle
+        assert kept.pid == light.pid and os.sched_getscheduler(kept.pid) == os.SCHED_IDLE
+    finally:
+        runners.stop()
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+@pytest.mark.skipif(REMOTE, reason="a remote store's runner waits on the network, not the CPU")
+def test_a_query_streaming_a_large_answer_is_heavy_too(core):
+    """Without a cap an answer streams from the first rows on: a runner that keeps streaming
+    past HEAVY_AFTER is put below the pages as well (it answered at once, and stayed at the
+    worker's priority for the whole stream)."""
+    from imagraph import sparql
+
+    runners = sparql.RunnerPool.for_store(core.store, sparql.Limits(timeout=60, max_rows=0))
+    try:
+        result = sparql.execute(
+            runners,
+            "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
+            limits=sparql.Limits(timeout=60, max_rows=0),
+            stream=True,
+        )
+        assert isinstance(result, sparql.StreamedResult)
+        pid = result._runner.pid
+        assert os.sched_getscheduler(pid) == os.SCHED_OTHER  # it answered at once
+        start, policy = time.monotonic(), None
+        for _ in result:
+            if time.monotonic() - start > sparql.HEAVY_AFTER + 0.3:
+                policy = os.sched_getscheduler(pid)
+                break
+        result.close()
+        assert policy == os.SCHED_IDLE
     finally:
         runners.stop()

@@ -9,7 +9,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import click
 import pyoxigraph as ox
@@ -184,7 +184,7 @@ def serve(
     from .web.server import free_port, run
 
     free_port(host, port)
-    given = {
+    given: dict[str, Any] = {
         "base_iri": base_iri,
         "public_url": public_url,
         "trusted_proxies": trusted_proxies,

@@ -4,7 +4,8 @@
   endpoint is on the configured allow-list; ``LOAD`` and other updates never parse as queries.
 - Queries run in a query runner: a child process forked once from the process that holds the
   store, which runs one query at a time, at its worker's CPU priority until a query runs past
-  :data:`HEAVY_AFTER` (then below the workers, and not kept for another query). When a query
+  :data:`HEAVY_AFTER` of CPU time (then below the workers, for good: a new runner would start
+  cold, its store's caches empty, which cost heavy queries more than the wait). When a query
   passes its time limit the runner is killed (that really stops the work; pyoxigraph's Python
   API cannot cancel a query) and the next query forks a new one. The runner also arms a kernel
   timer per query, so it ends at the limit even if its parent is gone.
@@ -288,9 +289,21 @@ def _recv(fd: int, deadline: float | None = None) -> Any:
     return pickle.loads(_recv_exact(fd, size, deadline))
 
 
-#: Seconds of a query after which its runner is put below the workers in the CPU's favour: a
-#: light query runs at full speed however busy the machine, a heavy one cannot slow the pages.
+#: Seconds of CPU time of a query after which its runner is put below the workers in the CPU's
+#: favour: a light query runs at full speed however busy the machine (its runner's start and a
+#: wait for the CPU do not count), a heavy one cannot slow the pages.
 HEAVY_AFTER = 0.1
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """The CPU time process ``pid`` has used (0 where it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 class QueryRunner:
@@ -305,8 +318,9 @@ class QueryRunner:
         self._to_child = self._from_child = -1
         self._version: object = None
         #: Put below the workers in the CPU's favour (a query ran past :data:`HEAVY_AFTER`): it
-        #: stays there, so it serves no further query (see :meth:`RunnerPool.give_back`).
+        #: stays there (it cannot be raised again) and goes on serving queries.
         self.demoted = False
+        self._sent_at = self._cpu_at = 0.0
 
     def start(self, version: object = None) -> None:
         """Fork the runner (done by :meth:`run` when needed)."""
@@ -389,7 +403,20 @@ class QueryRunner:
         return ended
 
     def receive(self, deadline: float, timeout: float) -> tuple[str, Any]:
-        """The runner's next message; at the deadline, or if it ends, it is stopped."""
+        """The runner's next message; at the deadline, or if it ends, it is stopped. A query
+        still running :data:`HEAVY_AFTER` after it was sent (computing, or streaming a large
+        answer) is heavy: its runner is demoted, pages and light queries go first from then."""
+        while not self.demoted:
+            # (a runner cannot have used more CPU time than has passed: a quick answer is
+            # never looked into)
+            ready = isolation.readable(self._from_child, min(0.05, deadline - time.monotonic()))
+            if (
+                time.monotonic() - self._sent_at >= HEAVY_AFTER
+                and _cpu_seconds(self.pid) - self._cpu_at >= HEAVY_AFTER
+            ):
+                self.demote()
+            if ready or time.monotonic() >= deadline:
+                break
         try:
             return _recv(self._from_child, deadline)  # type: ignore[no-any-return]
         except TimeoutError:
@@ -420,8 +447,7 @@ class QueryRunner:
         except OSError:
             self.stop()
             raise ImagraphError("the query runner ended unexpectedly") from None
-        if not isolation.readable(self._from_child, min(HEAVY_AFTER, timeout)):
-            self.demote()  # a heavy query: pages and light queries go first from now on
+        self._sent_at, self._cpu_at = time.monotonic(), _cpu_seconds(self.pid)
         status, value = self.receive(deadline, timeout)
         if status == "head":
             head: QueryResult = value
@@ -470,7 +496,7 @@ class RunnerPool:
 
     def give_back(self, runner: QueryRunner) -> None:
         with self._lock:
-            if runner.pid is not None and not runner.demoted and len(self._idle) < self.keep:
+            if runner.pid is not None and len(self._idle) < self.keep:
                 self._idle.append(runner)
                 return
         runner.stop()
