@@ -27,9 +27,10 @@ run: $(STAMP)  ## the main job: serve the bundled graph on http://$(HOST):$(PORT
 check: $(STAMP)  ## load the bundled graph, validate it and print the figures
 	$(BIN)/imagraph check
 
-lint: $(STAMP)  ## ruff lint and format check
+lint: $(STAMP)  ## ruff lint and format check, mypy (strict, on src/imagraph)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 test: $(STAMP) lint  ## lint, then the whole test suite
 	$(BIN)/python -m pytest

@@ -168,6 +168,14 @@ def test_query_table_csv_and_json(runner):
     assert len(data["results"]["bindings"]) == 5
 
 
+def test_query_table_shows_a_triple_term_as_written(runner):
+    """An RDF 1.2 triple term in a SELECT's table is written as such (it was a traceback)."""
+    q = "SELECT ?t WHERE { BIND(<<( <urn:x:a> <urn:x:b> <urn:x:c> )>> AS ?t) }"
+    result = runner.invoke(cli, ["query", q])
+    assert result.exit_code == 0, result.output
+    assert "<<( <urn:x:a> <urn:x:b> <urn:x:c> )>>" in result.output
+
+
 def test_query_ask_and_construct(runner):
     ask = runner.invoke(cli, ["query", "ASK { ?m a imo:Meeting }"])
     assert ask.output.strip() == "true"

@@ -212,7 +212,7 @@ def test_a_query_waits_briefly_for_a_slot_then_503_and_the_page_too(core):
     assert "Too many queries" in resp.get_json()["detail"]
     assert core_slots.WAIT - 0.1 <= waited < core_slots.WAIT + 2
     page = client.get("/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "text/html"})
-    assert page.status_code == 503
+    assert page.status_code == 503 and page.headers["Retry-After"] == "1"
     assert "Too many queries" in page.get_data(as_text=True)
     threading.Timer(0.5, held.release).start()
     resp = client.get(
@@ -273,7 +273,7 @@ def test_validations_have_slots_of_their_own(core):
         page = client.post(
             "/validate", data={"text": "<urn:a> <urn:b> <urn:c> ."}, headers={"Accept": "text/html"}
         )
-        assert page.status_code == 503
+        assert page.status_code == 503 and page.headers["Retry-After"] == "1"
         assert "Too many validations" in page.get_data(as_text=True)
         query = client.get(
             "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "application/json"}

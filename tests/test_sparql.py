@@ -21,7 +21,7 @@ import pytest
 import requests
 import SPARQLWrapper as sw
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
@@ -887,3 +887,48 @@ def test_a_resource_page_shows_a_triple_term_the_store_holds_as_text(fresh):
     page = resp.get_data(as_text=True)
     assert "&lt;&lt;( &lt;urn:x:a&gt; &lt;urn:x:b&gt;" in page
     assert 'href="urn:x:a"' not in page
+
+
+@embedded_only
+@pytest.mark.parametrize("where", ["type", "comment", "source"])
+def test_a_triple_term_as_a_type_or_a_statements_comment_or_source_is_shown_as_text(fresh, where):
+    """A triple term (another writer's) as a resource's type, or as the comment or the source
+    of a statement about it (shown with its confidence), is shown as text on its page (each
+    was a 500)."""
+    core = fresh()
+    graph = ox.NamedNode("https://w3id.org/imanoeb/graph/data/held")
+    rdf, imo = "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "https://w3id.org/imanoeb/ontology#"
+    bmi, p, statement = ox.NamedNode(str(BMI)), ox.NamedNode("urn:x:p"), ox.BlankNode()
+    said = {
+        "type": [(bmi, ox.NamedNode(rdf + "type"), TERM)],
+        "comment": [(statement, ox.NamedNode(str(RDFS.comment)), TERM)],
+        "source": [(statement, ox.NamedNode("http://purl.org/dc/terms/source"), TERM)],
+    }[where]
+    triples = [
+        (bmi, p, ox.Literal("x")),
+        (statement, ox.NamedNode(rdf + "type"), ox.NamedNode(rdf + "Statement")),
+        (statement, ox.NamedNode(rdf + "subject"), bmi),
+        (statement, ox.NamedNode(rdf + "predicate"), p),
+        (statement, ox.NamedNode(rdf + "object"), ox.Literal("x")),
+        (statement, ox.NamedNode(imo + "confidence"), ox.NamedNode(imo + "reported")),
+        *said,
+    ]
+    core.store.load([ox.Quad(s, p_, o, graph) for s, p_, o in triples])
+    client = create_app(Instance(core)).test_client()
+    resp = client.get("/org/bmi", headers={"Accept": "text/html"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert "&lt;&lt;( &lt;urn:x:a&gt; &lt;urn:x:b&gt;" in resp.get_data(as_text=True)
+
+
+@embedded_only
+def test_the_shapes_page_shows_a_triple_term_the_shapes_graph_holds_as_text(fresh):
+    """A triple term (another writer's) as a type in the shapes graph is shown as text on the
+    shapes page (it was a 500)."""
+    core = fresh()
+    graph = ox.NamedNode(core.settings.graph_iri("shapes"))
+    rdf_type = ox.NamedNode(str(RDF.type))
+    core.store.load([ox.Quad(ox.NamedNode("urn:x:shape"), rdf_type, TERM, graph)])
+    client = create_app(Instance(core)).test_client()
+    resp = client.get("/shapes", headers={"Accept": "text/html"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    assert "&lt;&lt;( &lt;urn:x:a&gt; &lt;urn:x:b&gt;" in resp.get_data(as_text=True)

@@ -18,6 +18,8 @@ from rdflib.namespace import SH
 from . import loading
 from .core import Core
 
+#: A subject, or an object that can be one. pyoxigraph's stubs let a subject be a triple term,
+#: which RDF 1.2 does not: where a subject is taken as a Node, ``type: ignore`` says so.
 Node = ox.NamedNode | ox.BlankNode
 
 
@@ -32,7 +34,7 @@ class _Candidate:
         self.by_object: dict[Node, list[ox.Triple]] = {}
         for triples in new.values():
             for t in triples:
-                self.by_subject.setdefault(t.subject, []).append(t)
+                self.by_subject.setdefault(t.subject, []).append(t)  # type: ignore[arg-type]
                 if isinstance(t.object, Node):
                     self.by_object.setdefault(t.object, []).append(t)
         self._own: dict[Node, list[ox.Triple]] = {}
@@ -140,10 +142,10 @@ def affected(
     for graph in new:
         before, after = set(old[graph]), set(new[graph])
         changed |= before ^ after
-    subjects: set[Node] = {t.subject for ts in (*old.values(), *new.values()) for t in ts}
+    subjects: set[Node] = {t.subject for ts in (*old.values(), *new.values()) for t in ts}  # type: ignore[misc]
     affected: set[Node] = set(subjects)
     for s in subjects:
-        affected |= {t.subject for t in candidate.incoming(s)}
+        affected |= {t.subject for t in candidate.incoming(s)}  # type: ignore[misc]
     whole = set(affected)  # the subjects and the resources that link to them
     reach = core.from_shapes(reach_of)
     chain = reach.chain
@@ -177,7 +179,7 @@ def affected(
             if node in objects_only and t.predicate not in reach.inverse:
                 continue
             out[t] = None
-            neighbours.add(t.subject)
+            neighbours.add(t.subject)  # type: ignore[arg-type]
     for node in neighbours - affected:
         for t in candidate.own(node):
             out[t] = None

@@ -188,7 +188,7 @@ def serve(
         store=_settings(ctx).store,
         public_url=public_url,
         trusted_proxies=trusted_proxies,
-        **({"threads": threads} if threads else {}),
+        threads=threads or None,  # None: the environment's or the default
     )
     click.echo(
         f"Serving {settings.base_iri} on http://{host}:{port}/ with {workers} workers of "
@@ -436,7 +436,7 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
             finally:
                 result.close()
         elif result.kind != "graph" and out_format == "table":
-            _print_table(result.kind, result.body, core.settings.config.prefixes)
+            _print_table(result.body, core.settings.config.prefixes)
         else:
             sys.stdout.buffer.write(result.body)
         if result.truncated:
@@ -445,24 +445,29 @@ def query(ctx: click.Context, sparql: str | None, query_file: Path | None, out_f
         pool.stop()
 
 
-def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None, prefixes: dict[str, str]) -> str:
-    """A term in a table cell: IRIs as prefixed names, literals with their language."""
+def _cell(
+    term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None, prefixes: dict[str, str]
+) -> str:
+    """A term in a table cell: IRIs as prefixed names, literals with their language, an RDF 1.2
+    triple term as it is written."""
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
         return compact(term.value, prefixes)
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
+    if isinstance(term, ox.Triple):
+        return f"<<( {term} )>>"
     return f"{term.value}@{term.language}" if term.language else term.value
 
 
-def _print_table(kind: str, json_results: bytes, prefixes: dict[str, str]) -> None:
+def _print_table(json_results: bytes, prefixes: dict[str, str]) -> None:
     parsed = ox.parse_query_results(json_results, format=ox.QueryResultsFormat.JSON)
-    if kind == "ask":
+    if isinstance(parsed, ox.QueryBoolean):
         click.echo("true" if bool(parsed) else "false")
         return
-    header = [v.value for v in parsed.variables]  # type: ignore[union-attr]
-    rows = [[_cell(solution[v], prefixes) for v in header] for solution in parsed]  # type: ignore[union-attr]
+    header = [v.value for v in parsed.variables]
+    rows = [[_cell(solution[v], prefixes) for v in header] for solution in parsed]
     widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(header)]
     click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     click.echo("  ".join("-" * w for w in widths))
@@ -559,6 +564,7 @@ def generate(ctx: click.Context, scale: int, seed: int, output: Path) -> None:
         q.subject.value
         for path in Core.bundled_files(settings)["ontology"]
         for q in loading.parse_file(path)
+        if isinstance(q.subject, ox.NamedNode)
     }
     missing = [
         t for t in ("Meeting", "FederalMinistry", "Municipality") if namespace + t not in defined

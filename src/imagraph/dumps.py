@@ -243,7 +243,7 @@ class Dumps:
                     hashing = _Hashing(raw)
                     if gz:
                         with gzip.GzipFile(
-                            fileobj=hashing,  # type: ignore[arg-type]
+                            fileobj=hashing,
                             mode="wb",
                             compresslevel=6,
                             mtime=0,

@@ -3,7 +3,7 @@ validation reports and vocabulary terms alike."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import pyoxigraph as ox
 
@@ -69,13 +69,14 @@ class Labels:
         for t in triples:
             rank = _RANK.get(t.predicate.value)
             if rank is not None and isinstance(t.object, ox.Literal):
-                self._keep(t.subject.value, rank, t.object)
+                # pyoxigraph's stubs let a subject be a triple term, which RDF 1.2 does not
+                self._keep(t.subject.value, rank, t.object)  # type: ignore[union-attr]
         return self
 
     def __contains__(self, iri: str) -> bool:
         return iri in self._found
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._found)
 
     def exactly(self, iri: str, lang: str) -> str | None:

@@ -250,24 +250,30 @@ def rebaser(source: str, target: str) -> Callable[[Iterable[ox.Quad]], Iterator[
     """A function that re-mints IRIs under the base ``source`` (a site's files') onto ``target``.
 
     The site's vocabulary under the base (``…/ontology``, ``…/shapes``) keeps its IRIs. With the
-    same base, quads pass through untouched.
+    same base, quads pass through untouched. The quads come from :func:`parse`, which refuses
+    triple terms: one would pass through as it is.
     """
     if target == source:
         return iter
     keep = tuple(source + p for p in _VOCABULARY_PATHS)
 
-    def term(t: Term) -> Term:
-        if isinstance(t, ox.NamedNode):
-            v = t.value
-            if v.startswith(source) and not v.startswith(keep):
-                return ox.NamedNode(target + v[len(source) :])
-        return t
+    def iri(n: ox.NamedNode) -> ox.NamedNode:
+        v = n.value
+        if v.startswith(source) and not v.startswith(keep):
+            return ox.NamedNode(target + v[len(source) :])
+        return n
 
     def remap(quads: Iterable[ox.Quad]) -> Iterator[ox.Quad]:
         for q in quads:
-            yield ox.Quad(term(q.subject), term(q.predicate), term(q.object), term(q.graph_name))
+            s, o, g = q.subject, q.object, q.graph_name
+            yield ox.Quad(
+                iri(s) if isinstance(s, ox.NamedNode) else s,
+                iri(q.predicate),
+                iri(o) if isinstance(o, ox.NamedNode) else o,
+                iri(g) if isinstance(g, ox.NamedNode) else g,
+            )
 
-    return remap  # type: ignore[return-value]
+    return remap
 
 
 def to_rdflib_term(t: Term) -> Node:

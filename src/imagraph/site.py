@@ -257,7 +257,7 @@ class _Reader:
                 raise self.fail(f"{key}.query", "the name of a stored query in queries/")
             landing.append(Section(query, show, self.texts(f"{key}.title", section)))
         catalog = self.table("catalog")
-        texts = {
+        texts: dict[str, dict[str, str]] = {
             k: self.texts(f"catalog.{k}", catalog)
             for k in ("title", "description", "provenance")
             if k in catalog

@@ -162,7 +162,7 @@ def _read(steps: Steps, parts: list[Submission]) -> tuple[list[ox.Triple], list[
             declared: dict[str, str] = {}
             triples += [q.triple for q in part.quads(declared)]
             prefixes.append(declared)
-        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), prefixes
+        return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"", prefixes
 
     size = sum(len(p.data) for p in parts)
     names = parts[0].source if len(parts) == 1 else f"{len(parts)} files"

@@ -43,6 +43,14 @@ Bindings = dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]
 MAX_INCOMING = 200
 
 
+class Sink(Protocol):
+    """Where a result is written. pyoxigraph's serialisers call only ``write``, though their
+    stubs ask for a whole ``IO[bytes]`` (hence the ``type: ignore[arg-type]`` where a sink is
+    given to them)."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+
 class QueryOutcome:
     """What a SPARQL query returned: solutions (SELECT), a boolean (ASK) or triples.
 
@@ -133,7 +141,7 @@ class QueryOutcome:
         body = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         return _from_json(body, fmt)
 
-    def stream(self, fmt: Format | ResultsFormat, sink: IO[bytes]) -> None:
+    def stream(self, fmt: Format | ResultsFormat, sink: Sink) -> None:
         """Write the whole result into ``sink`` as the engine yields it (a result made from
         parts, which a remote store answered whole, is written at once)."""
         self._check(fmt)
@@ -141,10 +149,10 @@ class QueryOutcome:
             sink.write(self.serialize(fmt))
         elif isinstance(self._native, ox.QuerySolutions):
             assert isinstance(fmt, ResultsFormat)
-            self._native.serialize(sink, format=fmt.oxigraph)
+            self._native.serialize(sink, format=fmt.oxigraph)  # type: ignore[arg-type]
         else:
             assert isinstance(fmt, Format)
-            ox.serialize(self._native, sink, format=fmt.oxigraph, prefixes=self.prefixes)
+            ox.serialize(self._native, sink, format=fmt.oxigraph, prefixes=self.prefixes)  # type: ignore[arg-type]
 
     def capped(self, fmt: Format | ResultsFormat, max_rows: int) -> tuple[bytes, bool, int]:
         """Serialise at most ``max_rows`` solutions or triples: (body, truncated, how many).
@@ -158,12 +166,11 @@ class QueryOutcome:
             return self._capped_from_terms(fmt, max_rows)
         is_select = self.kind == "select"
         sink = _Lines(max_rows + 1 if is_select else max_rows)
-        line_format = ox.QueryResultsFormat.TSV if is_select else ox.RdfFormat.N_TRIPLES
         try:
             if isinstance(self._native, ox.QuerySolutions):
-                self._native.serialize(sink, format=line_format)
+                self._native.serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]
             else:
-                ox.serialize(self._native, sink, format=line_format)
+                ox.serialize(self._native, sink, format=ox.RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
         except Exception:
             if not sink.truncated:
                 raise
@@ -181,13 +188,13 @@ class QueryOutcome:
         self, fmt: Format | ResultsFormat, max_rows: int
     ) -> tuple[bytes, bool, int]:
         if isinstance(fmt, Format):
-            triples = []
+            triples: list[ox.Triple] = []
             for t in self.triples():
                 if len(triples) == max_rows:
                     return self._graph_body(triples, fmt), True, len(triples)
                 triples.append(t)
             return self._graph_body(triples, fmt), False, len(triples)
-        bindings = []
+        bindings: list[dict[str, dict[str, str]]] = []
         truncated = False
         for solution in self.rows():
             if len(bindings) == max_rows:
@@ -340,13 +347,20 @@ class Store(Protocol):
 
     #: the prefixes predeclared for its queries and used in its serialisations (the site's)
     prefixes: dict[str, str]
-    #: whether its query runners need the network (a remote store): children keep it
-    needs_network: bool
-    #: whether it keeps its data itself (on disk, remote): opened again, it is served as it is
-    persistent: bool
-    #: whether a server's workers share it (remote, or on disk read-only) rather than each
-    #: holding its own copy (in memory)
-    shared: bool
+
+    @property
+    def needs_network(self) -> bool:
+        """Whether its query runners need the network (a remote store): children keep it."""
+
+    @property
+    def persistent(self) -> bool:
+        """Whether it keeps its data itself (on disk, remote): opened again, it is served as
+        it is."""
+
+    @property
+    def shared(self) -> bool:
+        """Whether a server's workers share it (remote, or on disk read-only) rather than each
+        holding its own copy (in memory)."""
 
     def forget(self) -> None:
         """Drop what it remembers of the store's content (its list of graphs, labels): another

@@ -37,7 +37,7 @@ class OxigraphStore:
         path = None if settings.store == "memory" else Path(settings.store)
         if read_only and path is None:
             raise BadInputError("only an on-disk store can be opened read-only")
-        if read_only and not (path / "CURRENT").exists():  # type: ignore[operator]
+        if read_only and path is not None and not (path / "CURRENT").exists():
             raise NotFoundError(f"{path}: no store here; create it with imagraph load")
         return cls(path, read_only=read_only, prefixes=settings.config.prefixes)
 
@@ -196,7 +196,8 @@ class OxigraphStore:
 
         linked = add_closure(node)
         for q in store.quads_for_pattern(None, _RDF_SUBJECT, node, None):
-            linked += add_closure(q.subject)
+            # pyoxigraph's stubs let a subject be a triple term, which RDF 1.2 does not
+            linked += add_closure(q.subject)  # type: ignore[arg-type]
         incoming = 0
         for q in store.quads_for_pattern(None, None, node, None):
             if q.predicate == _RDF_SUBJECT or isinstance(q.subject, ox.BlankNode):
@@ -204,7 +205,7 @@ class OxigraphStore:
             triple = q.triple
             if triple not in out:
                 out[triple] = None
-                linked.append(q.subject)  # type: ignore[arg-type]
+                linked.append(q.subject)  # type: ignore[arg-type]  # not blank: named (stubs)
                 incoming += 1
                 if incoming >= MAX_INCOMING:
                     break

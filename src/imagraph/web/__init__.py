@@ -64,11 +64,13 @@ def create_app(instance: Instance | None = None) -> Flask:
 
     # outermost first: forwarded headers, the response cache, the headers of every answer
     # (CORS, security), Flask
-    wsgi = FastPath(errors.EveryAnswer(app.wsgi_app, SECURITY_HEADERS), instance)
+    wsgi: FastPath | ProxyFix = FastPath(
+        errors.EveryAnswer(app.wsgi_app, SECURITY_HEADERS), instance
+    )
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
-    app.wsgi_app = wsgi  # type: ignore[method-assign]
+    app.wsgi_app = wsgi  # type: ignore[method-assign]  # Flask's documented way to add middleware
     return app
 
 
@@ -105,7 +107,7 @@ def _theme(app: Flask, settings: Settings) -> None:
     own = settings.site / "templates"
     if own.is_dir():
         loaders.insert(0, FileSystemLoader(own))
-    app.jinja_loader = ChoiceLoader(loaders)  # type: ignore[assignment]
+    app.jinja_loader = ChoiceLoader(loaders)
     folders = [
         f for f in (settings.site / "static", Path(__file__).parent / "static") if f.is_dir()
     ]

@@ -184,13 +184,16 @@ def dataset(ident: str) -> Response:
 
 def _html(builder: CatalogBuilder, parts: tuple[Part, ...], urls: Urls, lang: str) -> bytes:
     site = current_instance()
-    datasets = []
+    datasets: list[dict[str, Any]] = []
     for part in parts:
-        iri = builder.dataset_iri(part).value
+        dataset = builder.dataset_iri(part)
+        iri = dataset.value
         dists = [
             t.object.value
             for t in builder.triples
-            if t.subject.value == iri and t.predicate.value.endswith("#distribution")
+            if t.subject == dataset
+            and t.predicate.value.endswith("#distribution")
+            and isinstance(t.object, ox.NamedNode)
         ]
         datasets.append(
             {
@@ -234,8 +237,11 @@ def _html(builder: CatalogBuilder, parts: tuple[Part, ...], urls: Urls, lang: st
 
 
 def _download(builder: CatalogBuilder, dist: str) -> str:
+    node = ox.NamedNode(dist)
     return next(
         t.object.value
         for t in builder.triples
-        if t.subject.value == dist and t.predicate.value.endswith("#downloadURL")
+        if t.subject == node
+        and t.predicate.value.endswith("#downloadURL")
+        and isinstance(t.object, ox.NamedNode)
     )

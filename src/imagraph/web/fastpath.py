@@ -11,10 +11,13 @@ the data version, which is part of the key. Conditional requests (``If-None-Matc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cache import VersionCache
 from ..instance import Instance
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 #: The environ entries an answer may depend on: the request line, the negotiation headers (the
 #: language cookie among them) and what makes the server's own absolute URLs (host, scheme,
@@ -34,13 +37,13 @@ class FastPath:
     """WSGI middleware: keeps up to ``size`` answers (settings' ``cache_entries``) of the
     current data version, least recently used out first."""
 
-    def __init__(self, app: Any, instance: Instance) -> None:
+    def __init__(self, app: WSGIApplication, instance: Instance) -> None:
         self.app = app
         self.instance = instance
         self.size = instance.settings.cache_entries
         self._answers = VersionCache(lambda: instance.version, self.size)
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD")
         if (
             self.size <= 0

@@ -61,7 +61,8 @@ def graph_store() -> Response:
         resp = Response(body, content_type=rep.media_type)
         resp.vary.add("Accept")
         resp.set_etag(core.version + graph)
-        return resp.make_conditional(request)
+        resp.make_conditional(request)  # changes resp itself
+        return resp
     agent = auth.require_writer(["GET", "HEAD"])
     prefix = settings.graph_iri("data/")
     if not graph.startswith(prefix):
@@ -85,7 +86,9 @@ def graph_store() -> Response:
     return resp
 
 
-def _parse_confined(body: bytes, fmt: formats.Format, graph: str, settings: Settings) -> list:
+def _parse_confined(
+    body: bytes, fmt: formats.Format, graph: str, settings: Settings
+) -> list[ox.Triple]:
     """The triples of a write's body, parsed in a confined child (no network, a memory and a
     time limit), as validations parse submissions: a body that crashes or exhausts the parser
     is 400 or 503, and the worker is untouched."""

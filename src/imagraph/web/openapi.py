@@ -171,8 +171,9 @@ SPARQL_PARAMS = [
     ),
     LANG,
 ]
-RDF_BODY = {"required": True, "content": {t: {"schema": BINARY} for t in RDF_TYPES}}
-BEARER = [{"bearer": []}]
+RDF_CONTENT = {t: {"schema": BINARY} for t in RDF_TYPES}
+RDF_BODY = {"required": True, "content": RDF_CONTENT}
+BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 WRITE_ERRORS = ("400", "401", "403", "405", "409", "413", "415", "422", "429", "503")
 
 
@@ -417,7 +418,7 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
                 "requestBody": {
                     "required": True,
                     "content": {
-                        **RDF_BODY["content"],
+                        **RDF_CONTENT,
                         "multipart/form-data": {
                             "schema": {
                                 "type": "object",
@@ -512,7 +513,8 @@ def document(urls: Urls, settings: Settings) -> dict[str, Any]:
             }
         },
     }
-    return _with_languages(doc, list(settings.config.languages))
+    with_languages: dict[str, Any] = _with_languages(doc, list(settings.config.languages))
+    return with_languages
 
 
 def _with_languages(doc: Any, languages: list[str]) -> Any:

@@ -117,17 +117,13 @@ def resource_page(
         predicate, obj = props.get(RDF_PREDICATE.value), props.get(RDF_OBJECT.value)
         if not isinstance(predicate, ox.NamedNode) or obj is None:
             continue
-        comment = [t.object.value for t in ts if t.predicate == RDFS_COMMENT]
-        sources = [
-            (label(t.object.value), urls.href(t.object.value))
-            for t in ts
-            if t.predicate == DCT_SOURCE
-        ]
+        comment = [term_text(t.object) for t in ts if t.predicate == RDFS_COMMENT]
+        cited = [_source(t.object, label, urls) for t in ts if t.predicate == DCT_SOURCE]
         qualified[(predicate.value, obj)] = Value(
             "",
             confidence=confidence_label(site, props.get(confidence.value), lang),
             note=comment[0] if comment else None,
-            sources=sources,
+            sources=cited,
         )
 
     def value(term: Term, predicate: str | None = None) -> Value:
@@ -184,7 +180,8 @@ def resource_page(
         all_incoming = urls.url("sparql") + "?" + urlencode({"query": query})
     # linked resources in their own order where they have one (agenda items), else by name
     positions = {
-        t.subject.value: int(t.object.value)
+        # pyoxigraph's stubs let a subject be a triple term, which RDF 1.2 does not
+        t.subject.value: int(t.object.value)  # type: ignore[union-attr]
         for t in triples
         if t.predicate == POSITION
         and isinstance(t.object, ox.Literal)
@@ -243,9 +240,19 @@ def _without_repeated_names(rows: dict[str, Row]) -> list[Row]:
 
 
 def _plain(term: Term, label: Labeller) -> str:
+    return label(term.value) if isinstance(term, ox.NamedNode) else term_text(term)
+
+
+def _source(term: Term, label: Labeller, urls: Urls) -> tuple[str, str | None]:
+    """A statement's source: its label and where it links to (a triple term as text)."""
     if isinstance(term, ox.Triple):
-        return triple_text(term)
-    return label(term.value) if isinstance(term, ox.NamedNode) else term.value
+        return triple_text(term), None
+    return label(term.value), urls.href(term.value)
+
+
+def term_text(term: Term) -> str:
+    """A term's value, or a triple term as it is written."""
+    return triple_text(term) if isinstance(term, ox.Triple) else term.value
 
 
 def triple_text(term: ox.Triple) -> str:
@@ -266,7 +273,11 @@ def schema_org(
 ) -> dict[str, Any] | None:
     """Plain schema.org JSON-LD for search engines (an Event for instances of the site's event
     classes)."""
-    types = [t.object.value for t in own if t.predicate == RDF_TYPE]
+    types = [
+        t.object.value
+        for t in own
+        if t.predicate == RDF_TYPE and not isinstance(t.object, ox.Triple)
+    ]
     kinds = {**dict.fromkeys(events, "Event"), **_SCHEMA_TYPES}
     kind = next((kinds[t] for t in types if t in kinds), None)
     if kind is None:

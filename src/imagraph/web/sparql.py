@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
+from werkzeug.datastructures import MultiDict
 
 from .. import formats, sparql
 from ..errors import (
@@ -65,7 +66,7 @@ def _read_request() -> tuple[str | None, list[str], list[str]]:
                 raise BadInputError(
                     "SPARQL Update is not accepted here: this endpoint is read-only"
                 )
-            args = form
+            args: MultiDict[str, str] = form
         elif ctype == "application/sparql-query":
             charset = request.mimetype_params.get("charset", "utf-8").lower()
             if charset not in ("utf-8", "utf8"):
@@ -240,7 +241,7 @@ def answer(
                 base_iri=urls.url("sparql"),
                 version=site.version,
                 stream=True,
-                **dataset,  # type: ignore[arg-type]
+                **dataset,
             )
             return result
         finally:
@@ -280,7 +281,7 @@ def answer(
 
 def service_description(urls: Urls) -> Response:
     rep = negotiation.choose(SD_REPS)
-    if rep.is_html:
+    if rep.rdf is None:
         raise NotAcceptableError(
             f"the query page for browsers is not available yet; ask for RDF ({TURTLE.media_type})"
         )
@@ -291,7 +292,7 @@ def service_description(urls: Urls) -> Response:
             triples, format=rep.rdf.oxigraph, prefixes={**current_instance().prefixes, "sd": SD}
         )
         or b""
-    )  # type: ignore[union-attr]
+    )
     resp = Response(
         body,
         content_type=rep.media_type
@@ -385,6 +386,7 @@ def query_page(
     site = current_instance()
     lang = negotiation.choose_language()
     status, error, table, graph_text, truncated = 200, None, None, None, False
+    retry_after: int | None = None
     kinds: tuple[str, ...] = ()  # the formats offered for download
     page = page_number()
     if run:
@@ -399,10 +401,10 @@ def query_page(
                 graph_text = result.body.decode("utf-8")
                 kinds = _carriers(result)
             else:
-                table = _table(result.body, result.kind, urls, page)
+                table = _table(result.body, urls, page)
                 kinds = tuple(f.extension for f in RESULT_FORMATS)
         except ImagraphError as err:
-            status, error = err.status, str(err)
+            status, error, retry_after = err.status, str(err), err.retry_after
     downloads = [{"label": f, "href": _with_format(urls, query, stored, f)} for f in kinds]
     body = render_page(
         "query.html",
@@ -425,6 +427,8 @@ def query_page(
     )
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
+    if retry_after is not None:  # the page says what went wrong; the header says when to retry
+        resp.headers["Retry-After"] = str(retry_after)
     return resp
 
 
@@ -438,21 +442,21 @@ def _carriers(result: sparql.QueryResult) -> tuple[str, ...]:
     return tuple(r.key for r in offered)
 
 
-def _table(body: bytes, kind: str, urls: Urls, page: int = 1) -> dict[str, Any]:
+def _table(body: bytes, urls: Urls, page: int = 1) -> dict[str, Any]:
     """The results as a table: all variables, the rows of ``page`` (:data:`PAGE_ROWS` a page)
     and how many there are in all."""
     parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-    if kind == "ask":
+    if isinstance(parsed, ox.QueryBoolean):
         return {"boolean": bool(parsed)}
-    variables = [v.value for v in parsed.variables]  # type: ignore[union-attr]
+    variables = [v.value for v in parsed.variables]
     rows = []
     first, last = (page - 1) * PAGE_ROWS, page * PAGE_ROWS
     total = 0
-    for solution in parsed:  # type: ignore[union-attr]
+    for solution in parsed:
         total += 1
         if not first < total <= last:
             continue
-        row = []
+        row: list[dict[str, str | None]] = []
         for v in variables:
             term = solution[v]
             if term is None:

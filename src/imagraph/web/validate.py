@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, request
-from rdflib import Graph
 
 from .. import formats, submissions
+from ..checks import Checked
 from ..errors import (
     BadInputError,
     ImagraphError,
@@ -37,10 +37,13 @@ OUTPUTS = {
 }
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
+#: A submission: its data, the user's own shapes (if any) and a description of its source.
+Input = tuple[submissions.Submission, submissions.Submission | None, str]
+
 
 def _output() -> str:
     explicit = request.args.get("output")
-    if explicit in OUTPUTS.values():
+    if explicit is not None and explicit in OUTPUTS.values():
         return explicit
     if not request.accept_mimetypes:
         return "json"
@@ -50,7 +53,7 @@ def _output() -> str:
     return OUTPUTS[best]
 
 
-def _submission() -> tuple[Graph, Graph | None, str] | None:
+def _submission() -> Input | None:
     """(data, user shapes, description of the source), or None for a request with no input."""
     site = current_instance()
     settings = site.settings
@@ -114,7 +117,7 @@ def _alone() -> bool:
     return value.lower() in ("1", "true", "on", "yes")
 
 
-def _check(submission: tuple[Any, Any, str]) -> submissions.Checked:
+def _check(submission: Input) -> Checked:
     """Validate a submission in one of the validation slots (503 or 429 when none is free):
     together with the published data, unless it is to be validated alone."""
     site = current_instance()
@@ -142,7 +145,7 @@ def validate() -> Response:
             checked = _check(submission) if submission else None
             return _page(urls, lang, checked, None, 200)
         except ImagraphError as err:
-            return _page(urls, lang, None, str(err), err.status)
+            return _page(urls, lang, None, str(err), err.status, err.retry_after)
     submission = _submission()
     if submission is None:
         raise BadInputError(
@@ -180,7 +183,12 @@ def _shape_href(urls: Urls, shape: str | None) -> str | None:
 
 
 def _page(
-    urls: Urls, lang: str, checked: submissions.Checked | None, error: str | None, status: int
+    urls: Urls,
+    lang: str,
+    checked: Checked | None,
+    error: str | None,
+    status: int,
+    retry_after: int | None = None,
 ) -> Response:
     site = current_instance()
     summary: dict[str, Any] | None = checked.summary[lang] if checked else None
@@ -205,4 +213,6 @@ def _page(
     )
     resp = Response(body, status=status, content_type="text/html; charset=utf-8")
     resp.vary.add("Accept")
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
     return resp

@@ -144,7 +144,8 @@ def respond(
     if request.if_none_match.contains(headers["ETag"].strip('"')):
         return Response(status=304, headers=headers)
     if request.if_modified_since is not None:
-        return resp.make_conditional(request)
+        resp.make_conditional(request)  # changes resp itself
+        return resp
     # the same request gets the same answer (fastpath)
     request.environ[fastpath.MARK] = True
     return resp
@@ -350,7 +351,7 @@ def search() -> Response:
             "the search holds control, private-use or unassigned characters: search for words"
         )
     number = page_number()
-    results: list[dict[str, str]] = []
+    results: list[dict[str, Any]] = []
     if words:
         # the kind shown is a class of the site's own vocabulary (any, where it has none)
         namespace = site.settings.config.vocabulary.namespace
@@ -359,7 +360,8 @@ def search() -> Response:
         if found is None:
             limits = sparql.Limits.from_settings(site.settings)
             outcome = run_in_slot(site, query, limits, urls.url("search"))
-            labels, kinds = Labels(site.languages), {}
+            labels = Labels(site.languages)
+            kinds: dict[str, str | None] = {}
             for row in ox.parse_query_results(  # type: ignore[union-attr]
                 outcome.body, format=ox.QueryResultsFormat.JSON
             ):
@@ -477,11 +479,11 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
         if t.predicate.value == sh + "property" and isinstance(t.object, ox.NamedNode):
             owner.setdefault(t.object.value, t.subject.value)
         elif t.predicate.value in (sh + "path", sh + "minCount", sh + "maxCount"):
-            facts.setdefault(t.subject.value, {})[t.predicate.value[len(sh) :]] = t.object.value
+            fact = t.predicate.value[len(sh) :]
+            facts.setdefault(t.subject.value, {})[fact] = page.term_text(t.object)
         if t.predicate.value == rdf_type:
-            kinds.setdefault(t.subject.value, []).append(
-                site.term_label(t.object.value, lang) or t.object.value
-            )
+            kind = page.term_text(t.object)
+            kinds.setdefault(t.subject.value, []).append(site.term_label(kind, lang) or kind)
         elif t.predicate.value in (comment, message) and isinstance(t.object, ox.Literal):
             notes.setdefault(t.subject.value, {})[t.object.language or ""] = t.object.value
     terms = []
@@ -573,7 +575,7 @@ def dump(name: str) -> Response:
         max_age=site.settings.cache_max_age,
     )
     resp.content_length = size
-    resp = resp.make_conditional(request.environ, accept_ranges=True, complete_length=size)
+    resp.make_conditional(request.environ, accept_ranges=True, complete_length=size)
     if resp.status_code == 206 and resp.content_range is not None:
         part = _FileRange(file, resp.content_range.start or 0, resp.content_length or 0)
         resp.response = wrap_file(request.environ, part)  # type: ignore[arg-type]
