@@ -175,9 +175,14 @@ def free_port() -> int:
 
 
 def start_server(
-    log_path: Path, env: dict[str, str] | None = None, workers: int = 2, port: int | None = None
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    workers: int = 2,
+    port: int | None = None,
+    options: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``imagraph serve`` on a free port (or ``port``) and wait until it answers."""
+    """Start ``imagraph [options] serve`` on a free port (or ``port``) and wait until it
+    answers."""
 
     port = port or free_port()
     log = log_path.open("ab")
@@ -186,6 +191,7 @@ def start_server(
             sys.executable,
             "-m",
             "imagraph.cli",
+            *options,
             "serve",
             "--port",
             str(port),

@@ -217,15 +217,23 @@ def test_the_catalogue_conforms_to_dcat_ap_de(site, tmp_path):
 def server(site, tmp_path_factory):
     log = tmp_path_factory.mktemp("council-server") / "server.log"
     env = {
-        "IMAGRAPH_SITE": str(site),
         "IMAGRAPH_WRITE_TOKENS": f"clerk:{TOKEN}",
         "IMAGRAPH_DUMP_DIR": str(tmp_path_factory.mktemp("council-dumps")),
     }
-    proc, url = start_server(log, env=env, workers=1)
+    # as `imagraph init` tells a publisher to serve it
+    proc, url = start_server(log, env=env, workers=1, options=("--site", str(site)))
     try:
         yield url
     finally:
         stop_server(proc)
+
+
+def test_imagraph_site_dir_serve_serves_that_site(server):
+    """`imagraph --site DIR serve` serves DIR (it served the bundled site under DIR's base)."""
+    home = requests.get(server, headers={"Accept": "text/html"}, timeout=30)
+    assert "Council of Exampletown" in home.text
+    dataset = requests.get(server + "dataset/council.ttl", timeout=30)
+    assert dataset.status_code == 200, dataset.text
 
 
 def test_writes_are_validated_against_the_sites_shapes(server):

@@ -4,6 +4,7 @@ place, :class:`Imagraph` (see :data:`EXIT_CODES`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -183,12 +184,15 @@ def serve(
     from .web.server import free_port, run
 
     free_port(host, port)
-    settings = Settings.from_env(
-        base_iri=base_iri or _settings(ctx).base_iri,
-        store=_settings(ctx).store,
-        public_url=public_url,
-        trusted_proxies=trusted_proxies,
-        threads=threads or None,  # None: the environment's or the default
+    given = {
+        "base_iri": base_iri,
+        "public_url": public_url,
+        "trusted_proxies": trusted_proxies,
+        "threads": threads or None,  # None: the environment's or the default
+    }
+    # the site, store and everything else as the global options and the environment say
+    settings = dataclasses.replace(
+        _settings(ctx), **{k: v for k, v in given.items() if v is not None}
     )
     click.echo(
         f"Serving {settings.base_iri} on http://{host}:{port}/ with {workers} workers of "
