@@ -21,6 +21,7 @@ imagraph and by the floor alike, as 10M triples are served (no in-process row th
 
 Usage: python bench/bench_deref.py [--scale 1000000] [--workers 2] [--seconds 10] [--on-disk]
        [--formats ttl jsonld nt rdf html] [--repeat N] [--baseline-src DIR] [--out FILE]
+       [--connections 32 --threads 16]
 """
 
 from __future__ import annotations
@@ -211,14 +212,19 @@ def servers(
         ),
     }
     gunicorn = [py, "-m", "gunicorn", "-w", str(args.workers), "--log-level", "warning"]
+    threads = ["--threads", str(args.threads)] if args.threads else []
     found = {
-        "floor: minimal Flask app, same engine": ([*gunicorn, "bench.floor_app:app"], floor_env)
+        "floor: minimal Flask app, same engine": (
+            [*gunicorn, *threads, "bench.floor_app:app"],
+            floor_env,
+        )
     }
     imagraph_env = {
         "IMAGRAPH_DATA_DIR": str(data_dir),
         **({"IMAGRAPH_STORE": str(store)} if store else {}),
     }
     serve = [py, "-m", "imagraph.cli", "serve", "--base-iri", base, "--workers", str(args.workers)]
+    serve += threads
     found["imagraph, response cache off"] = (serve, {**imagraph_env, "IMAGRAPH_CACHE_ENTRIES": "0"})
     if args.baseline_src:
         found["imagraph from --baseline-src, response cache off"] = (
@@ -276,10 +282,17 @@ def run_dataset(
                     results[r, key, label]["p50"] / results[r, key, floor_label]["p50"]
                     for r in range(args.repeat)
                 )
+                rps = sorted(
+                    results[r, key, floor_label]["rps"] / results[r, key, label]["rps"]
+                    for r in range(args.repeat)
+                )
                 p50 = statistics.median(results[r, key, label]["p50"] for r in range(args.repeat))
+                rate = statistics.median(results[r, key, label]["rps"] for r in range(args.repeat))
                 rows.append(
-                    f"| {name} | median of {args.repeat} | {key} | {label} | {p50:.2f} | | | "
-                    f"**{statistics.median(ratios):.2f}x** ({ratios[0]:.2f}–{ratios[-1]:.2f}) | | |"
+                    f"| {name} | median of {args.repeat} | {key} | {label} | {p50:.2f} | | "
+                    f"{rate:.0f} | **{statistics.median(ratios):.2f}x** ({ratios[0]:.2f}–"
+                    f"{ratios[-1]:.2f}) | {statistics.median(rps):.2f}x ({rps[0]:.2f}–{rps[-1]:.2f})"
+                    " | |"
                 )
     if store is not None or not args.in_process:  # 10M+ triples: not loaded twice more
         return rows
@@ -297,6 +310,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--threads", type=int, help="threads per worker, the floor's and imagraph's alike"
+    )
     parser.add_argument("--repeat", type=int, default=1, help="rounds over formats and servers")
     parser.add_argument(
         "--formats", nargs="+", choices=list(FORMATS), default=["ttl"], help="default: ttl"
@@ -319,7 +335,9 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     rows = [
-        f"Workers: {args.workers} gunicorn workers each; load: wrk, 1 thread, "
+        f"Workers: {args.workers} gunicorn workers each"
+        + (f" of {args.threads} threads" if args.threads else "")
+        + "; load: wrk, 1 thread, "
         f"{args.connections} connections, {args.seconds} s (the first round after a 2 s warm-up), "
         "cycling through up to 2,000 resources; each round measures every format on every "
         "server in turn.",

@@ -11,8 +11,11 @@ by ``scripts/virtuoso.sh`` in a temporary folder), loads the same file into it t
 remote store (Graph Store Protocol, in chunks: that time is reported) and runs the same queries
 against Virtuoso's own endpoint (the established server) and through imagraph on Virtuoso.
 
+With ``--busy`` another process keeps a core busy (a Python busy loop) for the whole run, floor
+included, and is stopped at the end.
+
 Usage: python bench/bench_sparql.py --peer PEER/bin/rdflib-endpoint [--virtuoso]
-       [--scales 100000 1000000]
+       [--scales 100000 1000000] [--busy]
 """
 
 from __future__ import annotations
@@ -295,6 +298,9 @@ def main() -> None:
     parser.add_argument(
         "--virtuoso", action="store_true", help="also Virtuoso (virtuoso-opensource installed)"
     )
+    parser.add_argument(
+        "--busy", action="store_true", help="another process keeps a core busy during the run"
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON (for plot.py)")
     args = parser.parse_args()
@@ -305,9 +311,15 @@ def main() -> None:
         "Virtuoso ms (HTTP) | Virtuoso / imagraph | imagraph on Virtuoso ms (HTTP) |",
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    with tempfile.TemporaryDirectory() as tmp:
-        for scale in args.scales:
-            lines += run_scale(scale, args, Path(tmp))
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.busy else None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            for scale in args.scales:
+                lines += run_scale(scale, args, Path(tmp))
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
     lines += ["", *overhead_summary(RECORDS)]
     emit("\n".join(lines), args.out)
     if args.json:
