@@ -129,3 +129,39 @@ def test_a_wrong_extension_names_the_file_and_the_key(site, names, words):
     with pytest.raises(BadInputError, match=r"site\.toml: extensions") as err:
         Instance.open(Settings(site=site))
     assert words in str(err.value)
+
+
+def test_a_sites_module_never_takes_the_place_of_another(site):
+    """A site's json.py is its own module: the standard library's json stays what it was."""
+    import json
+
+    (site / "json.py").write_text("def attach(instance):\n    pass\n", encoding="utf-8")
+    path = site / "site.toml"
+    path.write_text('extensions = ["json"]\n' + path.read_text(), encoding="utf-8")
+    instance = Instance.open(Settings(site=site))
+    import sys
+
+    assert sys.modules["json"] is json and json.dumps([1]) == "[1]"
+    assert instance.extensions[0] is not json
+    resp = create_app(instance).test_client().get("/no-such-thing", headers={"Accept": "*/*"})
+    assert resp.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("def attach(instance:\n", "cannot be imported: SyntaxError"),
+        ("raise RuntimeError('no')\n", "cannot be imported: RuntimeError: no"),
+        ("def attach(instance):\n    raise RuntimeError('no')\n", "failed in attach(): Runtime"),
+    ],
+)
+def test_an_extension_that_fails_is_an_error_naming_it(site, runner, code, words):
+    (site / "broken.py").write_text(code, encoding="utf-8")
+    path = site / "site.toml"
+    path.write_text('extensions = ["broken"]\n' + path.read_text(), encoding="utf-8")
+    with pytest.raises(BadInputError, match="broken") as err:
+        Instance.open(Settings(site=site))
+    assert words in str(err.value)
+    # imagraph check says so too, not only a server's workers as they start
+    result = runner.invoke(cli, ["--site", str(site), "check"])
+    assert result.exit_code == 2 and words in result.output

@@ -24,6 +24,7 @@ from .errors import (
     UnsupportedFormatError,
     ValidationTimeoutError,
 )
+from .instance import Instance
 from .namespaces import compact
 from .settings import Settings
 from .store import backend_for
@@ -237,9 +238,11 @@ def load(ctx: click.Context, files: tuple[Path, ...]) -> None:
 @click.option("--lang", type=click.Choice(["de", "en"]), default="en", show_default=True)
 @click.pass_context
 def check(ctx: click.Context, lang: str) -> None:
-    """Load the bundled graph, validate the data against the shapes and print figures."""
+    """Load the bundled graph, validate the data against the shapes and print figures (and
+    make the site's instance, so that what it cannot be served with is said here)."""
     core = Core.open(_settings(ctx), load=False)
     loaded = core.load_bundled()
+    Instance(core)  # the site's stored queries, catalogue and extensions
     start = time.perf_counter()
     result = core.validate()
     seconds = time.perf_counter() - start

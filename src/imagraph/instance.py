@@ -105,9 +105,7 @@ class Instance:
         self.extensions = extensions.load(
             settings.site, config.extensions, f"{settings.site / SITE_FILE}: extensions"
         )
-        for module in self.extensions:
-            if hasattr(module, "attach"):
-                module.attach(self)
+        extensions.attach(self.extensions, "attach", self)
 
     @classmethod
     def open(

@@ -9,6 +9,7 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import safe_join
 
+from .. import extensions
 from ..errors import BadInputError, NotFoundError
 from ..instance import Instance
 from ..settings import Settings
@@ -41,9 +42,7 @@ def create_app(instance: Instance | None = None) -> Flask:
     )
 
     # a site's extensions first: their routes win over imagraph's for the same URL
-    for module in instance.extensions:
-        if hasattr(module, "attach_app"):
-            module.attach_app(app, instance)
+    extensions.attach(instance.extensions, "attach_app", app, instance)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(catalog.bp)

@@ -56,7 +56,7 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 def _open_and_close(settings: Settings, errors: Any) -> None:
     try:
-        Core.open(settings).store.flush()
+        Instance(Core.open(settings)).core.store.flush()
     except ImagraphError as err:
         errors.put(str(err))
     except Exception as err:  # reported to the master, never lost
@@ -64,15 +64,17 @@ def _open_and_close(settings: Settings, errors: Any) -> None:
 
 
 def prepare(settings: Settings) -> None:
-    """Open the store once (loading the bundled files into a new store) and close it again.
+    """Open the store once (loading the bundled files into a new store) and the site's instance
+    on it (its stored queries, catalogue, extensions), and close them again: what the workers
+    could not start with fails here, once, with its message.
 
     An on-disk store is opened in a fresh process, never in the master: RocksDB's background
     threads belong to the process that first opens a store and do not survive the fork that
     makes a worker, whose writes would then wait for them forever.
     """
     if not backend_for(settings).spawn_first:
-        core = Core.open(settings)
-        del core
+        instance = Instance(Core.open(settings))
+        del instance
         gc.collect()
         return
     context = multiprocessing.get_context("spawn")
