@@ -137,3 +137,22 @@ def test_a_server_decides_from_the_backend_not_the_store_setting(tmp_path):
     assert (remote.persistent, remote.many_writers, remote.spawn_first) == (True, True, False)
     assert memory.place(Settings(store="memory")) is None
     assert disk.place(Settings(store=str(tmp_path / "store"))) == str(tmp_path / "store")
+
+
+def test_listeners_are_told_once_the_write_lets_go_of_the_lock(core):
+    """A slow listener holds up no other write: it is told after the change is stored and
+    flushed and the write lock is free; listeners given to an instance come after the change
+    log."""
+    free: list[bool] = []
+
+    class Probe(Listener):
+        def committed(self, change: Change) -> None:
+            got = instance.writes.lock.acquire(blocking=False)
+            free.append(got)
+            if got:
+                instance.writes.lock.release()
+
+    instance = Instance(open_core(write_tokens=f"alice:{TOKEN}"), listeners=[Probe()])
+    assert isinstance(instance.writes.listeners[0], ChangeLog)
+    assert put(create_app(instance).test_client()).status_code == 201
+    assert free == [True]

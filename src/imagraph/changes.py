@@ -7,7 +7,7 @@ never exists without its change, nor a change without its record), and :meth:`Li
 once it is stored. The change log (:class:`ChangeLog`) is the first listener; a history, an event
 stream or a search index attaches the same way, without editing the write path::
 
-    instance.listeners.append(MyListener())
+    instance.writes.listeners.append(MyListener())
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ class Writes:
     """The writes of one instance: who may write (its tokens, read once), one write at a time
     (``lock``: across a server's workers, see :class:`imagraph.instance.Shared`), the count of
     writes the workers made (``count``: a shared integer, None in a single process), and the
-    listeners told of each change, the change log first."""
+    listeners told of each change (the change log first), once it is stored and flushed."""
 
     def __init__(
         self,
@@ -73,11 +73,14 @@ class Writes:
         self.tokens = tokens(settings)
         self.lock = lock if lock is not None else threading.Lock()
         self.count = count
-        self.listeners: list[Listener] = (
-            listeners
-            if listeners is not None
-            else [ChangeLog(settings.base_iri, settings.graph_iri("changes"))]
-        )
+        #: The changes a thread stored while it holds :meth:`exclusive` (``stored``),
+        #: announced once it lets go.
+        self._held = threading.local()
+        #: Told of each change: the change log first, then ``listeners``.
+        self.listeners: list[Listener] = [
+            ChangeLog(settings.base_iri, settings.graph_iri("changes")),
+            *(listeners or ()),
+        ]
 
     @property
     def enabled(self) -> bool:
@@ -106,14 +109,25 @@ class Writes:
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """One write at a time across the workers, each on the data as the last one left it."""
+        """One write at a time across the workers, each on the data as the last one left it;
+        what it stored is flushed (durable before the answer), and the listeners are told of
+        its changes once the lock is let go (a slow listener holds up no other write)."""
+        stored: list[Change] = []
         with self.lock:
             self.notice()
-            yield
+            self._held.stored = stored
+            try:
+                yield
+                if stored:
+                    self.core.store.flush()
+            finally:
+                self._held.stored = None
             if self.count is not None:
                 with self.count.get_lock():
                     self.count.value += 1
                     self.core.writes_seen = self.count.value
+        for change in stored:
+            announce(self.listeners, change)
 
     def apply(
         self, method: str, graph: str, data: list[ox.Triple] | None, *, agent: str, timeout: float
@@ -172,5 +186,9 @@ class Writes:
         # the new data, the records and the new data version: one transaction
         store.swap_graphs({**new, meta: stored}, staging=f"{iri}#staging", append=append)
         core.set_version(change.version, change.time)
-        announce(self.listeners, change)
+        held: list[Change] | None = getattr(self._held, "stored", None)
+        if held is not None:  # told once the write is let go (see exclusive)
+            held.append(change)
+        else:
+            announce(self.listeners, change)
         return iri

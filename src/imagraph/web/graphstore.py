@@ -78,7 +78,6 @@ def graph_store() -> Response:
         outcome = site.writes.apply(
             request.method, graph, data, agent=agent, timeout=settings.validate_timeout
         )
-        core.store.flush()
     resp = Bodiless(status=201 if outcome.created else 204)
     resp.headers["Location"] = request.url
     if outcome.change is not None:  # None: no triple changed, and nothing else did

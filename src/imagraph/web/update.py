@@ -67,7 +67,6 @@ def update() -> Response:
     text = _read_update()
     with site.writes.exclusive():
         outcome = updates.run(site.writes, text, agent=agent, timeout=settings.validate_timeout)
-        site.core.store.flush()
     doc = {"change": outcome.change, "graphs": outcome.graphs}
     resp = Response(json.dumps(doc, ensure_ascii=False), mimetype="application/json")
     if outcome.change:
