@@ -26,30 +26,33 @@ class VersionCache:
         self._lock = threading.Lock()
 
     def cached(self, key: tuple[object, ...], make: Callable[[], Any]) -> Any:
-        """The value kept under ``key``, else ``make()``, kept."""
-        value = self.lookup(key)
+        """The value kept under ``key``, else ``make()``, kept under the version it was made
+        for (never an answer made as the data changed under a newer version)."""
+        version = self._version()
+        value = self.lookup(key, version)
         if value is None:
             value = make()
-            self.remember(key, value)
+            self.remember(key, value, version)
         return value
 
-    def lookup(self, key: tuple[object, ...]) -> Any:
-        """What :meth:`remember` kept under ``key`` for this data version, or None."""
+    def lookup(self, key: tuple[object, ...], version: str | None = None) -> Any:
+        """What :meth:`remember` kept under ``key`` for this data version (or ``version``),
+        or None."""
         if self.size <= 0:
             return None
-        key = (self._version(), *key)
+        key = (version or self._version(), *key)
         with self._lock:
             value = self._values.get(key)
             if value is not None:
                 self._values.move_to_end(key)
         return value
 
-    def remember(self, key: tuple[object, ...], value: object) -> None:
+    def remember(self, key: tuple[object, ...], value: object, version: str | None = None) -> None:
         """Keep ``value`` (about :func:`_cost` bytes; none over a quarter of the cache)."""
         cost = _cost(value)
         if self.size <= 0 or cost > CACHE_BYTES // 4:
             return
-        full = (self._version(), *key)
+        full = (version or self._version(), *key)
         with self._lock:
             self._bytes += cost - self._costs.pop(full, 0)
             self._values[full] = value
