@@ -26,6 +26,7 @@ writes) needs the graph store endpoint and, for swaps, the update endpoint.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -45,6 +46,7 @@ from .. import formats, loading
 from ..errors import (
     BadInputError,
     GraphNotServedError,
+    ImagraphError,
     QuerySyntaxError,
     StoreError,
     StoreUnavailableError,
@@ -624,21 +626,33 @@ class RemoteStore:
         staging: str,
         append: dict[str, list[ox.Triple]] | None = None,
     ) -> None:
-        for i, triples in enumerate(new.values()):
-            if triples:
-                self._send_graph("PUT", f"{staging}{i}", triples)
-        for i, triples in enumerate((append or {}).values()):
-            self._send_graph("PUT", f"{staging}a{i}", triples)
-        # one SPARQL Update request moves every staged graph into place and adds the appended
-        update = swap_update(new, staging, append)
-        response = self._request("POST", self.update_url, data={"update": update})
+        staged = [f"{staging}{i}" for i, triples in enumerate(new.values()) if triples]
+        staged += [f"{staging}a{i}" for i in range(len(append or {}))]
+        try:
+            for i, triples in enumerate(new.values()):
+                if triples:
+                    self._send_graph("PUT", f"{staging}{i}", triples)
+            for i, triples in enumerate((append or {}).values()):
+                self._send_graph("PUT", f"{staging}a{i}", triples)
+            # one SPARQL Update request moves every staged graph into place and adds the
+            # appended
+            update = swap_update(new, staging, append)
+            response = self._request("POST", self.update_url, data={"update": update})
+        except ImagraphError:
+            self._drop(staged)
+            raise
         self.forget()
         if response.status_code not in (200, 204):
-            for i in range(len(new)):
-                self.clear_graph(f"{staging}{i}")
+            self._drop(staged)
             raise StoreError(f"the SPARQL store refused the update: {_excerpt(response)}")
         self._register([*(g for g, triples in new.items() if triples), *(append or {})])
         self._register([g for g, triples in new.items() if not triples], remove=True)
+
+    def _drop(self, staged: list[str]) -> None:
+        """Remove the staging graphs of a write that failed (as far as the store answers)."""
+        for graph in staged:
+            with contextlib.suppress(ImagraphError):
+                self.clear_graph(graph)
 
     def flush(self) -> None:
         """Nothing to do: the remote store makes its own writes durable."""
