@@ -51,18 +51,19 @@ class Labels:
 
     def __init__(self, languages: tuple[str, ...] = ()) -> None:
         self.languages = languages
-        #: IRI → language → (rank, label)
-        self._found: dict[str, dict[str, tuple[int, str]]] = {}
+        #: IRI → language → label, and the rank of the property each was given by
+        self._labels: dict[str, dict[str, str]] = {}
+        self._ranks: dict[str, dict[str, int]] = {}
 
     def add(self, subject: str, predicate: str, label: ox.Literal) -> None:
         self._keep(subject, label_rank(predicate), label)
 
     def _keep(self, subject: str, rank: int, label: ox.Literal) -> None:
-        by_lang = self._found.setdefault(subject, {})
+        ranks = self._ranks.setdefault(subject, {})
         key = label.language or ""
-        current = by_lang.get(key)
-        if current is None or rank < current[0]:
-            by_lang[key] = (rank, label.value)
+        if rank < ranks.get(key, len(_RANK) + 1):
+            ranks[key] = rank
+            self._labels.setdefault(subject, {})[key] = label.value
 
     def add_triples(self, triples: Iterable[ox.Triple]) -> Labels:
         """Add the labels among ``triples`` (those of a label property)."""
@@ -74,22 +75,15 @@ class Labels:
         return self
 
     def __contains__(self, iri: str) -> bool:
-        return iri in self._found
+        return iri in self._labels
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._found)
+        return iter(self._labels)
 
     def exactly(self, iri: str, lang: str) -> str | None:
         """The label of ``iri`` in ``lang`` itself, or None (no fallback)."""
-        found = self._found.get(iri, {}).get(lang)
-        return found[1] if found else None
+        return self._labels.get(iri, {}).get(lang)
 
     def get(self, iri: str, lang: str) -> str | None:
-        """The label of ``iri`` for a reader of ``lang`` (the fallback of :func:`in_language`)."""
-        found = self._found.get(iri)
-        if not found:
-            return None
-        for key in (lang, *self.languages[:1], "en", ""):
-            if key in found:
-                return found[key][1]
-        return next(iter(found.values()))[1]
+        """The label of ``iri`` for a reader of ``lang`` (see :func:`in_language`)."""
+        return in_language(self._labels.get(iri, {}), lang, self.languages)
