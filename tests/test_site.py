@@ -165,3 +165,24 @@ def test_an_extension_that_fails_is_an_error_naming_it(site, runner, code, words
     # imagraph check says so too, not only a server's workers as they start
     result = runner.invoke(cli, ["--site", str(site), "check"])
     assert result.exit_code == 2 and words in result.output
+
+
+def test_a_server_with_a_failing_extension_says_so_before_its_workers_start(site):
+    """`imagraph serve` makes the site's instance once before it forks: a failing extension
+    is one message and exit 2, not every worker failing to boot with a traceback."""
+    import subprocess
+    import sys
+
+    from .conftest import free_port
+
+    (site / "broken.py").write_text("raise RuntimeError('no')\n", encoding="utf-8")
+    path = site / "site.toml"
+    path.write_text('extensions = ["broken"]\n' + path.read_text(), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "imagraph.cli", "--site", str(site), "serve", "--port",
+         str(free_port())],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "the extension 'broken' cannot be imported: RuntimeError: no" in result.stderr
+    assert "Traceback" not in result.stderr
