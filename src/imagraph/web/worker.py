@@ -26,7 +26,11 @@ connection go as soon as the answer is made:
   60, like nginx's ``send_timeout``), or whose answer is past both budgets, has its connection
   reset;
 - kept-alive connections go through the same reading for each new request, and a connection is
-  closed (gracefully: the client's last bytes are read for a while) without the loop waiting.
+  closed (gracefully: the client's last bytes are read for a while) without the loop waiting;
+- a worker that holds more connections than the workers' average (:mod:`.balance`) leaves a new
+  one to the others: it stops watching the listening socket for :data:`HOLD_OFF` seconds, at
+  most :data:`MAX_DECLINES` times in a row (then it takes the connection, should the others be
+  slow to).
 
 The loop holds at most :data:`MAX_BUFFERED` bytes of request bodies (past it, ``503``); the
 connections a worker holds (gunicorn's ``worker_connections``) bound the heads. Every answer the
@@ -54,6 +58,7 @@ from gunicorn import glogging, http, util
 from gunicorn.workers import gthread
 
 from . import SECURITY_HEADERS
+from .balance import Board
 from .sending import Answer, Budget, Overflow
 
 #: Bytes of request bodies a worker's loop holds at most (past it: 503).
@@ -62,6 +67,10 @@ MAX_BUFFERED = 64 << 20
 #: answer before it is closed (gunicorn's graceful close).
 LINGER = 2.0
 LINGER_BYTES = 1 << 16
+#: Seconds a worker over its share of connections leaves a new one to the others, and how many
+#: times in a row.
+HOLD_OFF = 0.002
+MAX_DECLINES = 10
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _SECURITY_LINES = tuple(f"{k}: {v}".encode("latin-1") for k, v in SECURITY_HEADERS.items())
 
@@ -123,8 +132,14 @@ def _done(result: object) -> futures.Future[object]:
 
 
 class Worker(gthread.ThreadWorker):  # type: ignore[misc]
+    place: int | None = None  # on the board of connections (once the worker runs)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.board: Board | None = getattr(self.app, "board", None)  # the server's
+        self._declined = 0  # new connections left to the others in a row
+        self._resume = 0.0  # when it watches the listening socket again
+        self._probing = False  # it does again: is a connection still waiting?
         if self.cfg.is_ssl:
             raise RuntimeError("imagraph's worker reads requests itself: TLS goes in a proxy")
         settings = self.app.settings  # the server's (see server.py)
@@ -143,7 +158,60 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
             + 4
         )
 
+    # -- connections, spread over the workers
+
+    @property
+    def nr_conns(self) -> int:
+        """The connections the worker holds (gunicorn counts them), also on the board."""
+        return self._conns
+
+    @nr_conns.setter
+    def nr_conns(self, connections: int) -> None:
+        self._conns = connections
+        if self.place is not None:
+            assert self.board is not None
+            self.board.count(self.place, connections)
+
+    def init_process(self) -> None:
+        if self.board is not None:
+            self.place = self.board.take(os.getpid())
+        super().init_process()  # runs the loop
+
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            if self.place is not None:
+                assert self.board is not None
+                self.board.leave(self.place)
+                self.place = None
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        if self._resume:
+            wait = self._resume - time.monotonic()
+            if wait > 0:  # leaving new connections to the others (gunicorn's loop watches again)
+                self.set_accept_enabled(False)
+                timeout = min(timeout, wait)
+            else:
+                self._resume, self._probing = 0.0, True
+        super().wait_for_and_dispatch_events(timeout)
+        if self._probing:  # no connection waited: the others took it
+            self._probing = False
+            self._declined = 0
+
     def accept(self, listener: Any) -> None:
+        self._probing = False
+        if (
+            self.place is not None
+            and self._declined < MAX_DECLINES
+            and self.board is not None
+            and self.board.over_share(self.place)
+        ):
+            self._declined += 1
+            self._resume = time.monotonic() + HOLD_OFF
+            self.set_accept_enabled(False)
+            return
+        self._declined = 0
         try:
             client, addr = listener.accept()
         except OSError as err:
