@@ -50,7 +50,8 @@ class Board:
         (another worker holds fewer, and should take the next)."""
         workers = sum(1 for pid in self._pids if pid)
         own: int = self._counts[place]
-        return own * workers > sum(self._counts)
+        total: int = sum(self._counts)
+        return own * workers > total
 
 
 def _alive(pid: int) -> bool:
