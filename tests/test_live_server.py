@@ -716,3 +716,47 @@ def test_the_board_says_which_worker_holds_more_than_its_share():
     ended.wait()
     c = board.take(ended.pid)
     assert c is not None and board.take(os.getpid()) == c
+
+
+def test_the_loop_answers_resources_itself_while_every_thread_waits(tmp_path, core):
+    """A worker's one thread waits for a slow query: a resource (Turtle, a page) and a style
+    sheet are still answered at once, by the worker's loop without a thread; what the app does
+    not answer at once (``/healthz`` here) waits for the thread."""
+    if core.store.needs_network:
+        pytest.skip("on a remote store every answer waits for it: each goes to a thread")
+    env = {
+        **server_env(core.settings),
+        "IMAGRAPH_THREADS": "1",
+        "IMAGRAPH_QUERY_TIMEOUT": "3",
+    }
+    proc, url = start_server(tmp_path / "server.log", env, workers=1)
+    try:
+        outcome: dict[str, Any] = {}
+
+        def slow() -> None:
+            query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+            resp = requests.get(url + "sparql", params={"query": query}, timeout=30)
+            outcome["status"] = resp.status_code
+
+        thread = threading.Thread(target=slow)
+        thread.start()
+        time.sleep(0.5)  # the query holds the thread
+        quick = []
+        for path, accept in (
+            ("org/bmi", "text/turtle"),
+            ("org/bmi", "text/html"),
+            ("static/style.css", "text/css"),
+        ):
+            start = time.monotonic()
+            answer = requests.get(url + path, headers={"Accept": accept}, timeout=10)
+            quick.append((answer.status_code, time.monotonic() - start))
+        start = time.monotonic()
+        health = requests.get(url + "healthz", timeout=10)
+        waited = time.monotonic() - start
+        thread.join()
+    finally:
+        stop_server(proc)
+    assert outcome["status"] == 503  # the query ran to its time limit in the thread
+    assert all(status == 200 for status, _ in quick)
+    assert all(seconds < 1.0 for _, seconds in quick), quick
+    assert health.status_code == 200 and waited > 1.0  # after the query, in the thread
