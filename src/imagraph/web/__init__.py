@@ -7,9 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response, current_app, request, send_from_directory
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
-from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import RoutingException
 from werkzeug.security import safe_join
 
 from .. import extensions
@@ -96,7 +94,7 @@ def _quick(app: Flask, instance: Instance) -> Callable[[str], bool] | None:
     def quick(path: str) -> bool:
         try:
             endpoint, _ = paths.match(path, method="GET")
-        except (HTTPException, RoutingException):
+        except Exception:  # no route (404, 405, a redirect), or whatever the router makes of it
             return False
         return endpoint in QUICK_VIEWS
 
