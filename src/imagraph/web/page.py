@@ -42,8 +42,9 @@ class Value:
 
 @dataclass
 class Row:
-    iri: str
+    iri: str  # the property
     label: str
+    href: str | None  # where the property's name links to
     values: list[Value]
 
 
@@ -164,7 +165,7 @@ def resource_page(
         elif t.predicate == DCT_SOURCE:
             sources.append(value(t.object, p))
         else:
-            rows.setdefault(p, Row(p, label(p), [])).values.append(value(t.object, p))
+            rows.setdefault(p, Row(p, label(p), urls.href(p), [])).values.append(value(t.object, p))
     incoming: dict[str, Row] = {}
     links = 0
     for t in triples:
@@ -172,7 +173,7 @@ def resource_page(
             p = t.predicate.value
             # a link read backwards is named as such: "has sub-organisation" on the parent
             name = site.term_label(p, lang, inverse=True) or f"← {label(p)}"
-            incoming.setdefault(p, Row(p, name, [])).values.append(value(t.subject))
+            incoming.setdefault(p, Row(p, name, urls.href(p), [])).values.append(value(t.subject))
             links += 1
     all_incoming = None
     if links >= MAX_INCOMING:
