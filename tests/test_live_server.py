@@ -651,3 +651,112 @@ def test_each_server_has_its_own_control_socket_and_json_access_logs(tmp_path, c
     assert hit and hit[0]["status"] == 200 and hit[0]["query"] == "lang=de"
     assert hit[0]["method"] == "GET" and hit[0]["ms"] >= 0 and hit[0]["bytes"] > 0
     assert "secret-token" not in logs[0].read_text()
+
+
+def test_kept_alive_connections_spread_evenly_over_the_workers(tmp_path, core):
+    """Twelve connections opened one after another and kept open (as a harvester or a load
+    tester keeps them) are served six by each of two workers: the worker that holds more leaves
+    a new connection to the other (without it, whichever worker woke first took it, and a
+    client's connections could all land on one while the other idled)."""
+    log = tmp_path / "server.log"
+    proc, url = start_server(log, server_env(core.settings), workers=2)
+    parts = urlsplit(url)
+    conns = []
+    try:
+        for i in range(12):
+            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20)
+            conn.request("GET", f"/healthz?connection={i}")
+            answer = conn.getresponse()
+            answer.read()
+            assert answer.status == 200
+            conns.append(conn)
+        for i, conn in enumerate(conns):  # each still open, on the worker that took it
+            conn.request("GET", f"/healthz?connection={i}&again")
+            answer = conn.getresponse()
+            answer.read()
+            assert answer.status == 200
+            assert answer.getheader("Connection", "").lower() != "close"
+    finally:
+        for conn in conns:
+            conn.close()
+        stop_server(proc)
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    worker_of: dict[str, set[int]] = {}
+    for r in records:
+        if r["path"] == "/healthz" and (r["query"] or "").startswith("connection="):
+            worker_of.setdefault(r["query"].split("&")[0], set()).add(r["pid"])
+    assert len(worker_of) == 12
+    assert all(len(pids) == 1 for pids in worker_of.values())  # kept alive on one worker
+    per_worker: dict[int, int] = {}
+    for pids in worker_of.values():
+        (pid,) = pids
+        per_worker[pid] = per_worker.get(pid, 0) + 1
+    assert sorted(per_worker.values()) == [6, 6]
+
+
+def test_the_board_says_which_worker_holds_more_than_its_share():
+    import os
+    import subprocess
+    import sys
+
+    from imagraph.web.balance import Board
+
+    board = Board(2)
+    a, b = board.take(os.getpid()), board.take(os.getppid())
+    assert a is not None and b is not None and a != b
+    board.count(a, 2)
+    board.count(b, 1)
+    assert board.over_share(a) and not board.over_share(b)
+    board.count(b, 2)
+    assert not board.over_share(a) and not board.over_share(b)
+    board.leave(b)  # a worker that stops gives up its place: one worker, never over its share
+    assert not board.over_share(a)
+    # the place of a worker that died is taken by the next
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    c = board.take(ended.pid)
+    assert c is not None and board.take(os.getpid()) == c
+
+
+def test_the_loop_answers_resources_itself_while_every_thread_waits(tmp_path, core):
+    """A worker's one thread waits for a slow query: a resource (Turtle, a page) and a style
+    sheet are still answered at once, by the worker's loop without a thread; what the app does
+    not answer at once (``/healthz`` here) waits for the thread."""
+    if core.store.needs_network:
+        pytest.skip("on a remote store every answer waits for it: each goes to a thread")
+    env = {
+        **server_env(core.settings),
+        "IMAGRAPH_THREADS": "1",
+        "IMAGRAPH_QUERY_TIMEOUT": "3",
+    }
+    proc, url = start_server(tmp_path / "server.log", env, workers=1)
+    try:
+        outcome: dict[str, Any] = {}
+
+        def slow() -> None:
+            query = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+            resp = requests.get(url + "sparql", params={"query": query}, timeout=30)
+            outcome["status"] = resp.status_code
+
+        thread = threading.Thread(target=slow)
+        thread.start()
+        time.sleep(0.5)  # the query holds the thread
+        quick = []
+        for path, accept in (
+            ("org/bmi", "text/turtle"),
+            ("org/bmi", "text/html"),
+            ("static/style.css", "text/css"),
+        ):
+            start = time.monotonic()
+            answer = requests.get(url + path, headers={"Accept": accept}, timeout=10)
+            quick.append((answer.status_code, time.monotonic() - start))
+        start = time.monotonic()
+        health = requests.get(url + "healthz", timeout=10)
+        waited = time.monotonic() - start
+        thread.join()
+    finally:
+        stop_server(proc)
+    assert outcome["status"] == 503  # the query ran to its time limit in the thread
+    assert all(status == 200 for status, _ in quick)
+    assert all(seconds < 1.0 for _, seconds in quick), quick
+    assert health.status_code == 200 and waited > 1.0  # after the query, in the thread

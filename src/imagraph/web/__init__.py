@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask, Response, current_app, request, send_from_directory
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
+from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import RoutingException
 from werkzeug.security import safe_join
 
 from .. import extensions
@@ -70,7 +73,34 @@ def create_app(instance: Instance | None = None) -> Flask:
         n = settings.trusted_proxies
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     app.wsgi_app = wsgi  # type: ignore[method-assign]  # Flask's documented way to add middleware
+    app.extensions[QUICK] = _quick(app, instance)
     return app
+
+
+#: Where an app keeps what says which paths it answers at once (see :func:`_quick`).
+QUICK = "imagraph.quick"
+#: The views that answer a GET at once from an embedded store: a resource, a static file.
+QUICK_VIEWS = frozenset({"imagraph.resource", "static"})
+
+
+def _quick(app: Flask, instance: Instance) -> Callable[[str], bool] | None:
+    """Whether a GET of a path (decoded) is answered at once, without waiting on anything but
+    the embedded store: a resource or a static file (not a site's own view of the same path,
+    nor anything that runs a query or waits for a child or another server). The server's
+    worker answers such a request in its loop, without a thread (see :mod:`.worker`). None
+    on a remote store, where every answer waits for another server."""
+    if instance.core.store.needs_network:
+        return None
+    paths = app.url_map.bind("quick")  # only the path is matched; used by the loop alone
+
+    def quick(path: str) -> bool:
+        try:
+            endpoint, _ = paths.match(path, method="GET")
+        except (HTTPException, RoutingException):
+            return False
+        return endpoint in QUICK_VIEWS
+
+    return quick
 
 
 #: Sent with every answer (a cached one keeps them): a page runs scripts and styles from this

@@ -26,6 +26,7 @@ from ..errors import ImagraphError
 from ..instance import Instance, Shared
 from ..settings import Settings
 from ..store import backend_for
+from .balance import Board
 
 
 class Server(BaseApplication):  # type: ignore[misc]
@@ -33,6 +34,8 @@ class Server(BaseApplication):  # type: ignore[misc]
         self.settings = settings
         self.shared = shared
         self.options = options
+        # the connections each worker holds, so that they spread evenly (see balance.py)
+        self.board = Board(options["workers"])
         super().__init__()
 
     def load_config(self) -> None:

@@ -9,7 +9,12 @@ connection go as soon as the answer is made:
 
 - a GET or HEAD that comes whole in the first bytes read of it and cannot have a body (no
   ``Content-Length``, ``Transfer-Encoding`` or ``Expect``, see :func:`_bodiless_head`) goes to a
-  thread at once: h11 would take 30-40 µs to say what a few byte searches say in 2-3;
+  thread at once: h11 would take 30-40 µs to say what a few byte searches say in 2-3; and if
+  the app answers its path at once (a resource or a static file from the embedded store, see
+  ``imagraph.web._quick``) and nothing came after it, the loop answers it itself: handing a
+  request to a thread and its answer back to the loop costs more than such an answer
+  (measured: 50-150 µs a request, ``bench/README.md``); an answer the client does not take at
+  once is left to the loop as any other;
 - the loop reads any other request with h11 (a sans-I/O HTTP/1.1 parser): its head within
   ``IMAGRAPH_HEADER_TIMEOUT`` seconds (default 10), then its body, of known length or chunked,
   within ``IMAGRAPH_BODY_TIMEOUT`` seconds from the end of the head (default 30; a budget for
@@ -26,7 +31,11 @@ connection go as soon as the answer is made:
   60, like nginx's ``send_timeout``), or whose answer is past both budgets, has its connection
   reset;
 - kept-alive connections go through the same reading for each new request, and a connection is
-  closed (gracefully: the client's last bytes are read for a while) without the loop waiting.
+  closed (gracefully: the client's last bytes are read for a while) without the loop waiting;
+- a worker that holds more connections than the workers' average (:mod:`.balance`) leaves a new
+  one to the others: it stops watching the listening socket for :data:`HOLD_OFF` seconds, at
+  most :data:`MAX_DECLINES` times in a row (then it takes the connection, should the others be
+  slow to).
 
 The loop holds at most :data:`MAX_BUFFERED` bytes of request bodies (past it, ``503``); the
 connections a worker holds (gunicorn's ``worker_connections``) bound the heads. Every answer the
@@ -48,12 +57,14 @@ from concurrent import futures
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, NamedTuple
+from urllib.parse import unquote
 
 import h11
 from gunicorn import glogging, http, util
 from gunicorn.workers import gthread
 
-from . import SECURITY_HEADERS
+from . import QUICK, SECURITY_HEADERS
+from .balance import Board
 from .sending import Answer, Budget, Overflow
 
 #: Bytes of request bodies a worker's loop holds at most (past it: 503).
@@ -62,6 +73,10 @@ MAX_BUFFERED = 64 << 20
 #: answer before it is closed (gunicorn's graceful close).
 LINGER = 2.0
 LINGER_BYTES = 1 << 16
+#: Seconds a worker over its share of connections leaves a new one to the others, and how many
+#: times in a row.
+HOLD_OFF = 0.002
+MAX_DECLINES = 10
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _SECURITY_LINES = tuple(f"{k}: {v}".encode("latin-1") for k, v in SECURITY_HEADERS.items())
 
@@ -123,8 +138,15 @@ def _done(result: object) -> futures.Future[object]:
 
 
 class Worker(gthread.ThreadWorker):  # type: ignore[misc]
+    place: int | None = None  # on the board of connections (once the worker runs)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.board: Board | None = getattr(self.app, "board", None)  # the server's
+        self._declined = 0  # new connections left to the others in a row
+        self._resume = 0.0  # when it watches the listening socket again
+        self._probing = False  # it does again: is a connection still waiting?
+        self.quick: Callable[[str], bool] | None = None  # the app's (once it is loaded)
         if self.cfg.is_ssl:
             raise RuntimeError("imagraph's worker reads requests itself: TLS goes in a proxy")
         settings = self.app.settings  # the server's (see server.py)
@@ -143,7 +165,61 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
             + 4
         )
 
+    # -- connections, spread over the workers
+
+    @property
+    def nr_conns(self) -> int:
+        """The connections the worker holds (gunicorn counts them), also on the board."""
+        return self._conns
+
+    @nr_conns.setter
+    def nr_conns(self, connections: int) -> None:
+        self._conns = connections
+        if self.place is not None:
+            assert self.board is not None
+            self.board.count(self.place, connections)
+
+    def init_process(self) -> None:
+        if self.board is not None:
+            self.place = self.board.take(os.getpid())
+        super().init_process()  # runs the loop
+
+    def run(self) -> None:
+        self.quick = getattr(self.wsgi, "extensions", {}).get(QUICK)
+        try:
+            super().run()
+        finally:
+            if self.place is not None:
+                assert self.board is not None
+                self.board.leave(self.place)
+                self.place = None
+
+    def wait_for_and_dispatch_events(self, timeout: float) -> None:
+        if self._resume:
+            wait = self._resume - time.monotonic()
+            if wait > 0:  # leaving new connections to the others (gunicorn's loop watches again)
+                self.set_accept_enabled(False)
+                timeout = min(timeout, wait)
+            else:
+                self._resume, self._probing = 0.0, True
+        super().wait_for_and_dispatch_events(timeout)
+        if self._probing:  # no connection waited: the others took it
+            self._probing = False
+            self._declined = 0
+
     def accept(self, listener: Any) -> None:
+        self._probing = False
+        if (
+            self.place is not None
+            and self._declined < MAX_DECLINES
+            and self.board is not None
+            and self.board.over_share(self.place)
+        ):
+            self._declined += 1
+            self._resume = time.monotonic() + HOLD_OFF
+            self.set_accept_enabled(False)
+            return
+        self._declined = 0
         try:
             client, addr = listener.accept()
         except OSError as err:
@@ -203,7 +279,8 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         reading.data += data
         self.buffered += len(data)
         if first and (end := _bodiless_head(data, self.head_limit)):
-            self._dispatch(conn, whole=True, ahead=data[end:])
+            here = end == len(data) and self.quick is not None and self.quick(_path(data))
+            self._dispatch(conn, whole=True, ahead=data[end:], here=here)
             return
         reading.parser.receive_data(data)
         try:
@@ -246,16 +323,24 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
                 "bodies at once; send the request again in a moment.",
             )  # fmt: skip
 
-    def _dispatch(self, conn: _Conn, whole: bool, ahead: bytes = b"") -> None:
+    def _dispatch(self, conn: _Conn, whole: bool, ahead: bytes = b"", here: bool = False) -> None:
         """The request is in (or as much of it as is read here), ``ahead`` what came after it:
-        to a thread."""
+        to a thread, or ``here`` answered by the loop."""
         reading = conn.reading
         assert reading is not None
         self._stop_reading(conn)
         conn.request = bytes(reading.data[: len(reading.data) - len(ahead)])
         conn.ahead = bytes(ahead)
         conn.whole = whole
-        self.enqueue_req(conn)
+        if not here:
+            self.enqueue_req(conn)
+            return
+        done: futures.Future[object] = futures.Future()
+        try:
+            done.set_result(self.handle(conn))
+        except Exception as err:  # as a thread's: the connection is closed
+            done.set_exception(err)
+        self.finish_request(conn, done)
 
     def _stop_reading(self, conn: _Conn) -> None:
         """Stop watching the connection (and forget the request being read, if any)."""
@@ -459,6 +544,15 @@ def _bodiless_head(data: bytes, limit: int) -> int:
     ):
         return 0
     return end + 4
+
+
+def _path(head: bytes) -> str:
+    """The path of a request's target (percent-decoded, without the query), as the app routes
+    it; "" for a target that is not a path."""
+    target = head[head.find(b" ") + 1 : head.find(b" HTTP/1.1\r\n")]
+    if not target.startswith(b"/"):
+        return ""
+    return unquote(target.partition(b"?")[0].decode("latin-1"))
 
 
 def _recv(sock: socket.socket) -> bytes | None:
