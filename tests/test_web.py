@@ -360,6 +360,22 @@ def test_trusted_proxy_headers(core):
     assert resp.headers["Content-Location"] == "https://proxy.example/kg/org/bmi.ttl"
 
 
+def test_a_proxys_prefix_is_made_a_url_path_in_every_link(core):
+    """A prefix with what a URL may not hold as it is (a space, an umlaut) is
+    percent-encoded in ``Content-Location`` and in each ``Link`` (the server sends both as it
+    makes them)."""
+    settings = Settings(site=ROOT, trusted_proxies=1)
+    client = create_app(Instance(core, settings)).test_client()
+    resp = client.get(
+        "/org/bmi",
+        headers={"Accept": "text/turtle", "X-Forwarded-Prefix": "/Wissens graph ä"},
+    )
+    assert resp.status_code == 200
+    root = "http://localhost/Wissens%20graph%20%C3%A4/"
+    assert resp.headers["Content-Location"] == root + "org/bmi.ttl"
+    assert f'<{root}org/bmi.nt>; rel="alternate"' in resp.headers["Link"]
+
+
 def test_another_base_iri_is_served_under_its_own_paths():
     settings = Settings(site=ROOT, base_iri="http://localhost/")
     client = create_app(Instance.open(settings)).test_client()

@@ -49,8 +49,10 @@ class VersionCache:
 
     def remember(self, key: tuple[object, ...], value: object, version: str | None = None) -> None:
         """Keep ``value`` (about :func:`_cost` bytes; none over a quarter of the cache)."""
+        if self.size <= 0:
+            return
         cost = _cost(value)
-        if self.size <= 0 or cost > CACHE_BYTES // 4:
+        if cost > CACHE_BYTES // 4:
             return
         full = (version or self._version(), *key)
         with self._lock:

@@ -67,13 +67,14 @@ def by_key(key: str, offered: tuple[Representation, ...] = RESOURCE) -> Represen
 
 def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
     """The representation the request asks for: ``?format=`` first, then the Accept header."""
-    explicit = request.args.get("format") if request.query_string else None
+    environ = request.environ  # (read once: each use of ``request`` costs a look-up)
+    explicit = request.args.get("format") if environ.get("QUERY_STRING") else None
     if explicit:
         rep = by_key(explicit, offered)
         if rep is None:
             raise not_acceptable(offered)
         return rep
-    chosen = _choose(request.headers.get("Accept", ""), offered)
+    chosen = _choose(environ.get("HTTP_ACCEPT", ""), offered)
     if chosen is None:
         raise not_acceptable(offered)
     return chosen

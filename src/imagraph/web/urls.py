@@ -82,6 +82,6 @@ def _made(
         return Urls(base_iri, public_url)
     server = (server_name, int(server_port)) if server_name and server_port else None
     root = f"{scheme}://{get_host(scheme, host, server)}/"
-    if script := script_name.strip("/"):
-        root += script + "/"
+    if script := script_name.strip("/"):  # (a prefix a proxy sends: made a URL's path)
+        root += quote(script, safe="/:@-._~!$&'()*+,;=%") + "/"
     return Urls(base_iri, root)
