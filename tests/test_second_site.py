@@ -38,6 +38,13 @@ INDEX = (
     + """</p>{{ super() }}{% endblock %}
 """
 )
+#: The site's own resource page: imagraph's, with the macros it offers used above it (show and
+#: rows_table of resource.html, link of link.html).
+RESOURCE = """{% extends "imagraph/resource.html" %}
+{% block main %}<p id="site-types">{% for v in view.types %}{{ show(v) }};{% endfor %}</p>
+<div id="site-rows">{{ rows_table(view.rows) }}</div>
+<p id="site-link">{{ link(urls.href(view.iri), view.title, view.iri) }}</p>{{ super() }}{% endblock %}
+"""
 STYLE = "/* the council's own style sheet */ body { color: #123; }\n"
 
 A_MEETING = f"""@prefix ex: <{EX}> .
@@ -61,6 +68,7 @@ def site(tmp_path_factory) -> Path:
     assert "imagraph --site" in result.output  # it says what to do next
     (folder / "templates").mkdir()
     (folder / "templates" / "index.html").write_text(INDEX, encoding="utf-8")
+    (folder / "templates" / "resource.html").write_text(RESOURCE, encoding="utf-8")
     (folder / "static").mkdir()
     (folder / "static" / "style.css").write_text(STYLE, encoding="utf-8")
     return folder
@@ -157,6 +165,21 @@ def test_the_landing_page_its_template_style_and_one_language(client):
     assert fetch(client, "/static/style.css").get_data(as_text=True) == STYLE
     assert fetch(client, "/static/query.js").status_code == 200  # imagraph's, not overridden
     assert fetch(client, "/static/../site.toml").status_code == 404
+
+
+def test_a_resource_page_of_the_sites_template_extending_ours(client):
+    html = client.get("/meeting/2026-01-15", headers={"Accept": "text/html"}).get_data(as_text=True)
+    types = html[html.index('<p id="site-types">') : html.index("</p>", html.index("site-types"))]
+    assert '<a href="http://localhost/ontology%23Meeting">' in types  # show(v), a link
+    rows = html[html.index('<div id="site-rows">') : html.index("</div>", html.index("site-rows"))]
+    assert '<table class="properties">' in rows and "<thead>" not in rows
+    assert '<a href="https://schema.org/startDate" title="https://schema.org/startDate">' in rows
+    assert '<li><span>2026-01-15</span> <small class="tag">xsd:date</small></li>' in rows
+    assert (
+        f'<p id="site-link"><a href="http://localhost/meeting/2026-01-15" title="{MEETING}">'
+        "Council meeting of 15 January 2026</a></p>"
+    ) in html
+    assert html.count('<table class="properties">') == 2  # and imagraph's page below
 
 
 def test_catalogue_and_dumps_are_the_sites(client):

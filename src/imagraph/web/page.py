@@ -42,8 +42,9 @@ class Value:
 
 @dataclass
 class Row:
-    iri: str
+    iri: str  # the property
     label: str
+    href: str | None  # where the property's name links to
     values: list[Value]
 
 
@@ -99,10 +100,25 @@ def resource_page(
     label = Labeller(site, triples, lang)
     vocabulary = site.settings.config.vocabulary
     # the site's confidence property, if it has one (a property no triple has, if not)
-    confidence = ox.NamedNode(vocabulary.confidence or "urn:imagraph:no-confidence")
+    confidence = vocabulary.confidence or "urn:imagraph:no-confidence"
+    # one pass over the description (each term read from a triple is a new object)
     by_subject: dict[Term, list[ox.Triple]] = {}
+    linking: list[ox.Triple] = []  # links to the resource from others
+    positions: dict[str, int] = {}  # the order of linked resources that have one (agenda items)
     for t in triples:
-        by_subject.setdefault(t.subject, []).append(t)
+        subject, o = t.subject, t.object
+        by_subject.setdefault(subject, []).append(t)
+        if o == node:
+            if isinstance(subject, ox.NamedNode) and subject != node:
+                linking.append(t)
+        elif (
+            isinstance(o, ox.Literal)
+            and t.predicate == POSITION
+            and o.value.lstrip("-").isascii()
+            and o.value.lstrip("-").isdigit()
+        ):
+            # pyoxigraph's stubs let a subject be a triple term, which RDF 1.2 does not
+            positions[subject.value] = int(o.value)  # type: ignore[union-attr]
 
     # statements about this resource that carry their own confidence
     qualified: dict[tuple[str, Term], Value] = {}
@@ -121,7 +137,7 @@ def resource_page(
         cited = [_source(t.object, label, urls) for t in ts if t.predicate == DCT_SOURCE]
         qualified[(predicate.value, obj)] = Value(
             "",
-            confidence=confidence_label(site, props.get(confidence.value), lang),
+            confidence=confidence_label(site, props.get(confidence), lang),
             note=comment[0] if comment else None,
             sources=cited,
         )
@@ -157,37 +173,29 @@ def resource_page(
     resource_confidence = None
     for t in by_subject.get(node, []):
         p = t.predicate.value
-        if t.predicate == RDF_TYPE:
+        if p == RDF_TYPE.value:
             types.append(value(t.object))
-        elif t.predicate == confidence:
+        elif p == confidence:
             resource_confidence = confidence_label(site, t.object, lang)
-        elif t.predicate == DCT_SOURCE:
+        elif p == DCT_SOURCE.value:
             sources.append(value(t.object, p))
         else:
-            rows.setdefault(p, Row(p, label(p), [])).values.append(value(t.object, p))
+            if p not in rows:
+                rows[p] = Row(p, label(p), urls.href(p), [])
+            rows[p].values.append(value(t.object, p))
     incoming: dict[str, Row] = {}
-    links = 0
-    for t in triples:
-        if t.object == node and isinstance(t.subject, ox.NamedNode) and t.subject != node:
-            p = t.predicate.value
+    for t in linking:
+        p = t.predicate.value
+        if p not in incoming:
             # a link read backwards is named as such: "has sub-organisation" on the parent
             name = site.term_label(p, lang, inverse=True) or f"← {label(p)}"
-            incoming.setdefault(p, Row(p, name, [])).values.append(value(t.subject))
-            links += 1
+            incoming[p] = Row(p, name, urls.href(p), [])
+        incoming[p].values.append(value(t.subject))
     all_incoming = None
-    if links >= MAX_INCOMING:
+    if len(linking) >= MAX_INCOMING:
         query = bind(ALL_INCOMING, this=node)
         all_incoming = urls.url("sparql") + "?" + urlencode({"query": query})
-    # linked resources in their own order where they have one (agenda items), else by name
-    positions = {
-        # pyoxigraph's stubs let a subject be a triple term, which RDF 1.2 does not
-        t.subject.value: int(t.object.value)  # type: ignore[union-attr]
-        for t in triples
-        if t.predicate == POSITION
-        and isinstance(t.object, ox.Literal)
-        and t.object.value.lstrip("-").isascii()
-        and t.object.value.lstrip("-").isdigit()
-    }
+    # linked resources in their own order where they have one, else by name
     last = len(positions) + 1_000_000
     for r in (*rows.values(), *incoming.values()):
         r.values.sort(
@@ -205,7 +213,7 @@ def resource_page(
         rows=sorted(_without_repeated_names(rows), key=lambda r: r.label.lower()),
         incoming=sorted(incoming.values(), key=lambda r: r.label.lower()),
         all_incoming=all_incoming,
-        shown_incoming=links,
+        shown_incoming=len(linking),
         sources=sorted(sources, key=lambda v: v.text.lower()),
         schema_org=schema_org(iri, by_subject.get(node, []), label, urls, vocabulary.events),
     )
