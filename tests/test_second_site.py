@@ -345,3 +345,27 @@ def test_generate_says_it_makes_the_bundled_sites_model(site, runner, tmp_path):
     result = runner.invoke(cli, ["--site", str(site), "generate", "-o", str(tmp_path / "g.nt")])
     assert result.exit_code == 2 and "bundled site's model" in result.output
     assert not (tmp_path / "g.nt").exists()
+
+
+def test_a_sites_link_macro_draws_every_link_of_a_resource_page(tmp_path):
+    """A site that overrides link.html alone changes every link: a resource page's values,
+    its property names, its sources (the page draws them all with that macro)."""
+    from click.testing import CliRunner
+
+    folder = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["init", str(folder), "--base-iri", BASE])
+    assert result.exit_code == 0, result.output
+    (folder / "templates").mkdir()
+    (folder / "templates" / "link.html").write_text(
+        "{% macro link(href, text, title=none) -%}"
+        '<a class="council" href="{{ href or "#" }}">{{ text }}</a>'
+        "{%- endmacro %}\n",
+        encoding="utf-8",
+    )
+    client = create_app(Instance.open(Settings(site=folder))).test_client()
+    page = client.get("/meeting/2026-01-15", headers={"Accept": "text/html"})
+    html = page.get_data(as_text=True)
+    table = html[html.index('<table class="properties">') : html.index("</table>")]
+    assert '<a class="council" href="https://schema.org/startDate">' in table  # a property
+    assert '<a class="council" href="http://localhost/org/council">' in table  # a value
+    assert "<a href=" not in table  # no link drawn otherwise
