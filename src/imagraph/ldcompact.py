@@ -55,94 +55,107 @@ _PLAIN: _Selection = (
 )
 _LIST = ("@id", "@id@set", "@type", "@set@type", "@list", "@none", "@index", "@index@set")
 _VOCAB: _Selection = (("@set", "@none"), "@type")  # an IRI alone: a type, a datatype
+#: How a value is compacted (:meth:`Compactor._plan`): its term; its key in the term's language
+#: map (None: no map); whether in an array; what wraps it, if anything (:meth:`Compactor._wrap`)
+_Plan = tuple[str, str | None, bool, tuple[str, str] | None]
 
 
 class Unsupported(Exception):
     """Something the compactor leaves to pyld."""
 
 
-def _node_id(term: ox.NamedNode | ox.BlankNode) -> str:
-    return term.value if isinstance(term, ox.NamedNode) else f"_:{term.value}"
+#: Triples grouped: node identifier → predicate IRI (``@type`` for the types) → objects, in
+#: their order: literals as they are, node identifiers as strings, lists as :class:`_List`.
+_Nodes = dict[str, dict[str, list[Any]]]
+#: Where a node is referenced: (referring node, its predicates, predicate, objects, position).
+_Usage = tuple[str, dict[str, list[Any]], str, list[Any], int]
 
 
-def _literal(lit: ox.Literal) -> dict[str, Any]:
-    if lit.language:
-        if lit.direction is not None:
-            raise Unsupported("a literal with a base direction")
-        return {"@value": lit.value, "@language": lit.language}
-    datatype = lit.datatype.value
-    if datatype == XSD_STRING:
-        return {"@value": lit.value}
-    if datatype == RDF_JSON:
-        raise Unsupported("an rdf:JSON literal")
-    return {"@value": lit.value, "@type": datatype}
+class _List:
+    """A well-formed RDF list in place of the reference to its first node: the ``rdf:first``
+    objects of its nodes, in order (read when compacted, so a list in a list is seen)."""
+
+    __slots__ = ("firsts",)
+
+    def __init__(self, firsts: list[list[Any]]) -> None:
+        self.firsts = firsts
 
 
-def _add(subject: dict[str, Any], key: str, value: Any, as_array: bool) -> None:
-    """A value added to a compacted object: alone, or in an array from the second on."""
-    if key in subject:
-        if not isinstance(subject[key], list):
-            subject[key] = [subject[key]]
-        subject[key].append(value)
-    else:
-        subject[key] = [value] if as_array else value
-
-
-def expand(triples: Iterable[ox.Triple]) -> list[dict[str, Any]]:
-    """Triples as expanded JSON-LD node objects, sorted by identifier (RDF to JSON-LD, with
-    well-formed ``rdf:first``/``rdf:rest`` chains as lists, ``rdf:type`` as ``@type``)."""
-    nodes: dict[str, dict[str, Any]] = {}
-    once: dict[str, tuple[dict[str, Any], str, dict[str, Any]] | None] = {}
-    nil_usages: list[tuple[dict[str, Any], str, dict[str, Any]]] = []
+def group(triples: Iterable[ox.Triple]) -> _Nodes:
+    """Triples without duplicates as nodes (RDF to JSON-LD, expanded but for the values): by
+    subject, then by predicate, ``rdf:type`` as ``@type``, well-formed ``rdf:first``/``rdf:rest``
+    chains as :class:`_List`. Key order is the triples' (sorted when compacted)."""
+    nodes: _Nodes = {}
+    nil_usages: list[tuple[str, dict[str, list[Any]], str]] = []  # each (node, predicate) once
+    named, literal = ox.NamedNode, ox.Literal
+    last: Any = None
+    name = ""
+    node: dict[str, list[Any]] = {}
     for triple in dict.fromkeys(triples):
-        subject = _node_id(triple.subject)  # type: ignore[arg-type]
-        node = nodes.get(subject) or nodes.setdefault(subject, {"@id": subject})
+        subject = triple.subject
+        if subject != last:  # a subject's triples mostly come together
+            last = subject
+            # no triple term is a subject in RDF 1.2 (pyoxigraph's stubs allow one)
+            name = subject.value if isinstance(subject, named) else f"_:{subject.value}"  # type: ignore[union-attr]
+            node = nodes.get(name) or nodes.setdefault(name, {})
         predicate = triple.predicate.value
         obj = triple.object
-        if isinstance(obj, ox.Literal):
-            node.setdefault(predicate, []).append(_literal(obj))
-            continue
-        if isinstance(obj, ox.Triple):
+        if isinstance(obj, literal):
+            target: Any = obj
+        elif isinstance(obj, ox.Triple):
             raise Unsupported("a triple term")
-        target = _node_id(obj)
-        if target not in nodes:
-            nodes[target] = {"@id": target}
-        if predicate == RDF_TYPE:
-            node.setdefault("@type", []).append(target)
-            continue
-        value = {"@id": target}
-        node.setdefault(predicate, []).append(value)
-        if target == RDF_NIL:
-            nil_usages.append((node, predicate, value))
-        elif target in once:
-            once[target] = None  # referenced more than once
         else:
-            once[target] = (node, predicate, value)
-    for node, predicate, head in nil_usages:
-        items: list[dict[str, Any]] = []
+            target = obj.value if isinstance(obj, named) else f"_:{obj.value}"
+            if predicate == RDF_TYPE:
+                predicate = "@type"
+            elif target == RDF_NIL:
+                nil_usages.append((name, node, predicate))
+        values = node.get(predicate)
+        if values is None:
+            node[predicate] = [target]
+        else:
+            values.append(target)
+    if nil_usages:
+        _make_lists(nodes, nil_usages)
+    return nodes
+
+
+def _make_lists(nodes: _Nodes, nil_usages: list[tuple[str, dict[str, list[Any]], str]]) -> None:
+    """Every chain of list nodes that ends in ``rdf:nil`` made a :class:`_List` in place of the
+    reference to its first node, its nodes removed."""
+    once: dict[str, _Usage | None] = {}  # where a node is referenced, None if more than once
+    for name, node in nodes.items():
+        for predicate, values in node.items():
+            if predicate != "@type":
+                for index, value in enumerate(values):
+                    if isinstance(value, str) and value != RDF_NIL:
+                        usage = (name, node, predicate, values, index)
+                        once[value] = None if value in once else usage
+    for name, node, predicate in nil_usages:
+        values = node[predicate]
+        index = values.index(RDF_NIL)
+        firsts: list[list[Any]] = []
         list_nodes: list[str] = []
-        while predicate == RDF_REST and _is_list_node(node, once):
-            items.append(node[RDF_FIRST][0])
-            list_nodes.append(node["@id"])
-            node, predicate, head = once[node["@id"]]  # type: ignore[misc]
-            if not node["@id"].startswith("_:"):
+        while predicate == RDF_REST and _is_list_node(node, once.get(name)):
+            firsts.append(node[RDF_FIRST])
+            list_nodes.append(name)
+            name, node, predicate, values, index = once[name]  # type: ignore[misc]
+            if not name.startswith("_:"):
                 break
-        del head["@id"]
-        items.reverse()
-        head["@list"] = items
+        firsts.reverse()
+        values[index] = _List(firsts)
         for name in list_nodes:
             nodes.pop(name, None)
-    return [nodes[name] for name in sorted(nodes) if len(nodes[name]) > 1]
 
 
-def _is_list_node(node: dict[str, Any], once: dict[str, Any]) -> bool:
+def _is_list_node(node: dict[str, list[Any]], usage: _Usage | None) -> bool:
     """Whether ``node`` is a link of a list: referenced once, one first, one rest, nothing
     else but a type ``rdf:List``."""
     return (
-        once.get(node["@id"]) is not None
+        usage is not None
         and len(node.get(RDF_FIRST, ())) == 1
         and len(node.get(RDF_REST, ())) == 1
-        and (len(node) == 3 or (len(node) == 4 and node.get("@type") == [RDF_LIST]))
+        and (len(node) == 2 or (len(node) == 3 and node.get("@type") == [RDF_LIST]))
     )
 
 
@@ -173,6 +186,8 @@ class Compactor:
         self._chosen: dict[tuple[str, Any], str] = {}
         #: compacted node identifiers, the last up to :data:`KEPT_IRIS`
         self._iris: dict[str, str] = {}
+        #: how values are compacted, by property IRI, then by kind (see :meth:`_plan`)
+        self._plans: dict[str, dict[str, _Plan]] = {}
 
     @classmethod
     def of(cls, active_context: dict[str, Any]) -> Compactor | None:
@@ -188,89 +203,147 @@ class Compactor:
     def compact(self, triples: Iterable[ox.Triple], context_url: str) -> dict[str, Any]:
         """The compacted document of ``triples``, its context referenced by ``context_url``.
         :class:`Unsupported` for what only pyld does."""
-        nodes = [self._node(node) for node in expand(triples)]
-        if len(nodes) == 1:
-            return {"@context": context_url, **nodes[0]}
-        if not nodes:
+        compacted = self._nodes(group(triples))
+        if len(compacted) == 1:
+            return {"@context": context_url, **compacted[0]}
+        if not compacted:
             return {"@context": context_url}
-        return {"@context": context_url, self._graph: nodes}
+        return {"@context": context_url, self._graph: compacted}
 
-    def _node(self, node: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key in sorted(node):
-            values = node[key]
-            if key == "@id":
-                out[self._id] = self._iri(values)
-            elif key == "@type":
-                types = [self._vocab(t) for t in values]
-                out[self._type] = types[0] if len(types) == 1 else types
-            else:
-                for item in values:
-                    self._item(out, key, item)
-        return out
+    def _nodes(self, nodes: _Nodes) -> list[dict[str, Any]]:
+        """The nodes compacted, sorted by identifier."""
+        iris, all_plans, literal = self._iris, self._plans, ox.Literal
+        compacted_nodes = []
+        for name in sorted(nodes):
+            node = nodes[name]
+            out: dict[str, Any] = {self._id: iris.get(name) or self._iri(name)}
+            for predicate in sorted(node):  # "@type" first: IRIs begin with a letter
+                values = node[predicate]
+                if predicate == "@type":
+                    types = [self._vocab(t) for t in values]
+                    out[self._type] = types[0] if len(types) == 1 else types
+                    continue
+                plans = all_plans.get(predicate)
+                if plans is None:
+                    plans = {}
+                    if len(all_plans) < KEPT_IRIS:
+                        all_plans[predicate] = plans
+                for value in values:
+                    if isinstance(value, str):  # a node reference
+                        plan = plans.get("@id") or self._plan(plans, predicate, value, "@id")
+                        term, language_key, as_array, wrap = plan
+                        iri = iris.get(value) or self._iri(value)
+                        compacted: Any = iri if wrap is None else {wrap[0]: iri}
+                    elif isinstance(value, literal):
+                        key = value.language
+                        if key is None:
+                            key = value.datatype.value
+                        elif value.direction is not None:
+                            raise Unsupported("a literal with a base direction")
+                        plan = plans.get(key) or self._plan(plans, predicate, value, key)
+                        term, language_key, as_array, wrap = plan
+                        text = value.value
+                        compacted = text if wrap is None else {wrap[0]: wrap[1], "@value": text}
+                    else:
+                        term, language_key, as_array, compacted = self._compact_list(
+                            predicate, value
+                        )
+                    target = out
+                    if language_key is not None:  # a language map
+                        target = out.get(term) or out.setdefault(term, {})
+                        term = language_key
+                    if term not in target:
+                        target[term] = [compacted] if as_array else compacted
+                    elif isinstance(existing := target[term], list):
+                        existing.append(compacted)
+                    else:
+                        target[term] = [existing, compacted]
+            compacted_nodes.append(out)
+        return compacted_nodes
 
-    def _item(self, out: dict[str, Any], prop: str, item: dict[str, Any]) -> None:
-        if "@list" in item:
-            items = item["@list"]
-            term = self._term(prop, self._list_kind(items))
-            container, datatype = self._kinds.get(term, _PLAIN_TERM)
-            compacted: Any = {self._list: [self._value(datatype, x) for x in items]}
+    def _plan(self, plans: dict[str, _Plan], prop: str, value: Any, key: str) -> _Plan:
+        """How ``value`` of property ``prop`` and all of its kind are compacted, kept in
+        ``plans`` by ``key`` (term selection, then value compaction)."""
+        kind = self._kind(value)
+        term = self._term(prop, kind)
+        container, datatype = self._kinds.get(term, _PLAIN_TERM)
+        wrap = self._wrap(datatype, kind)
+        plan: _Plan
+        if "@language" in container:  # values of a language map: the strings alone
+            language = kind[1] if kind[0] == "@language" else self._none
+            plan = (term, language, False, wrap if kind[0] == "@id" else None)
         else:
-            term = self._term(prop, self._kind(item))
-            container, datatype = self._kinds.get(term, _PLAIN_TERM)
-            compacted = self._value(datatype, item)
+            plan = (term, None, "@set" in container, wrap)
+        if len(plans) < 256:
+            plans[key] = plan
+        return plan
+
+    def _compact_list(
+        self, prop: str, value: _List
+    ) -> tuple[str, str | None, bool, dict[str, Any]]:
+        """(term, language map key, whether in an array, compacted list) of a list."""
+        items = [first[0] for first in value.firsts]
+        kinds = [self._kind(item) for item in items]
+        term = self._term(prop, self._list_kind(kinds))
+        container, datatype = self._kinds.get(term, _PLAIN_TERM)
+        compacted = {
+            self._list: [
+                self._value(x, self._wrap(datatype, k)) for x, k in zip(items, kinds, strict=True)
+            ]
+        }
         if "@language" in container:
-            if isinstance(compacted, dict) and "@value" in compacted:
-                compacted = compacted["@value"]
-            language_map = out.setdefault(term, {})
-            _add(language_map, item.get("@language") or self._none, compacted, False)
-        else:
-            _add(out, term, compacted, "@set" in container)
+            return term, self._none, False, compacted
+        return term, None, "@set" in container, compacted
 
-    def _value(self, datatype: str | None, item: dict[str, Any]) -> Any:
-        """A value or node reference compacted for a term of type ``datatype`` (value
-        compaction)."""
-        if "@list" in item:
-            raise Unsupported("a list in a list")
-        if "@value" in item:
-            if len(item) == 1 or item.get("@type", False) == datatype:
-                return item["@value"]
-            if "@type" in item:
-                return {self._type: self._vocab(item["@type"]), "@value": item["@value"]}
-            return {"@language": item["@language"], "@value": item["@value"]}
-        iri = self._iri(item["@id"])
-        return iri if datatype == "@id" else {self._id: iri}
+    def _value(self, value: Any, wrap: tuple[str, str] | None) -> Any:
+        """A literal or node reference compacted (value compaction)."""
+        if isinstance(value, str):
+            iri = self._iri(value)
+            return iri if wrap is None else {wrap[0]: iri}
+        return value.value if wrap is None else {wrap[0]: wrap[1], "@value": value.value}
+
+    def _wrap(self, datatype: str | None, kind: tuple[str, ...]) -> tuple[str, str] | None:
+        """What a value of ``kind`` is wrapped in for a term of type ``datatype`` (value
+        compaction): None for the value alone, else the key and value before its ``@value``
+        (for a node reference, the key of its identifier)."""
+        tag = kind[0]
+        if tag == "@id":
+            return None if datatype == "@id" else (self._id, "")
+        if tag == "@language":
+            return ("@language", kind[1])
+        if tag == "@type" and kind[1] != datatype:
+            return (self._type, self._vocab(kind[1]))
+        return None
 
     @staticmethod
-    def _kind(item: dict[str, Any]) -> tuple[str, ...]:
-        if "@id" in item:
+    def _kind(value: Any) -> tuple[str, ...]:
+        """The kind of an object for term selection: ``@id``, ``@language`` and its language,
+        ``@type`` and its datatype, ``@null`` for a plain string."""
+        if isinstance(value, str):
             return ("@id",)
-        if "@language" in item:
-            return ("@language", item["@language"])
-        if "@type" in item:
-            return ("@type", item["@type"])
-        return ("@null",)
+        if isinstance(value, _List):
+            raise Unsupported("a list in a list")
+        if value.language:
+            if value.direction is not None:
+                raise Unsupported("a literal with a base direction")
+            return ("@language", value.language)
+        datatype = value.datatype.value
+        if datatype == RDF_JSON:
+            raise Unsupported("an rdf:JSON literal")
+        return ("@null",) if datatype == XSD_STRING else ("@type", datatype)
 
     @staticmethod
-    def _list_kind(items: list[dict[str, Any]]) -> tuple[str, ...]:
+    def _list_kind(kinds: list[tuple[str, ...]]) -> tuple[str, ...]:
         """The kind of a list: the type or language all its items share, else ``@none``."""
-        if not items:
+        if not kinds:
             return ("@any",)
         language = kind = None
-        for item in items:
-            item_language = item_type = "@none"
-            if "@value" in item:
-                if "@language" in item:
-                    item_language = item["@language"]
-                elif "@type" in item:
-                    item_type = item["@type"]
-                else:
-                    item_language = "@null"
-            else:
-                item_type = "@id"
+        for tag, *of in kinds:
+            item_language = of[0] if tag == "@language" else "@null" if tag == "@null" else "@none"
+            item_type = of[0] if tag == "@type" else "@id" if tag == "@id" else "@none"
             if language is None:
                 language = item_language
-            elif item_language != language and "@value" in item:
+            elif item_language != language and tag != "@id":
                 language = "@none"
             kind = item_type if kind is None or item_type == kind else "@none"
             if language == "@none" and kind == "@none":
