@@ -44,23 +44,25 @@ def serialize(
     """Triples in ``fmt``; JSON-LD is compacted with our context, referenced by URL.
     :class:`~imagraph.errors.NotRepresentableError` for triple terms in JSON-LD."""
     triples = list(triples)
-    formats.check_carries(fmt, triples)
     if fmt is formats.JSONLD:
         document = compact(triples, context_url, context)
         return json.dumps(document, ensure_ascii=False).encode("utf-8")  # C encoder: no indent
+    formats.check_carries(fmt, triples)
     return ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes) or b""
 
 
 def compact(triples: list[ox.Triple], context_url: str, context: dict[str, Any]) -> dict[str, Any]:
     """``triples`` as JSON-LD compacted with ``context`` (referenced by ``context_url``): by the
-    context's own compactor, else by pyld."""
+    context's own compactor, else by pyld. :class:`~imagraph.errors.NotRepresentableError` for
+    triple terms."""
     if not isinstance(context, JsonLdContext):
         context = JsonLdContext(context)
     if context.compactor is not None:
         try:
             return context.compactor.compact(triples, context_url)
-        except Unsupported:
+        except Unsupported:  # what only pyld does, or a triple term (the compactor sees them all)
             pass
+    formats.check_carries(formats.JSONLD, triples)
     return compact_with_pyld(triples, context_url, context)
 
 
