@@ -102,10 +102,13 @@ def group(triples: Iterable[ox.Triple]) -> _Nodes:
         obj = triple.object
         if isinstance(obj, literal):
             target: Any = obj
-        elif isinstance(obj, ox.Triple):
-            raise Unsupported("a triple term")
         else:
-            target = obj.value if isinstance(obj, named) else f"_:{obj.value}"
+            if isinstance(obj, named):
+                target = obj.value
+            elif isinstance(obj, ox.BlankNode):
+                target = f"_:{obj.value}"
+            else:
+                raise Unsupported("a triple term")
             if predicate == RDF_TYPE:
                 predicate = "@type"
             elif target == RDF_NIL:
@@ -229,12 +232,7 @@ class Compactor:
                     if len(all_plans) < KEPT_IRIS:
                         all_plans[predicate] = plans
                 for value in values:
-                    if isinstance(value, str):  # a node reference
-                        plan = plans.get("@id") or self._plan(plans, predicate, value, "@id")
-                        term, language_key, as_array, wrap = plan
-                        iri = iris.get(value) or self._iri(value)
-                        compacted: Any = iri if wrap is None else {wrap[0]: iri}
-                    elif isinstance(value, literal):
+                    if isinstance(value, literal):
                         key = value.language
                         if key is None:
                             key = value.datatype.value
@@ -243,7 +241,14 @@ class Compactor:
                         plan = plans.get(key) or self._plan(plans, predicate, value, key)
                         term, language_key, as_array, wrap = plan
                         text = value.value
-                        compacted = text if wrap is None else {wrap[0]: wrap[1], "@value": text}
+                        compacted: Any = (
+                            text if wrap is None else {wrap[0]: wrap[1], "@value": text}
+                        )
+                    elif isinstance(value, str):  # a node reference
+                        plan = plans.get("@id") or self._plan(plans, predicate, value, "@id")
+                        term, language_key, as_array, wrap = plan
+                        iri = iris.get(value) or self._iri(value)
+                        compacted = iri if wrap is None else {wrap[0]: iri}
                     else:
                         term, language_key, as_array, compacted = self._compact_list(
                             predicate, value
