@@ -653,6 +653,44 @@ def test_each_server_has_its_own_control_socket_and_json_access_logs(tmp_path, c
     assert "secret-token" not in logs[0].read_text()
 
 
+def test_the_access_log_goes_through_logging_when_it_is_configured_otherwise(capsys):
+    """gunicorn's own handler gets each line directly (the message alone, flushed); once the
+    access logger has a filter (or another handler, or a level), each line goes through
+    ``logging`` and the filter sees it, and drops it if it says so."""
+    import logging
+    from datetime import timedelta
+
+    from gunicorn.config import Config
+
+    from imagraph.web.worker import AccessLog
+
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    log = AccessLog(cfg)
+
+    class Sent:
+        status = "200 OK"
+        sent = 12
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/org/bmi", "REMOTE_ADDR": "127.0.0.1"}
+    log.access(Sent, None, environ, timedelta(milliseconds=2))
+    line = capsys.readouterr().out
+    assert json.loads(line)["path"] == "/org/bmi" and line.endswith("}\n")
+    seen = []
+
+    def only_errors(record: logging.LogRecord) -> bool:
+        seen.append(record.getMessage())
+        return False
+
+    log.access_log.addFilter(only_errors)
+    try:
+        log.access(Sent, None, {**environ, "PATH_INFO": "/org/bmwe"}, timedelta(milliseconds=2))
+    finally:
+        log.access_log.removeFilter(only_errors)
+    assert json.loads(seen[0])["path"] == "/org/bmwe"
+    assert capsys.readouterr().out == ""  # the filter dropped it
+
+
 def test_kept_alive_connections_spread_evenly_over_the_workers(tmp_path, core):
     """Twelve connections opened one after another and kept open (as a harvester or a load
     tester keeps them) are served six by each of two workers: the worker that holds more leaves
