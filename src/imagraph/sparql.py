@@ -293,6 +293,9 @@ def _recv(fd: int, deadline: float | None = None) -> Any:
 #: favour: a light query runs at full speed however busy the machine (its runner's start and a
 #: wait for the CPU do not count), a heavy one cannot slow the pages.
 HEAVY_AFTER = 0.1
+#: The ``nice`` of a runner put below the workers (the lowest: 1/70 of a worker's share of a
+#: core it has to share; an unprivileged process cannot raise it again).
+DEMOTED_NICE = 19
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -384,11 +387,15 @@ class QueryRunner:
                 _send(replies_fd, reply)
 
     def demote(self) -> None:
-        """Put the runner below the workers in the CPU's favour (``SCHED_IDLE``), for good."""
+        """Put the runner below the workers in the CPU's favour, for good: the lowest ``nice``
+        (:data:`DEMOTED_NICE`). Not ``SCHED_IDLE``, which validation children have: measured
+        with another process keeping a core busy, a ``SCHED_IDLE`` runner took 2.2-2.4x the
+        engine's time for heavy queries against 1.3-1.5x at ``nice`` 19, with pages under heavy
+        queries as quick at either (``bench/README.md``)."""
         if self.pid is not None and not self.demoted:
             self.demoted = True
             with contextlib.suppress(OSError, AttributeError):
-                os.sched_setscheduler(self.pid, os.SCHED_IDLE, os.sched_param(0))
+                os.setpriority(os.PRIO_PROCESS, self.pid, DEMOTED_NICE)
 
     def stop(self, grace: float = 0.0) -> int | None:
         """Stop the runner; its wait status if it ended by itself (within ``grace`` seconds:
