@@ -5,7 +5,7 @@ Each kind is asked of the app in process (Flask's test client, the response cach
 a profiler (median), then under cProfile, whose time is summed by where it is spent: a library
 (pyld, Flask, Werkzeug, Jinja …), an imagraph module, pyoxigraph (the engine and its
 serialisers), or waiting for the query runner (a SELECT runs in a forked child, which cProfile
-does not see). The worker's loop and gunicorn are not in it: see ``bench_deref.py``.
+does not see). The worker's loop and gunicorn are not in it: see ``profile_worker.py``.
 
 Usage: python bench/profile_requests.py [--requests 300] [--scale N] [--top 8] [--out FILE]
 (``--scale``: generated data of N triples in memory instead of the bundled data.)
