@@ -754,6 +754,26 @@ def test_the_board_says_which_worker_holds_more_than_its_share():
     ended.wait()
     c = board.take(ended.pid)
     assert c is not None and board.take(os.getpid()) == c
+    # a worker killed with connections (it could not leave): its place is freed when the next
+    # one starts, wherever that one's place is, or when the master says so
+    board = Board(2)
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    first = board.take(os.getppid())
+    dead, alive = board.take(killed.pid), board.take(os.getppid())
+    assert first is not None and dead is not None and alive is not None
+    killed.kill()
+    killed.wait()
+    board.leave(first)  # a free place before the dead one's (as after a reload)
+    board.count(dead, 3)
+    board.count(alive, 1)
+    assert not board.over_share(alive)  # the dead worker's three count
+    board.take(os.getpid())
+    assert board.over_share(alive)  # one against the new worker's none, not the dead one's three
+    board = Board(2)
+    gone = board.take(os.getppid())  # alive: only the master's word frees its place
+    assert gone is not None
+    board.forget(os.getppid())
+    assert board.take(os.getpid()) == gone
 
 
 def test_the_loop_answers_resources_itself_while_every_thread_waits(tmp_path, core):

@@ -119,6 +119,38 @@ def test_an_extension_attaches_a_listener_adds_a_view_and_overrides_one(site):
     assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
 
 
+HOOKED = """
+def attach_app(app, instance):
+    app.jinja_env.globals["council_class"] = "council"
+
+    @app.before_request
+    def count():
+        pass
+"""
+
+
+def test_an_extensions_globals_reach_link_html_and_its_hooks_keep_resources_off_the_loop(site):
+    """An extension's template global is seen by the site's link.html (made once, after the
+    extensions attach); and an app with an extension's request hooks (which may wait on
+    anything) has the server's loop answer nothing itself (see web.worker)."""
+    from imagraph.web import QUICK
+
+    (site / "council_hooks.py").write_text(HOOKED, encoding="utf-8")
+    path = site / "site.toml"
+    path.write_text('extensions = ["council_hooks"]\n' + path.read_text(), encoding="utf-8")
+    (site / "templates").mkdir()
+    (site / "templates" / "link.html").write_text(
+        "{% macro link(href, text, title=none) -%}"
+        '<a class="{{ council_class }}" href="{{ href or "#" }}">{{ text }}</a>'
+        "{%- endmacro %}\n",
+        encoding="utf-8",
+    )
+    app = create_app(Instance.open(Settings(site=site)))
+    assert app.extensions[QUICK] is None
+    html = app.test_client().get("/meeting/2026-01-15", headers={"Accept": "text/html"})
+    assert '<a class="council" href=' in html.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("names", "words"),
     [('["no such"]', "is not a Python module name"), ('["no_such_module"]', "cannot be imported")],

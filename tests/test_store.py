@@ -125,6 +125,25 @@ def test_describe_bounds_incoming_links():
     assert len(store.describe("http://e/target")) == MAX_INCOMING
 
 
+def test_a_description_is_small_with_few_triples_of_its_own_no_blank_node_and_few_statements():
+    """What a server may describe without a thread: a resource with at most ``limit`` triples
+    and ``limit`` statements about it, none of its values a blank node."""
+    store = OxigraphStore()
+    p, rdf_subject = _n("http://e/p"), _n("http://www.w3.org/1999/02/22-rdf-syntax-ns#subject")
+    store.load(ox.Quad(_n("http://e/big"), p, _n(f"http://e/o{i}")) for i in range(11))
+    store.load(ox.Quad(_n("http://e/small"), p, _n(f"http://e/o{i}")) for i in range(10))
+    store.load([ox.Quad(_n("http://e/blank"), p, ox.BlankNode())])
+    store.load(
+        ox.Quad(_n(f"http://e/st{i}"), rdf_subject, _n("http://e/talked")) for i in range(11)
+    )
+    assert store.small_description("http://e/small", 10)
+    assert store.small_description("http://e/nothing", 10)  # (a 404, at once)
+    assert not store.small_description("http://e/big", 10)
+    assert not store.small_description("http://e/blank", 10)
+    assert not store.small_description("http://e/talked", 10)
+    assert not store.small_description("not an iri", 10)
+
+
 def test_describe_unknown_resource_is_empty(core):
     assert core.store.describe(BASE + "meeting/1999-01-01-nothing") == []
 

@@ -805,3 +805,40 @@ def test_a_search_with_more_than_a_thousand_matches_shows_the_first_thousand(cro
     past = crowded.get("/search?q=vielfalt&lang=en&page=21", headers={"Accept": "text/html"})
     assert past.status_code == 404
     assert "page 21: the search for &#39;vielfalt&#39; has 20 page(s)" in past.text
+
+
+def test_the_loop_answers_static_files_and_small_resources_itself_nothing_else(tmp_path):
+    """The paths the server's loop answers without a thread (``web._quick``): a static file, a
+    resource (in any format) whose description is small; not a resource with more triples of
+    its own than QUICK_TRIPLES (its page would hold the loop, and every client of the worker,
+    for as long as it takes), nor a query, nor anything else."""
+    from imagraph.web import QUICK, QUICK_TRIPLES
+
+    from .conftest import open_core
+
+    core = open_core(tmp_path)
+    if core.store.needs_network:
+        pytest.skip("on a remote store every answer waits for it: each goes to a thread")
+    base = core.settings.base_iri
+    see = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso")
+    core.store.load(
+        ox.Quad(ox.NamedNode(base + "test/big"), see, ox.NamedNode(f"{base}test/o{i}"))
+        for i in range(QUICK_TRIPLES + 1)
+    )
+    quick = create_app(Instance(core)).extensions[QUICK]
+    assert quick("/org/bmi") and quick("/org/bmi.ttl") and quick("/org/bmi.html")
+    assert quick("/static/style.css") and quick("/nothing/here")  # (a 404, at once)
+    assert not quick("/test/big") and not quick("/test/big.jsonld")
+    assert not quick("/sparql") and not quick("/healthz") and not quick("/catalog")
+
+
+def test_the_loop_takes_a_path_as_the_app_routes_it():
+    """A request whose path the app routes otherwise (a trusted proxy's ``SCRIPT_NAME``, which
+    gunicorn takes off it) has no path the loop could judge by: a thread answers it."""
+    from imagraph.web.worker import _path
+
+    head = b"GET /x/org/bmi%20b?format=ttl HTTP/1.1\r\nHost: a\r\n\r\n"
+    assert _path(head) == "/x/org/bmi b"
+    assert _path(head.replace(b"Host", b"SCRIPT_NAME: /x\r\nHost")) == ""
+    assert _path(head.replace(b"Host", b"script_name: /x\r\nHost")) == ""
+    assert _path(b"GET * HTTP/1.1\r\nHost: a\r\n\r\n") == ""

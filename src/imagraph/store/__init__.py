@@ -425,6 +425,12 @@ class Store(Protocol):
     def exists(self, iri: str) -> bool:
         """True if ``iri`` is the subject of at least one triple."""
 
+    def small_description(self, iri: str, limit: int) -> bool:
+        """Whether :meth:`describe` of ``iri`` is certainly quick: at most ``limit`` triples of
+        its own and ``limit`` statements about it, none of its values a blank node (whose own
+        triples it describes, however many). False where that is not known at once (a remote
+        store). A server answers such a resource without a thread (see ``web.worker``)."""
+
     def triples(self, graphs: Iterable[str] | None = None) -> Iterator[ox.Triple]:
         """The triples of the given named graphs (all graphs when ``None``)."""
 

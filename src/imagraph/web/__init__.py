@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +45,11 @@ def create_app(instance: Instance | None = None) -> Flask:
 
     # a site's extensions first: their routes win over imagraph's for the same URL
     extensions.attach(instance.extensions, "attach_app", app, instance)
+    hooked = _hooks(app) > 0  # an extension's hooks run for every request, imagraph's views too
+    # every page draws its links with link.html's macro (the site's, if it has one): made once
+    # (it sees the template globals of now: the extensions' too), not imported by each template
+    # as it renders (~10 µs each time)
+    app.jinja_env.globals["link"] = app.jinja_env.get_template("link.html").module.link  # type: ignore[attr-defined]
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(catalog.bp)
@@ -71,32 +77,55 @@ def create_app(instance: Instance | None = None) -> Flask:
         n = settings.trusted_proxies
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     app.wsgi_app = wsgi  # type: ignore[method-assign]  # Flask's documented way to add middleware
-    app.extensions[QUICK] = _quick(app, instance)
+    app.extensions[QUICK] = None if hooked else _quick(app, instance)
     return app
+
+
+def _hooks(app: Flask) -> int:
+    """How many request hooks the app has (Flask's, for the app and its blueprints)."""
+    kinds = (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+        app.url_value_preprocessors,
+    )
+    return sum(len(funcs) for kind in kinds for funcs in kind.values())
 
 
 #: Where an app keeps what says which paths it answers at once (see :func:`_quick`).
 QUICK = "imagraph.quick"
-#: The views that answer a GET at once from an embedded store: a resource, a static file.
-QUICK_VIEWS = frozenset({"imagraph.resource", "static"})
+#: The most triples of its own (and statements about it) a resource answered at once may have:
+#: its description then takes a few milliseconds at most, as a page (the bundled data's largest
+#: has 72 and 13; the incoming links a description holds are capped, ``store.MAX_INCOMING``).
+QUICK_TRIPLES = 256
 
 
 def _quick(app: Flask, instance: Instance) -> Callable[[str], bool] | None:
     """Whether a GET of a path (decoded) is answered at once, without waiting on anything but
-    the embedded store: a resource or a static file (not a site's own view of the same path,
-    nor anything that runs a query or waits for a child or another server). The server's
-    worker answers such a request in its loop, without a thread (see :mod:`.worker`). None
-    on a remote store, where every answer waits for another server."""
-    if instance.core.store.needs_network:
+    the embedded store: a static file, or a resource whose description is small
+    (:data:`QUICK_TRIPLES`; not a site's own view of the same path, nor anything that runs a
+    query or waits for a child or another server). The server's worker answers such a request
+    in its loop, without a thread (see :mod:`.worker`): while it does, it reads and writes for
+    no other client. None on a remote store, where every answer waits for another server, and
+    under a ``SCRIPT_NAME`` (gunicorn routes the path without it)."""
+    if instance.core.store.needs_network or os.environ.get("SCRIPT_NAME"):
         return None
+    from .views import split_extension
+
     paths = app.url_map.bind("quick")  # only the path is matched; used by the loop alone
+    store, base = instance.core.store, instance.settings.base_iri
 
     def quick(path: str) -> bool:
         try:
-            endpoint, _ = paths.match(path, method="GET")
+            endpoint, values = paths.match(path, method="GET")
         except Exception:  # no route (404, 405, a redirect), or whatever the router makes of it
             return False
-        return endpoint in QUICK_VIEWS
+        if endpoint == "static":
+            return True
+        if endpoint != "imagraph.resource":
+            return False
+        stem, _ = split_extension(values["path"])  # the resource, as the view finds it
+        return store.small_description(base + stem, QUICK_TRIPLES)
 
     return quick
 
@@ -135,9 +164,6 @@ def _theme(app: Flask, settings: Settings) -> None:
     if own.is_dir():
         loaders.insert(0, FileSystemLoader(own))
     app.jinja_loader = ChoiceLoader(loaders)
-    # every page draws its links with link.html's macro (the site's, if it has one): made once,
-    # not imported by each template as it renders (~10 µs each time)
-    app.jinja_env.globals["link"] = app.jinja_env.get_template("link.html").module.link  # type: ignore[attr-defined]
     folders = [
         f for f in (settings.site / "static", Path(__file__).parent / "static") if f.is_dir()
     ]

@@ -18,7 +18,8 @@ import os
 
 class Board:
     """The connections each worker holds, by place: a worker takes a place as it starts and
-    gives it up as it stops (the place of a worker that died is taken by the next)."""
+    gives it up as it stops; the master frees the place of a worker that died (:meth:`forget`),
+    and a worker that starts frees any whose process is gone."""
 
     def __init__(self, workers: int) -> None:
         places = 2 * workers + 4  # room for workers started while others stop
@@ -29,12 +30,24 @@ class Board:
     def take(self, pid: int) -> int | None:
         """A place for the worker ``pid`` (None if none is free: it then takes any connection)."""
         with self._lock:
+            found = None
             for place, holder in enumerate(self._pids):
-                if holder == 0 or not _alive(holder):
+                if holder and not _alive(holder):  # a worker killed before it could leave
+                    self._pids[place] = holder = 0
+                    self._counts[place] = 0
+                if holder == 0 and found is None:
                     self._pids[place] = pid
                     self._counts[place] = 0
-                    return place
-        return None
+                    found = place
+            return found
+
+    def forget(self, pid: int) -> None:
+        """The worker ``pid`` is gone (the master's word): its place, if it held one, is free."""
+        with self._lock:
+            for place, holder in enumerate(self._pids):
+                if holder == pid:
+                    self._pids[place] = 0
+                    self._counts[place] = 0
 
     def leave(self, place: int) -> None:
         with self._lock:

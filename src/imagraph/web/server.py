@@ -41,6 +41,9 @@ class Server(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        board = self.board
+        # a worker killed (out of memory, past its timeout) cannot give up its place itself
+        self.cfg.set("child_exit", lambda arbiter, worker: board.forget(worker.pid))
 
     def load(self) -> Any:
         from . import create_app

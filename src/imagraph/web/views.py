@@ -178,7 +178,7 @@ def _rdf(triples: list[ox.Triple], rep: Representation, urls: Urls) -> bytes:
     )
 
 
-def _split_extension(path: str) -> tuple[str, Representation | None]:
+def split_extension(path: str) -> tuple[str, Representation | None]:
     stem, dot, ext = path.rpartition(".")
     if dot and ext in _BY_EXTENSION and "/" not in ext:
         return stem, _BY_EXTENSION[ext]
@@ -189,7 +189,7 @@ def pick(
     path: str, offered: tuple[Representation, ...] = RESOURCE
 ) -> tuple[str, Representation, bool]:
     """(document path without extension, representation, negotiated?) for a request path."""
-    stem, rep = _split_extension(path)
+    stem, rep = split_extension(path)
     if rep is not None and rep in offered:
         return stem, rep, False
     explicit = request.environ.get("QUERY_STRING") and request.args.get("format") is not None

@@ -521,8 +521,8 @@ class AccessLog(glogging.Logger):  # type: ignore[misc]
     A line goes to gunicorn's own handler of the access log (standard output or a file) as
     ``logging`` would write it (under the handler's lock, flushed), without the record
     ``logging`` makes of each message and the frames it looks through for its caller: measured
-    in a worker, 50 µs a request before, 20 after. With any other handler, filter
-    or level (a ``logconfig``, syslog), through ``logging``."""
+    in a worker, 52 µs a request before, 33 after. With any other handler, filter,
+    level or propagation (a ``logconfig``, syslog), through ``logging``."""
 
     def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
         if not self.access_log_enabled:
@@ -550,7 +550,7 @@ class AccessLog(glogging.Logger):  # type: ignore[misc]
             if (
                 type(handler) in (logging.StreamHandler, logging.FileHandler)
                 and getattr(handler, "_gunicorn", False)  # with gunicorn's format: the message
-                and not (log.filters or handler.filters)
+                and not (log.filters or handler.filters or log.propagate)
                 and log.isEnabledFor(logging.INFO)
                 and handler.level <= logging.INFO
             ):
@@ -592,9 +592,10 @@ def _bodiless_head(data: bytes, limit: int) -> int:
 
 def _path(head: bytes) -> str:
     """The path of a request's target (percent-decoded, without the query), as the app routes
-    it; "" for a target that is not a path."""
+    it; "" for a target that is not a path, or when the app routes another (a ``SCRIPT_NAME``
+    header from a trusted proxy: gunicorn takes it off the path)."""
     target = head[head.find(b" ") + 1 : head.find(b" HTTP/1.1\r\n")]
-    if not target.startswith(b"/"):
+    if not target.startswith(b"/") or b"\r\nscript_name:" in head.lower():
         return ""
     return unquote(target.partition(b"?")[0].decode("latin-1"))
 
