@@ -359,12 +359,11 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         if not here:
             self.enqueue_req(conn)
             return
-        done: futures.Future[object] = futures.Future()
         try:
-            done.set_result(self.handle(conn))
-        except Exception as err:  # as a thread's: the connection is closed
-            done.set_exception(err)
-        self.finish_request(conn, done)
+            answered = self.handle(conn)
+        except Exception:  # as in a thread: the connection is closed
+            answered = None
+        self._answered(conn, answered)
 
     def _stop_reading(self, conn: _Conn) -> None:
         """Stop watching the connection (and forget the request being read, if any)."""
@@ -445,7 +444,12 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
     # -- writing answers
 
     def finish_request(self, conn: _Conn, fs: Any) -> None:
-        result = None if fs.cancelled() or fs.exception() is not None else fs.result()
+        """A thread is done with the request."""
+        self._answered(conn, None if fs.cancelled() or fs.exception() is not None else fs.result())
+
+    def _answered(self, conn: _Conn, result: object) -> None:
+        """After an answer: the loop writes what the client has not taken of it, or reads the
+        next request (``True``: kept alive), or closes the connection."""
         if isinstance(result, _Rest):
             conn.timeout = time.monotonic() + self.send_timeout
             on_event = partial(self._on_writable, conn, result.keep)
