@@ -34,20 +34,11 @@ from imagraph.settings import Settings
 from imagraph.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
-SERIALISERS = {
-    f.media_type: f
-    for f in (
-        ox.RdfFormat.TURTLE,
-        ox.RdfFormat.N_TRIPLES,
-        ox.RdfFormat.RDF_XML,
-        ox.RdfFormat.JSON_LD,
-    )
-}
 
 
 def described_floor(instance: Instance, floor: Any) -> Flask:
     """The floor app (module ``floor``), with imagraph's description of a resource instead of
-    its own triples, in the floor's formats (HTML: its table)."""
+    its own triples, in the floor's formats and with its serialisers (HTML: its table)."""
     app = Flask("described_floor")
     store, base = instance.core.store, instance.settings.base_iri
 
@@ -58,7 +49,7 @@ def described_floor(instance: Instance, floor: Any) -> Flask:
         if accept == "text/html":
             page = floor.TEMPLATE.render(iri=base + path, triples=triples)
             return Response(page, mimetype="text/html")
-        fmt = SERIALISERS.get(accept, ox.RdfFormat.TURTLE)
+        fmt = floor.FORMATS.get(accept, ox.RdfFormat.TURTLE)
         return Response(ox.serialize(triples, format=fmt), mimetype=fmt.media_type)
 
     return app
