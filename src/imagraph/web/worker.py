@@ -243,10 +243,10 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         self._read_request(_Conn(self.cfg, client, addr, listener.getsockname()), now=True)
 
     def on_client_socket_readable(self, conn: _Conn, client: Any) -> None:
-        """A kept-alive connection has a new request coming: it is read at once (watched as
-        before, with what to do when it reads changed: no system call)."""
+        """A kept-alive connection has a new request coming: it is read at once (the poller
+        goes on watching its socket, told what to do next: no system call)."""
         self.keepalived_conns.remove(conn)
-        self._read_request(conn, now=True, watched=True)
+        self._read_request(conn, now=True, polled=True)
 
     def _watch(
         self,
@@ -254,12 +254,12 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
         event: int,
         on_event: Callable[[Any], None],
         expire: Callable[[Any], None],
-        watched: bool = False,
+        polled: bool = False,
     ) -> None:
-        """Watch the connection for ``event`` (``watched``: it is, for reading, by gunicorn's
-        loop, as a kept-alive one: its socket does not block)."""
+        """Watch the connection for ``event`` (``polled``: the poller watches its socket for
+        reading already, as gunicorn's loop does a kept-alive one, whose socket does not block)."""
         self.watched[conn] = expire
-        if watched:
+        if polled:
             self.poller.modify(conn.sock, event, on_event)
             return
         conn.sock.setblocking(False)
@@ -277,13 +277,13 @@ class Worker(gthread.ThreadWorker):  # type: ignore[misc]
 
     # -- reading requests
 
-    def _read_request(self, conn: _Conn, now: bool = False, watched: bool = False) -> None:
+    def _read_request(self, conn: _Conn, now: bool = False, polled: bool = False) -> None:
         """Read the connection's next request: what came with the last one, what the socket
         has ``now`` (readable, or new: its request may be in already), then as it comes."""
         conn.reading = _Reading(self.head_limit)
         conn.timeout = time.monotonic() + self.header_timeout
         on_bytes = partial(self._on_bytes, conn)
-        self._watch(conn, selectors.EVENT_READ, on_bytes, self._too_slow, watched)
+        self._watch(conn, selectors.EVENT_READ, on_bytes, self._too_slow, polled)
         if conn.ahead:  # it came with the last one
             ahead, conn.ahead = conn.ahead, b""
             self._received(conn, ahead)
