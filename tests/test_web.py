@@ -842,3 +842,15 @@ def test_the_loop_takes_a_path_as_the_app_routes_it():
     assert _path(head.replace(b"Host", b"SCRIPT_NAME: /x\r\nHost")) == ""
     assert _path(head.replace(b"Host", b"script_name: /x\r\nHost")) == ""
     assert _path(b"GET * HTTP/1.1\r\nHost: a\r\n\r\n") == ""
+
+
+def test_under_a_script_name_the_loop_answers_nothing_itself(core, monkeypatch):
+    """gunicorn takes the ``SCRIPT_NAME`` of its environment off every path before the app
+    routes it: the loop, which sees the path as sent, judges none and a thread answers all."""
+    from imagraph.web import QUICK
+
+    if core.store.needs_network:
+        pytest.skip("on a remote store the loop answers nothing itself anyway")
+    assert create_app(Instance(core)).extensions[QUICK] is not None
+    monkeypatch.setenv("SCRIPT_NAME", "/council")
+    assert create_app(Instance(core)).extensions[QUICK] is None
