@@ -830,6 +830,14 @@ def test_the_loop_answers_static_files_and_small_resources_itself_nothing_else(t
     assert quick("/static/style.css") and quick("/nothing/here")  # (a 404, at once)
     assert not quick("/test/big") and not quick("/test/big.jsonld")
     assert not quick("/sparql") and not quick("/healthz") and not quick("/catalog")
+    # a path's route is kept, its size is not: a resource that grows goes to a thread
+    assert quick("/test/o1") and quick("/test/o1")
+    core.store.load(
+        ox.Quad(ox.NamedNode(base + "test/o1"), see, ox.NamedNode(f"{base}test/p{i}"))
+        for i in range(QUICK_TRIPLES + 1)
+    )
+    assert not quick("/test/o1") and not quick("/test/o1.ttl")
+    assert quick("/" + "x" * 600) and not quick("/sparql")  # a long path: routed each time
 
 
 def test_the_loop_takes_a_path_as_the_app_routes_it():

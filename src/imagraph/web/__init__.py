@@ -98,6 +98,10 @@ QUICK = "imagraph.quick"
 #: its description then takes a few milliseconds at most, as a page (the bundled data's largest
 #: has 72 and 13; the incoming links a description holds are capped, ``store.MAX_INCOMING``).
 QUICK_TRIPLES = 256
+#: The paths whose route the loop keeps (all of them forgotten at once past it), of at most
+#: so many characters.
+ROUTES_KEPT = 8192
+ROUTE_LENGTH = 512
 
 
 def _quick(app: Flask, instance: Instance) -> Callable[[str], bool] | None:
@@ -114,8 +118,11 @@ def _quick(app: Flask, instance: Instance) -> Callable[[str], bool] | None:
 
     paths = app.url_map.bind("quick")  # only the path is matched; used by the loop alone
     store, base = instance.core.store, instance.settings.base_iri
+    # what the router makes of a path does not change: kept (the resource's IRI, True for a
+    # static file, False for anything else), ~10 µs of routing a request
+    routed: dict[str, str | bool] = {}
 
-    def quick(path: str) -> bool:
+    def route(path: str) -> str | bool:
         try:
             endpoint, values = paths.match(path, method="GET")
         except Exception:  # no route (404, 405, a redirect), or whatever the router makes of it
@@ -125,7 +132,19 @@ def _quick(app: Flask, instance: Instance) -> Callable[[str], bool] | None:
         if endpoint != "imagraph.resource":
             return False
         stem, _ = split_extension(values["path"])  # the resource, as the view finds it
-        return store.small_description(base + stem, QUICK_TRIPLES)
+        return base + stem
+
+    def quick(path: str) -> bool:
+        found = routed.get(path)
+        if found is None:
+            found = route(path)
+            if len(path) <= ROUTE_LENGTH:  # at most ROUTES_KEPT × ROUTE_LENGTH characters
+                if len(routed) >= ROUTES_KEPT:
+                    routed.clear()
+                routed[path] = found
+        if isinstance(found, bool):
+            return found
+        return store.small_description(found, QUICK_TRIPLES)
 
     return quick
 
