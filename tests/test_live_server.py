@@ -818,3 +818,29 @@ def test_the_loop_answers_resources_itself_while_every_thread_waits(tmp_path, co
     assert all(status == 200 for status, _ in quick)
     assert all(seconds < 1.0 for _, seconds in quick), quick
     assert health.status_code == 200 and waited > 1.0  # after the query, in the thread
+
+
+def test_a_worker_reads_gunicorns_settings_as_gunicorn_does():
+    """The worker reads gunicorn's settings as plain attributes (``_Settled``): every one the
+    same as gunicorn's ``Config`` says, its properties and methods too, and gunicorn's parser
+    enforces them as with the ``Config``."""
+    from gunicorn.config import Config
+    from gunicorn.http import RequestParser
+    from gunicorn.http.errors import LimitRequestLine
+
+    from imagraph.web.worker import _Settled
+
+    cfg = Config()
+    cfg.set("limit_request_line", 100)
+    cfg.set("forwarded_allow_ips", "10.0.0.0/8")
+    settled = _Settled(cfg)
+    for name in cfg.settings:
+        assert getattr(settled, name) == getattr(cfg, name), name
+    assert settled.limit_request_line == 100 and not settled.is_ssl
+    assert settled.forwarded_allow_networks() == cfg.forwarded_allow_networks()
+    assert settled.worker_class is cfg.worker_class  # a setting gunicorn reads as a property
+    long_line = b"GET /" + b"x" * 200 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
+    with pytest.raises(LimitRequestLine):
+        next(RequestParser(settled, (long_line,), ("127.0.0.1", 1)))
+    ok = next(RequestParser(settled, (b"GET /a HTTP/1.1\r\nHost: a\r\n\r\n",), ("127.0.0.1", 1)))
+    assert ok.path == "/a"
