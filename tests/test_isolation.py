@@ -321,8 +321,8 @@ def _nice(pid: int) -> int:
 @pytest.mark.skipif(REMOTE, reason="a remote store's runner waits on the network, not the CPU")
 def test_a_light_query_runs_at_full_priority_and_a_heavy_one_below_the_pages(core):
     """A query runner starts at its worker's priority, so a light query is not slowed by a
-    busy machine; a query past HEAVY_AFTER of CPU time is put at the lowest nice (pages go
-    first), and the runner stays there and is kept (a new one would start cold)."""
+    busy machine; a query past HEAVY_AFTER of CPU time is put DEMOTED_BY below it in nice
+    (pages go first), and the runner stays there and is kept (a new one would start cold)."""
     from imagraph import sparql
 
     runners = sparql.RunnerPool.for_store(core.store, sparql.Limits(timeout=60))
@@ -330,8 +330,10 @@ def test_a_light_query_runs_at_full_priority_and_a_heavy_one_below_the_pages(cor
         sparql.execute(runners, "ASK { ?s ?p ?o }")
         (light,) = runners._idle
         worker = _nice(0)
-        if worker >= sparql.DEMOTED_NICE:
+        if worker >= 19:
             pytest.skip("the tests run at the lowest priority already")
+        demoted = sparql.demoted_nice(worker)
+        assert demoted == min(19, worker + 5)
         assert _nice(light.pid) == worker
         assert os.sched_getscheduler(light.pid) == os.SCHED_OTHER
         seen = []
@@ -352,9 +354,9 @@ def test_a_light_query_runs_at_full_priority_and_a_heavy_one_below_the_pages(cor
         watcher.join()
         assert b"4000000" in result.body
         assert took > sparql.HEAVY_AFTER + 0.3, "the heavy query was not heavy enough to test"
-        assert seen == [sparql.DEMOTED_NICE]
+        assert seen == [demoted]
         (kept,) = runners._idle
-        assert kept.pid == light.pid and _nice(kept.pid) == sparql.DEMOTED_NICE
+        assert kept.pid == light.pid and _nice(kept.pid) == demoted
         assert os.sched_getscheduler(kept.pid) == os.SCHED_OTHER  # not SCHED_IDLE: see demote
     finally:
         runners.stop()
@@ -385,6 +387,6 @@ def test_a_query_streaming_a_large_answer_is_heavy_too(core):
                 nice = _nice(pid)
                 break
         result.close()
-        assert nice == sparql.DEMOTED_NICE
+        assert nice == sparql.demoted_nice(_nice(0))
     finally:
         runners.stop()

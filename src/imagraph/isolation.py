@@ -13,7 +13,7 @@ input (:func:`confine`):
 - **a time limit**: a kernel timer ends it at its deadline even if its parent is gone;
 - **the lowest CPU priority** (``SCHED_IDLE``): the workers that answer pages come first (but
   for work a person waits for at the command line, which no page competes with, and query
-  runners, put at the lowest ``nice`` by their parent once a query proves heavy: see
+  runners, put 5 below their worker in ``nice`` by it once a query proves heavy: see
   :mod:`imagraph.sparql`);
 - **nothing of its parent's to hold open**: the sockets it got from its parent (the server's
   listening sockets, its clients' connections, connections to a remote store) and the pipes of

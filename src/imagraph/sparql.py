@@ -293,10 +293,18 @@ def _recv(fd: int, deadline: float | None = None) -> Any:
 #: favour: a light query runs at full speed however busy the machine (its runner's start and a
 #: wait for the CPU do not count), a heavy one cannot slow the pages.
 HEAVY_AFTER = 0.1
-#: The ``nice`` of a runner put below the workers (the lowest: 1/70 of a worker's share of a
-#: core it has to share; an unprivileged process cannot raise it again).
-DEMOTED_NICE = 19
+#: How far below its worker a runner is put, in ``nice`` (at most to the lowest, 19): on a core
+#: it has to share with a worker it gets a quarter, the worker three (an unprivileged process
+#: cannot raise it again). Not lower: with another process keeping a core busy, the query mix
+#: took 1.34-1.83x the engine's time at ``nice`` 19, 1.01-1.30x at 10 below, 1.02-1.22x at 5
+#: below, with pages under heavy queries as quick at each (``bench/README.md``).
+DEMOTED_BY = 5
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def demoted_nice(nice: int) -> int:
+    """The ``nice`` of a runner at ``nice`` once it is put below its worker."""
+    return min(19, nice + DEMOTED_BY)
 
 
 def _cpu_seconds(pid: int | None) -> float:
@@ -387,15 +395,15 @@ class QueryRunner:
                 _send(replies_fd, reply)
 
     def demote(self) -> None:
-        """Put the runner below the workers in the CPU's favour, for good: the lowest ``nice``
-        (:data:`DEMOTED_NICE`). Not ``SCHED_IDLE``, which validation children have: measured
-        with another process keeping a core busy, a ``SCHED_IDLE`` runner took 2.2-2.4x the
-        engine's time for heavy queries against 1.3-1.5x at ``nice`` 19, with pages under heavy
-        queries as quick at either (``bench/README.md``)."""
+        """Put the runner below the workers in the CPU's favour, for good: :data:`DEMOTED_BY`
+        below its own ``nice`` (its worker's). Not ``SCHED_IDLE``, which validation children
+        have: measured with another process keeping a core busy, a ``SCHED_IDLE`` runner took
+        2.2-2.4x the engine's time for heavy queries (``bench/README.md``)."""
         if self.pid is not None and not self.demoted:
             self.demoted = True
             with contextlib.suppress(OSError, AttributeError):
-                os.setpriority(os.PRIO_PROCESS, self.pid, DEMOTED_NICE)
+                own = os.getpriority(os.PRIO_PROCESS, self.pid)
+                os.setpriority(os.PRIO_PROCESS, self.pid, demoted_nice(own))
 
     def stop(self, grace: float = 0.0) -> int | None:
         """Stop the runner; its wait status if it ended by itself (within ``grace`` seconds:
