@@ -136,12 +136,18 @@ def test_a_description_is_small_with_few_triples_of_its_own_no_blank_node_and_fe
     store.load(
         ox.Quad(_n(f"http://e/st{i}"), rdf_subject, _n("http://e/talked")) for i in range(11)
     )
+    store.load(ox.Quad(_n(f"http://e/sd{i}"), rdf_subject, _n("http://e/said")) for i in range(10))
     assert store.small_description("http://e/small", 10)
     assert store.small_description("http://e/nothing", 10)  # (a 404, at once)
     assert not store.small_description("http://e/big", 10)
     assert not store.small_description("http://e/blank", 10)
     assert not store.small_description("http://e/talked", 10)
     assert not store.small_description("not an iri", 10)
+    assert store.small_description("http://e/said", 10)  # statements alone, as many as allowed
+    # kept until a write, but not for an IRI the store says nothing about: the paths of unknown
+    # resources a client makes up fill nothing
+    assert ("http://e/small", 10) in store._small and ("http://e/said", 10) in store._small
+    assert ("http://e/nothing", 10) not in store._small
 
 
 def test_describe_unknown_resource_is_empty(core):

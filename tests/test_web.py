@@ -837,7 +837,36 @@ def test_the_loop_answers_static_files_and_small_resources_itself_nothing_else(t
         for i in range(QUICK_TRIPLES + 1)
     )
     assert not quick("/test/o1") and not quick("/test/o1.ttl")
-    assert quick("/" + "x" * 600) and not quick("/sparql")  # a long path: routed each time
+    assert not quick("/" + "x" * 300)  # longer than any resource's: a thread answers it
+
+
+def test_the_loop_routes_a_path_once_in_a_bounded_table(core, monkeypatch):
+    """What the router makes of a path is kept (a resource's size is not: see above), in a
+    table of at most ROUTES_KEPT paths; a path past ROUTE_LENGTH is neither routed nor kept."""
+    from werkzeug.routing import MapAdapter
+
+    from imagraph import web
+
+    if core.store.needs_network:
+        pytest.skip("on a remote store the loop answers nothing itself")
+    monkeypatch.setattr(web, "ROUTES_KEPT", 2)
+    quick = create_app(Instance(core)).extensions[web.QUICK]
+    matched: list[str] = []
+    match = MapAdapter.match
+
+    def counted(self, path_info=None, *args, **kwargs):
+        matched.append(path_info)
+        return match(self, path_info, *args, **kwargs)
+
+    monkeypatch.setattr(MapAdapter, "match", counted)
+    assert quick("/org/bmi") and quick("/org/bmi") and quick("/static/style.css")
+    assert matched == ["/org/bmi", "/static/style.css"]
+    assert quick("/org/bmi")  # kept: two paths
+    assert not quick("/sparql")  # a third: the table starts again
+    assert quick("/org/bmi")
+    assert matched == ["/org/bmi", "/static/style.css", "/sparql", "/org/bmi"]
+    assert not quick("/" + "x" * (web.ROUTE_LENGTH + 1))
+    assert matched[-1] == "/org/bmi"  # not routed
 
 
 def test_the_loop_takes_a_path_as_the_app_routes_it():

@@ -236,24 +236,35 @@ class OxigraphStore:
         return cached
 
     def small_description(self, iri: str, limit: int) -> bool:
-        """(Kept, as labels are, until a write: ~0.3 µs a triple of its own to find out.)"""
+        """(Kept, as labels are, until a write: ~0.3 µs a triple of its own to find out; not for
+        an IRI the store says nothing about, two lookups, so that the paths of unknown
+        resources a client makes up fill nothing.)"""
         small = self._small.get((iri, limit))
         if small is None:
-            small = self._small[iri, limit] = self._is_small(iri, limit)
+            small = self._is_small(iri, limit)
+            if small is None:
+                return True
+            self._small[iri, limit] = small
             if len(self._small) > LABEL_CACHE:
                 self._small.pop(next(iter(self._small)))
         return small
 
-    def _is_small(self, iri: str, limit: int) -> bool:
+    def _is_small(self, iri: str, limit: int) -> bool | None:
+        """Whether the description of ``iri`` is small; None if the store says nothing of it."""
         try:
             node = ox.NamedNode(iri)
         except ValueError:
             return False
         store = self._store
+        n = -1
         for n, q in enumerate(store.quads_for_pattern(node, None, None, None)):
             if n >= limit or isinstance(q.object, ox.BlankNode):
                 return False
         about = store.quads_for_pattern(None, _RDF_SUBJECT, node, None)
+        first = next(about, None)
+        if first is None:
+            return None if n < 0 else True
+        about = itertools.chain((first,), about)
         return next(itertools.islice(about, limit, None), None) is None
 
     def exists(self, iri: str) -> bool:
