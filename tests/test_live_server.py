@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import http.client
 import json
@@ -839,6 +840,10 @@ def test_a_worker_reads_gunicorns_settings_as_gunicorn_does():
     assert settled.limit_request_line == 100 and not settled.is_ssl
     assert settled.forwarded_allow_networks() == cfg.forwarded_allow_networks()
     assert settled.worker_class is cfg.worker_class  # a setting gunicorn reads as a property
+    settled.set("limit_request_line", 50)  # as a hook in the worker may
+    assert settled.limit_request_line == cfg.limit_request_line == 50
+    settled.set("limit_request_line", 100)
+    assert copy.copy(settled).limit_request_line == 100
     long_line = b"GET /" + b"x" * 200 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
     with pytest.raises(LimitRequestLine):
         next(RequestParser(settled, (long_line,), ("127.0.0.1", 1)))

@@ -133,21 +133,26 @@ class _Secured:
 class _Settled:
     """gunicorn's settings as a worker reads them, each a plain attribute: gunicorn's ``Config``
     looks a setting up in its table each time it is read, some 30 times a request (15 µs of
-    gunicorn's ~75 for a request and its answer). Settings do not change in a worker; anything
-    else (``Config``'s methods, and its properties, some of which a setting's name reads
-    otherwise: ``worker_class``, ``env`` …) comes from gunicorn's."""
+    gunicorn's ~75 for a request and its answer). Anything else comes from gunicorn's: its
+    methods, and its properties, which some settings' names are (``worker_class``,
+    ``logger_class``, ``proc_name``, ``sendfile``, ``reuse_port``: gunicorn reads those
+    otherwise). A setting set in the worker (by a hook) is set in both."""
 
     def __init__(self, cfg: Any) -> None:
-        own = type(cfg)
-        self.__dict__.update(
-            (name, setting.get())
-            for name, setting in cfg.settings.items()
-            if not hasattr(own, name)
-        )
-        self.is_ssl = cfg.is_ssl
         self._cfg = cfg
+        self._own = {name for name in cfg.settings if not hasattr(type(cfg), name)}
+        self.__dict__.update((name, cfg.settings[name].get()) for name in self._own)
+        self.is_ssl = cfg.is_ssl
+
+    def set(self, name: str, value: Any) -> None:
+        self._cfg.set(name, value)
+        if name in self._own:
+            self.__dict__[name] = self._cfg.settings[name].get()
+        self.is_ssl = self._cfg.is_ssl
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # its own, not yet made (a copy being made)
+            raise AttributeError(name)
         return getattr(self._cfg, name)
 
 
