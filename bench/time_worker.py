@@ -7,7 +7,10 @@ parser and WSGI environment, the app, gunicorn's writing of the answer, the acce
 loop's bookkeeping after it), loads it with ``wrk`` (1 connection, every resource of the bundled
 data in turn) and reports each stage's mean wall time a request, beside the worker's CPU time a
 request (from ``/proc``) and requests/s. The clocks cost ~1 µs a stage. Stages nest: "the loop,
-a request in all" holds the others; "the app" holds gunicorn's ``start_response``.
+a request in all" holds the others when the loop answers the request itself (every resource of
+the bundled data: see ``imagraph.web._quick``); "the app" holds gunicorn's ``start_response``.
+A stage's mean counts every request since the worker started (the 2 s warm-up's too, and the
+health checks that saw it up); the CPU time, the measured seconds alone.
 
 Usage: python bench/time_worker.py [--seconds 5] [--kinds ttl jsonld html] [--rounds 1]
 """
@@ -109,11 +112,12 @@ def measure(kind: str, seconds: int, paths: Path, tmp: Path) -> tuple[dict[str, 
                     break
             except requests.ConnectionError:
                 time.sleep(0.2)
-        worker = int(
-            subprocess.run(
-                ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=True
-            ).stdout.split()[0]
-        )
+        children = subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=True
+        ).stdout.split()
+        if len(children) != 1:  # gunicorn's master has its one worker (no other child) here
+            raise RuntimeError(f"the server has {len(children)} children, not one worker")
+        worker = int(children[0])
         script = tmp / "paths.lua"
         script.write_text(LUA)
         wrk = ["wrk", "-t1", "-c1", "-s", str(script), url]
