@@ -106,8 +106,9 @@ def parse_wrk(text: str) -> dict[str, float]:
 
 
 @contextlib.contextmanager
-def serving(cmd: list[str], env: dict[str, str], url: str) -> Iterator[None]:
-    """A server started with ``cmd`` and ``env``, up (it answers ``url``) until the end."""
+def serving(cmd: list[str], env: dict[str, str], url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A server started with ``cmd`` and ``env``, up (it answers ``url``) until the end (then
+    stopped with ``SIGTERM``, as gunicorn's master stops its workers: gracefully)."""
     proc = subprocess.Popen(
         cmd,
         cwd=ROOT,
@@ -117,7 +118,7 @@ def serving(cmd: list[str], env: dict[str, str], url: str) -> Iterator[None]:
     )
     try:
         wait_until_up(url, proc)
-        yield
+        yield proc
     finally:
         proc.terminate()
         try:

@@ -15,20 +15,15 @@ Usage: python bench/profile_worker.py [--seconds 5] [--kinds ttl jsonld html sel
 from __future__ import annotations
 
 import argparse
-import os
 import pstats
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import quote
 
-import requests
-
-from bench_deref import FORMATS, LUA, subjects  # bench/ (scripts run from bench/)
+from bench_deref import FORMATS, LUA, serving, subjects  # bench/ (scripts run from bench/)
 from common import emit, free_port
 from profile_requests import area
 
@@ -87,20 +82,10 @@ def profile(kind: str, seconds: int, paths: Path, tmp: Path) -> dict[str, float]
     folder = tmp / kind
     folder.mkdir()
     port = free_port()
-    env = {**os.environ, "IMAGRAPH_CACHE_ENTRIES": "0", "IMAGRAPH_PROFILE_DIR": str(folder)}
-    server = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, "serve", "--workers", "1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    env = {"IMAGRAPH_CACHE_ENTRIES": "0", "IMAGRAPH_PROFILE_DIR": str(folder)}
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url + "healthz", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+    serve = [sys.executable, "-c", LAUNCHER, "serve", "--workers", "1", "--port", str(port)]
+    with serving(serve, env, url + "healthz"):  # the worker writes its profile as it stops
         script = tmp / "paths.lua"
         script.write_text(LUA)
         out = subprocess.run(
@@ -108,9 +93,6 @@ def profile(kind: str, seconds: int, paths: Path, tmp: Path) -> dict[str, float]
              "--", str(paths), ACCEPT[kind]],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     stats = pstats.Stats(*map(str, folder.glob("*.prof"))).stats  # type: ignore[attr-defined]
     by_area: dict[str, float] = defaultdict(float)
     for func, (_, _, tottime, _, _) in stats.items():

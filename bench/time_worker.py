@@ -19,16 +19,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import requests
-
-from bench_deref import FORMATS, LUA, subjects  # bench/ (scripts run from bench/)
+from bench_deref import FORMATS, LUA, serving, subjects  # bench/ (scripts run from bench/)
 from common import emit, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,20 +94,10 @@ def measure(kind: str, seconds: int, paths: Path, tmp: Path) -> tuple[dict[str, 
     for old in folder.glob("*.tsv"):
         old.unlink()
     port = free_port()
-    env = {**os.environ, "IMAGRAPH_CACHE_ENTRIES": "0", "IMAGRAPH_TIMES_DIR": str(folder)}
-    server = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, "serve", "--workers", "1", "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    env = {"IMAGRAPH_CACHE_ENTRIES": "0", "IMAGRAPH_TIMES_DIR": str(folder)}
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(url + "healthz", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
+    serve = [sys.executable, "-c", LAUNCHER, "serve", "--workers", "1", "--port", str(port)]
+    with serving(serve, env, url + "healthz") as server:  # the worker writes its sums as it stops
         children = subprocess.run(
             ["pgrep", "-P", str(server.pid)], capture_output=True, text=True, check=True
         ).stdout.split()
@@ -129,9 +115,6 @@ def measure(kind: str, seconds: int, paths: Path, tmp: Path) -> tuple[dict[str, 
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
         cpu = cpu_seconds(worker) - before
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     lines = out.splitlines()
     n = next(int(line.split()[0]) for line in lines if "requests in" in line)
     p50 = next(line.split()[1] for line in lines if line.strip().startswith("50%"))
