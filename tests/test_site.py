@@ -123,16 +123,19 @@ HOOKED = """
 def attach_app(app, instance):
     app.jinja_env.globals["council_class"] = "council"
 
+    app.config["council_hooked"] = 0
+
     @app.before_request
     def count():
-        pass
+        app.config["council_hooked"] += 1
 """
 
 
 def test_an_extensions_globals_reach_link_html_and_its_hooks_keep_resources_off_the_loop(site):
     """An extension's template global is seen by the site's link.html (made once, after the
     extensions attach); and an app with an extension's request hooks (which may wait on
-    anything) has the server's loop answer nothing itself (see web.worker)."""
+    anything) has the server's loop answer nothing itself (see web.worker), and every request
+    runs them."""
     from imagraph.web import QUICK
 
     (site / "council_hooks.py").write_text(HOOKED, encoding="utf-8")
@@ -147,6 +150,9 @@ def test_an_extensions_globals_reach_link_html_and_its_hooks_keep_resources_off_
     )
     app = create_app(Instance.open(Settings(site=site)))
     assert app.extensions[QUICK] is None
+    # nor does any answer go around the hook (imagraph.web.direct)
+    turtle = app.test_client().get("/meeting/2026-01-15", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200 and app.config["council_hooked"] == 1
     html = app.test_client().get("/meeting/2026-01-15", headers={"Accept": "text/html"})
     assert '<a class="council" href=' in html.get_data(as_text=True)
 

@@ -846,10 +846,11 @@ def test_the_loop_routes_a_path_once_in_a_bounded_table(core, monkeypatch):
     from werkzeug.routing import MapAdapter
 
     from imagraph import web
+    from imagraph.web import direct
 
     if core.store.needs_network:
         pytest.skip("on a remote store the loop answers nothing itself")
-    monkeypatch.setattr(web, "ROUTES_KEPT", 2)
+    monkeypatch.setattr(direct, "ROUTES_KEPT", 2)
     quick = create_app(Instance(core)).extensions[web.QUICK]
     matched: list[str] = []
     match = MapAdapter.match
@@ -865,7 +866,7 @@ def test_the_loop_routes_a_path_once_in_a_bounded_table(core, monkeypatch):
     assert not quick("/sparql")  # a third: the table starts again
     assert quick("/org/bmi")
     assert matched == ["/org/bmi", "/static/style.css", "/sparql", "/org/bmi"]
-    assert not quick("/" + "x" * (web.ROUTE_LENGTH + 1))
+    assert not quick("/" + "x" * (direct.ROUTE_LENGTH + 1))
     assert matched[-1] == "/org/bmi"  # not routed
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, current_app, request, send_from_directory
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
@@ -17,6 +18,9 @@ from ..instance import Instance
 from ..settings import Settings
 from ..slots import Slot
 from .fastpath import FastPath
+
+if TYPE_CHECKING:
+    from .direct import Routes
 
 
 def create_app(instance: Instance | None = None) -> Flask:
@@ -32,6 +36,7 @@ def create_app(instance: Instance | None = None) -> Flask:
     from . import (
         auth,
         catalog,
+        direct,
         errors,
         graphstore,
         health,
@@ -69,15 +74,15 @@ def create_app(instance: Instance | None = None) -> Flask:
             instance.writes.notice()  # a new data version, written by another worker or server
 
     # outermost first: forwarded headers, the response cache, the headers of every answer
-    # (CORS, security), Flask
-    wsgi: FastPath | ProxyFix = FastPath(
-        errors.EveryAnswer(app.wsgi_app, SECURITY_HEADERS), instance
-    )
+    # (CORS, security), a resource's RDF answered directly, Flask
+    routes = direct.Routes(app.url_map, settings.base_iri)
+    inner = app.wsgi_app if hooked else direct.Direct(app.wsgi_app, instance, routes)
+    wsgi: FastPath | ProxyFix = FastPath(errors.EveryAnswer(inner, SECURITY_HEADERS), instance)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         wsgi = ProxyFix(wsgi, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)
     app.wsgi_app = wsgi  # type: ignore[method-assign]  # Flask's documented way to add middleware
-    app.extensions[QUICK] = None if hooked else _quick(app, instance)
+    app.extensions[QUICK] = None if hooked else _quick(instance, routes)
     return app
 
 
@@ -98,15 +103,9 @@ QUICK = "imagraph.quick"
 #: its description then takes a few milliseconds at most, as a page (the bundled data's largest
 #: has 72 and 13; the incoming links a description holds are capped, ``store.MAX_INCOMING``).
 QUICK_TRIPLES = 256
-#: The paths whose route the loop keeps (all of them forgotten at once past it). A longer path
-#: than :data:`ROUTE_LENGTH` characters is not one the loop answers (no resource's is; a thread
-#: does, or gunicorn refuses its request line): the table holds at most 4,096 keys of ≤ 256
-#: characters and as many IRIs (~5 MB if every character took 4 bytes, ~1.5 MB of ASCII).
-ROUTES_KEPT = 4096
-ROUTE_LENGTH = 256
 
 
-def _quick(app: Flask, instance: Instance) -> Callable[[str], bool] | None:
+def _quick(instance: Instance, routes: Routes) -> Callable[[str], bool] | None:
     """Whether a GET of a path (decoded) is answered at once, without waiting on anything but
     the embedded store: a static file, or a resource whose description is small
     (:data:`QUICK_TRIPLES`; not a site's own view of the same path, nor anything that runs a
@@ -116,37 +115,13 @@ def _quick(app: Flask, instance: Instance) -> Callable[[str], bool] | None:
     under a ``SCRIPT_NAME`` (gunicorn routes the path without it)."""
     if instance.core.store.needs_network or os.environ.get("SCRIPT_NAME"):
         return None
-    from .views import split_extension
-
-    paths = app.url_map.bind("quick")  # only the path is matched; used by the loop alone
-    store, base = instance.core.store, instance.settings.base_iri
-    # what the router makes of a path does not change: kept (the resource's IRI, True for a
-    # static file, False for anything else), 7 µs of routing a request
-    routed: dict[str, str | bool] = {}
-
-    def route(path: str) -> str | bool:
-        try:
-            endpoint, values = paths.match(path, method="GET")
-        except Exception:  # no route (404, 405, a redirect), or whatever the router makes of it
-            return False
-        if endpoint == "static":
-            return True
-        if endpoint != "imagraph.resource":
-            return False
-        stem, _ = split_extension(values["path"])  # the resource, as the view finds it
-        return base + stem
+    store = instance.core.store
 
     def quick(path: str) -> bool:
-        found = routed.get(path)
-        if found is None:
-            if len(path) > ROUTE_LENGTH:
-                return False
-            if len(routed) >= ROUTES_KEPT:
-                routed.clear()
-            found = routed[path] = route(path)
+        found = routes.find(path)
         if isinstance(found, bool):
             return found
-        return store.small_description(found, QUICK_TRIPLES)
+        return store.small_description(found.iri, QUICK_TRIPLES)
 
     return quick
 

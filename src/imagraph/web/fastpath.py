@@ -29,7 +29,7 @@ KEY_ENTRIES = (
     "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT",
     "HTTP_X_FORWARDED_PREFIX",
 )  # fmt: skip
-_CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE")
+CONDITIONAL = ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_RANGE")
 MARK = "imagraph.cacheable"
 
 
@@ -48,7 +48,7 @@ class FastPath:
         if (
             self.size <= 0
             or method not in ("GET", "HEAD")
-            or any(h in environ for h in _CONDITIONAL)
+            or any(h in environ for h in CONDITIONAL)
             or environ.get("PATH_INFO", "").startswith("/static/")  # never kept, data-free
         ):
             return self.app(environ, start_response)

@@ -74,14 +74,15 @@ def choose(offered: tuple[Representation, ...] = RESOURCE) -> Representation:
         if rep is None:
             raise not_acceptable(offered)
         return rep
-    chosen = _choose(environ.get("HTTP_ACCEPT", ""), offered)
+    chosen = chosen_type(environ.get("HTTP_ACCEPT", ""), offered)
     if chosen is None:
         raise not_acceptable(offered)
     return chosen
 
 
 @functools.lru_cache(maxsize=512)  # clients send the same few Accept headers again and again
-def _choose(header: str, offered: tuple[Representation, ...]) -> Representation | None:
+def chosen_type(header: str, offered: tuple[Representation, ...]) -> Representation | None:
+    """What an ``Accept`` header chooses among ``offered`` (None: nothing)."""
     accept = parse_accept_header(header, MIMEAccept)
     if not accept:  # no Accept header: the first offered
         return offered[0]

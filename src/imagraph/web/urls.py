@@ -4,7 +4,9 @@ back to URLs of this server (its public URL, or the host of the request)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from flask import request
@@ -25,7 +27,11 @@ class Urls:
 
     @classmethod
     def for_request(cls, settings: Settings) -> Urls:
-        env = request.environ
+        return cls.for_environ(settings, request.environ)
+
+    @classmethod
+    def for_environ(cls, settings: Settings, env: Mapping[str, Any]) -> Urls:
+        """The mapping for a request's WSGI environment."""
         return _made(
             settings.public_url,
             settings.base_iri,

@@ -107,17 +107,58 @@ def respond(
     check: Callable[[], None] | None = None,
     keep: bool = True,
 ) -> Response:
-    """The one response builder: caching, conditional requests and the negotiation headers.
-
-    The rendered body and its headers are cached together, keyed by the data version, the
-    server root, the document, the format and (for HTML) the language. ``keep=False``: an answer
-    made from what is still incomplete (dumps being made) is kept nowhere: not here, not in the
-    response cache in front, and, sent ``no-store`` without a validator (no ETag, no
-    Last-Modified, never a 304), not by a harvester or a proxy either.
-    """
+    """The one response builder: :func:`answer`'s body and headers, and conditional requests.
+    ``keep=False``: an answer made from what is still incomplete (dumps being made) is kept
+    nowhere: not in the cache of answers, not in the response cache in front, and, sent
+    ``no-store`` without a validator (no ETag, no Last-Modified, never a 304), not by a
+    harvester or a proxy either."""
     site = current_instance()
     urls = urls or _urls()
     lang = negotiation.choose_language() if rep.is_html else ""
+    body, headers = answer(
+        site, urls, doc_path, rep, render,
+        negotiated=negotiated, offered=offered, lang=lang, variant=variant, check=check,
+        keep=keep,
+    )  # fmt: skip
+    resp = _Made(body, headers=headers, content_type=content_type(rep))
+    if not keep:
+        return resp
+    environ = request.environ
+    if "HTTP_IF_NONE_MATCH" in environ and request.if_none_match.contains(
+        headers["ETag"].strip('"')
+    ):
+        return Response(status=304, headers=headers)
+    if "HTTP_IF_MODIFIED_SINCE" in environ and request.if_modified_since is not None:
+        resp.make_conditional(request)  # changes resp itself
+        return resp
+    # the same request gets the same answer (fastpath)
+    request.environ[fastpath.MARK] = True
+    return resp
+
+
+def content_type(rep: Representation) -> str:
+    """The ``Content-Type`` of an answer in ``rep``."""
+    return rep.media_type + ("; charset=utf-8" if rep.media_type.startswith("text/") else "")
+
+
+def answer(
+    site: Instance,
+    urls: Urls,
+    doc_path: str,
+    rep: Representation,
+    render: Callable[[Urls, str], bytes],
+    *,
+    negotiated: bool,
+    offered: tuple[Representation, ...] = RESOURCE,
+    lang: str = "",
+    variant: str = "",
+    check: Callable[[], None] | None = None,
+    keep: bool = True,
+) -> tuple[bytes, dict[str, str]]:
+    """A document's body and headers (caching, negotiation, ``Link``), of Flask's request or
+    not (:mod:`.direct`): cached together, keyed by the data version, the server root, the
+    document, the format and (for HTML) the language ``lang``; not kept with ``keep=False``
+    (then sent ``no-store``)."""
     key = (urls.root, doc_path, rep.key, lang, variant)
 
     def make() -> tuple[bytes, dict[str, str]]:
@@ -148,27 +189,15 @@ def respond(
             headers["Content-Location"] = f"{doc}.{rep.key}"
         return render(urls, lang or site.languages[0]), headers
 
-    body, headers = site.cache.cached((*key, negotiated), make) if keep else make()
-    mimetype = rep.media_type + ("; charset=utf-8" if rep.media_type.startswith("text/") else "")
-    resp = _Made(body, headers=headers, content_type=mimetype)
-    if not keep:
-        return resp
-    environ = request.environ
-    if "HTTP_IF_NONE_MATCH" in environ and request.if_none_match.contains(
-        headers["ETag"].strip('"')
-    ):
-        return Response(status=304, headers=headers)
-    if "HTTP_IF_MODIFIED_SINCE" in environ and request.if_modified_since is not None:
-        resp.make_conditional(request)  # changes resp itself
-        return resp
-    # the same request gets the same answer (fastpath)
-    request.environ[fastpath.MARK] = True
-    return resp
+    cached: tuple[bytes, dict[str, str]] = (
+        site.cache.cached((*key, negotiated), make) if keep else make()
+    )
+    return cached
 
 
-def _rdf(triples: list[ox.Triple], rep: Representation, urls: Urls) -> bytes:
+def rdf_of(site: Instance, triples: list[ox.Triple], rep: Representation, urls: Urls) -> bytes:
+    """``triples`` in ``rep`` (an RDF format), JSON-LD with the site's context."""
     assert rep.rdf is not None
-    site = current_instance()
     return rdfout.serialize(
         triples,
         rep.rdf,
@@ -227,22 +256,36 @@ def resource(path: str) -> Response:
         ox.NamedNode(iri)
     except ValueError:
         raise NotFoundError(f"{iri} is not a valid IRI") from None
+    render = resource_render(site, iri, doc_path, rep)
+    return respond(
+        doc_path, rep, render, negotiated=negotiated, urls=urls, check=existing(site, iri)
+    )
+
+
+def resource_render(
+    site: Instance, iri: str, doc_path: str, rep: Representation
+) -> Callable[[Urls, str], bytes]:
+    """What makes the body of a resource's document: its description in ``rep`` (for
+    :func:`answer`; a page only in Flask's request)."""
+
+    def render(urls: Urls, lang: str) -> bytes:
+        triples = site.core.store.describe(iri)
+        if rep.is_html:
+            view = page.resource_page(site, iri, triples, urls, lang)
+            return _page("resource.html", urls, lang, doc_path, RESOURCE, view=view)
+        return rdf_of(site, triples, rep, urls)
+
+    return render
+
+
+def existing(site: Instance, iri: str) -> Callable[[], None]:
+    """A check that ``iri`` is a resource of the data (:class:`NotFoundError` if not)."""
 
     def exists() -> None:
         if not site.core.store.exists(iri):
             raise NotFoundError(f"No resource {iri} in this dataset.")
 
-    def describe() -> list[ox.Triple]:
-        return site.core.store.describe(iri)
-
-    def render(urls: Urls, lang: str) -> bytes:
-        triples = describe()
-        if rep.is_html:
-            view = page.resource_page(site, iri, triples, urls, lang)
-            return _page("resource.html", urls, lang, doc_path, RESOURCE, view=view)
-        return _rdf(triples, rep, urls)
-
-    return respond(doc_path, rep, render, negotiated=negotiated, urls=urls, check=exists)
+    return exists
 
 
 # -- landing page ----------------------------------------------------------------------------------
@@ -458,7 +501,7 @@ def _graph_document(name: str, path: str) -> Response:
                 name=name,
                 terms=_terms(triples, urls, lang),
             )
-        return _rdf(triples, rep, urls)
+        return rdf_of(current_instance(), triples, rep, urls)
 
     return respond(doc_path, rep, render, negotiated=negotiated)
 
@@ -634,7 +677,7 @@ def void(ext: str | None = None) -> Response:
         raise NotFound()
 
     def render(urls: Urls, lang: str) -> bytes:
-        return _rdf(void_triples(urls), rep, urls)
+        return rdf_of(current_instance(), void_triples(urls), rep, urls)
 
     return respond(doc_path, rep, render, negotiated=negotiated, offered=offered)
 

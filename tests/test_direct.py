@@ -1,0 +1,170 @@
+"""A resource's RDF answered without Flask's request machinery (imagraph.web.direct): the same
+answer as the view's, to the byte and the header, and everything else left to Flask."""
+
+from __future__ import annotations
+
+import dataclasses
+from urllib.parse import quote
+
+import pyoxigraph as ox
+import pytest
+from rdflib import Graph
+
+from imagraph.instance import Instance
+from imagraph.web import create_app, direct
+
+from .conftest import REMOTE
+
+ACCEPTS = (
+    "text/turtle",
+    "application/ld+json",
+    "application/n-triples",
+    "application/rdf+xml",
+    "application/json",  # JSON-LD for a plain JSON client
+    "text/turtle;q=0.5, application/n-triples",
+    "*/*;q=0.1, application/rdf+xml;q=0.2",
+)
+SINCE = "Mon, 01 Jan 2024 00:00:00 GMT"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+
+
+@pytest.fixture(scope="module")
+def app(core):
+    """The app with its caches off: every answer made anew, by the direct answer or the view."""
+    return create_app(Instance(core, dataclasses.replace(core.settings, cache_entries=0)))
+
+
+@pytest.fixture(scope="module")
+def paths(core, app):
+    """The path of every 5th typed resource of the bundled data (~70) that the resource view
+    answers (not ``/ontology``: a view of its own), as a URL has it."""
+    router = app.url_map.bind("test")
+    base = core.settings.base_iri
+    found = sorted(
+        {
+            t.subject.value[len(base) :]
+            for t in core.store.triples()
+            if t.predicate == RDF_TYPE
+            and isinstance(t.subject, ox.NamedNode)
+            and t.subject.value.startswith(base)
+        }
+    )
+    found = [p for p in found if router.match("/" + p)[0] == "imagraph.resource"]
+    assert len(found) > 100
+    return ["/" + quote(p, safe="/") for p in found[::5]]
+
+
+class Views:
+    """Counts the calls of the resource view (Flask's)."""
+
+    def __init__(self, app):
+        self.calls = 0
+        self._view = app.view_functions["imagraph.resource"]
+        app.view_functions["imagraph.resource"] = self
+
+    def __call__(self, **kwargs):
+        self.calls += 1
+        return self._view(**kwargs)
+
+
+@pytest.fixture
+def views(app):
+    counted = Views(app)
+    yield counted
+    app.view_functions["imagraph.resource"] = counted._view
+
+
+def answer(app, method, path, headers):
+    """(status, headers without Date, body) of the app's answer."""
+    with app.test_client().open(path, method=method, headers=headers) as resp:
+        return resp.status, dict(resp.headers), resp.get_data()
+
+
+def test_a_direct_answer_is_the_views_own(app, paths, views, monkeypatch):
+    """Every resource sampled, in every RDF format by Accept and by extension, GET and HEAD:
+    status, every header and the body as the view makes them (the view not called), and the
+    body the triples of the description."""
+    asked = [(p, {"Accept": a}) for p in paths for a in ACCEPTS]
+    asked += [(f"{p}.{ext}", {}) for p in paths[::4] for ext in ("ttl", "jsonld", "nt", "rdf")]
+    direct_answers = {
+        (m, p, tuple(h.items())): answer(app, m, p, h) for p, h in asked for m in ("GET", "HEAD")
+    }
+    assert views.calls == 0  # all of them answered directly
+    monkeypatch.setattr(direct.Direct, "__call__", lambda self, env, start: self.app(env, start))
+    for (m, p, h), got in direct_answers.items():
+        before = views.calls
+        assert got == answer(app, m, p, dict(h)), (m, p, h)
+        assert views.calls == before + 1, (m, p, h)
+    status, headers, body = direct_answers[("GET", paths[0], (("Accept", "text/turtle"),))]
+    assert status == "200 OK" and headers["Content-Type"] == "text/turtle; charset=utf-8"
+    assert headers["Content-Location"].endswith(paths[0] + ".ttl")
+    assert headers["Access-Control-Allow-Origin"] == "*"  # the headers of every answer
+    assert "ETag" in headers and "Last-Modified" in headers and "Vary" in headers
+    iri = app.extensions["imagraph"].settings.base_iri + paths[0][1:]
+    assert len(Graph().parse(data=body, format="turtle", publicID=iri)) > 0
+    assert direct_answers[("HEAD", paths[0], (("Accept", "text/turtle"),))][2] == b""
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/org/bmi?format=ttl", {}, "200 OK"),  # a query string: the view reads it
+        ("/org/bmi", {"Accept": "text/turtle", "If-None-Match": '"x"'}, "200 OK"),
+        ("/org/bmi", {"Accept": "text/turtle", "If-Modified-Since": SINCE}, "200 OK"),
+        ("/org/bmi", {"Accept": "text/html"}, "200 OK"),  # a page
+        ("/org/bmi", {}, "200 OK"),  # no Accept: a page
+        ("/org/bmi", {"Accept": "image/png"}, "406 NOT ACCEPTABLE"),
+        ("/org/bmi.html", {}, "200 OK"),
+        ("/nothing/here", {"Accept": "text/turtle"}, "404 NOT FOUND"),
+        ("/nothing/here.ttl", {}, "404 NOT FOUND"),
+    ],
+)
+def test_the_rest_goes_to_the_view(app, views, path, headers, status):
+    """A query string, a conditional request, a page, a 406, an unknown resource: the view
+    answers (an error as every error is made: in one place)."""
+    got, _, body = answer(app, "GET", path, headers)
+    assert got == status
+    assert views.calls == 1
+    if status.startswith("404"):
+        assert b"nothing/here" in body  # the view's message, naming the resource
+
+
+def test_what_is_not_a_resource_goes_to_flask(app, views):
+    """A path of another view, a static file, a POST: never the resource view, never direct."""
+    assert answer(app, "GET", "/healthz", {"Accept": "text/turtle"})[0] == "200 OK"
+    assert answer(app, "GET", "/static/style.css", {})[0] == "200 OK"
+    status, _, _ = answer(app, "POST", "/org/bmi", {"Accept": "text/turtle"})
+    assert status == "405 METHOD NOT ALLOWED"
+    assert views.calls == 0
+
+
+def test_an_answer_the_view_refuses_is_refused_as_the_view_does(fresh):
+    """A triple term has no JSON-LD: the direct answer gives up, and the view says why (as it
+    does without the direct answer); Turtle carries it, directly."""
+    if REMOTE:
+        pytest.skip("the remote store under test keeps no triple terms")
+    core = fresh()
+    base = core.settings.base_iri
+    said = ox.Triple(ox.NamedNode(base + "org/bmi"), RDF_TYPE, ox.NamedNode(base + "x"))
+    says, graph = ox.NamedNode(base + "says"), ox.NamedNode(base + "g")
+    core.store.load([ox.Quad(ox.NamedNode(base + "test/t"), says, said, graph)])
+    app = create_app(Instance(core, dataclasses.replace(core.settings, cache_entries=0)))
+    views = Views(app)
+    status, _, body = answer(app, "GET", "/test/t", {"Accept": "application/ld+json"})
+    assert status.startswith("4") and views.calls == 1
+    assert b"triple term" in body.lower(), body
+    status, _, body = answer(app, "GET", "/test/t", {"Accept": "text/turtle"})
+    assert status == "200 OK" and views.calls == 1 and b"<<(" in body
+
+
+def test_an_answer_with_other_characters_in_its_headers_is_the_views(core):
+    """A public URL of other characters than ASCII makes headers that Werkzeug turns into
+    URIs (the host in IDNA): the view answers."""
+    settings = dataclasses.replace(
+        core.settings, cache_entries=0, public_url="https://bücher.example/"
+    )
+    app = create_app(Instance(core, settings))
+    views = Views(app)
+    status, headers, _ = answer(app, "GET", "/org/bmi", {"Accept": "text/turtle"})
+    assert status == "200 OK" and views.calls == 1
+    assert headers["Content-Location"] == "https://xn--bcher-kva.example/org/bmi.ttl"
