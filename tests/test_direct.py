@@ -129,6 +129,24 @@ def test_the_rest_goes_to_the_view(app, views, path, headers, status):
         assert b"nothing/here" in body  # the view's message, naming the resource
 
 
+def test_an_error_met_on_the_way_is_the_views_to_raise_not_to_meet_again(app, views, monkeypatch):
+    """An unknown resource: the store is asked once whether it exists (by the direct answer),
+    and the view raises what it found (a remote store that failed is not asked twice)."""
+    store = app.extensions["imagraph"].core.store
+    asked: list[str] = []
+    exists = store.exists
+
+    def counted(iri):
+        asked.append(iri)
+        return exists(iri)
+
+    monkeypatch.setattr(store, "exists", counted)
+    status, _, body = answer(app, "GET", "/nothing/there.ttl", {})
+    assert status == "404 NOT FOUND" and b"nothing/there" in body
+    assert asked == [app.extensions["imagraph"].settings.base_iri + "nothing/there"]
+    assert views.calls == 1
+
+
 def test_what_is_not_a_resource_goes_to_flask(app, views):
     """A path of another view, a static file, a POST: never the resource view, never direct."""
     assert answer(app, "GET", "/healthz", {"Accept": "text/turtle"})[0] == "200 OK"

@@ -4,9 +4,11 @@ Flask's request context, hooks, signals and response object cost ~70 µs a reque
 view does: as much as describing and serialising a small resource. :class:`Direct` answers the
 plain case of the most asked-for request, a ``GET`` or ``HEAD`` of a resource in an RDF format
 (no query string, no conditional header), with the body and headers the view makes, by the
-same functions (:func:`.views.answer`, :func:`.views.resource_render`). Everything else, and
-anything that goes wrong on the way (an unknown resource, a store error), goes to Flask, which
-answers it as it answers everything: errors are made in one place.
+same functions (:func:`.views.answer`, :func:`.views.resource_render`). Everything else goes to
+Flask, which answers it as it answers everything; so does what goes wrong on the way: an error
+of imagraph's (an unknown resource, a store error) is handed to the view, which raises it (it is
+not met twice: a remote store that timed out is not waited for again), and anything else the
+view meets anew. Errors are made in one place.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pyoxigraph as ox
 from werkzeug.routing import Map
 from werkzeug.wsgi import get_path_info
 
+from ..errors import ImagraphError
 from ..instance import Instance
 from . import fastpath, views
 from .negotiation import RESOURCE, Representation, chosen_type
@@ -119,7 +122,10 @@ class Direct:
                 negotiated=route.rep is None,
                 check=views.existing(site, route.iri),
             )
-        except Exception:  # no such resource, an error of the store …: Flask says what it is
+        except ImagraphError as err:  # no such resource, the store unavailable …: the view
+            environ[views.DIRECT_FAILED] = err  # raises it, Flask says what it is
+            return self.app(environ, start_response)
+        except Exception:  # anything else: the view tries, and Flask says what went wrong
             return self.app(environ, start_response)
         if not all(value.isascii() for value in headers.values()):
             return self.app(environ, start_response)  # (a Host of other characters: Werkzeug's)

@@ -246,8 +246,16 @@ def _page(
 # -- resources ---------------------------------------------------------------------------------
 
 
+#: Where the direct answer (:mod:`.direct`) leaves the error it met, for the view to raise: made
+#: in one place, and not met twice (a remote store that timed out is not waited for again).
+DIRECT_FAILED = "imagraph.direct.failed"
+
+
 @bp.get("/<path:path>")
 def resource(path: str) -> Response:
+    failed = request.environ.pop(DIRECT_FAILED, None)
+    if failed is not None:
+        raise failed
     doc_path, rep, negotiated = pick(path)
     site = current_instance()
     urls = _urls()
