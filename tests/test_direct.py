@@ -25,6 +25,12 @@ ACCEPTS = (
     "*/*;q=0.1, application/rdf+xml;q=0.2",
 )
 SINCE = "Mon, 01 Jan 2024 00:00:00 GMT"
+PROXIED = {
+    "X-Forwarded-Proto": "https",
+    "X-Forwarded-Host": "data.example",
+    "X-Forwarded-Port": "8443",
+    "X-Forwarded-Prefix": "/council",
+}
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 
@@ -74,16 +80,17 @@ def views(app):
     app.view_functions["imagraph.resource"] = counted._view
 
 
-def answer(app, method, path, headers):
-    """(status, headers without Date, body) of the app's answer."""
-    with app.test_client().open(path, method=method, headers=headers) as resp:
-        return resp.status, dict(resp.headers), resp.get_data()
+def answer(app, method, path, headers, base_url=None):
+    """(status, headers in their order, body) of the app's answer."""
+    client = app.test_client()
+    with client.open(path, method=method, headers=headers, base_url=base_url) as resp:
+        return resp.status, resp.headers.to_wsgi_list(), resp.get_data()
 
 
 def test_a_direct_answer_is_the_views_own(app, paths, views, monkeypatch):
-    """Every resource sampled, in every RDF format by Accept and by extension, GET and HEAD:
-    status, every header and the body as the view makes them (the view not called), and the
-    body the triples of the description."""
+    """Every resource sampled in 7 Accept headers, a quarter of them by each extension, GET and
+    HEAD: status, every header in its order, and the body as the view makes them (the view not
+    called), and the body the triples of the description."""
     asked = [(p, {"Accept": a}) for p in paths for a in ACCEPTS]
     asked += [(f"{p}.{ext}", {}) for p in paths[::4] for ext in ("ttl", "jsonld", "nt", "rdf")]
     direct_answers = {
@@ -95,7 +102,9 @@ def test_a_direct_answer_is_the_views_own(app, paths, views, monkeypatch):
         before = views.calls
         assert got == answer(app, m, p, dict(h)), (m, p, h)
         assert views.calls == before + 1, (m, p, h)
-    status, headers, body = direct_answers[("GET", paths[0], (("Accept", "text/turtle"),))]
+    status, listed, body = direct_answers[("GET", paths[0], (("Accept", "text/turtle"),))]
+    headers = dict(listed)
+    assert len(headers) == len(listed)  # no header twice
     assert status == "200 OK" and headers["Content-Type"] == "text/turtle; charset=utf-8"
     assert headers["Content-Location"].endswith(paths[0] + ".ttl")
     assert headers["Access-Control-Allow-Origin"] == "*"  # the headers of every answer
@@ -147,13 +156,24 @@ def test_an_error_met_on_the_way_is_the_views_to_raise_not_to_meet_again(app, vi
     assert views.calls == 1
 
 
-def test_what_is_not_a_resource_goes_to_flask(app, views):
-    """A path of another view, a static file, a POST: never the resource view, never direct."""
+def test_what_is_not_a_resource_goes_to_flask(app, views, monkeypatch):
+    """A path of another view, a static file, a POST: never the resource view, never a
+    document made for a resource."""
+    made: list[str] = []
+    answer_of = direct.views.answer
+
+    def counted(site, urls, doc_path, *args, **kwargs):
+        made.append(doc_path)
+        return answer_of(site, urls, doc_path, *args, **kwargs)
+
+    monkeypatch.setattr(direct.views, "answer", counted)
     assert answer(app, "GET", "/healthz", {"Accept": "text/turtle"})[0] == "200 OK"
     assert answer(app, "GET", "/static/style.css", {})[0] == "200 OK"
     status, _, _ = answer(app, "POST", "/org/bmi", {"Accept": "text/turtle"})
     assert status == "405 METHOD NOT ALLOWED"
-    assert views.calls == 0
+    assert views.calls == 0 and made == []
+    assert answer(app, "GET", "/org/bmi", {"Accept": "text/turtle"})[0] == "200 OK"
+    assert made == ["org/bmi"] and views.calls == 0  # (what counts, counts)
 
 
 def test_an_answer_the_view_refuses_is_refused_as_the_view_does(fresh):
@@ -185,4 +205,33 @@ def test_an_answer_with_other_characters_in_its_headers_is_the_views(core):
     views = Views(app)
     status, headers, _ = answer(app, "GET", "/org/bmi", {"Accept": "text/turtle"})
     assert status == "200 OK" and views.calls == 1
-    assert headers["Content-Location"] == "https://xn--bcher-kva.example/org/bmi.ttl"
+    assert dict(headers)["Content-Location"] == "https://xn--bcher-kva.example/org/bmi.ttl"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "headers", "base_url", "location"),
+    [
+        ({"trusted_proxies": 1}, PROXIED, None, "https://data.example:8443/council/org/bmi.ttl"),
+        ({}, {}, "http://localhost/council/", "http://localhost/council/org/bmi.ttl"),
+        (
+            {"public_url": "https://data.example/council/"},
+            {},
+            None,
+            "https://data.example/council/org/bmi.ttl",
+        ),
+    ],
+)
+def test_behind_a_proxy_a_direct_answer_is_the_views_own(
+    core, monkeypatch, overrides, headers, base_url, location
+):
+    """Forwarded headers (from a trusted proxy), a ``SCRIPT_NAME``, a public URL: the direct
+    answer's URLs are the view's."""
+    settings = dataclasses.replace(core.settings, cache_entries=0, **overrides)
+    app = create_app(Instance(core, settings))
+    views = Views(app)
+    asked = {"Accept": "text/turtle", **headers}
+    got = answer(app, "GET", "/org/bmi", asked, base_url)
+    assert views.calls == 0 and dict(got[1])["Content-Location"] == location
+    monkeypatch.setattr(direct.Direct, "__call__", lambda self, env, start: self.app(env, start))
+    assert got == answer(app, "GET", "/org/bmi", asked, base_url)
+    assert views.calls == 1

@@ -157,6 +157,68 @@ def test_an_extensions_globals_reach_link_html_and_its_hooks_keep_resources_off_
     assert '<a class="council" href=' in html.get_data(as_text=True)
 
 
+EVERY_REQUEST = {
+    "a middleware": """
+def attach_app(app, instance):
+    app.config["council_ran"] = 0
+    inner = app.wsgi_app
+
+    def counted(environ, start_response):
+        app.config["council_ran"] += 1
+        return inner(environ, start_response)
+
+    app.wsgi_app = counted
+""",
+    "a signal's receiver": """
+from flask import request_started
+
+def attach_app(app, instance):
+    app.config["council_ran"] = 0
+
+    def counted(sender, **extra):
+        app.config["council_ran"] += 1
+
+    request_started.connect(counted, app, weak=False)
+""",
+    "a teardown of the app context": """
+def attach_app(app, instance):
+    app.config["council_ran"] = 0
+
+    @app.teardown_appcontext
+    def counted(error):
+        app.config["council_ran"] += 1
+""",
+    "Flask's check of the Host": """
+def attach_app(app, instance):
+    app.config["council_ran"] = 1  # (Flask refuses what it does not trust: below)
+    app.config["TRUSTED_HOSTS"] = ["council.example"]
+""",
+}
+
+
+@pytest.mark.parametrize("kind", list(EVERY_REQUEST))
+def test_what_an_extension_runs_for_every_request_runs_for_a_resources_rdf(site, kind):
+    """An extension's middleware, signal receiver, teardown or Flask's Host check runs for
+    every request: a resource's RDF is not answered around it (imagraph.web.direct), nor in
+    the worker's loop."""
+    from imagraph.web import QUICK
+
+    (site / "council_every.py").write_text(EVERY_REQUEST[kind], encoding="utf-8")
+    path = site / "site.toml"
+    path.write_text('extensions = ["council_every"]\n' + path.read_text(), encoding="utf-8")
+    app = create_app(Instance.open(Settings(site=site)))
+    assert app.extensions[QUICK] is None
+    client = app.test_client()
+    turtle = client.get("/meeting/2026-01-15", headers={"Accept": "text/turtle"})
+    assert app.config["council_ran"] == 1
+    if app.config.get("TRUSTED_HOSTS"):
+        assert turtle.status_code == 400  # localhost is not trusted
+        trusted = {"Accept": "text/turtle", "Host": "council.example"}
+        assert client.get("/meeting/2026-01-15", headers=trusted).status_code == 200
+    else:
+        assert turtle.status_code == 200
+
+
 @pytest.mark.parametrize(
     ("names", "words"),
     [('["no such"]', "is not a Python module name"), ('["no_such_module"]', "cannot be imported")],

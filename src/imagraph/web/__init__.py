@@ -7,7 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flask import Flask, Response, current_app, request, send_from_directory
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    request,
+    request_finished,
+    request_started,
+    send_from_directory,
+)
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import safe_join
@@ -50,7 +58,7 @@ def create_app(instance: Instance | None = None) -> Flask:
 
     # a site's extensions first: their routes win over imagraph's for the same URL
     extensions.attach(instance.extensions, "attach_app", app, instance)
-    hooked = _hooks(app) > 0  # an extension's hooks run for every request, imagraph's views too
+    hooked = _hooked(app)  # what an extension runs for every request, imagraph's views too
     # every page draws its links with link.html's macro (the site's, if it has one): made once
     # (it sees the template globals of now: the extensions' too), not imported by each template
     # as it renders (~10 µs each time)
@@ -86,15 +94,24 @@ def create_app(instance: Instance | None = None) -> Flask:
     return app
 
 
-def _hooks(app: Flask) -> int:
-    """How many request hooks the app has (Flask's, for the app and its blueprints)."""
+def _hooked(app: Flask) -> bool:
+    """Whether a site's extension has something run for every request: a request hook (the
+    app's or a blueprint's), a teardown of the app context, a middleware around Flask, a
+    receiver of Flask's request signals, or Flask's check of the Host (``TRUSTED_HOSTS``). Then
+    every request goes through Flask, and through them."""
     kinds = (
         app.before_request_funcs,
         app.after_request_funcs,
         app.teardown_request_funcs,
         app.url_value_preprocessors,
     )
-    return sum(len(funcs) for kind in kinds for funcs in kind.values())
+    return (
+        any(funcs for kind in kinds for funcs in kind.values())
+        or bool(app.teardown_appcontext_funcs)
+        or getattr(app.wsgi_app, "__func__", None) is not Flask.wsgi_app
+        or any(any(True for _ in s.receivers_for(app)) for s in (request_started, request_finished))
+        or app.config.get("TRUSTED_HOSTS") is not None
+    )
 
 
 #: Where an app keeps what says which paths it answers at once (see :func:`_quick`).
