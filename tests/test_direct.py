@@ -195,16 +195,24 @@ def test_an_answer_the_view_refuses_is_refused_as_the_view_does(fresh):
     assert status == "200 OK" and views.calls == 1 and b"<<(" in body
 
 
-def test_an_answer_with_other_characters_in_its_headers_is_the_views(core):
+def test_an_answer_with_other_characters_in_its_headers_is_the_views(core, monkeypatch):
     """A public URL of other characters than ASCII makes headers that Werkzeug turns into
-    URIs (the host in IDNA): the view answers."""
+    URIs (the host in IDNA): the view answers, and the resource is described once."""
     settings = dataclasses.replace(
         core.settings, cache_entries=0, public_url="https://bücher.example/"
     )
     app = create_app(Instance(core, settings))
     views = Views(app)
+    described: list[str] = []
+    describe = core.store.describe
+
+    def counted(iri):
+        described.append(iri)
+        return describe(iri)
+
+    monkeypatch.setattr(core.store, "describe", counted)
     status, headers, _ = answer(app, "GET", "/org/bmi", {"Accept": "text/turtle"})
-    assert status == "200 OK" and views.calls == 1
+    assert status == "200 OK" and views.calls == 1 and len(described) == 1
     assert dict(headers)["Content-Location"] == "https://xn--bcher-kva.example/org/bmi.ttl"
 
 

@@ -114,12 +114,15 @@ class Direct:
         if rep is None or rep.is_html:  # a 406, a page: the view's
             return self.app(environ, start_response)
         site = self.instance
+        urls = Urls.for_environ(site.settings, environ)
+        if not urls.root.isascii():  # a public URL of other characters: Werkzeug makes the
+            return self.app(environ, start_response)  # headers' URLs URIs
         doc_path = route.iri[len(site.settings.base_iri) :]  # the path without its extension
         try:
             site.writes.notice()  # a new data version first (another worker, server)
             body, headers = views.answer(
                 site,
-                Urls.for_environ(site.settings, environ),
+                urls,
                 doc_path,
                 rep,
                 views.resource_render(site, route.iri, doc_path, rep),
@@ -132,9 +135,6 @@ class Direct:
         except Exception:  # anything else: said here, then the view tries, as it did before
             log.warning("a direct answer to %s failed; Flask answers", route.iri, exc_info=True)
             return self.app(environ, start_response)
-        if not all(value.isascii() for value in headers.values()):
-            return self.app(environ, start_response)  # (a public URL of other characters:
-            # Werkzeug makes the headers URIs)
         environ[fastpath.MARK] = True  # the same request gets the same answer
         start_response(  # in the order of the view's answer
             "200 OK",
