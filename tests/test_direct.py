@@ -1,4 +1,4 @@
-"""A resource's RDF answered without Flask's request machinery (imagraph.web.direct): the same
+"""A resource's documents answered without Flask's dispatch (imagraph.web.direct): the same
 answer as the view's, to the byte and the header, and everything else left to Flask."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 import pytest
+from jinja2 import ChoiceLoader, DictLoader
 from rdflib import Graph
 
 from imagraph.instance import Instance
@@ -23,6 +24,17 @@ ACCEPTS = (
     "application/json",  # JSON-LD for a plain JSON client
     "text/turtle;q=0.5, application/n-triples",
     "*/*;q=0.1, application/rdf+xml;q=0.2",
+    "text/html",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",  # a browser's
+    "*/*",
+)
+#: What chooses a page's language: nothing (the site's first), Accept-Language, the cookie that
+#: keeps a reader's choice (before Accept-Language), a cookie of a language the site lacks.
+LANGUAGES = (
+    {},
+    {"Accept-Language": "en-GB,en;q=0.8"},
+    {"Accept-Language": "en", "Cookie": "lang=de"},
+    {"Accept-Language": "fr", "Cookie": "lang=xx"},
 )
 SINCE = "Mon, 01 Jan 2024 00:00:00 GMT"
 PROXIED = {
@@ -81,18 +93,23 @@ def views(app):
 
 
 def answer(app, method, path, headers, base_url=None):
-    """(status, headers in their order, body) of the app's answer."""
-    client = app.test_client()
+    """(status, headers in their order, body) of the app's answer (a ``Cookie`` header sent as
+    it is: the client keeps none)."""
+    client = app.test_client(use_cookies=False)
     with client.open(path, method=method, headers=headers, base_url=base_url) as resp:
         return resp.status, resp.headers.to_wsgi_list(), resp.get_data()
 
 
 def test_a_direct_answer_is_the_views_own(app, paths, views, monkeypatch):
-    """Every resource sampled in 7 Accept headers, a quarter of them by each extension, GET and
-    HEAD: status, every header in its order, and the body as the view makes them (the view not
-    called), and the body the triples of the description."""
+    """Every resource sampled in 10 Accept headers (and no Accept header: a page), a quarter of
+    them by each extension, pages in each way of choosing a language, GET and HEAD: status,
+    every header in its order, and the body as the view makes them (the view not called), and
+    the body the triples of the description."""
     asked = [(p, {"Accept": a}) for p in paths for a in ACCEPTS]
+    asked += [(p, {}) for p in paths]
     asked += [(f"{p}.{ext}", {}) for p in paths[::4] for ext in ("ttl", "jsonld", "nt", "rdf")]
+    asked += [(f"{p}.html", h) for p in paths[::4] for h in LANGUAGES]
+    asked += [(p, {"Accept": "text/html", **h}) for p in paths[::4] for h in LANGUAGES]
     direct_answers = {
         (m, p, tuple(h.items())): answer(app, m, p, h) for p, h in asked for m in ("GET", "HEAD")
     }
@@ -112,6 +129,16 @@ def test_a_direct_answer_is_the_views_own(app, paths, views, monkeypatch):
     iri = app.extensions["imagraph"].settings.base_iri + paths[0][1:]
     assert len(Graph().parse(data=body, format="turtle", publicID=iri)) > 0
     assert direct_answers[("HEAD", paths[0], (("Accept", "text/turtle"),))][2] == b""
+    status, listed, body = direct_answers[("GET", paths[0], (("Accept", "text/html"),))]
+    headers = dict(listed)
+    assert status == "200 OK" and headers["Content-Type"] == "text/html; charset=utf-8"
+    assert headers["Content-Location"].endswith(paths[0] + ".html")
+    first = app.extensions["imagraph"].languages[0]
+    assert f'<html lang="{first}">'.encode() in body and iri.encode() in body
+    english = direct_answers[("GET", f"{paths[0]}.html", (("Accept-Language", "en-GB,en;q=0.8"),))]
+    assert b'<html lang="en">' in english[2]
+    chosen = (("Accept-Language", "en"), ("Cookie", "lang=de"))  # the cookie first
+    assert b'<html lang="de">' in direct_answers[("GET", f"{paths[0]}.html", chosen)][2]
 
 
 @pytest.mark.parametrize(
@@ -120,17 +147,15 @@ def test_a_direct_answer_is_the_views_own(app, paths, views, monkeypatch):
         ("/org/bmi?format=ttl", {}, "200 OK"),  # a query string: the view reads it
         ("/org/bmi", {"Accept": "text/turtle", "If-None-Match": '"x"'}, "200 OK"),
         ("/org/bmi", {"Accept": "text/turtle", "If-Modified-Since": SINCE}, "200 OK"),
-        ("/org/bmi", {"Accept": "text/html"}, "200 OK"),  # a page
-        ("/org/bmi", {}, "200 OK"),  # no Accept: a page
+        ("/org/bmi?lang=en", {}, "200 OK"),  # a language chosen (and kept in a cookie)
+        ("/org/bmi", {"Accept": "text/html", "If-None-Match": '"x"'}, "200 OK"),
         ("/org/bmi", {"Accept": "image/png"}, "406 NOT ACCEPTABLE"),
-        ("/org/bmi.html", {}, "200 OK"),
         ("/nothing/here", {"Accept": "text/turtle"}, "404 NOT FOUND"),
         ("/nothing/here.ttl", {}, "404 NOT FOUND"),
     ],
 )
 def test_the_rest_goes_to_the_view(app, views, path, headers, status):
-    """A query string, a conditional request, a page, a 406, an unknown resource: the view
-    answers (an error as every error is made: in one place)."""
+    """A query string, a conditional request, a 406, an unknown resource: the view answers (an error as every error is made: in one place)."""
     got, _, body = answer(app, "GET", path, headers)
     assert got == status
     assert views.calls == 1
@@ -242,4 +267,30 @@ def test_behind_a_proxy_a_direct_answer_is_the_views_own(
     assert views.calls == 0 and dict(got[1])["Content-Location"] == location
     monkeypatch.setattr(direct.Direct, "__call__", lambda self, env, start: self.app(env, start))
     assert got == answer(app, "GET", "/org/bmi", asked, base_url)
+    assert views.calls == 1
+
+
+def test_a_direct_page_sees_the_request_as_the_views_page_does(core, monkeypatch):
+    """A site's template that reads the request (its path, its route, a URL of another view,
+    the session) renders the same page directly as in the view."""
+    app = create_app(Instance(core, dataclasses.replace(core.settings, cache_entries=0)))
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader(
+                {
+                    "resource.html": "{% extends 'base.html' %}{% block main %}"
+                    "<p id=seen>{{ request.endpoint }} {{ request.path }} "
+                    "{{ request.view_args['path'] }} {{ url_for('imagraph.search', q='x') }} "
+                    "{{ session | length }} {{ g.get('x', 'none') }}</p>{% endblock %}"
+                }
+            ),
+            app.jinja_env.loader,
+        ]
+    )
+    views = Views(app)
+    got = answer(app, "GET", "/org/bmi", {"Accept": "text/html"})
+    assert views.calls == 0
+    assert b"<p id=seen>imagraph.resource /org/bmi org/bmi /search?q=x 0 none</p>" in got[2]
+    monkeypatch.setattr(direct.Direct, "__call__", lambda self, env, start: self.app(env, start))
+    assert got == answer(app, "GET", "/org/bmi", {"Accept": "text/html"})
     assert views.calls == 1

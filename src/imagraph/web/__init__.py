@@ -82,9 +82,9 @@ def create_app(instance: Instance | None = None) -> Flask:
             instance.writes.notice()  # a new data version, written by another worker or server
 
     # outermost first: forwarded headers, the response cache, the headers of every answer
-    # (CORS, security), a resource's RDF answered directly, Flask
+    # (CORS, security), a resource's documents answered directly, Flask
     routes = direct.Routes(app.url_map, settings.base_iri)
-    inner = app.wsgi_app if hooked else direct.Direct(app.wsgi_app, instance, routes)
+    inner = app.wsgi_app if hooked else direct.Direct(app.wsgi_app, app, instance, routes)
     wsgi: FastPath | ProxyFix = FastPath(errors.EveryAnswer(inner, SECURITY_HEADERS), instance)
     if settings.trusted_proxies:
         n = settings.trusted_proxies

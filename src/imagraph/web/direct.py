@@ -1,29 +1,33 @@
-"""A resource's RDF answered without Flask's request machinery, and what a path routes to.
+"""A resource's document answered without Flask's dispatch, and what a path routes to.
 
-Flask's request context, hooks, signals and response object cost ~70 µs a request whatever the
-view does: as much as describing and serialising a small resource. :class:`Direct` answers the
-plain case of the most asked-for request, a ``GET`` or ``HEAD`` of a resource in an RDF format
-(no query string, no conditional header), with the body and headers the view makes, by the
-same functions (:func:`.views.answer`, :func:`.views.resource_render`). Everything else goes to
-Flask, which answers it as it answers everything; so does what goes wrong on the way: an error
-of imagraph's (an unknown resource, a store error) is handed to the view, which raises it (it is
-not met twice: a remote store that timed out is not waited for again), and anything else the
-anything else is logged here and met anew by the view. Errors are made in one place.
+Flask's dispatch, hooks, signals and response object cost ~70 µs a request whatever the view
+does: as much as describing and serialising a small resource. :class:`Direct` answers the plain
+case of the most asked-for request, a ``GET`` or ``HEAD`` of a resource (no query string, no
+conditional header), with the body and headers the view makes, by the same functions
+(:func:`.views.answer`, :func:`.views.resource_render`). A page is rendered in Flask's request
+context, as the view renders it (its templates see the same ``request``, ``url_for`` and
+``session``); RDF needs none. Everything else goes to Flask, which answers it as it answers
+everything; so does what goes wrong on the way: an error of imagraph's (an unknown resource, a
+store error) is handed to the view, which raises it (it is not met twice: a remote store that
+timed out is not waited for again), and anything else is logged here and met anew by the view.
+Errors are made in one place.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, NamedTuple
 
 import pyoxigraph as ox
+from flask import Flask
 from werkzeug.routing import Map
 from werkzeug.wsgi import get_path_info
 
 from ..errors import ImagraphError
 from ..instance import Instance
-from . import fastpath, views
+from . import fastpath, negotiation, views
 from .negotiation import RESOURCE, Representation, chosen_type
 from .urls import Urls
 
@@ -92,10 +96,15 @@ class Routes:
 
 
 class Direct:
-    """WSGI middleware, next to Flask: answers a resource's RDF itself (see the module)."""
+    """WSGI middleware, next to Flask: answers a resource's documents itself (see the
+    module). ``app`` is what it stands in front of (Flask's ``wsgi_app``), ``flask`` the app
+    whose request context a page is rendered in."""
 
-    def __init__(self, app: WSGIApplication, instance: Instance, routes: Routes) -> None:
+    def __init__(
+        self, app: WSGIApplication, flask: Flask, instance: Instance, routes: Routes
+    ) -> None:
         self.app = app
+        self.flask = flask
         self.instance = instance
         self.routes = routes
 
@@ -111,7 +120,7 @@ class Direct:
         if not isinstance(route, Resource):
             return self.app(environ, start_response)
         rep = route.rep or chosen_type(environ.get("HTTP_ACCEPT", ""), RESOURCE)
-        if rep is None or rep.is_html:  # a 406, a page: the view's
+        if rep is None:  # a 406: the view's
             return self.app(environ, start_response)
         site = self.instance
         urls = Urls.for_environ(site.settings, environ)
@@ -120,15 +129,17 @@ class Direct:
         doc_path = route.iri[len(site.settings.base_iri) :]  # the path without its extension
         try:
             site.writes.notice()  # a new data version first (another worker, server)
-            body, headers = views.answer(
-                site,
-                urls,
-                doc_path,
-                rep,
-                views.resource_render(site, route.iri, doc_path, rep),
-                negotiated=route.rep is None,
-                check=views.existing(site, route.iri),
-            )
+            with self.flask.request_context(environ) if rep.is_html else nullcontext():
+                body, headers = views.answer(
+                    site,
+                    urls,
+                    doc_path,
+                    rep,
+                    views.resource_render(site, route.iri, doc_path, rep),
+                    negotiated=route.rep is None,
+                    lang=negotiation.choose_language() if rep.is_html else "",
+                    check=views.existing(site, route.iri),
+                )
         except ImagraphError as err:  # no such resource, the store unavailable …: the view
             environ[views.DIRECT_FAILED] = err  # raises it, Flask says what it is
             return self.app(environ, start_response)
