@@ -369,3 +369,28 @@ def test_a_sites_link_macro_draws_every_link_of_a_resource_page(tmp_path):
     assert '<a class="council" href="https://schema.org/startDate">' in table  # a property
     assert '<a class="council" href="http://localhost/org/council">' in table  # a value
     assert "<a href=" not in table  # no link drawn otherwise
+
+
+def test_a_sites_header_is_on_every_page_for_each_server_root(tmp_path):
+    """A site that overrides header.html (its name and menu: rendered once for each language and
+    server root, then kept) has it on a resource page, the landing page and an error page, its
+    links on each host its own."""
+    from click.testing import CliRunner
+
+    folder = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["init", str(folder), "--base-iri", BASE])
+    assert result.exit_code == 0, result.output
+    (folder / "templates").mkdir()
+    (folder / "templates" / "header.html").write_text(
+        '<a class="council-brand" href="{{ urls.url(\'\') }}">{{ t("title") }} ({{ lang }})</a>\n',
+        encoding="utf-8",
+    )
+    client = create_app(Instance.open(Settings(site=folder))).test_client()
+    html = {"Accept": "text/html"}
+    for host in ("localhost", "council.example", "localhost"):
+        for path, status in (("/meeting/2026-01-15", 200), ("/", 200), ("/nothing", 404)):
+            page = client.get(path, headers=html, base_url=f"http://{host}/")
+            assert page.status_code == status
+            body = page.get_data(as_text=True)
+            assert f'<a class="council-brand" href="http://{host}/">' in body, (host, path)
+            assert body.count("council-brand") == 1 and 'class="brand"' not in body

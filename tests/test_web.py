@@ -892,3 +892,27 @@ def test_under_a_script_name_the_loop_answers_nothing_itself(core, monkeypatch):
     assert create_app(Instance(core)).extensions[QUICK] is not None
     monkeypatch.setenv("SCRIPT_NAME", "/council")
     assert create_app(Instance(core)).extensions[QUICK] is None
+
+
+def test_the_header_and_footer_of_pages_are_in_the_pages_language_and_host(client):
+    """The site's header and footer (kept once made, for each language and server root) speak
+    the page's language and link to the host asked, page after page."""
+    for lang, host in (
+        ("de", "localhost"),
+        ("en", "localhost"),
+        ("de", "a.example"),
+        ("de", "localhost"),
+    ):
+        page = client.get(
+            "/org/bmi",
+            headers={"Accept": "text/html", "Accept-Language": lang},
+            base_url=f"http://{host}/",
+        )
+        html = page.get_data(as_text=True)
+        assert f'<html lang="{lang}">' in html
+        header = html[html.index('<header class="site">') : html.index("</header>")]
+        footer = html[html.index('<footer class="site">') : html.index("</footer>")]
+        assert f'<a href="http://{host}/ontology">' in header
+        assert ("Ontologie" if lang == "de" else "Ontology") in header
+        assert f'<a href="http://{host}/.well-known/void">' in footer
+        assert ("Lizenz" if lang == "de" else "Licence") in footer

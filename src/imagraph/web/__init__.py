@@ -50,6 +50,7 @@ def create_app(instance: Instance | None = None) -> Flask:
         health,
         negotiation,
         openapi,
+        pages,
         sparql,
         update,
         validate,
@@ -63,6 +64,7 @@ def create_app(instance: Instance | None = None) -> Flask:
     # (it sees the template globals of now: the extensions' too), not imported by each template
     # as it renders (~10 µs each time)
     app.jinja_env.globals["link"] = app.jinja_env.get_template("link.html").module.link  # type: ignore[attr-defined]
+    app.jinja_env.globals["fixed"] = pages.Fixed(app.jinja_env)
     app.register_blueprint(health.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(catalog.bp)
