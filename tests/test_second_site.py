@@ -394,3 +394,25 @@ def test_a_sites_header_is_on_every_page_for_each_server_root(tmp_path):
             body = page.get_data(as_text=True)
             assert f'<a class="council-brand" href="http://{host}/">' in body, (host, path)
             assert body.count("council-brand") == 1 and 'class="brand"' not in body
+
+
+def test_a_sites_header_that_reads_the_request_is_an_error_that_says_why(tmp_path, caplog):
+    """A header is kept for every page of a language and server root: one that reads the
+    request (here to mark the page shown) is an error on its first page, which says so, rather
+    than one page's header shown on all of them."""
+    from click.testing import CliRunner
+
+    folder = tmp_path / "site"
+    result = CliRunner().invoke(cli, ["init", str(folder), "--base-iri", BASE])
+    assert result.exit_code == 0, result.output
+    (folder / "templates").mkdir()
+    (folder / "templates" / "header.html").write_text(
+        '<a class="brand" href="{{ urls.url(\'\') }}" data-here="{{ request.path }}">x</a>\n',
+        encoding="utf-8",
+    )
+    client = create_app(Instance.open(Settings(site=folder))).test_client()
+    page = client.get("/meeting/2026-01-15", headers={"Accept": "text/html"})
+    assert page.status_code == 500
+    assert "Traceback" not in page.get_data(as_text=True)
+    assert "header.html is rendered once for every page" in caplog.text
+    assert "it cannot read request" in caplog.text

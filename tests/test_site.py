@@ -219,6 +219,33 @@ def test_what_an_extension_runs_for_every_request_runs_for_a_resources_rdf(site,
         assert turtle.status_code == 200
 
 
+SESSIONS = """
+def attach_app(app, instance):
+    app.secret_key = "council-secret"
+"""
+
+
+def test_an_extensions_sessions_are_kept_on_every_answer(site):
+    """An extension that keeps sessions (a secret key): a signed-in reader's permanent session
+    has its cookie renewed by a resource's RDF and page, as Flask renews it after every
+    request (imagraph.web.direct answers neither around it)."""
+    from imagraph.web import QUICK
+
+    (site / "council_sessions.py").write_text(SESSIONS, encoding="utf-8")
+    path = site / "site.toml"
+    path.write_text('extensions = ["council_sessions"]\n' + path.read_text(), encoding="utf-8")
+    app = create_app(Instance.open(Settings(site=site)))
+    assert app.extensions[QUICK] is None
+    signed = app.session_interface.get_signing_serializer(app)
+    cookie = "session=" + signed.dumps({"_permanent": True, "reader": "council"})
+    client = app.test_client(use_cookies=False)
+    for accept in ("text/turtle", "text/html"):
+        answer = client.get("/meeting/2026-01-15", headers={"Accept": accept, "Cookie": cookie})
+        assert answer.status_code == 200
+        renewed = answer.headers.get("Set-Cookie", "")
+        assert renewed.startswith("session=") and "Expires=" in renewed, (accept, renewed)
+
+
 @pytest.mark.parametrize(
     ("names", "words"),
     [('["no such"]', "is not a Python module name"), ('["no_such_module"]', "cannot be imported")],

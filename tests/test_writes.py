@@ -11,6 +11,7 @@ import time
 import pyoxigraph as ox
 import pytest
 import requests
+from jinja2 import ChoiceLoader, DictLoader
 from rdflib import Graph, URIRef
 from werkzeug.http import http_date
 
@@ -113,6 +114,24 @@ def test_no_token_is_401_and_a_wrong_token_403():
     assert wrong.status_code == 403
     assert "may not write" in wrong.get_data(as_text=True)
     assert core.store.count() == before
+
+
+def test_a_pages_fixed_parts_are_made_anew_after_a_write():
+    """The site's header, rendered once for each language, server root and data version and then
+    kept (imagraph.web.pages.Fixed), is rendered anew when a write makes a new version."""
+    core, client = make()
+    app = client.application
+    fixed = DictLoader({"header.html": "<p id=version>{{ site.version }}</p>"})
+    app.jinja_env.loader = ChoiceLoader([fixed, app.jinja_env.loader])
+
+    def page() -> str:
+        return client.get("/org/bmi", headers={"Accept": "text/html"}).get_data(as_text=True)
+
+    before = core.version
+    assert f"<p id=version>{before}</p>" in page()
+    assert put(client).status_code == 201
+    assert core.version != before
+    assert f"<p id=version>{core.version}</p>" in page()
 
 
 def test_only_data_graphs_can_be_written():

@@ -16,6 +16,7 @@ from flask import (
     request_started,
     send_from_directory,
 )
+from flask.sessions import SecureCookieSessionInterface
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import safe_join
@@ -99,8 +100,10 @@ def create_app(instance: Instance | None = None) -> Flask:
 def _hooked(app: Flask) -> bool:
     """Whether a site's extension has something run for every request: a request hook (the
     app's or a blueprint's), a teardown of the app context, a middleware around Flask, a
-    receiver of Flask's request signals, or Flask's check of the Host (``TRUSTED_HOSTS``). Then
-    every request goes through Flask, and through them."""
+    receiver of Flask's request signals, Flask's check of the Host (``TRUSTED_HOSTS``), or
+    sessions (a secret key, or a session interface of its own: Flask saves a session, and
+    refreshes a permanent one's cookie, after every request). Then every request goes through
+    Flask, and through them."""
     kinds = (
         app.before_request_funcs,
         app.after_request_funcs,
@@ -113,6 +116,8 @@ def _hooked(app: Flask) -> bool:
         or getattr(app.wsgi_app, "__func__", None) is not Flask.wsgi_app
         or any(any(True for _ in s.receivers_for(app)) for s in (request_started, request_finished))
         or app.config.get("TRUSTED_HOSTS") is not None
+        or app.secret_key is not None
+        or type(app.session_interface) is not SecureCookieSessionInterface
     )
 
 

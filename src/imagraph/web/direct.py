@@ -1,15 +1,15 @@
 """A resource's document answered without Flask's dispatch, and what a path routes to.
 
-Flask's dispatch, hooks, signals and response object cost ~70 µs a request whatever the view
-does: as much as describing and serialising a small resource. :class:`Direct` answers the plain
-case of the most asked-for request, a ``GET`` or ``HEAD`` of a resource (no query string, no
-conditional header), with the body and headers the view makes, by the same functions
-(:func:`.views.answer`, :func:`.views.resource_render`). A page is rendered in Flask's request
-context, as the view renders it (its templates see the same ``request``, ``url_for`` and
-``session``); RDF needs none. Everything else goes to Flask, which answers it as it answers
-everything; so does what goes wrong on the way: an error of imagraph's (an unknown resource, a
-store error) is handed to the view, which raises it (it is not met twice: a remote store that
-timed out is not waited for again), and anything else is logged here and met anew by the view.
+Flask's dispatch, hooks, signals and response object cost ~70 µs a request whatever the view does:
+as much as describing and serialising a small resource. :class:`Direct` answers the plain case of
+the most asked-for request, a ``GET`` or ``HEAD`` of a resource (no query string, no conditional
+header), with the body and headers the view makes, by the same functions (:func:`.views.answer`,
+:func:`.views.resource_render`). A page is rendered in Flask's request context, as the view renders
+it (its templates see the same ``request``, ``url_for`` and ``g``; a site that keeps sessions is
+answered by Flask, which saves them); RDF needs none. Everything else goes to Flask, which answers
+it as it answers everything; so does what goes wrong on the way: an error of imagraph's (an unknown
+resource, a store error) is handed to the view, which raises it (it is not met twice: a remote store
+that timed out is not waited for again), and anything else is logged here and met anew by the view.
 Errors are made in one place.
 """
 
@@ -127,10 +127,11 @@ class Direct:
         if not urls.root.isascii():  # a public URL of other characters: Werkzeug makes the
             return self.app(environ, start_response)  # headers' URLs URIs
         doc_path = route.iri[len(site.settings.base_iri) :]  # the path without its extension
+        answered = None
         try:
             site.writes.notice()  # a new data version first (another worker, server)
             with self.flask.request_context(environ) if rep.is_html else nullcontext():
-                body, headers = views.answer(
+                answered = views.answer(
                     site,
                     urls,
                     doc_path,
@@ -142,10 +143,11 @@ class Direct:
                 )
         except ImagraphError as err:  # no such resource, the store unavailable …: the view
             environ[views.DIRECT_FAILED] = err  # raises it, Flask says what it is
+        except Exception as err:  # anything else: said here, then the view tries (and says
+            log.warning("a direct answer to %s failed (%r); Flask answers", route.iri, err)
+        if answered is None:  # what it meets, its traceback not chained to this one)
             return self.app(environ, start_response)
-        except Exception:  # anything else: said here, then the view tries, as it did before
-            log.warning("a direct answer to %s failed; Flask answers", route.iri, exc_info=True)
-            return self.app(environ, start_response)
+        body, headers = answered
         environ[fastpath.MARK] = True  # the same request gets the same answer
         start_response(  # in the order of the view's answer
             "200 OK",
