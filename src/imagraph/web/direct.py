@@ -143,9 +143,9 @@ class Direct:
                 )
         except ImagraphError as err:  # no such resource, the store unavailable …: the view
             environ[views.DIRECT_FAILED] = err  # raises it, Flask says what it is
-        except Exception as err:  # anything else: said here, then the view tries (and says
+        except Exception as err:  # anything else: said here; the view tries again and says
             log.warning("a direct answer to %s failed (%r); Flask answers", route.iri, err)
-        if answered is None:  # what it meets, its traceback not chained to this one)
+        if answered is None:  # (out of the handlers: what the view meets is not chained to this)
             return self.app(environ, start_response)
         body, headers = answered
         environ[fastpath.MARK] = True  # the same request gets the same answer
