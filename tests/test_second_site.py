@@ -347,22 +347,28 @@ def test_generate_says_it_makes_the_bundled_sites_model(site, runner, tmp_path):
     assert not (tmp_path / "g.nt").exists()
 
 
-def test_a_sites_link_macro_draws_every_link_of_a_resource_page(tmp_path):
-    """A site that overrides link.html alone changes every link: a resource page's values,
-    its property names, its sources (the page draws them all with that macro)."""
+def client_of_a_site_with(tmp_path, name: str, template: str):
+    """A test client of a new site (``imagraph init``) with its own template ``name``."""
     from click.testing import CliRunner
 
     folder = tmp_path / "site"
     result = CliRunner().invoke(cli, ["init", str(folder), "--base-iri", BASE])
     assert result.exit_code == 0, result.output
     (folder / "templates").mkdir()
-    (folder / "templates" / "link.html").write_text(
+    (folder / "templates" / name).write_text(template, encoding="utf-8")
+    return create_app(Instance.open(Settings(site=folder))).test_client()
+
+
+def test_a_sites_link_macro_draws_every_link_of_a_resource_page(tmp_path):
+    """A site that overrides link.html alone changes every link: a resource page's values,
+    its property names, its sources (the page draws them all with that macro)."""
+    client = client_of_a_site_with(
+        tmp_path,
+        "link.html",
         "{% macro link(href, text, title=none) -%}"
         '<a class="council" href="{{ href or "#" }}">{{ text }}</a>'
         "{%- endmacro %}\n",
-        encoding="utf-8",
     )
-    client = create_app(Instance.open(Settings(site=folder))).test_client()
     page = client.get("/meeting/2026-01-15", headers={"Accept": "text/html"})
     html = page.get_data(as_text=True)
     table = html[html.index('<table class="properties">') : html.index("</table>")]
@@ -375,17 +381,11 @@ def test_a_sites_header_is_on_every_page_for_each_server_root(tmp_path):
     """A site that overrides header.html (its name and menu: rendered once for each language and
     server root, then kept) has it on a resource page, the landing page and an error page, its
     links on each host its own."""
-    from click.testing import CliRunner
-
-    folder = tmp_path / "site"
-    result = CliRunner().invoke(cli, ["init", str(folder), "--base-iri", BASE])
-    assert result.exit_code == 0, result.output
-    (folder / "templates").mkdir()
-    (folder / "templates" / "header.html").write_text(
+    client = client_of_a_site_with(
+        tmp_path,
+        "header.html",
         '<a class="council-brand" href="{{ urls.url(\'\') }}">{{ t("title") }} ({{ lang }})</a>\n',
-        encoding="utf-8",
     )
-    client = create_app(Instance.open(Settings(site=folder))).test_client()
     html = {"Accept": "text/html"}
     for host in ("localhost", "council.example", "localhost"):
         for path, status in (("/meeting/2026-01-15", 200), ("/", 200), ("/nothing", 404)):
@@ -400,17 +400,11 @@ def test_a_sites_header_that_reads_the_request_is_an_error_that_says_why(tmp_pat
     """A header is kept for every page of a language and server root: one that reads the
     request (here to mark the page shown) is an error on its first page, which says so, rather
     than one page's header shown on all of them."""
-    from click.testing import CliRunner
-
-    folder = tmp_path / "site"
-    result = CliRunner().invoke(cli, ["init", str(folder), "--base-iri", BASE])
-    assert result.exit_code == 0, result.output
-    (folder / "templates").mkdir()
-    (folder / "templates" / "header.html").write_text(
+    client = client_of_a_site_with(
+        tmp_path,
+        "header.html",
         '<a class="brand" href="{{ urls.url(\'\') }}" data-here="{{ request.path }}">x</a>\n',
-        encoding="utf-8",
     )
-    client = create_app(Instance.open(Settings(site=folder))).test_client()
     page = client.get("/meeting/2026-01-15", headers={"Accept": "text/html"})
     assert page.status_code == 500
     assert "Traceback" not in page.get_data(as_text=True)
