@@ -19,6 +19,13 @@ def site(tmp_path, runner):
     return folder
 
 
+def with_extension(site, name: str, source: str) -> None:
+    """Make ``source`` the site's extension ``name``: its module beside site.toml, named in it."""
+    (site / f"{name}.py").write_text(source, encoding="utf-8")
+    path = site / "site.toml"
+    path.write_text(f'extensions = ["{name}"]\n' + path.read_text(), encoding="utf-8")
+
+
 @pytest.mark.parametrize(
     ("old", "new", "words"),
     [
@@ -107,9 +114,7 @@ def test_an_extension_attaches_a_listener_adds_a_view_and_overrides_one(site):
     """A module the site names in site.toml, beside it, attaches to the instance and its app
     without a line of imagraph edited: a change listener, a new page, and its own home page in
     place of imagraph's; imagraph's other routes are as they were."""
-    (site / "council_history.py").write_text(EXTENSION, encoding="utf-8")
-    path = site / "site.toml"
-    path.write_text('extensions = ["council_history"]\n' + path.read_text(), encoding="utf-8")
+    with_extension(site, "council_history", EXTENSION)
     instance = Instance.open(Settings(site=site))
     assert type(instance.writes.listeners[-1]).__name__ == "Remember"
     client = create_app(instance).test_client()
@@ -138,9 +143,7 @@ def test_an_extensions_globals_reach_link_html_and_its_hooks_keep_resources_off_
     runs them."""
     from imagraph.web import QUICK
 
-    (site / "council_hooks.py").write_text(HOOKED, encoding="utf-8")
-    path = site / "site.toml"
-    path.write_text('extensions = ["council_hooks"]\n' + path.read_text(), encoding="utf-8")
+    with_extension(site, "council_hooks", HOOKED)
     (site / "templates").mkdir()
     (site / "templates" / "link.html").write_text(
         "{% macro link(href, text, title=none) -%}"
@@ -203,9 +206,7 @@ def test_what_an_extension_runs_for_every_request_runs_for_a_resources_rdf(site,
     the worker's loop."""
     from imagraph.web import QUICK
 
-    (site / "council_every.py").write_text(EVERY_REQUEST[kind], encoding="utf-8")
-    path = site / "site.toml"
-    path.write_text('extensions = ["council_every"]\n' + path.read_text(), encoding="utf-8")
+    with_extension(site, "council_every", EVERY_REQUEST[kind])
     app = create_app(Instance.open(Settings(site=site)))
     assert app.extensions[QUICK] is None
     client = app.test_client()
@@ -231,9 +232,7 @@ def test_an_extensions_sessions_are_kept_on_every_answer(site):
     request (imagraph.web.direct answers neither around it)."""
     from imagraph.web import QUICK
 
-    (site / "council_sessions.py").write_text(SESSIONS, encoding="utf-8")
-    path = site / "site.toml"
-    path.write_text('extensions = ["council_sessions"]\n' + path.read_text(), encoding="utf-8")
+    with_extension(site, "council_sessions", SESSIONS)
     app = create_app(Instance.open(Settings(site=site)))
     assert app.extensions[QUICK] is None
     signed = app.session_interface.get_signing_serializer(app)
@@ -262,9 +261,7 @@ def test_a_sites_module_never_takes_the_place_of_another(site):
     """A site's json.py is its own module: the standard library's json stays what it was."""
     import json
 
-    (site / "json.py").write_text("def attach(instance):\n    pass\n", encoding="utf-8")
-    path = site / "site.toml"
-    path.write_text('extensions = ["json"]\n' + path.read_text(), encoding="utf-8")
+    with_extension(site, "json", "def attach(instance):\n    pass\n")
     instance = Instance.open(Settings(site=site))
     import sys
 
@@ -283,9 +280,7 @@ def test_a_sites_module_never_takes_the_place_of_another(site):
     ],
 )
 def test_an_extension_that_fails_is_an_error_naming_it(site, runner, code, words):
-    (site / "broken.py").write_text(code, encoding="utf-8")
-    path = site / "site.toml"
-    path.write_text('extensions = ["broken"]\n' + path.read_text(), encoding="utf-8")
+    with_extension(site, "broken", code)
     with pytest.raises(BadInputError, match="broken") as err:
         Instance.open(Settings(site=site))
     assert words in str(err.value)
@@ -302,9 +297,7 @@ def test_a_server_with_a_failing_extension_says_so_before_its_workers_start(site
 
     from .conftest import free_port
 
-    (site / "broken.py").write_text("raise RuntimeError('no')\n", encoding="utf-8")
-    path = site / "site.toml"
-    path.write_text('extensions = ["broken"]\n' + path.read_text(), encoding="utf-8")
+    with_extension(site, "broken", "raise RuntimeError('no')\n")
     result = subprocess.run(
         [sys.executable, "-m", "imagraph.cli", "--site", str(site), "serve", "--port",
          str(free_port())],
