@@ -916,3 +916,32 @@ def test_the_header_and_footer_of_pages_are_in_the_pages_language_and_host(clien
         assert ("Ontologie" if lang == "de" else "Ontology") in header
         assert f'<a href="http://{host}/.well-known/void">' in footer
         assert ("Lizenz" if lang == "de" else "Licence") in footer
+
+
+def test_the_header_and_footer_are_kept_in_a_bounded_table(client, monkeypatch):
+    """The parts every page shares are made once for each language and server root, in a
+    table of at most FIXED_KEPT parts (the host is the client's to choose): past it, the
+    table starts again."""
+    from imagraph.web import pages
+
+    monkeypatch.setattr(pages, "FIXED_KEPT", 2)
+    made: list[str] = []
+    seen = pages._seen
+
+    def counted(name, *args):
+        made.append(name)
+        return seen(name, *args)
+
+    monkeypatch.setattr(pages, "_seen", counted)
+
+    def parts_made(host: str, path: str) -> list[str]:
+        made.clear()
+        page = client.get(path, headers={"Accept": "text/html"}, base_url=f"http://{host}/")
+        assert page.status_code == 200 and f'href="http://{host}/ontology"' in page.text
+        return list(made)
+
+    both = ["header.html", "footer.html"]
+    assert parts_made("a.example", "/org/bmi") == both
+    assert parts_made("a.example", "/") == []  # kept, for another page too
+    assert parts_made("b.example", "/org/bmi") == both  # the table full: made again
+    assert parts_made("a.example", "/ontology") == both  # … and a's forgotten
