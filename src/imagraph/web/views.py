@@ -274,7 +274,7 @@ def resource_render(
     site: Instance, iri: str, doc_path: str, rep: Representation
 ) -> Callable[[Urls, str], bytes]:
     """What makes the body of a resource's document: its description in ``rep`` (for
-    :func:`answer`; a page only in Flask's request)."""
+    :func:`answer`; a page only in a Flask request context, the view's or :mod:`.direct`'s)."""
 
     def render(urls: Urls, lang: str) -> bytes:
         triples = site.core.store.describe(iri)
