@@ -448,6 +448,22 @@ def test_ontology_and_shapes_documents(client):
     assert (URIRef(BASE + "shapes#Meeting-startDate"), None, None) in shapes
 
 
+def test_the_shapes_page_names_an_inverse_path_as_a_reader_would(client, fresh):
+    """A property shape whose path is a link read backwards (``[ sh:inversePath p ]``) is
+    named as a resource's page names such a link, with the path as SPARQL writes it: never by
+    its blank node's id, which changed from load to load and put the rows in a random order."""
+    html = client.get("/shapes", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    row = re.search(r'<tr id="FormerName-owner">(.*?)</tr>', html, re.S)
+    assert row, "the shapes page has no row for imsh:FormerName-owner"
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", row.group(1))).split())
+    assert "Former name – former name of" in text
+    assert "^imo:formerName · exactly 1" in text
+    assert not re.search(r"\b[0-9a-f]{16,}\b", html)  # no blank node's id anywhere
+    # the same page from the same data loaded again (other blank node ids)
+    again = create_app(Instance(fresh())).test_client()
+    assert again.get("/shapes", headers={"Accept-Language": "en"}).get_data(as_text=True) == html
+
+
 def test_dumps_list_and_files(client):
     listing = client.get("/dumps", headers={"Accept": "application/json"}).get_json()["dumps"]
     names = {d["name"] for d in listing}

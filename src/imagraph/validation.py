@@ -171,7 +171,7 @@ def _term_text(node: Node | None, prefixes: dict[str, str] = PREFIXES) -> str:
     return node.n3() if isinstance(node, Literal) else str(node)
 
 
-def _path_text(report: Graph, path: Node | None, prefixes: dict[str, str] = PREFIXES) -> str | None:
+def path_text(report: Graph, path: Node | None, prefixes: dict[str, str] = PREFIXES) -> str | None:
     """A SHACL property path as SPARQL-like text (``^schema:subEvent``, ``skos:broader+``)."""
     if path is None:
         return None
@@ -179,7 +179,7 @@ def _path_text(report: Graph, path: Node | None, prefixes: dict[str, str] = PREF
         return _term_text(path, prefixes)
     inverse = report.value(path, SH.inversePath)
     if inverse is not None:
-        return "^" + (_path_text(report, inverse, prefixes) or "")
+        return "^" + (path_text(report, inverse, prefixes) or "")
     for prop, suffix in (
         (SH.oneOrMorePath, "+"),
         (SH.zeroOrMorePath, "*"),
@@ -187,14 +187,14 @@ def _path_text(report: Graph, path: Node | None, prefixes: dict[str, str] = PREF
     ):
         inner = report.value(path, prop)
         if inner is not None:
-            return f"({_path_text(report, inner, prefixes)}){suffix}"
+            return f"({path_text(report, inner, prefixes)}){suffix}"
     alternatives = report.value(path, SH.alternativePath)
     if alternatives is not None:
         return "|".join(
-            _path_text(report, p, prefixes) or "" for p in Collection(report, alternatives)
+            path_text(report, p, prefixes) or "" for p in Collection(report, alternatives)
         )
     if isinstance(path, BNode) and report.value(path, URIRef(PREFIXES["rdf"] + "first")):
-        return "/".join(_path_text(report, p, prefixes) or "" for p in Collection(report, path))
+        return "/".join(path_text(report, p, prefixes) or "" for p in Collection(report, path))
     return str(path)
 
 
@@ -221,7 +221,7 @@ def validate(data: Graph, shapes: Graph, prefixes: dict[str, str] = PREFIXES) ->
         results.append(
             Violation(
                 focus=report.value(r, SH.focusNode),
-                path=_path_text(report, report.value(r, SH.resultPath), prefixes),
+                path=path_text(report, report.value(r, SH.resultPath), prefixes),
                 value=report.value(r, SH.value),
                 severity=_term_text(severity).removeprefix("sh:") if severity else "Violation",
                 shape=report.value(r, SH.sourceShape),

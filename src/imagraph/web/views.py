@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, send_file
+from rdflib import Graph
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 from werkzeug.wsgi import wrap_file
@@ -28,9 +29,11 @@ from .. import formats, sparql
 from ..errors import BadInputError, NotFoundError
 from ..instance import Instance
 from ..labels import Labels
+from ..loading import to_rdflib, to_rdflib_term
 from ..namespaces import PREFIXES, compact
 from ..site import Section
 from ..store import bind
+from ..validation import path_text
 from . import current_instance, fastpath, negotiation, page, page_number, rdfout
 from .negotiation import HTML, RESOURCE, Representation
 from .pages import render_page
@@ -539,12 +542,15 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
     # a property shape, for people: the shape it belongs to, the property it is about, how many
     owner: dict[str, str] = {}
     facts: dict[str, dict[str, str]] = {}
+    paths: dict[str, page.Term] = {}
     for t in triples:
         if not isinstance(t.subject, ox.NamedNode):
             continue
         if t.predicate.value == sh + "property" and isinstance(t.object, ox.NamedNode):
             owner.setdefault(t.object.value, t.subject.value)
-        elif t.predicate.value in (sh + "path", sh + "minCount", sh + "maxCount"):
+        elif t.predicate.value == sh + "path":
+            paths[t.subject.value] = t.object
+        elif t.predicate.value in (sh + "minCount", sh + "maxCount"):
             fact = t.predicate.value[len(sh) :]
             facts.setdefault(t.subject.value, {})[fact] = page.term_text(t.object)
         if t.predicate.value == rdf_type:
@@ -552,14 +558,14 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
             kinds.setdefault(t.subject.value, []).append(site.term_label(kind, lang) or kind)
         elif t.predicate.value in (comment, message) and isinstance(t.object, ox.Literal):
             notes.setdefault(t.subject.value, {})[t.object.language or ""] = t.object.value
+    path_of = _PathNames(site, triples, label, lang)
     terms = []
     for iri, k in kinds.items():
         n = notes.get(iri, {})
         about = facts.get(iri, {})
         name = label(iri)
-        path = about.get("path")
-        if iri in owner and path:  # "Meeting – start" rather than "shapes#Meeting-startDate"
-            named = site.term_label(path, lang) or compact(path, site.prefixes)
+        named, path = path_of(paths[iri]) if iri in paths else (None, None)
+        if iri in owner and named:  # "Meeting – start" rather than "shapes#Meeting-startDate"
             name = f"{label(owner[iri])} – {named}"
         terms.append(
             {
@@ -568,11 +574,45 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
                 "label": name,
                 "kinds": sorted(set(k)),
                 "comment": n.get(lang) or n.get("en") or n.get(""),
-                "path": compact(path, site.prefixes) if path else None,
+                "path": path,
                 "count": _count_text(about.get("minCount"), about.get("maxCount"), lang),
             }
         )
     return sorted(terms, key=lambda t: (t["kinds"], t["label"].lower()))
+
+
+class _PathNames:
+    """A property shape's path for people: its name (a property's label; a link read backwards
+    named as on a resource's page, "has sub-organisation") and its SPARQL-like text
+    (``^schema:subEvent``), never a blank node's id, which changes from load to load."""
+
+    def __init__(self, site: Instance, triples: list[ox.Triple], label: page.Labeller, lang: str):
+        self.site, self.triples, self.label, self.lang = site, triples, label, lang
+        self.graph: Graph | None = None  # for a path that is not an IRI, in rdflib
+
+    def __call__(self, path: page.Term) -> tuple[str, str]:
+        site, lang = self.site, self.lang
+        if isinstance(path, ox.NamedNode):
+            text = compact(path.value, site.prefixes)
+            return site.term_label(path.value, lang) or text, text
+        if not isinstance(path, ox.BlankNode):  # not a path (the shapes' check says so)
+            return page.term_text(path), page.term_text(path)
+        if self.graph is None:
+            # a path's own triples (a blank node's), less any triple term (not in a path)
+            self.graph = to_rdflib(
+                t
+                for t in self.triples
+                if isinstance(t.subject, ox.BlankNode) and not isinstance(t.object, ox.Triple)
+            )
+        text = path_text(self.graph, to_rdflib_term(path), site.prefixes) or ""
+        inverse = [t.object for t in self.triples if t.subject == path and t.predicate == _INVERSE]
+        if len(inverse) == 1 and isinstance(inverse[0], ox.NamedNode):
+            p = inverse[0].value
+            return site.term_label(p, lang, inverse=True) or f"← {self.label(p)}", text
+        return text, text
+
+
+_INVERSE = ox.NamedNode(PREFIXES["sh"] + "inversePath")
 
 
 @bp.get("/ontology")
