@@ -1,7 +1,9 @@
 """JSON-LD compaction alone: :meth:`imagraph.ldcompact.Compactor.compact` with the site's context
 over the description (the store's ``describe``) of every named resource of the bundled data
 and of up to ``--resources`` resources of generated data (``--scale``), descriptions made
-beforehand: median microseconds per resource over ``--rounds`` rounds.
+beforehand: median microseconds per resource over ``--rounds`` rounds; then the compacted
+documents' encoding, by the standard library's ``json`` (as until 2026-12-07) and by ``orjson``
+(as answers are encoded since), which must give the same JSON.
 
 With ``--baseline-src DIR`` (a source tree, e.g. ``git archive main | tar -x -C DIR``) the
 compactor of ``DIR/src/imagraph/ldcompact.py`` is timed too, alternately with this one in every
@@ -23,6 +25,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import orjson
 import pyoxigraph as ox
 from pyld import jsonld
 
@@ -89,6 +92,26 @@ def run(
     return [(name, label, statistics.median(t)) for label, t in times.items()]
 
 
+def encoding(
+    name: str, data: list[list[ox.Triple]], compactor: Any, rounds: int
+) -> list[tuple[str, str, float]]:
+    """Median µs per resource of encoding its compacted document, by each encoder."""
+    docs = [compactor.compact(t, URL) for t in data]
+    encoders = {
+        "json": lambda d: json.dumps(d, ensure_ascii=False).encode("utf-8"),
+        "orjson": orjson.dumps,
+    }
+    assert all(json.loads(encoders["json"](d)) == orjson.loads(orjson.dumps(d)) for d in docs)
+    times: dict[str, list[float]] = {label: [] for label in encoders}
+    for _ in range(rounds):
+        for label, encode in encoders.items():
+            start = time.perf_counter()
+            for doc in docs:
+                encode(doc)
+            times[label].append((time.perf_counter() - start) / len(docs) * 1e6)
+    return [(name, f"encoded by {label}", statistics.median(t)) for label, t in times.items()]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=int, default=2000)
@@ -105,7 +128,9 @@ def main() -> None:
     compactors["this"] = Compactor.of(active)
     bundled = Core.open(settings).store
     assert isinstance(bundled, OxigraphStore)
-    rows = run("bundled", descriptions(bundled, None), compactors, args.rounds)
+    data = descriptions(bundled, None)
+    rows = run("bundled", data, compactors, args.rounds)
+    rows += encoding("bundled", data, compactors["this"], args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "generated.nt"
         write_ntriples(path, scale=args.scale)
@@ -113,10 +138,11 @@ def main() -> None:
         generated.bulk_load_file(path, formats.NTRIPLES, "http://example.org/g")
         data = descriptions(generated, args.resources)
         rows += run(f"generated {args.scale}", data, compactors, args.rounds)
+        rows += encoding(f"generated {args.scale}", data, compactors["this"], args.rounds)
     before = {name: micros for name, label, micros in rows if label == "before"}
     for name, label, micros in rows:
         ratio = f"  {before[name] / micros:.2f}x faster" if label == "this" and before else ""
-        print(f"{name:18} {label:7} {micros:8.1f} µs/resource{ratio}")
+        print(f"{name:18} {label:17} {micros:8.1f} µs/resource{ratio}")
 
 
 if __name__ == "__main__":
