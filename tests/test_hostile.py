@@ -10,6 +10,8 @@ import time
 from html.parser import HTMLParser
 
 import pytest
+from rdflib import RDF, Graph, Literal
+from rdflib.compare import isomorphic
 
 from imagraph.instance import Instance
 from imagraph.web import create_app
@@ -1022,6 +1024,37 @@ def test_a_javascript_iri_written_through_the_graph_store_is_text_on_every_page(
             assert resp.status_code == 200, (path, text[:500])
             assert shown in text, path
             assert _script_links(text) == [], path
+    finally:
+        gone = client.delete("/graph-store", query_string={"graph": graph}, headers=AUTH)
+        assert gone.status_code == 204
+
+
+@pytest.mark.skipif(REMOTE, reason="a remote store's description holds two blank levels")
+@pytest.mark.parametrize("depth", [10, 200, 500])
+def test_lists_nested_deep_are_a_resource_s_json_ld_all_the_same(client_and_core, depth):
+    """A value that is a list in a list … ``depth`` deep, written through the graph store: its
+    resource's JSON-LD holds the same triples as its Turtle (compacted with the context where
+    compaction and encoding recurse that deep; written flat, expanded, past it: it was a 500)."""
+    client, _ = client_and_core
+    graph = BASE + f"graph/data/hostile-deep-{depth}"
+    thing = f"{BASE}hostile/deep-{depth}"
+    body = f'<{thing}> <urn:x:p> {"( " * depth}"a"{" )" * depth} .'
+    put = client.put("/graph-store", query_string={"graph": graph}, data=body, headers=TTL | AUTH)
+    assert put.status_code == 201, put.get_data(as_text=True)[:500]
+    try:
+        path = "/" + thing.removeprefix(BASE)
+        got = client.get(path, headers={"Accept": "application/ld+json"})
+        assert got.status_code == 200, got.get_data(as_text=True)[:500]
+        doc = got.get_json()
+        assert ("@context" in doc) is (depth == 10)  # compacted while it can be
+        if depth == 10:  # the context given inline (a reader would fetch it)
+            doc["@context"] = client.get("/context/v1.jsonld").get_json()["@context"]
+        turtle = client.get(path, headers={"Accept": "text/turtle"})
+        assert turtle.status_code == 200
+        ld = Graph().parse(data=json.dumps(doc), format="json-ld")
+        ttl = Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
+        assert len(ld) == len(ttl) and len(list(ld.objects(None, RDF.first))) == depth
+        assert (None, RDF.first, Literal("a")) in ld and isomorphic(ld, ttl)
     finally:
         gone = client.delete("/graph-store", query_string={"graph": graph}, headers=AUTH)
         assert gone.status_code == 204
