@@ -8,13 +8,14 @@ from html import unescape
 
 import pyoxigraph as ox
 import pytest
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SH
 
 from imagraph import fetch
 from imagraph.errors import FetchRefusedError
 from imagraph.instance import Instance
 from imagraph.settings import Settings
+from imagraph.validation import path_text
 from imagraph.web import create_app
 
 from .conftest import ROOT, TESTS, Listener
@@ -533,3 +534,48 @@ def test_the_shapes_page_names_each_rule_for_people(client):
     assert ">Meeting – start</a>" in row
     assert "<td>rule for a statement</td>" in row
     assert "<code>schema:startDate</code> · exactly 1" in row
+
+
+PATHS = """@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .
+ex:inverse-of-sequence sh:path [ sh:inversePath ( skos:broader skos:related ) ] .
+ex:inverse-of-alternative sh:path [ sh:inversePath [ sh:alternativePath ( skos:broader skos:related ) ] ] .
+ex:sequence-of-alternative sh:path ( [ sh:alternativePath ( skos:broader skos:related ) ] skos:note ) .
+ex:zero-or-more sh:path [ sh:zeroOrMorePath skos:broader ] .
+ex:zero-or-more-of-inverse sh:path [ sh:zeroOrMorePath [ sh:inversePath skos:broader ] ] .
+ex:inverse-of-zero-or-more sh:path [ sh:inversePath [ sh:zeroOrMorePath skos:broader ] ] .
+ex:sequence-of-inverse sh:path ( [ sh:inversePath skos:broader ] skos:note ) .
+ex:one-or-more-of-sequence sh:path [ sh:oneOrMorePath ( skos:broader skos:note ) ] .
+ex:inverse-of-inverse sh:path [ sh:inversePath [ sh:inversePath skos:broader ] ] .
+ex:empty sh:path [ ] .
+ex:cycle sh:path _:c . _:c sh:inversePath _:c .
+ex:looping-list sh:path _:l . _:l rdf:first skos:note ; rdf:rest _:l .
+ex:list-of-itself sh:path _:m . _:m rdf:first _:m ; rdf:rest rdf:nil .
+"""
+
+
+@pytest.mark.parametrize(
+    ("shape", "text"),
+    [
+        ("inverse-of-sequence", "^(skos:broader/skos:related)"),
+        ("inverse-of-alternative", "^(skos:broader|skos:related)"),
+        ("sequence-of-alternative", "(skos:broader|skos:related)/skos:note"),
+        ("zero-or-more", "skos:broader*"),
+        ("zero-or-more-of-inverse", "(^skos:broader)*"),
+        ("inverse-of-zero-or-more", "^skos:broader*"),
+        ("sequence-of-inverse", "^skos:broader/skos:note"),
+        ("one-or-more-of-sequence", "(skos:broader/skos:note)+"),
+        ("inverse-of-inverse", "^(^skos:broader)"),
+        ("empty", "[]"),
+        ("cycle", "^[]"),
+        ("looping-list", "[]"),
+        ("list-of-itself", "[]"),
+    ],
+)
+def test_a_path_is_written_as_sparql_reads_it(shape, text):
+    """SHACL paths as SPARQL writes them, bracketed where its precedence needs it (``^a/b`` is
+    ``(^a)/b``); a node that is no path, or a cycle, is ``[]``, never a blank node's id."""
+    graph = Graph().parse(data=PATHS, format="turtle")
+    path = graph.value(URIRef("http://example.org/" + shape), SH.path)
+    assert path_text(graph, path) == text

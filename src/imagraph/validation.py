@@ -172,30 +172,61 @@ def _term_text(node: Node | None, prefixes: dict[str, str] = PREFIXES) -> str:
 
 
 def path_text(report: Graph, path: Node | None, prefixes: dict[str, str] = PREFIXES) -> str | None:
-    """A SHACL property path as SPARQL-like text (``^schema:subEvent``, ``skos:broader+``)."""
+    """A SHACL property path as SPARQL writes it (``^schema:subEvent``, ``skos:broader+``,
+    ``^(a/b)``), with brackets where SPARQL's precedence needs them. A path that is none (an
+    empty node, a cycle) is ``[]``: never a blank node's id, which changes from load to load."""
     if path is None:
         return None
+    return _path(report, path, prefixes, frozenset())
+
+
+#: SPARQL's path operators, by precedence: an alternative, then a sequence, then ``^``, then
+#: ``*``, ``+`` and ``?`` (bracketed where an operand binds less tightly than its operator).
+_ALTERNATIVE, _SEQUENCE, _INVERSE, _ELEMENT = range(4)
+_MODIFIERS = ((SH.oneOrMorePath, "+"), (SH.zeroOrMorePath, "*"), (SH.zeroOrOnePath, "?"))
+
+
+def _path(report: Graph, path: Node, prefixes: dict[str, str], seen: frozenset[Node]) -> str:
+    return _path_and_kind(report, path, prefixes, seen)[0]
+
+
+def _path_and_kind(
+    report: Graph, path: Node, prefixes: dict[str, str], seen: frozenset[Node]
+) -> tuple[str, int]:
+    """(text, how tightly its outermost operator binds) of ``path``."""
     if isinstance(path, URIRef):
-        return _term_text(path, prefixes)
+        return _term_text(path, prefixes), _ELEMENT
+    if path in seen or not isinstance(path, BNode):
+        return "[]", _ELEMENT
+    seen = seen | {path}
+
+    def operand(node: Node, least: int) -> str:
+        text, kind = _path_and_kind(report, node, prefixes, seen)
+        return text if kind >= least else f"({text})"
+
     inverse = report.value(path, SH.inversePath)
     if inverse is not None:
-        return "^" + (path_text(report, inverse, prefixes) or "")
-    for prop, suffix in (
-        (SH.oneOrMorePath, "+"),
-        (SH.zeroOrMorePath, "*"),
-        (SH.zeroOrOnePath, "?"),
-    ):
+        return "^" + operand(inverse, _ELEMENT), _INVERSE
+    for prop, suffix in _MODIFIERS:
         inner = report.value(path, prop)
         if inner is not None:
-            return f"({path_text(report, inner, prefixes)}){suffix}"
+            return operand(inner, _ELEMENT) + suffix, _ELEMENT
     alternatives = report.value(path, SH.alternativePath)
     if alternatives is not None:
-        return "|".join(
-            path_text(report, p, prefixes) or "" for p in Collection(report, alternatives)
-        )
-    if isinstance(path, BNode) and report.value(path, URIRef(PREFIXES["rdf"] + "first")):
-        return "/".join(path_text(report, p, prefixes) or "" for p in Collection(report, path))
-    return str(path)
+        items = _items(report, alternatives)
+        return "|".join(operand(p, _SEQUENCE) for p in items) or "[]", _ALTERNATIVE
+    if report.value(path, URIRef(PREFIXES["rdf"] + "first")) is not None:
+        items = _items(report, path)
+        return "/".join(operand(p, _INVERSE) for p in items) or "[]", _SEQUENCE
+    return "[]", _ELEMENT
+
+
+def _items(report: Graph, head: Node) -> list[Node]:
+    """The members of the RDF list ``head``, none if it loops back on itself."""
+    try:
+        return list(Collection(report, head))
+    except ValueError:  # a list that loops back on itself
+        return []
 
 
 def validate(data: Graph, shapes: Graph, prefixes: dict[str, str] = PREFIXES) -> ValidationResult:

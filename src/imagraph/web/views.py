@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, send_file
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date
 from werkzeug.wsgi import wrap_file
@@ -30,7 +30,7 @@ from ..errors import BadInputError, NotFoundError
 from ..instance import Instance
 from ..labels import Labels
 from ..loading import to_rdflib, to_rdflib_term
-from ..namespaces import PREFIXES, compact
+from ..namespaces import PREFIXES, SH, compact
 from ..site import Section
 from ..store import bind
 from ..validation import path_text
@@ -578,7 +578,7 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
                 "count": _count_text(about.get("minCount"), about.get("maxCount"), lang),
             }
         )
-    return sorted(terms, key=lambda t: (t["kinds"], t["label"].lower()))
+    return sorted(terms, key=lambda t: (t["kinds"], t["label"].lower(), t["iri"]))
 
 
 class _PathNames:
@@ -604,15 +604,13 @@ class _PathNames:
                 for t in self.triples
                 if isinstance(t.subject, ox.BlankNode) and not isinstance(t.object, ox.Triple)
             )
-        text = path_text(self.graph, to_rdflib_term(path), site.prefixes) or ""
-        inverse = [t.object for t in self.triples if t.subject == path and t.predicate == _INVERSE]
-        if len(inverse) == 1 and isinstance(inverse[0], ox.NamedNode):
-            p = inverse[0].value
+        node = to_rdflib_term(path)
+        text = path_text(self.graph, node, site.prefixes) or ""
+        inverse = list(self.graph.objects(node, SH.inversePath))
+        if len(inverse) == 1 and isinstance(inverse[0], URIRef):
+            p = str(inverse[0])
             return site.term_label(p, lang, inverse=True) or f"← {self.label(p)}", text
         return text, text
-
-
-_INVERSE = ox.NamedNode(PREFIXES["sh"] + "inversePath")
 
 
 @bp.get("/ontology")
