@@ -177,7 +177,7 @@ def path_text(report: Graph, path: Node | None, prefixes: dict[str, str] = PREFI
     empty node, a cycle) is ``[]``: never a blank node's id, which changes from load to load."""
     if path is None:
         return None
-    return _path(report, path, prefixes, frozenset())
+    return _path(report, path, prefixes, frozenset())[0]
 
 
 #: SPARQL's path operators, by precedence: an alternative, then a sequence, then ``^``, then
@@ -186,11 +186,7 @@ _ALTERNATIVE, _SEQUENCE, _INVERSE, _ELEMENT = range(4)
 _MODIFIERS = ((SH.oneOrMorePath, "+"), (SH.zeroOrMorePath, "*"), (SH.zeroOrOnePath, "?"))
 
 
-def _path(report: Graph, path: Node, prefixes: dict[str, str], seen: frozenset[Node]) -> str:
-    return _path_and_kind(report, path, prefixes, seen)[0]
-
-
-def _path_and_kind(
+def _path(
     report: Graph, path: Node, prefixes: dict[str, str], seen: frozenset[Node]
 ) -> tuple[str, int]:
     """(text, how tightly its outermost operator binds) of ``path``."""
@@ -201,7 +197,7 @@ def _path_and_kind(
     seen = seen | {path}
 
     def operand(node: Node, least: int) -> str:
-        text, kind = _path_and_kind(report, node, prefixes, seen)
+        text, kind = _path(report, node, prefixes, seen)
         return text if kind >= least else f"({text})"
 
     inverse = report.value(path, SH.inversePath)
