@@ -20,6 +20,7 @@ from rdflib.compare import isomorphic
 from imagraph import loading
 from imagraph.core import Core
 from imagraph.instance import Instance
+from imagraph.namespaces import PREFIXES
 from imagraph.settings import Settings
 from imagraph.web import create_app
 from imagraph.web.urls import Urls
@@ -462,6 +463,34 @@ def test_the_shapes_page_names_an_inverse_path_as_a_reader_would(client, fresh):
     # the same page from the same data loaded again (other blank node ids)
     again = create_app(Instance(fresh())).test_client()
     assert again.get("/shapes", headers={"Accept-Language": "en"}).get_data(as_text=True) == html
+
+
+def test_a_property_shape_of_several_paths_shows_them_all(fresh):
+    """SHACL gives a property shape one ``sh:path``; a shapes graph that gives one two has each
+    shown on the page, in the order of their text (not whichever the store listed last)."""
+    core = fresh()
+    shape = ox.NamedNode(BASE + "shapes#FormerName-owner")
+    extra = ox.NamedNode(PREFIXES["schema"] + "alternateName")
+    core.store.load(
+        [
+            ox.Quad(
+                shape,
+                ox.NamedNode(PREFIXES["sh"] + "path"),
+                extra,
+                ox.NamedNode(core.settings.graph_iri("shapes")),
+            )
+        ]
+    )
+    html = (
+        create_app(Instance(core))
+        .test_client()
+        .get("/shapes", headers={"Accept-Language": "en"})
+        .get_data(as_text=True)
+    )
+    row = re.search(r'<tr id="FormerName-owner">(.*?)</tr>', html, re.S)
+    assert row, "the shapes page has no row for imsh:FormerName-owner"
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", row.group(1))).split())
+    assert "^imo:formerName, schema:alternateName · exactly 1" in text
 
 
 def test_dumps_list_and_files(client):

@@ -542,14 +542,14 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
     # a property shape, for people: the shape it belongs to, the property it is about, how many
     owner: dict[str, str] = {}
     facts: dict[str, dict[str, str]] = {}
-    paths: dict[str, page.Term] = {}
+    paths: dict[str, list[page.Term]] = {}  # one each, in a valid shapes graph
     for t in triples:
         if not isinstance(t.subject, ox.NamedNode):
             continue
         if t.predicate.value == sh + "property" and isinstance(t.object, ox.NamedNode):
             owner.setdefault(t.object.value, t.subject.value)
         elif t.predicate.value == sh + "path":
-            paths[t.subject.value] = t.object
+            paths.setdefault(t.subject.value, []).append(t.object)
         elif t.predicate.value in (sh + "minCount", sh + "maxCount"):
             fact = t.predicate.value[len(sh) :]
             facts.setdefault(t.subject.value, {})[fact] = page.term_text(t.object)
@@ -564,7 +564,10 @@ def _terms(triples: list[ox.Triple], urls: Urls, lang: str) -> list[dict[str, An
         n = notes.get(iri, {})
         about = facts.get(iri, {})
         name = label(iri)
-        named, path = path_of(paths[iri]) if iri in paths else (None, None)
+        # (several paths, which SHACL forbids, are all shown, in the order of their text)
+        both = sorted((path_of(p) for p in paths.get(iri, ())), key=lambda np: np[1])
+        named = ", ".join(n for n, _ in both) or None
+        path = ", ".join(p for _, p in both) or None
         if iri in owner and named:  # "Meeting – start" rather than "shapes#Meeting-startDate"
             name = f"{label(owner[iri])} – {named}"
         terms.append(
