@@ -4,7 +4,9 @@ For generated data served from an on-disk store (as ``bench_deref.py --on-disk``
 times in process, for the resources that benchmark cycles through: the floor's read (the
 resource's own triples, ``bench/floor_app.py``) and imagraph's description
 (``OxigraphStore.describe``), and each read the description makes: its own triples, the
-statements about it (``rdf:subject``), its incoming links (at most ``store.MAX_INCOMING``).
+statements about it (``rdf:subject``), its incoming links (at most ``store.MAX_INCOMING``), and
+those links read by SPARQL, counted (the index alone) and their subjects alone: what reading
+the terms' text costs beside finding them.
 A first pass warms the label cache and the page cache, as ``bench_deref.py``'s warm-up does;
 then ``--rounds`` passes are timed (median and mean µs). The generated file and its store are
 made in a temporary folder, or reused with ``--keep DIR`` (10M triples take ~2 minutes).
@@ -33,6 +35,15 @@ from imagraph.store import MAX_INCOMING
 from imagraph.store.oxigraph import OxigraphStore
 
 RDF_SUBJECT = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#subject")
+#: The incoming links read by SPARQL, ?o given: counted, or their subjects alone (an answer's
+#: terms are decoded from the store's dictionary only as they are read out).
+#: (LIMIT: store.MAX_INCOMING, checked in measure.)
+OBJECT = ox.Variable("o")
+COUNTED = (
+    "SELECT ?o (COUNT(*) AS ?n) WHERE { { SELECT * WHERE { ?s ?p ?o } LIMIT 200 } } GROUP BY ?o"
+)
+SUBJECTS = "SELECT ?s ?o WHERE { ?s ?p ?o } LIMIT 200"
+UNION: dict[str, Any] = {"use_default_graph_as_union": True}
 
 
 def made(folder: Path, scale: int) -> tuple[Path, Path]:
@@ -50,6 +61,7 @@ def made(folder: Path, scale: int) -> tuple[Path, Path]:
 
 
 def measure(data: Path, store_dir: Path, rounds: int) -> list[str]:
+    assert MAX_INCOMING == 200, "describe_parts.py: COUNTED and SUBJECTS read 200 links"
     iris = subjects([data], SYNTHETIC_BASE, every=50, limit=2000)
     store = OxigraphStore(store_dir, read_only=True)
     raw = store._store  # the engine itself, as the floor reads it
@@ -64,6 +76,14 @@ def measure(data: Path, store_dir: Path, rounds: int) -> list[str]:
         found = raw.quads_for_pattern(None, None, ox.NamedNode(iri), None)
         return [q for _, q in zip(range(MAX_INCOMING), found, strict=False)]
 
+    def counted(iri: str) -> Any:  # the index read, no term decoded (a count is one number)
+        found = raw.query(COUNTED, substitutions={OBJECT: ox.NamedNode(iri)}, **UNION)
+        rows = list(found)  # type: ignore[arg-type]  # (none: no link, no group)
+        return [None] * (int(rows[0]["n"].value) if rows else 0)
+
+    def their_subjects(iri: str) -> Any:  # the subjects' IRIs alone decoded
+        return list(raw.query(SUBJECTS, substitutions={OBJECT: ox.NamedNode(iri)}, **UNION))
+
     reads: dict[str, Callable[[str], Any]] = {
         "the floor: the resource's own triples": lambda iri: [
             q.triple for q in raw.quads_for_pattern(ox.NamedNode(iri), None, None)
@@ -72,6 +92,8 @@ def measure(data: Path, store_dir: Path, rounds: int) -> list[str]:
         "… its own triples": own,
         "… the statements about it": statements,
         "… its incoming links": incoming,
+        "… … the same links counted (the index alone, no term decoded)": counted,
+        "… … their subjects alone decoded": their_subjects,
     }
     for iri in iris:  # the warm-up
         store.describe(iri)
